@@ -1,0 +1,29 @@
+"""Settings of the :mod:`geo` package.
+
+Every value can be overridden by an environment variable, read once at import.
+
+CACHE_DIR
+    Where built reference tables (GeoParquet) are cached. ``CARTE_CACHE_DIR``,
+    else the user cache directory of the platform
+    (``~/.cache/carte-des-animateurs`` on Linux).
+EARTH_RADIUS_KM
+    Mean Earth radius (IUGG) used by every great-circle distance.
+REFERENCE_BUILD_VERSION
+    Version of our own build of the reference tables; bump it whenever
+    :mod:`geo.reference` changes what it writes, so stale caches are rebuilt.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+CACHE_DIR: Path = Path(
+    os.environ.get("CARTE_CACHE_DIR") or platformdirs.user_cache_dir("carte-des-animateurs")
+)
+EARTH_RADIUS_KM: float = 6371.0088
+REFERENCE_BUILD_VERSION: int = 1
+WGS84: str = "EPSG:4326"
+LAMBERT93: str = "EPSG:2154"

@@ -1,0 +1,78 @@
+"""Command line: ``python -m loaders INPUT... [--out DIR] [--db URL] [--theme SLUG] [--column FIELD=HEADER]...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import sqlalchemy.exc
+
+from geo.reference import load_reference
+from loaders import store
+from loaders._errors import LoaderError
+from loaders.columns import parse_column_options
+from loaders.geocode import Gazetteer
+from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_files
+from loaders.safe_files import write_csv
+
+EXIT_UNUSABLE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m loaders",
+        description="Importe des exports de formulaires de référencement d'animateurs et les place sur les communes.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="fichiers CSV, XLSX ou JSON")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="écrit animateurs.csv, rejets.csv et rapport.json")
+    parser.add_argument("--db", metavar="URL", help="base de données (par défaut : la base SQLite embarquée)")
+    parser.add_argument("--theme", metavar="SLUG", help="thématique du formulaire (ex. cafe-ia)")
+    parser.add_argument("--column", action="append", default=[], metavar="FIELD=HEADER",
+                        help="force la colonne d'un champ, ex. --column postcode=\"CP\"")
+    parser.add_argument("--profile", metavar="NAME", help="profil de colonnes de data/profiles/NAME.toml")
+    parser.add_argument("--demo", action="store_true", help="marque l'import comme données de démonstration")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = LoadOptions(theme=args.theme, columns=parse_column_options(args.column), profile=args.profile)
+        result = load_files(args.inputs, Gazetteer(load_reference()), options)
+        engine = store.connect(args.db)
+        saved = store.save_import(engine, result, is_demo=args.demo)
+    except LoaderError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        print(f"Erreur : la base de données est inaccessible ({error.__class__.__name__}). "
+              "Vérifiez --db ou DATABASE_URL.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.out:
+        write_outputs(result, args.out)
+    print(summary(result, saved))
+    return 0
+
+
+def write_outputs(result: ImportResult, folder: Path) -> None:
+    """Write ``animateurs.csv``, ``rejets.csv`` and ``rapport.json`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(result.records[list(RECORD_COLUMNS)], folder / "animateurs.csv")
+    write_csv(result.rejects, folder / "rejets.csv")
+    (folder / "rapport.json").write_text(json.dumps(result.report(), ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def summary(result: ImportResult, saved: store.SaveOutcome) -> str:
+    report = result.report()
+    lines = [
+        f"{report['lignes']} lignes lues : {report['lignes_acceptees']} acceptées, "
+        f"{report['lignes_rejetees']} rejetées ; {report['fiches']} fiches pour {report['animateurs']} animateurs.",
+    ]
+    if saved.imported:
+        lines.append("Importé dans la base : " + ", ".join(saved.imported) + ".")
+    if saved.already_imported:
+        lines.append("Déjà importé, rien de changé : " + ", ".join(saved.already_imported) + ".")
+    return "\n".join(lines)

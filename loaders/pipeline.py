@@ -1,0 +1,321 @@
+"""From export files to validated, geocoded animator records and a per-row report.
+
+The pipeline never writes anything: :func:`load_files` returns an
+:class:`ImportResult` that the CLI writes to files and :mod:`loaders.store`
+writes to the database. Every input row ends in exactly one place: among the
+``source_rows`` of one or more records (one per theme), or in ``rejects``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from loaders._errors import ConfigurationError, NoLocationColumnError
+from loaders.columns import CANONICAL_FIELDS, ColumnMapping, load_profile, map_columns
+from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
+from loaders.normalize import dates, datetimes, themes, training_statuses, yes_no
+from loaders.read import RawTable, read_table
+from loaders.text import fold
+from loaders.themes import ThemeRegistry, load_themes
+
+RECORD_COLUMNS: tuple[str, ...] = (
+    "animator_id", "theme", "training_status", "training_date", "structure", "public_consent", "is_conum",
+    "postcode", "insee_code", "commune", "arrondissement_code", "epci_code", "epci", "departement_code",
+    "region_code", "lat", "lon", "geocode_precision", "geocode_note", "source_file", "source_rows",
+)
+DETAIL_COLUMNS: tuple[str, ...] = (
+    "full_name", "first_name", "last_name", "email", "phone", "structure_type", "address", "city",
+    "training_body", "submission_id", "submitted_at", "winning_file", "winning_row",
+)
+REJECT_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "reason")
+STATUSES: tuple[str, ...] = ("trained", "in_training", "referenced")
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one input file."""
+
+    source_file: str
+    sha256: str
+    kind: str
+    rows: int
+    accepted_rows: int
+    rejected_rows: int
+    blank_rows: tuple[int, ...]
+    mapping: ColumnMapping
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Records (one per animator and theme), rejected rows, and per-file reports."""
+
+    records: pd.DataFrame
+    rejects: pd.DataFrame
+    files: tuple[FileReport, ...]
+    theme: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    def report(self) -> dict:
+        """Counts for ``rapport.json`` (keys in French, for people)."""
+        records = self.records
+        return {
+            "fichiers": [
+                {
+                    "fichier": f.source_file,
+                    "sha256": f.sha256,
+                    "format": f.kind,
+                    "lignes": f.rows,
+                    "lignes_acceptees": f.accepted_rows,
+                    "lignes_rejetees": f.rejected_rows,
+                    "lignes_vides_ignorees": list(f.blank_rows),
+                    "colonnes": {name: f.mapping.fields[name] for name in f.mapping.fields},
+                    "colonnes_detectees_par": dict(f.mapping.how),
+                    "colonnes_non_utilisees": list(f.mapping.unmapped),
+                }
+                for f in self.files
+            ],
+            "lignes": sum(f.rows for f in self.files),
+            "lignes_acceptees": sum(f.accepted_rows for f in self.files),
+            "lignes_rejetees": sum(f.rejected_rows for f in self.files),
+            "fiches": len(records),
+            "animateurs": int(records["animator_id"].nunique()) if len(records) else 0,
+            "fiches_par_thematique": _counts(records, "theme"),
+            "fiches_par_statut": _counts(records, "training_status"),
+            "precision_geocodage": _counts(records, "geocode_precision"),
+            "fiches_avec_note_de_geocodage": int((records["geocode_note"] != "").sum()) if len(records) else 0,
+            "doublons_fusionnes": int(
+                sum(len(rows.split("|")) - 1 for rows in records["source_rows"])
+            ) if len(records) else 0,
+            "avertissements": list(self.warnings),
+        }
+
+
+def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    if not len(frame):
+        return {}
+    return {str(k): int(v) for k, v in frame[column].value_counts().sort_index().items()}
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to read the files: theme of the form, forced columns, profile."""
+
+    theme: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    profile: str | None = None
+
+
+def load_files(
+    paths: Sequence[str | Path],
+    gazetteer: Gazetteer,
+    options: LoadOptions = LoadOptions(),
+    registry: ThemeRegistry | None = None,
+) -> ImportResult:
+    """Read, map, normalise, geocode and deduplicate the rows of several files.
+
+    Raises
+    ------
+    loaders.LoaderError
+        A file is unusable (unreadable, not a table, no location column) or the
+        options are invalid; nothing is returned then.
+    """
+    return load_tables([read_table(path) for path in paths], gazetteer, options, registry)
+
+
+def load_tables(
+    tables: Sequence[RawTable],
+    gazetteer: Gazetteer,
+    options: LoadOptions = LoadOptions(),
+    registry: ThemeRegistry | None = None,
+) -> ImportResult:
+    """Same as :func:`load_files`, for tables already read (uploads)."""
+    registry = registry or load_themes()
+    forced, theme = _resolve_options(options, registry)
+    prepared = [_prepare(table, forced, theme, registry, gazetteer) for table in tables]
+    accepted = pd.concat([p.accepted for p in prepared], ignore_index=True) if prepared else pd.DataFrame()
+    records = _deduplicate(accepted)
+    rejects = _rejects(prepared)
+    files = tuple(p.report for p in prepared)
+    return ImportResult(records=records, rejects=rejects, files=files, theme=theme)
+
+
+def _resolve_options(options: LoadOptions, registry: ThemeRegistry) -> tuple[dict[str, str], str | None]:
+    forced: dict[str, str] = {}
+    theme = options.theme
+    if options.profile:
+        profile = load_profile(options.profile)
+        forced.update(profile.columns)
+        theme = theme or profile.theme
+    forced.update(options.columns)
+    if theme is not None:
+        registry.get(theme)
+    return forced, theme
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+    raw: pd.DataFrame
+    report: FileReport
+
+
+def _prepare(
+    table: RawTable, forced: Mapping[str, str], theme: str | None, registry: ThemeRegistry, gazetteer: Gazetteer
+) -> _Prepared:
+    mapping = map_columns(table.frame, forced)
+    if not set(mapping.fields) & set(LOCATION_FIELDS):
+        raise NoLocationColumnError(
+            f"{table.source_file} : aucune colonne ne permet de situer les lignes (code postal, commune, "
+            "code INSEE, adresse ou coordonnées). Indiquez-la avec --column, par exemple "
+            "--column postcode=\"Code postal\"."
+        )
+    if "themes" not in mapping.fields and theme is None:
+        raise ConfigurationError(
+            f"{table.source_file} : le fichier n'a pas de colonne de thématique. Indiquez la thématique du "
+            f"formulaire avec --theme ({', '.join(registry.slugs())})."
+        )
+    canonical = pd.DataFrame(
+        {name: table.frame[mapping.fields[name]] if name in mapping.fields else "" for name in CANONICAL_FIELDS},
+        index=table.frame.index,
+    )
+    located = geocode(canonical, gazetteer)
+    theme_lists, unknown = _themes(canonical["themes"], theme, registry)
+    reasons = located["reject_reason"].copy()
+    no_theme = theme_lists.map(len).eq(0) & reasons.isna()
+    reasons[no_theme] = [
+        f"thématique « {', '.join(labels) or '(vide)'} » inconnue : attendu {_theme_labels(registry)}"
+        for labels in unknown[no_theme]
+    ]
+    notes = located["geocode_note"]
+    accepted_mask = reasons.isna()
+    accepted = _records(canonical, located, theme_lists, table)[accepted_mask.to_numpy()]
+    accepted["geocode_note"] = notes[accepted_mask].to_numpy()
+    rejected = pd.DataFrame(
+        {
+            "source_file": table.source_file,
+            "source_row": table.frame.index[~accepted_mask.to_numpy()],
+            "reason": reasons[~accepted_mask].to_numpy(),
+        }
+    )
+    raw = table.frame[~accepted_mask.to_numpy()].reset_index(drop=True)
+    report = FileReport(
+        source_file=table.source_file,
+        sha256=table.sha256,
+        kind=table.kind,
+        rows=len(table.frame),
+        accepted_rows=int(accepted_mask.sum()),
+        rejected_rows=int((~accepted_mask).sum()),
+        blank_rows=table.blank_rows,
+        mapping=mapping,
+    )
+    return _Prepared(accepted=accepted, rejected=rejected, raw=raw, report=report)
+
+
+def _theme_labels(registry: ThemeRegistry) -> str:
+    return ", ".join(f"« {registry.get(slug).label} »" for slug in registry.slugs())
+
+
+def _themes(values: pd.Series, theme: str | None, registry: ThemeRegistry) -> tuple[pd.Series, pd.Series]:
+    slugs, unknown = themes(values, registry)
+    if theme is not None:
+        empty = values.str.strip().eq("")
+        slugs = slugs.where(~empty, pd.Series([[theme]] * len(values), index=values.index))
+    return slugs, unknown
+
+
+def _records(canonical: pd.DataFrame, located: pd.DataFrame, theme_lists: pd.Series, table: RawTable) -> pd.DataFrame:
+    statuses = _training_status(canonical)
+    frame = pd.DataFrame(
+        {
+            "animator_id": _animator_ids(canonical, located, table),
+            "themes": theme_lists.to_numpy(),
+            "training_status": statuses.to_numpy(),
+            "training_date": dates(canonical["training_date"]).to_numpy(),
+            "structure": canonical["structure"].str.strip().to_numpy(),
+            "public_consent": yes_no(canonical["consent"]).eq(True).to_numpy(),
+            "is_conum": yes_no(canonical["conum"]).eq(True).to_numpy(),
+            "postcode": canonical["postcode"].str.strip().to_numpy(),
+            "submitted_at": datetimes(canonical["submitted_at"]).to_numpy(),
+            "source_file": table.source_file,
+            "source_row": table.frame.index.to_numpy(),
+            **{name: canonical[name].str.strip().to_numpy() for name in DETAIL_COLUMNS
+               if name in CANONICAL_FIELDS and name != "submitted_at"},
+        },
+        index=canonical.index,
+    )
+    for name in located.columns:
+        if name != "reject_reason":
+            frame[name] = located[name].to_numpy()
+    return frame
+
+
+def _training_status(canonical: pd.DataFrame) -> pd.Series:
+    """Status from the answer about training, else from the training date (past → trained)."""
+    stated = training_statuses(canonical["trained"])
+    trained_on = dates(canonical["training_date"])
+    today = date.today()
+    by_date = trained_on.map(lambda d: None if d is None or pd.isna(d) else ("trained" if d <= today
+                                                                             else "in_training"))
+    return stated.where(stated.notna(), by_date).where(lambda s: s.notna(), "referenced")
+
+
+def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTable) -> np.ndarray:
+    """Stable person identifiers: the e-mail, else the form's submission id, else name + structure + commune."""
+    email = canonical["email"].str.strip().str.casefold()
+    form = "|".join(sorted(table.frame.columns))
+    submission = canonical["submission_id"].str.strip()
+    person = (canonical["full_name"] + " " + canonical["first_name"] + " " + canonical["last_name"]).map(fold)
+    fallback = person + "|" + canonical["structure"].map(fold) + "|" + located["insee_code"]
+    keys = np.where(
+        email.str.contains("@", regex=False),
+        "email:" + email,
+        np.where(submission != "", "submission:" + form + "|" + submission, "person:" + fallback),
+    )
+    return np.array([hashlib.sha256(key.encode()).hexdigest()[:16] for key in keys], dtype=object)
+
+
+def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
+    """One record per (animator, theme): the latest submission wins, merged rows are listed."""
+    if accepted.empty:
+        return pd.DataFrame(columns=list(RECORD_COLUMNS) + list(DETAIL_COLUMNS))
+    exploded = accepted.explode("themes").rename(columns={"themes": "theme"})
+    exploded["_order"] = np.arange(len(exploded))
+    exploded["_when"] = pd.to_datetime(exploded["submitted_at"], errors="coerce")
+    exploded = exploded.sort_values(["animator_id", "theme", "_when", "_order"], na_position="first", kind="stable")
+    groups = exploded.groupby(["animator_id", "theme"], sort=False)
+    latest = groups.tail(1).set_index(["animator_id", "theme"])
+    latest["winning_file"] = latest["source_file"]
+    latest["winning_row"] = latest["source_row"]
+    merged = groups.apply(_source_rows, include_groups=False)
+    latest["source_rows"] = merged.reindex(latest.index).to_numpy()
+    latest["source_file"] = groups["source_file"].agg(lambda s: "|".join(dict.fromkeys(s))).reindex(
+        latest.index
+    ).to_numpy()
+    records = latest.reset_index()
+    return records[list(RECORD_COLUMNS) + list(DETAIL_COLUMNS)].sort_values(
+        ["source_file", "animator_id", "theme"], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _source_rows(group: pd.DataFrame) -> str:
+    """``2|7`` for rows of one file; ``a.csv:2|b.csv:7`` when a record merges rows of several files."""
+    rows = sorted(set(zip(group["source_file"], group["source_row"])))
+    if len({source for source, _ in rows}) == 1:
+        return "|".join(str(row) for _, row in rows)
+    return "|".join(f"{source}:{row}" for source, row in rows)
+
+
+def _rejects(prepared: Sequence[_Prepared]) -> pd.DataFrame:
+    parts = [pd.concat([p.rejected.reset_index(drop=True), p.raw], axis=1) for p in prepared]
+    if not parts:
+        return pd.DataFrame(columns=list(REJECT_COLUMNS))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.fillna("")

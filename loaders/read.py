@@ -1,0 +1,591 @@
+"""Read an input file (CSV, XLSX or JSON) into a table of text cells.
+
+Hubs send whatever their tools export: CSV files from Excel, LibreOffice or an
+online form (in UTF-8 or Windows-1252, separated by ``;``, ``,``, tabs or
+``|``), Excel workbooks, JSON exports of an API or of Grist. This module turns
+any of them into a `RawTable`: the file's own headers, and every value as the
+text that was written, so that nothing is guessed here (``01400`` keeps its
+leading zero, ``NA`` stays ``NA``). Interpreting the columns is left to the
+next steps.
+
+Any problem with the input raises a `LoaderError` whose French message tells a
+hub agent which file is at fault and what to do; nothing else is raised for bad
+bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+import openpyxl
+import pandas as pd
+
+from loaders._errors import (
+    FileTooLargeError,
+    LoaderError,
+    NotATableError,
+    UnreadableFileError,
+)
+from loaders.safe_files import cell_text, restore_cell
+from loaders.settings import DEFAULT_LIMITS, MEGABYTE, ReadLimits
+
+_CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+_XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+_JSON_SUFFIXES = frozenset({".json"})
+_UNSUPPORTED_FORMATS = {
+    ".xls": "Excel 97-2003 (.xls)",
+    ".ods": "OpenDocument (.ods)",
+}
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+# Signature of OLE2 compound files, the container of old .xls workbooks.
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# Candidate delimiters, in order of preference when they fit equally well:
+# French spreadsheets export ";" by default.
+_DELIMITERS = (";", ",", "\t", "|")
+_SAMPLE_CHARS = 64 * 1024
+_SAMPLE_RECORDS = 50
+
+# A cell needs `restore_cell` only if an apostrophe precedes a formula trigger:
+# when the whole text has no such pair, restoring can be skipped.
+_RESTORABLE = re.compile(r"'[=+\-@\t\r\n\x00]")
+_PANDAS_ROW = re.compile(r"row (\d+)")
+
+_RESAVE_ADVICE = (
+    "Ouvrez-le dans votre tableur, puis enregistrez-le au format « CSV UTF-8 » "
+    "ou « Classeur Excel (.xlsx) » et déposez ce nouveau fichier."
+)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read from a file, every cell kept as the text written.
+
+    Attributes
+    ----------
+    source_file : str
+        Base name of the file.
+    frame : pandas.DataFrame
+        One column per header of the file (headers stripped; an empty header
+        becomes ``"colonne N"``, N its 1-based position; repeated headers get
+        ``" (2)"``, ``" (3)"``...). Every cell is a Python ``str`` (object
+        dtype), ``""`` when empty. The index is the spreadsheet row number of
+        each record (the header is row 1, the first record row 2; for JSON,
+        objects are numbered from 2 likewise).
+    sha256 : str
+        Hexadecimal SHA-256 digest of the raw bytes.
+    kind : str
+        ``"csv"``, ``"xlsx"`` or ``"json"``.
+    encoding : str or None
+        For CSV: ``"utf-8-sig"``, ``"utf-8"`` or ``"cp1252"``.
+    delimiter : str or None
+        For CSV: ``";"``, ``","``, ``"\\t"`` or ``"|"``.
+    blank_rows : tuple of int
+        Row numbers of the fully empty rows skipped between the header and the
+        last record.
+    """
+
+    source_file: str
+    frame: pd.DataFrame
+    sha256: str
+    kind: str
+    encoding: str | None
+    delimiter: str | None
+    blank_rows: tuple[int, ...]
+
+
+def read_table(path: str | os.PathLike[str], *, limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
+    """Read a CSV, XLSX or JSON file from disk.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to read.
+    limits : ReadLimits, optional
+        Size limits; defaults to `loaders.settings.DEFAULT_LIMITS`.
+
+    Returns
+    -------
+    RawTable
+        The table, every cell as text (see `read_bytes`).
+
+    Raises
+    ------
+    LoaderError
+        A subclass with a French message if the file is missing, too large,
+        unreadable or not a table.
+    """
+    path = Path(path)
+    try:
+        _check_size(path.stat().st_size, path.name, limits)
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise UnreadableFileError(
+            f"Le fichier « {path.name} » est introuvable : vérifiez son nom et son dossier."
+        ) from exc
+    except OSError as exc:
+        raise UnreadableFileError(
+            f"Le fichier « {path.name} » ne peut pas être ouvert ({exc.strerror}). "
+            "Vérifiez qu'il s'agit bien d'un fichier et que vous avez le droit de le lire."
+        ) from exc
+    return read_bytes(data, path.name, limits=limits)
+
+
+def read_bytes(data: bytes, name: str, *, limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
+    """Read the content of a CSV, XLSX or JSON file (an upload, for instance).
+
+    The format is given by the extension of `name` (``.csv``, ``.tsv``,
+    ``.txt``; ``.xlsx``, ``.xlsm``; ``.json``), or else guessed from the
+    content. The first non-empty row of a CSV file or of the first worksheet
+    of a workbook is the header.
+
+    Parameters
+    ----------
+    data : bytes
+        Raw content of the file.
+    name : str
+        File name, used for the format and in messages.
+    limits : ReadLimits, optional
+        Size limits; defaults to `loaders.settings.DEFAULT_LIMITS`.
+
+    Returns
+    -------
+    RawTable
+        The table, every cell as the text written in the file.
+
+    Raises
+    ------
+    FileTooLargeError
+        The file, its decompressed content or its number of columns is over
+        `limits`.
+    UnreadableFileError
+        The bytes are not text in a known encoding, a valid workbook or valid
+        JSON, or the format is not supported (.xls, .ods).
+    NotATableError
+        The file is empty, has no data row, or its JSON holds no list of objects.
+    """
+    source = PurePath(name).name
+    _check_size(len(data), source, limits)
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
+        raise NotATableError(f"Le fichier « {source} » est vide.")
+    kind = _detect_kind(data, source)
+    encoding = delimiter = None
+    if kind == "csv":
+        text, encoding = _decode(data, source)
+        delimiter = _sniff_delimiter(text)
+        header, body = _split_header(_csv_grid(text, delimiter, source, limits), source)
+    elif kind == "xlsx":
+        header, body = _split_header(_xlsx_grid(data, source, limits), source)
+    else:
+        header, body = _json_table(data, source, limits)
+    frame, blank_rows = _assemble(header, body, source)
+    return RawTable(
+        source_file=source,
+        frame=frame,
+        sha256=hashlib.sha256(data).hexdigest(),
+        kind=kind,
+        encoding=encoding,
+        delimiter=delimiter,
+        blank_rows=blank_rows,
+    )
+
+
+# --- Checks shared by all formats -------------------------------------------
+
+
+def _megabytes(size: int) -> str:
+    return format(round(size / MEGABYTE, 1), "g").replace(".", ",") + " Mo"
+
+
+def _check_size(size: int, source: str, limits: ReadLimits) -> None:
+    if size > limits.max_file_bytes:
+        raise FileTooLargeError(
+            f"Le fichier « {source} » pèse {_megabytes(size)}, au-delà de la limite de "
+            f"{_megabytes(limits.max_file_bytes)}. Supprimez les colonnes ou les lignes "
+            "inutiles, ou découpez-le en plusieurs fichiers."
+        )
+
+
+def _check_width(width: int, source: str, limits: ReadLimits) -> None:
+    if width > limits.max_columns:
+        raise FileTooLargeError(
+            f"Le fichier « {source} » compte {width} colonnes, au-delà de la limite de "
+            f"{limits.max_columns}. Vérifiez qu'il s'agit bien d'un tableau avec une ligne "
+            "d'en-tête, et supprimez les colonnes inutiles."
+        )
+
+
+def _detect_kind(data: bytes, source: str) -> str:
+    """Format of the file: by its extension, else by its content."""
+    suffix = PurePath(source).suffix.lower()
+    if suffix in _UNSUPPORTED_FORMATS or data.startswith(_OLE_SIGNATURE):
+        label = _UNSUPPORTED_FORMATS.get(suffix, "Excel 97-2003 (.xls)")
+        raise UnreadableFileError(
+            f"Le fichier « {source} » est au format {label}, que l'outil ne sait pas lire. "
+            + _RESAVE_ADVICE
+        )
+    if suffix in _CSV_SUFFIXES:
+        return "csv"
+    if suffix in _XLSX_SUFFIXES:
+        return "xlsx"
+    if suffix in _JSON_SUFFIXES:
+        return "json"
+    if data.startswith(_ZIP_SIGNATURES):
+        return "xlsx"
+    if data.removeprefix(codecs.BOM_UTF8).lstrip()[:1] in (b"[", b"{"):
+        return "json"
+    return "csv"
+
+
+def _decode(data: bytes, source: str) -> tuple[str, str]:
+    """Text of the file and its encoding: UTF-8 (with or without BOM) or Windows-1252.
+
+    Latin-1 is never used as a fallback: it decodes any bytes, so it would turn
+    a wrongly encoded file into silently wrong text.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnreadableFileError(
+            f"Le fichier « {source} » est enregistré en UTF-16 (« Texte Unicode »), un "
+            "encodage que l'outil ne lit pas. " + _RESAVE_ADVICE
+        )
+    utf8 = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        return data.decode(utf8), utf8
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    # Windows-1252 is tried only without a BOM: a BOM says the file is meant to be UTF-8.
+    if utf8 == "utf-8":
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode("cp1252"), "cp1252"
+    line = data[: utf8_error.start].count(b"\n") + 1
+    raise UnreadableFileError(
+        f"Le fichier « {source} » n'est pas un texte dans un encodage reconnu (UTF-8 ou "
+        f"Windows-1252) : le premier caractère illisible se trouve ligne {line}. "
+        "Ouvrez-le dans votre tableur, puis enregistrez-le au format « CSV UTF-8 »."
+    ) from utf8_error
+
+
+def _split_header(grid: pd.DataFrame, source: str) -> tuple[list[str], pd.DataFrame]:
+    """Split a grid of cells at its first non-empty row, the header.
+
+    Parameters
+    ----------
+    grid : pandas.DataFrame
+        All rows of the file, indexed by row number from 1, positional columns.
+    source : str
+        File name, for messages.
+
+    Returns
+    -------
+    tuple of (list of str, pandas.DataFrame)
+        The header cells, and the rows below it.
+    """
+    for row_number, values in zip(grid.index, grid.itertuples(index=False, name=None)):
+        if any(values):
+            return list(values), grid.loc[row_number + 1 :]
+    raise NotATableError(
+        f"Le fichier « {source} » ne contient aucune donnée : toutes ses lignes sont vides."
+    )
+
+
+def _assemble(
+    header: list[str], body: pd.DataFrame, source: str
+) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    """Name the columns and drop the empty rows, remembering their numbers.
+
+    Parameters
+    ----------
+    header : list of str
+        Header cells; may be shorter than the rows (the extra cells of longer
+        rows then get a column named after their position).
+    body : pandas.DataFrame
+        Rows below the header, indexed by row number, positional columns.
+    source : str
+        File name, for messages.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, tuple of int)
+        The records with named columns, and the numbers of the empty rows
+        skipped between the header and the last record.
+    """
+    blank = body.eq("").all(axis=1).to_numpy()
+    filled = body.index[~blank]
+    if filled.empty:
+        raise NotATableError(
+            f"Le fichier « {source} » ne contient aucune ligne de données : seule la ligne "
+            "d'en-tête est remplie. Vérifiez que vous avez déposé le bon fichier."
+        )
+    blank_rows = tuple(int(number) for number in body.index[blank] if number < filled[-1])
+    frame = body.loc[~blank].set_axis(_column_names(header, body.shape[1]), axis=1)
+    return frame, blank_rows
+
+
+def _column_names(header: list[str], width: int) -> list[str]:
+    """Usable, unique column names from the header cells."""
+    names: list[str] = []
+    for position in range(1, width + 1):
+        cell = header[position - 1] if position <= len(header) else ""
+        base = cell.replace("\ufeff", "").strip() or f"colonne {position}"
+        name, copy = base, 2
+        while name in names:
+            name, copy = f"{base} ({copy})", copy + 1
+        names.append(name)
+    return names
+
+
+# --- CSV ----------------------------------------------------------------------
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Delimiter giving the header several fields and the rows the same count.
+
+    Parameters
+    ----------
+    text : str
+        The CSV text; only its beginning is examined.
+
+    Returns
+    -------
+    str
+        The candidate whose header splits into at least two fields, with the
+        largest share of rows having the header's field count, then the most
+        fields, then the first in `_DELIMITERS`. Without any such candidate the
+        file has a single column: the candidate least present in the sample.
+    """
+    sample = text[:_SAMPLE_CHARS]
+    truncated = len(text) > len(sample)
+    best_key: tuple[float, int, int] | None = None
+    best = min(_DELIMITERS, key=sample.count)
+    for rank, delimiter in enumerate(_DELIMITERS):
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        rows = [row for row in itertools.islice(reader, _SAMPLE_RECORDS) if any(row)]
+        # The last record may have been cut by the end of the sample.
+        rows = rows[:-1] if truncated and len(rows) > 2 else rows
+        width = len(rows[0]) if rows else 0
+        if width < 2:
+            continue
+        others = rows[1:]
+        share = sum(len(row) == width for row in others) / len(others) if others else 1.0
+        key = (share, width, -rank)
+        if best_key is None or key > best_key:
+            best_key, best = key, delimiter
+    return best
+
+
+def _csv_grid(text: str, delimiter: str, source: str, limits: ReadLimits) -> pd.DataFrame:
+    """All records of a CSV text, padded to the same width, numbered from 1."""
+    if "\x00" in text:
+        raise UnreadableFileError(
+            f"Le fichier « {source} » contient des caractères nuls : ce n'est pas un fichier "
+            "CSV texte (fichier binaire, ou texte enregistré en UTF-16). " + _RESAVE_ADVICE
+        )
+    # pandas sizes the table on the first record: check it before parsing.
+    sample = io.StringIO(text[:_SAMPLE_CHARS], newline="")
+    _check_width(len(next(csv.reader(sample, delimiter=delimiter), [])), source, limits)
+    try:
+        grid = _csv_grid_fast(text, delimiter)
+    except pd.errors.ParserError as exc:
+        if "EOF inside string" in str(exc):
+            raise _unclosed_quote_error(source, str(exc)) from exc
+        grid = _csv_grid_ragged(text, delimiter, source, limits)
+    except pd.errors.EmptyDataError:
+        # pandas finds no columns when the file starts with empty lines.
+        grid = _csv_grid_ragged(text, delimiter, source, limits)
+    grid.index = pd.RangeIndex(1, len(grid) + 1)
+    if _RESTORABLE.search(text):
+        grid = grid.map(restore_cell).astype(object)
+    return grid
+
+
+def _csv_grid_fast(text: str, delimiter: str) -> pd.DataFrame:
+    """Parse with pandas' C parser; it fails on rows longer than the first one."""
+    return pd.read_csv(
+        io.StringIO(text),
+        sep=delimiter,
+        header=None,
+        dtype=object,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        engine="c",
+    )
+
+
+def _csv_grid_ragged(text: str, delimiter: str, source: str, limits: ReadLimits) -> pd.DataFrame:
+    """Parse with the csv module, keeping every cell of rows of any length."""
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            _check_width(len(row), source, limits)
+            rows.append(row)
+    except csv.Error as exc:
+        raise UnreadableFileError(
+            f"Le fichier « {source} » ne peut pas être lu comme un tableau CSV (ligne "
+            f"{len(rows) + 1}). " + _RESAVE_ADVICE
+        ) from exc
+    width = max(map(len, rows), default=0)
+    return pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
+
+
+def _unclosed_quote_error(source: str, pandas_message: str) -> UnreadableFileError:
+    # pandas counts records from 0: record n is spreadsheet row n + 1.
+    match = _PANDAS_ROW.search(pandas_message)
+    where = f" à la ligne {int(match.group(1)) + 1}" if match else ""
+    return UnreadableFileError(
+        f"Le fichier « {source} » contient un guillemet (\") ouvert{where} qui n'est jamais "
+        "refermé : la suite du fichier ne peut pas être découpée en cellules. Corrigez cette "
+        "cellule dans votre tableur, puis enregistrez le fichier au format « CSV UTF-8 »."
+    )
+
+
+# --- XLSX ---------------------------------------------------------------------
+
+
+def _xlsx_grid(data: bytes, source: str, limits: ReadLimits) -> pd.DataFrame:
+    """All rows of the first worksheet as text, padded to the same width, numbered from 1."""
+    _check_archive(data, source, limits)
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns (in English) about workbook features it drops, such as
+            # data validation or conditional formatting: irrelevant to the values.
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            workbook = openpyxl.load_workbook(
+                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+            )
+            try:
+                rows = _worksheet_rows(workbook, source, limits)
+            finally:
+                workbook.close()
+    except LoaderError:
+        raise
+    except Exception as exc:
+        # A damaged workbook makes openpyxl raise all kinds of exceptions (KeyError,
+        # ValueError, XML parse errors...): each one means "unreadable workbook".
+        raise _damaged_workbook_error(source) from exc
+    width = max(map(len, rows), default=0)
+    grid = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
+    grid.index = pd.RangeIndex(1, len(grid) + 1)
+    return grid
+
+
+def _damaged_workbook_error(source: str) -> UnreadableFileError:
+    return UnreadableFileError(
+        f"Le fichier « {source} » n'est pas un classeur Excel (.xlsx) valide : il est "
+        "endommagé, ou ce n'est pas vraiment un fichier .xlsx. " + _RESAVE_ADVICE
+    )
+
+
+def _check_archive(data: bytes, source: str, limits: ReadLimits) -> None:
+    """Refuse a workbook whose archive is damaged or would inflate beyond the limits."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        raise _damaged_workbook_error(source) from exc
+    uncompressed = sum(member.file_size for member in members)
+    compressed = sum(member.compress_size for member in members)
+    if len(members) > limits.xlsx_max_entries:
+        reason = f"{len(members)} fichiers internes, pour {limits.xlsx_max_entries} au plus"
+    elif uncompressed > limits.xlsx_max_uncompressed_bytes:
+        reason = (
+            f"{_megabytes(uncompressed)} une fois décompressé, pour "
+            f"{_megabytes(limits.xlsx_max_uncompressed_bytes)} au plus"
+        )
+    elif uncompressed > limits.xlsx_max_compression_ratio * max(compressed, 1):
+        reason = "taux de compression anormalement élevé"
+    else:
+        return
+    raise FileTooLargeError(
+        f"Le fichier « {source} » est une archive XLSX anormale ou trop volumineuse ({reason}). "
+        "Ouvrez-le dans votre tableur, supprimez les feuilles, lignes ou colonnes inutiles et "
+        "enregistrez-le de nouveau, ou exportez-le au format « CSV UTF-8 »."
+    )
+
+
+def _worksheet_rows(
+    workbook: openpyxl.Workbook, source: str, limits: ReadLimits
+) -> list[list[str]]:
+    """Rows of the active worksheet (else the first one) as text, trailing empty cells cut."""
+    worksheets = workbook.worksheets
+    if not worksheets:
+        raise NotATableError(f"Le classeur « {source} » ne contient aucune feuille de calcul.")
+    sheet = workbook.active if workbook.active in worksheets else worksheets[0]
+    # The size recorded in the file may be wrong (some tools write "A1"): read all cells.
+    sheet.reset_dimensions()
+    rows: list[list[str]] = []
+    for values in sheet.iter_rows(values_only=True):
+        cells = [restore_cell(cell_text(value)) for value in values]
+        while cells and not cells[-1]:
+            cells.pop()
+        _check_width(len(cells), source, limits)
+        rows.append(cells)
+    return rows
+
+
+# --- JSON ---------------------------------------------------------------------
+
+
+def _json_table(data: bytes, source: str, limits: ReadLimits) -> tuple[list[str], pd.DataFrame]:
+    """Header (union of the keys) and rows (numbered from 2) of a JSON list of objects."""
+    text, _ = _decode(data, source)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnreadableFileError(
+            f"Le fichier « {source} » n'est pas un JSON valide : erreur ligne {exc.lineno}, "
+            f"colonne {exc.colno}. Exportez-le de nouveau depuis l'outil d'origine."
+        ) from exc
+    except (ValueError, RecursionError) as exc:
+        # Integers of thousands of digits, or thousands of nested levels.
+        raise UnreadableFileError(
+            f"Le fichier « {source} » contient un JSON hors normes (nombre trop long ou "
+            "imbrication trop profonde). Exportez-le de nouveau depuis l'outil d'origine."
+        ) from exc
+    records = _json_records(document, source)
+    keys = list(dict.fromkeys(key for record in records for key in record))
+    _check_width(len(keys), source, limits)
+    body = pd.DataFrame(
+        [[cell_text(record.get(key)) for key in keys] for record in records],
+        index=pd.RangeIndex(2, len(records) + 2),
+        columns=range(len(keys)),
+        dtype=object,
+    )
+    return keys, body
+
+
+def _json_records(document: object, source: str) -> list[dict]:
+    """The objects of a JSON list, unwrapping API envelopes and Grist records."""
+    if isinstance(document, dict):
+        lists = [value for value in document.values() if _is_object_list(value)]
+        document = lists[0] if len(lists) == 1 else document
+    if not _is_object_list(document):
+        raise NotATableError(
+            f"Le fichier « {source} » est bien du JSON, mais ne contient pas une liste "
+            "d'objets (une ligne par objet, par exemple [{\"nom\": ..., \"commune\": ...}, ...]). "
+            "Exportez de nouveau les données sous forme de tableau."
+        )
+    if document and all(_is_grist_record(record) for record in document):
+        return [{"id": record["id"], **record["fields"]} for record in document]
+    return document
+
+
+def _is_object_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _is_grist_record(record: dict) -> bool:
+    # Grist's API returns {"records": [{"id": 1, "fields": {...}}, ...]}.
+    return set(record) == {"id", "fields"} and isinstance(record["fields"], dict)

@@ -1,0 +1,249 @@
+"""Write tables that spreadsheets open safely, and read their cells back.
+
+A cell whose text starts with ``=``, ``+``, ``-`` or ``@`` (or a tab, a line
+break or NUL) may be run as a formula when the file is opened in a spreadsheet
+("CSV injection"). Every text cell written by this module is therefore
+*neutralised*: such a cell gets a leading apostrophe, as a spreadsheet user
+would type it. The apostrophe is also added when the text already starts with
+apostrophes followed by a trigger, so that `restore_cell` can always undo
+`neutralise_cell` exactly: reading the project's own files gives back the
+original values.
+
+Control characters other than tab and line breaks cannot be stored in an XLSX
+workbook; they are removed from both the CSV and the XLSX outputs, so that the
+two downloads of the same table hold the same text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import numbers
+import os
+import re
+from datetime import date, datetime, time
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+_NEEDS_APOSTROPHE = re.compile(r"'*[=+\-@\t\r\n\x00]")
+_HAS_APOSTROPHE = re.compile(r"'+[=+\-@\t\r\n\x00]")
+
+# Excel stores numbers as IEEE doubles: larger integers would lose digits
+# (identifiers, SIRET-like codes), so they are written as text instead.
+_EXACT_INTEGER_LIMIT = 2**53
+
+_MIN_COLUMN_WIDTH = 8
+_MAX_COLUMN_WIDTH = 60
+_WIDTH_SAMPLE_ROWS = 200
+
+
+def neutralise_cell(value: str) -> str:
+    """Make a text cell safe to open in a spreadsheet.
+
+    Parameters
+    ----------
+    value : str
+        Cell text.
+
+    Returns
+    -------
+    str
+        ``value`` with one more leading apostrophe if it starts with a formula
+        trigger (``= + - @``, tab, CR, LF, NUL), possibly after apostrophes;
+        ``value`` unchanged otherwise.
+    """
+    return "'" + value if _NEEDS_APOSTROPHE.match(value) else value
+
+
+def restore_cell(value: str) -> str:
+    """Undo `neutralise_cell`.
+
+    Parameters
+    ----------
+    value : str
+        Cell text read from a file written by this module (or any other file:
+        text that `neutralise_cell` cannot produce is returned unchanged).
+
+    Returns
+    -------
+    str
+        ``value`` without its first apostrophe if it is apostrophes followed by
+        a formula trigger; ``value`` unchanged otherwise.
+    """
+    return value[1:] if _HAS_APOSTROPHE.match(value) else value
+
+
+def cell_text(value: object) -> str:
+    """Text of a cell value, as the project writes and reads it.
+
+    Parameters
+    ----------
+    value : object
+        A value from a data frame, a spreadsheet cell or a JSON document.
+
+    Returns
+    -------
+    str
+        ``""`` for missing values (None, NaN, NA, NaT); ``"oui"``/``"non"`` for
+        booleans; integers and integral floats without decimals (``1.0`` gives
+        ``"1"``); other floats in their shortest exact form (``repr``);
+        datetimes as ``YYYY-MM-DD HH:MM:SS`` (``YYYY-MM-DD`` at midnight), dates
+        as ``YYYY-MM-DD``, times as ``HH:MM:SS``; lists joined with ``", "``;
+        dictionaries as JSON; anything else through ``str``.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return "oui" if value else "non"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return _float_text(float(value))
+    if isinstance(value, (datetime, date, time)):
+        return _temporal_text(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell_text(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _float_text(number: float) -> str:
+    if math.isnan(number):
+        return ""
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _temporal_text(value: datetime | date | time) -> str:
+    # datetime is a subclass of date: test it first.
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value.strftime("%H:%M:%S")
+
+
+def _safe_text(value: object) -> str:
+    """Cell text without the characters spreadsheets reject, neutralised."""
+    return neutralise_cell(ILLEGAL_CHARACTERS_RE.sub("", cell_text(value)))
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """Encode a table as a CSV file that spreadsheets open safely.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table to write; its index is not written.
+
+    Returns
+    -------
+    bytes
+        UTF-8 with a byte order mark (so that Excel detects the encoding),
+        ``;`` separators (what French spreadsheets expect), CRLF line endings;
+        a header line then one line per row, every cell neutralised.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_safe_text(name) for name in frame.columns])
+    # Column by column (positions, since names may repeat), then transposed.
+    columns = [[_safe_text(value) for value in frame.iloc[:, i]] for i in range(frame.shape[1])]
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Données") -> bytes:
+    """Encode a table as an XLSX workbook that holds no formula.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table to write; its index is not written.
+    sheet_name : str, default "Données"
+        Name of the only worksheet.
+
+    Returns
+    -------
+    bytes
+        An XLSX workbook: a bold, frozen header row then one row per record.
+        Finite integers and floats are numeric cells; everything else is a text
+        cell, neutralised, so that no cell is ever a formula.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=sheet_name)
+    sheet.freeze_panes = "A2"
+    for position, name in enumerate(frame.columns, start=1):
+        width = _column_width(name, frame.iloc[:_WIDTH_SAMPLE_ROWS, position - 1])
+        sheet.column_dimensions[get_column_letter(position)].width = width
+    bold = Font(bold=True)
+    header = [WriteOnlyCell(sheet, value=_safe_text(name)) for name in frame.columns]
+    for cell in header:
+        cell.font = bold
+    sheet.append(header)
+    for row in frame.itertuples(index=False, name=None):
+        sheet.append([_xlsx_value(value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_value(value: object) -> int | float | str | None:
+    """Value of a worksheet cell: a number, a neutralised text, or None (empty)."""
+    if isinstance(value, (bool, np.bool_)):
+        return _safe_text(value)
+    if isinstance(value, numbers.Integral) and abs(int(value)) < _EXACT_INTEGER_LIMIT:
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        if math.isfinite(float(value)):
+            return float(value)
+    return _safe_text(value) or None
+
+
+def _column_width(name: object, values: pd.Series) -> float:
+    longest = max((len(cell_text(value)) for value in values), default=0)
+    longest = max(longest, len(cell_text(name)))
+    return float(min(max(longest + 2, _MIN_COLUMN_WIDTH), _MAX_COLUMN_WIDTH))
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a table as a safe CSV file (see `csv_bytes`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table to write.
+    path : str or os.PathLike
+        Destination file, replaced if it exists.
+    """
+    with open(path, "wb") as handle:
+        handle.write(csv_bytes(frame))
+
+
+def write_xlsx(
+    frame: pd.DataFrame, path: str | os.PathLike[str], sheet_name: str = "Données"
+) -> None:
+    """Write a table as a safe XLSX workbook (see `xlsx_bytes`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table to write.
+    path : str or os.PathLike
+        Destination file, replaced if it exists.
+    sheet_name : str, default "Données"
+        Name of the only worksheet.
+    """
+    with open(path, "wb") as handle:
+        handle.write(xlsx_bytes(frame, sheet_name))
