@@ -12,7 +12,9 @@ Quirks of the source and what we do about them (see ``docs/reference-geography.m
   have contours, the commune's contour is their union (``contour_source`` is
   ``"communes déléguées"``); otherwise it stays empty (``"absent"``) and no
   point can fall inside it.
-* 50 communes have no town-hall point. Each commune gets a reference point
+* 50 communes have no town-hall point, and about 1,100 have one more than
+  500 m outside their own contour (often another commune's town hall, a few
+  with longitude equal to latitude); those points are discarded. Each commune gets a reference point
   (``lat``/``lon``) from the first source available, recorded in
   ``point_source``: ``"mairie"`` (town hall), ``"polygone"`` (a point inside
   the contour), ``"communes déléguées"`` (the centre of their town halls or
@@ -52,6 +54,7 @@ ARTICLES: dict[str, str] = {
     "8": "Los ",
 }
 ALIAS_TYPES: tuple[str, ...] = ("ARM", "COMD", "COMA")
+MAIRIE_TOLERANCE_DEGREES = 0.005  # about 500 m: more than contour simplification can explain
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,7 @@ def _reference_points(
     com: pd.DataFrame, children: pd.DataFrame, contours: np.ndarray, postcodes: pd.Series
 ) -> tuple[np.ndarray, np.ndarray]:
     points = com["mairie"].to_numpy(dtype=object).copy()
+    points[_misplaced(points, contours)] = None
     source = np.where(pd.notna(points), "mairie", "").astype(object)
 
     inside = pd.isna(points) & ~shapely.is_empty(contours)
@@ -286,6 +290,14 @@ def _reference_points(
             points[index] = shapely.centroid(shapely.multipoints(neighbour_points))
             source[index] = "code postal"
     return points, source
+
+
+def _misplaced(points: np.ndarray, contours: np.ndarray) -> np.ndarray:
+    """Town-hall points outside their commune's contour by more than the tolerance."""
+    present = pd.notna(points) & ~shapely.is_empty(contours)
+    misplaced = np.zeros(len(points), dtype=bool)
+    misplaced[present] = shapely.distance(contours[present], points[present].astype(object)) > MAIRIE_TOLERANCE_DEGREES
+    return misplaced
 
 
 def _communes_sharing_postcode(postcodes: pd.Series, code: str) -> list[str]:

@@ -24,6 +24,6 @@ CACHE_DIR: Path = Path(
     os.environ.get("CARTE_CACHE_DIR") or platformdirs.user_cache_dir("carte-des-animateurs")
 )
 EARTH_RADIUS_KM: float = 6371.0088
-REFERENCE_BUILD_VERSION: int = 1
+REFERENCE_BUILD_VERSION: int = 2
 WGS84: str = "EPSG:4326"
 LAMBERT93: str = "EPSG:2154"

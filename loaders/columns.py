@@ -118,7 +118,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "etes vous conseiller numerique", "etes vous conseiller e numerique",
     ),
     "trained": (
-        "forme", "formee", "forme e", "formation suivie oui non", "statut de formation", "statut formation",
+        "forme", "formee", "forme e", "statut de formation", "statut formation",
         "avez vous suivi la formation", "etes vous forme", "etes vous forme e",
     ),
     "training_date": ("date de formation", "date de la formation", "date de la formation suivie", "date formation"),
@@ -147,14 +147,13 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                           rf"|^(forme|formee|forme e) par\b|\borganisme\b.*\b{_TRAINING}\b"),
         ("submitted_at", r"^(date|heure)( et heure)?( de| d)?( la)? (soumission|depot|envoi|reponse|creation|saisie)\b"
                          r"|^horodat"),
-        ("consent", r"^(j accepte|acceptez|accepte|j autorise|autorisez|autorise|je consens|consent\w*|rgpd|accord"
-                    r"|publication|diffusion|souhaitez vous (apparaitre|que|etre (visible|reference|publie|affiche)))"
+        ("consent", r"^(j accepte|acceptez|accepte|j autorise|autorisez|autorise|je consens|consent\w*|accord"
+                    r"|publication|diffusion|souhaitez vous (apparaitre|que|etre (visible|reference|publie|affiche)))\b"
                     r"|\b(consentement|rgpd)\b"),
         ("themes", r"\b(thematiques?|themes?)\b|^formations? s?\b.*\b(suivies?|animees?|proposees?)\b"),
         ("trained", rf"^(etes vous|es tu|vous etes)( deja)? {_TRAINING}\b"
                     rf"|^(avez vous|as tu)( deja)? (ete {_TRAINING}|suivi (la|une|cette|votre|le) (formation|parcours)"
-                    r"|participe a (la|une) formation)\b|^(statut|etat|niveau)( de| d)?( la)? formation\b"
-                    r"|^(forme|formee|forme e)$"),
+                    r"|participe a (la|une) formation)\b|^(statut|etat|niveau)( de| d)?( la)? formation\b"),
         ("conum", r"^((etes vous|es tu|vous etes)( actuellement)?( un| une| un e)? )?"
                   r"(conseill\w*( \w+)? numeriques?|conum|cnfs)\b"),
         ("structure_type", rf"^(type s?|typologie|categorie|nature|statut juridique|forme juridique){_OF} {_PLACE}\b"
@@ -271,12 +270,15 @@ class _Header:
         The key without the filler words that start a question.
     remark
         The folded remark in parentheses that ends the header, or ``""``.
+    position
+        The position of the column in the export.
     """
 
     original: str
     key: str
     head: str
     remark: str
+    position: int
 
 
 # -------------------------------------------------------------------- mapping
@@ -316,15 +318,13 @@ def map_columns(
     excluded: set[str] = set()
     for imposed, origin in ((forced or {}, FORCED), (profile.columns if profile else {}, FROM_PROFILE)):
         _impose(imposed, origin, headers, fields, how, excluded)
-    automatic = _Assignment(headers, fields, excluded)
+    automatic = _Assignment(headers, fields, how, excluded)
     automatic.by_synonym()
     automatic.by_remark()
     automatic.by_rule()
     automatic.by_bare_name()
     automatic.by_legal_name()
     automatic.by_content(frame)
-    for field in automatic.found:
-        how.setdefault(field, FROM_CONTENT if field in automatic.sniffed else FROM_SYNONYM)
     used = set(fields.values())
     return ColumnMapping(
         fields={field: fields[field] for field in CANONICAL_FIELDS if field in fields},
@@ -377,19 +377,24 @@ def _find_header(wanted: str, headers: Sequence[_Header]) -> str:
 
 
 class _Assignment:
-    """Automatic detection, filling the fields and headers left free."""
+    """Automatic detection, filling in place the fields and headers left free.
 
-    def __init__(self, headers: Sequence[_Header], fields: dict[str, str], excluded: set[str]) -> None:
+    Each ``by_*`` step is one stage of the detection, to be run in the order
+    given in the module documentation.
+    """
+
+    def __init__(
+        self, headers: Sequence[_Header], fields: dict[str, str], how: dict[str, str], excluded: set[str]
+    ) -> None:
         self.fields = fields
+        self.how = how
         self.excluded = excluded
-        self.found: list[str] = []
-        self.sniffed: set[str] = set()
         used = set(fields.values())
         self.free = [header for header in headers if header.original not in used and not _is_companion(header)]
 
-    def assign(self, field: str, header: _Header) -> None:
+    def assign(self, field: str, header: _Header, origin: str = FROM_SYNONYM) -> None:
         self.fields[field] = header.original
-        self.found.append(field)
+        self.how[field] = origin
         self.free.remove(header)
 
     def open_fields(self) -> list[str]:
@@ -442,19 +447,18 @@ class _Assignment:
         for field, looks_like in _CONTENT_TESTS:
             if field not in self.open_fields():
                 continue
-            header = next((header for header in self.free if _mostly(frame[header.original], looks_like)), None)
+            header = next((header for header in self.free if _mostly(frame.iloc[:, header.position], looks_like)), None)
             if header:
-                self.assign(field, header)
-                self.sniffed.add(field)
+                self.assign(field, header, FROM_CONTENT)
 
 
 def _fold_headers(originals: Sequence[str]) -> list[_Header]:
     prefix = _shared_table_prefix(originals)
     headers = []
-    for original in originals:
+    for position, original in enumerate(originals):
         key = fold(original.removeprefix(prefix) if prefix else original)
         remark = _FINAL_REMARK.search(original)
-        headers.append(_Header(original, key, _drop_fillers(key), fold(remark[1]) if remark else ""))
+        headers.append(_Header(original, key, _drop_fillers(key), fold(remark[1]) if remark else "", position))
     return headers
 
 

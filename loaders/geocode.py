@@ -108,7 +108,7 @@ class NameEntry:
 class Gazetteer:
     """Indexes over the reference geography for the five geocoding rules."""
 
-    reference: ReferenceGeography
+    reference: ReferenceGeography = field(repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -121,7 +121,7 @@ class Gazetteer:
         return {
             code: Place(parent, arrondissement)
             for code, parent, arrondissement in zip(
-                aliases["alias_code"], aliases["insee_code"], aliases["arrondissement_code"]
+                *(aliases[name].tolist() for name in ("alias_code", "insee_code", "arrondissement_code"))
             )
         }
 
@@ -130,7 +130,7 @@ class Gazetteer:
         table = self.reference.postcodes
         grouped: dict[str, list[Place]] = defaultdict(list)
         for postcode, insee, arrondissement in zip(
-            table["postcode"], table["insee_code"], table["arrondissement_code"]
+            *(table[name].tolist() for name in ("postcode", "insee_code", "arrondissement_code"))
         ):
             grouped[postcode].append(Place(insee, arrondissement))
         return {postcode: tuple(places) for postcode, places in grouped.items()}
@@ -139,26 +139,34 @@ class Gazetteer:
     def names(self) -> dict[str, tuple[NameEntry, ...]]:
         index: dict[str, list[NameEntry]] = defaultdict(list)
         communes = self.communes
-        for code, full, short in zip(communes.index, communes["nom"], communes["nom_sans_article"]):
+        for code, full, short in zip(communes.index.tolist(), communes["nom"].tolist(),
+                                     communes["nom_sans_article"].tolist()):
             entry = NameEntry(code, "", full, "commune")
             for key in {name_key(full), name_key(short)}:
                 index[key].append(entry)
         aliases = self.reference.aliases
         for code, kind, label, parent, arrondissement in zip(
-            aliases["alias_code"], aliases["type"], aliases["nom"], aliases["insee_code"],
-            aliases["arrondissement_code"],
+            *(aliases[name].tolist() for name in ("alias_code", "type", "nom", "insee_code", "arrondissement_code"))
         ):
             entry_kind = "arrondissement" if kind == "ARM" else "ancienne commune"
             index[name_key(label)].append(NameEntry(parent, arrondissement, label, entry_kind))
         return {key: _unique(entries) for key, entries in index.items()}
 
     @cached_property
-    def names_by_departement(self) -> dict[str, dict[str, tuple[NameEntry, ...]]]:
-        by_departement: dict[str, dict[str, list[NameEntry]]] = defaultdict(lambda: defaultdict(list))
-        departement_of = self.communes["departement_code"]
+    def keys_by_commune(self) -> dict[str, tuple[tuple[str, NameEntry], ...]]:
+        by_commune: dict[str, list[tuple[str, NameEntry]]] = defaultdict(list)
         for key, entries in self.names.items():
             for entry in entries:
-                by_departement[departement_of[entry.insee_code]][key].append(entry)
+                by_commune[entry.insee_code].append((key, entry))
+        return {code: tuple(pairs) for code, pairs in by_commune.items()}
+
+    @cached_property
+    def names_by_departement(self) -> dict[str, dict[str, tuple[NameEntry, ...]]]:
+        departement_of = dict(zip(self.communes.index, self.communes["departement_code"]))
+        by_departement: dict[str, dict[str, list[NameEntry]]] = defaultdict(lambda: defaultdict(list))
+        for code, pairs in self.keys_by_commune.items():
+            for key, entry in pairs:
+                by_departement[departement_of[code]][key].append(entry)
         return {dep: {k: tuple(v) for k, v in keys.items()} for dep, keys in by_departement.items()}
 
     @cached_property
@@ -204,7 +212,7 @@ class Gazetteer:
             return Outcome(reason=_uncovered_reason(territory))
         if code in self.places_by_postcode:
             return Outcome(reason=f"le champ code INSEE contient « {raw.strip()} », qui est un code postal")
-        return Outcome(reason=f"code INSEE « {raw.strip()} » inconnu (5 caractères attendus, ex. 01053 ou 2A004)")
+        return Outcome(reason=f"code INSEE « {raw.strip()} » inconnu : vérifiez-le (5 caractères, ex. 01053 ou 2A004)")
 
     # -- rule 2: coordinates --------------------------------------------------
 
@@ -393,13 +401,10 @@ class Gazetteer:
         return None
 
     def _keys_of(self, communes: set[str]) -> dict[str, tuple[NameEntry, ...]]:
-        departements = {self.communes.at[c, "departement_code"] for c in communes}
         keys: dict[str, list[NameEntry]] = defaultdict(list)
-        for departement in departements:
-            for key, entries in self.names_by_departement.get(departement, {}).items():
-                for entry in entries:
-                    if entry.insee_code in communes:
-                        keys[key].append(entry)
+        for code in communes:
+            for key, entry in self.keys_by_commune.get(code, ()):
+                keys[key].append(entry)
         return {k: tuple(v) for k, v in keys.items()}
 
     def _longest_prefix(self, city_key: str, keys: dict[str, tuple[NameEntry, ...]]) -> tuple[NameEntry, ...]:

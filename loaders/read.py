@@ -29,6 +29,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -321,7 +322,7 @@ def _assemble(
         The records with named columns, and the numbers of the empty rows
         skipped between the header and the last record.
     """
-    blank = body.eq("").all(axis=1).to_numpy()
+    blank = _blank_mask(body)
     filled = body.index[~blank]
     if filled.empty:
         raise NotATableError(
@@ -331,6 +332,21 @@ def _assemble(
     blank_rows = tuple(int(number) for number in body.index[blank] if number < filled[-1])
     frame = body.loc[~blank].set_axis(_column_names(header, body.shape[1]), axis=1)
     return frame, blank_rows
+
+
+def _blank_mask(body: pd.DataFrame) -> np.ndarray:
+    """True for the rows whose cells are all empty."""
+    # Narrow the candidates column by column: usually the first column already
+    # rules out nearly every row, so the other columns are barely looked at.
+    candidates = np.arange(len(body))
+    for position in range(body.shape[1]):
+        if not candidates.size:
+            break
+        cells = body.iloc[:, position].to_numpy()
+        candidates = candidates[cells[candidates] == ""]
+    blank = np.zeros(len(body), dtype=bool)
+    blank[candidates] = True
+    return blank
 
 
 def _column_names(header: list[str], width: int) -> list[str]:
@@ -371,10 +387,12 @@ def _sniff_delimiter(text: str) -> str:
     best = min(_DELIMITERS, key=sample.count)
     for rank, delimiter in enumerate(_DELIMITERS):
         reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-        rows = [row for row in itertools.islice(reader, _SAMPLE_RECORDS) if any(row)]
+        records = list(itertools.islice(reader, _SAMPLE_RECORDS))
         # The last record may have been cut by the end of the sample.
-        rows = rows[:-1] if truncated and len(rows) > 2 else rows
-        width = len(rows[0]) if rows else 0
+        records = records[:-1] if truncated and len(records) > 2 else records
+        rows = [row for row in records if any(row)]
+        # Rows of empty cells only (";;") still show their delimiter.
+        width = len(rows[0]) if rows else max(map(len, records), default=0)
         if width < 2:
             continue
         others = rows[1:]
@@ -421,6 +439,7 @@ def _csv_grid_fast(text: str, delimiter: str) -> pd.DataFrame:
         na_filter=False,
         skip_blank_lines=False,
         engine="c",
+        low_memory=False,
     )
 
 
@@ -569,8 +588,7 @@ def _json_table(data: bytes, source: str, limits: ReadLimits) -> tuple[list[str]
 def _json_records(document: object, source: str) -> list[dict]:
     """The objects of a JSON list, unwrapping API envelopes and Grist records."""
     if isinstance(document, dict):
-        lists = [value for value in document.values() if _is_object_list(value)]
-        document = lists[0] if len(lists) == 1 else document
+        document = _unwrap(document)
     if not _is_object_list(document):
         raise NotATableError(
             f"Le fichier « {source} » est bien du JSON, mais ne contient pas une liste "
@@ -580,6 +598,15 @@ def _json_records(document: object, source: str) -> list[dict]:
     if document and all(_is_grist_record(record) for record in document):
         return [{"id": record["id"], **record["fields"]} for record in document]
     return document
+
+
+def _unwrap(envelope: dict) -> object:
+    """The only (non-empty) list of objects in an API envelope, else the envelope itself."""
+    lists = [value for value in envelope.values() if _is_object_list(value)]
+    for candidates in ([value for value in lists if value], lists):
+        if len(candidates) == 1:
+            return candidates[0]
+    return envelope
 
 
 def _is_object_list(value: object) -> bool:

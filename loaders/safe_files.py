@@ -205,9 +205,9 @@ def _xlsx_value(value: object) -> int | float | str | None:
         return _safe_text(value)
     if isinstance(value, numbers.Integral) and abs(int(value)) < _EXACT_INTEGER_LIMIT:
         return int(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
-        if math.isfinite(float(value)):
-            return float(value)
+    is_float = isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+    if is_float and math.isfinite(float(value)):
+        return float(value)
     return _safe_text(value) or None
 
 

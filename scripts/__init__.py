@@ -1,0 +1,1 @@
+"""Maintenance scripts: generators of synthetic exports (demo file, loader benchmark)."""

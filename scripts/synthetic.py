@@ -1,0 +1,458 @@
+"""Building blocks of synthetic form exports: places, people, dates and messiness.
+
+Two generators use them: ``scripts/make_demo_export.py`` (the demo file shipped
+with the app) and ``bench/make_messy_export.py`` (the loader benchmark). Every
+random choice comes from the :class:`numpy.random.Generator` given by the
+caller, so that a seed always gives the same rows, and no value depends on
+today's date.
+
+Places are drawn from the real reference geography (:mod:`geo.reference`),
+weighted by population, so that the synthetic animators live where people
+live: many in big cities, few in rural départements.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo import settings as geo_settings
+from geo.reference import ReferenceGeography
+from loaders.themes import ThemeRegistry
+
+OVERSEAS_DEPARTEMENTS: tuple[str, ...] = ("971", "972", "973", "974", "976")
+CORSICA: tuple[str, ...] = ("2A", "2B")
+
+FIRST_NAMES: tuple[str, ...] = (
+    "Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Sophie", "Céline", "Aurélie", "Stéphanie",
+    "Sandrine", "Émilie", "Julie", "Camille", "Léa", "Chloé", "Manon", "Inès", "Sarah", "Élodie", "Valérie",
+    "Claire", "Hélène", "Noémie", "Fatima", "Nadia", "Aïcha", "Jean", "Philippe", "Nicolas", "Julien",
+    "Thomas", "Laurent", "Christophe", "David", "Pierre", "Lucas", "Hugo", "Karim", "Mohamed", "Frédéric",
+    "Olivier", "Mathieu", "François", "Jérôme", "Sébastien", "Mamadou", "Yannick", "Loïc",
+)
+LAST_NAMES: tuple[str, ...] = (
+    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau", "Laurent",
+    "Simon", "Michel", "Lefèvre", "Leroy", "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard",
+    "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent", "Muller", "Faure", "André", "Mercier",
+    "Blanc", "Guérin", "Boyer", "Garnier", "Chevalier", "Legrand", "Gauthier", "Garcia", "Perrin", "Robin",
+    "Clément", "Morin", "Nguyen", "Diallo", "Benali", "Le Gall", "Hoarau", "Payet",
+)
+STREETS: tuple[str, ...] = (
+    "rue de la République", "place de la Mairie", "avenue Jean Jaurès", "rue Victor Hugo",
+    "boulevard Gambetta", "rue du Général de Gaulle", "place de l'Église", "rue Pasteur", "Grande Rue",
+    "rue de la Gare", "avenue de la Libération", "rue des Écoles", "rue Jules Ferry", "allée des Tilleuls",
+    "rue du Stade", "place du Marché", "rue Émile Zola", "chemin des Vignes", "rue de la Poste",
+    "avenue du 8 Mai 1945",
+)
+# (template of the structure name, type of structure as a form offers it):
+# "{of}" is "de" + the commune with French elision, "{name}" the commune.
+STRUCTURE_KINDS: tuple[tuple[str, str], ...] = (
+    ("Médiathèque {of}", "Médiathèque / bibliothèque"),
+    ("France Services {name}", "France Services"),
+    ("Centre social {name}", "Centre social"),
+    ("EPN {of}", "Espace public numérique (EPN)"),
+    ("Association Numérique {name}", "Association"),
+)
+FRENCH_MONTHS: tuple[str, ...] = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+# Prefix of the arrondissement codes -> city, for labels such as "Lyon 3ème".
+ARRONDISSEMENT_PREFIXES: dict[str, str] = {"751": "Paris", "6938": "Lyon", "132": "Marseille"}
+
+# Good enough to move a point by a few hundred metres; not a geodesic.
+_METRES_PER_DEGREE = 111_320.0
+_SAINT = re.compile(r"\bSaint(e?)(?=[- ])")
+_VOWEL_START = re.compile(r"^[AEIOUYÂÊÎÔÛÉÈÀ]", re.IGNORECASE)
+_LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+
+
+# --------------------------------------------------------------------- places
+
+
+def draw_places(
+    reference: ReferenceGeography,
+    rows: int,
+    rng: np.random.Generator,
+    *,
+    gap_departements: int = 0,
+    minimum_rows: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """Draw one place per row, weighted by population.
+
+    Each département gets a random activity factor (log-normal), since the
+    training programmes are not as active everywhere.
+
+    Parameters
+    ----------
+    reference
+        The reference geography.
+    rows
+        Number of places to draw.
+    rng
+        Source of randomness.
+    gap_departements
+        Number of small metropolitan départements left without any place, so
+        that coverage gaps show on a map.
+    minimum_rows
+        Département code -> places drawn there whatever its weight. Mayotte
+        has no population in the reference: it is drawn only this way.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per place, in random order: ``insee_code``,
+        ``arrondissement_code`` (``""`` outside Paris, Lyon and Marseille),
+        ``postcode`` (one of the commune's), ``commune`` (official name),
+        ``departement_code``, and ``lon``/``lat``, the reference point of the
+        commune (of the arrondissement in Paris, Lyon and Marseille).
+    """
+    minimum_rows = dict(minimum_rows or {})
+    communes = reference.communes
+    links = _postcode_links(reference)
+    # A commune without postcode (one, in 2025) could not be written in a form.
+    located = communes.index.to_series().map(links["insee_code"].value_counts()).notna().to_numpy()
+    intensity = _departement_intensity(communes, rng, gap_departements, protected=set(minimum_rows))
+    weights = communes["population"].to_numpy(dtype=float) * intensity * located
+    guaranteed = [
+        _draw_in_departement(communes[located], departement, count, rng)
+        for departement, count in sorted(minimum_rows.items())
+    ]
+    remaining = rows - sum(len(codes) for codes in guaranteed)
+    drawn = communes.index.to_numpy()[rng.choice(len(communes), size=remaining, p=weights / weights.sum())]
+    codes = rng.permutation(np.concatenate([*guaranteed, drawn]))
+    return _places_of(codes, links, reference, rng)
+
+
+def _postcode_links(reference: ReferenceGeography) -> pd.DataFrame:
+    """Postcode links sorted by commune, so that each commune's links are contiguous."""
+    return reference.postcodes.sort_values(["insee_code", "postcode", "arrondissement_code"]).reset_index(drop=True)
+
+
+def _departement_intensity(
+    communes: pd.DataFrame, rng: np.random.Generator, gaps: int, protected: set[str]
+) -> np.ndarray:
+    """Activity factor of each commune's département; zero in the gap départements."""
+    population = communes.groupby("departement_code")["population"].sum().sort_index()
+    factor = pd.Series(rng.lognormal(0.0, 0.5, size=len(population)), index=population.index)
+    metropolitan = population[~population.index.isin(OVERSEAS_DEPARTEMENTS) & ~population.index.isin(protected)]
+    # Gaps are rural départements: a big city without any animator would not look real.
+    candidates = metropolitan[metropolitan < metropolitan.median()].index.to_numpy()
+    factor.loc[rng.choice(candidates, size=gaps, replace=False)] = 0.0
+    return communes["departement_code"].map(factor).to_numpy(dtype=float)
+
+
+def _draw_in_departement(
+    communes: pd.DataFrame, departement: str, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    pool = communes[communes["departement_code"] == departement]
+    weights = pool["population"].to_numpy(dtype=float)
+    if weights.sum() == 0:
+        weights = np.ones(len(pool))
+    return pool.index.to_numpy()[rng.choice(len(pool), size=count, p=weights / weights.sum())]
+
+
+def _places_of(
+    codes: np.ndarray, links: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator
+) -> pd.DataFrame:
+    """A postcode (and arrondissement) for each drawn commune, and its reference point."""
+    positions = pd.Series(np.arange(len(links)), index=links["insee_code"].to_numpy())
+    first = positions.groupby(level=0).min()
+    count = positions.groupby(level=0).size()
+    chosen = first.reindex(codes).to_numpy() + (rng.random(len(codes)) * count.reindex(codes).to_numpy()).astype(int)
+    communes = reference.communes
+    arrondissement = links["arrondissement_code"].to_numpy()[chosen]
+    lon = communes["lon"].reindex(codes).to_numpy(dtype=float, copy=True)
+    lat = communes["lat"].reindex(codes).to_numpy(dtype=float, copy=True)
+    in_arrondissement = arrondissement != ""
+    arrondissement_points = shapely.point_on_surface(
+        reference.arrondissements.geometry.reindex(arrondissement[in_arrondissement]).to_numpy()
+    )
+    lon[in_arrondissement] = shapely.get_x(arrondissement_points)
+    lat[in_arrondissement] = shapely.get_y(arrondissement_points)
+    return pd.DataFrame(
+        {
+            "insee_code": codes,
+            "arrondissement_code": arrondissement,
+            "postcode": links["postcode"].to_numpy()[chosen],
+            "commune": communes["nom"].reindex(codes).to_numpy(),
+            "departement_code": communes["departement_code"].reindex(codes).to_numpy(),
+            "lon": lon,
+            "lat": lat,
+        }
+    )
+
+
+def points_near(
+    places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator, metres: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move each place's reference point by less than ``metres``, staying inside its contour.
+
+    Parameters
+    ----------
+    places
+        Places from :func:`draw_places`.
+    reference
+        The reference geography (contours of communes and arrondissements).
+    rng
+        Source of randomness.
+    metres
+        Largest move.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Longitudes and latitudes (WGS84). A move that would leave the contour
+        is cancelled; NaN where even the reference point is outside the
+        simplified contour (or the commune has none), since such a point
+        would be placed in a neighbouring commune.
+    """
+    contours = np.where(
+        places["arrondissement_code"] != "",
+        reference.arrondissements.geometry.reindex(places["arrondissement_code"]).to_numpy(),
+        reference.communes.geometry.reindex(places["insee_code"]).to_numpy(),
+    )
+    base_lon, base_lat = places["lon"].to_numpy(), places["lat"].to_numpy()
+    distance = metres * np.sqrt(rng.random(len(places)))  # uniform over the disc
+    bearing = rng.random(len(places)) * 2 * np.pi
+    lat = base_lat + distance * np.cos(bearing) / _METRES_PER_DEGREE
+    lon = base_lon + distance * np.sin(bearing) / (_METRES_PER_DEGREE * np.cos(np.radians(base_lat)))
+    moved_inside = shapely.contains_xy(contours, lon, lat)
+    lon, lat = np.where(moved_inside, lon, base_lon), np.where(moved_inside, lat, base_lat)
+    outside = ~shapely.contains_xy(contours, lon, lat)
+    lon[outside], lat[outside] = np.nan, np.nan
+    return lon, lat
+
+
+def to_lambert93(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project WGS84 longitudes and latitudes to Lambert-93 x and y (metres)."""
+    transformer = pyproj.Transformer.from_crs(geo_settings.WGS84, geo_settings.LAMBERT93, always_xy=True)
+    return transformer.transform(lon, lat)
+
+
+# --------------------------------------------------------------------- people
+
+
+def draw_people(rows: int, rng: np.random.Generator, domain: str) -> pd.DataFrame:
+    """Draw people with common French names and fake contact details.
+
+    Parameters
+    ----------
+    rows
+        Number of people.
+    rng
+        Source of randomness.
+    domain
+        Domain of the e-mail addresses (use a reserved one, such as ``demo.invalid``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``first_name``, ``last_name``, ``email`` (``prenom.nom@domain``, a
+        number added from the second homonym on, so that every address is
+        unique) and ``phone`` (``0N 00 00 NN NN``: no real subscriber).
+    """
+    first = np.array(FIRST_NAMES, dtype=object)[rng.integers(len(FIRST_NAMES), size=rows)]
+    last = np.array(LAST_NAMES, dtype=object)[rng.integers(len(LAST_NAMES), size=rows)]
+    local = pd.Series([f"{_email_word(f)}.{_email_word(n)}" for f, n in zip(first, last)])
+    rank = local.groupby(local).cumcount().to_numpy() + 1
+    email = [f"{name}{'' if n == 1 else n}@{domain}" for name, n in zip(local, rank)]
+    digits = rng.integers(0, 100, size=(rows, 2))
+    prefix = rng.choice([1, 2, 3, 4, 5, 6, 7], size=rows, p=[0.1, 0.08, 0.08, 0.08, 0.06, 0.4, 0.2])
+    phone = [f"0{p} 00 00 {a:02d} {b:02d}" for p, (a, b) in zip(prefix, digits)]
+    return pd.DataFrame({"first_name": first, "last_name": last, "email": email, "phone": phone})
+
+
+def _email_word(name: str) -> str:
+    return re.sub(r"[^a-z]+", "-", without_accents(name).lower()).strip("-")
+
+
+def structure_names(communes: np.ndarray, kinds: np.ndarray) -> tuple[list[str], list[str]]:
+    """Names and types of structures, such as ``Médiathèque du Havre``.
+
+    Parameters
+    ----------
+    communes
+        Commune of each structure.
+    kinds
+        Index in :data:`STRUCTURE_KINDS` of each structure.
+
+    Returns
+    -------
+    tuple of list
+        The structure names and their types.
+    """
+    names = [
+        STRUCTURE_KINDS[kind][0].format(of=of_commune(commune), name=commune)
+        for commune, kind in zip(communes, kinds)
+    ]
+    return names, [STRUCTURE_KINDS[kind][1] for kind in kinds]
+
+
+def of_commune(name: str) -> str:
+    """``de`` followed by a commune name, with French elision.
+
+    Examples
+    --------
+    >>> of_commune("Le Havre"), of_commune("Les Abymes"), of_commune("Angers"), of_commune("La Rochelle")
+    ('du Havre', 'des Abymes', "d'Angers", 'de La Rochelle')
+    """
+    if name.startswith("Le "):
+        return "du " + name[3:]
+    if name.startswith("Les "):
+        return "des " + name[4:]
+    if _VOWEL_START.match(name):
+        return "d'" + name
+    return "de " + name
+
+
+def street_addresses(rows: int, rng: np.random.Generator) -> list[str]:
+    """Street addresses without postcode, such as ``12 rue de la Gare``."""
+    numbers = rng.integers(1, 121, size=rows)
+    streets = np.array(STREETS, dtype=object)[rng.integers(len(STREETS), size=rows)]
+    return [f"{number} {street}" for number, street in zip(numbers, streets)]
+
+
+def draw_theme_sets(
+    rows: int, rng: np.random.Generator, shares: Mapping[str, float], registry: ThemeRegistry
+) -> list[list[str]]:
+    """Draw the themes of each row, as labels in the order of ``shares``.
+
+    Parameters
+    ----------
+    rows
+        Number of rows.
+    rng
+        Source of randomness.
+    shares
+        Theme slug -> share of the rows naming it, drawn independently. A row
+        left without theme gets the first one.
+    registry
+        The theme registry, which gives the labels.
+
+    Returns
+    -------
+    list of list of str
+        The labels of each row.
+    """
+    slugs = list(shares)
+    chosen = rng.random((rows, len(slugs))) < np.array([shares[slug] for slug in slugs])
+    chosen[~chosen.any(axis=1), 0] = True
+    labels = [registry.get(slug).label for slug in slugs]
+    return [[label for label, keep in zip(labels, row) if keep] for row in chosen]
+
+
+# ---------------------------------------------------------------------- dates
+
+
+def random_moments(rows: int, rng: np.random.Generator, start: datetime, end: datetime) -> pd.DatetimeIndex:
+    """Moments to the second, on days drawn uniformly from ``start`` to ``end``, mostly in office hours.
+
+    Parameters
+    ----------
+    rows
+        Number of moments.
+    rng
+        Source of randomness.
+    start, end
+        First and last day (their times of day are ignored).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        The moments, unsorted.
+    """
+    days = (end.date() - start.date()).days + 1
+    day = pd.Timestamp(start.date()) + pd.to_timedelta(rng.integers(0, days, size=rows), unit="D")
+    # People fill in professional forms at work: centred on 14:00, rarely at night.
+    hour = np.clip(rng.normal(14.0, 2.8, size=rows), 0.0, 23.99)
+    return pd.DatetimeIndex(day + pd.to_timedelta((hour * 3600).astype(int), unit="s"))
+
+
+def french_datetimes(moments: pd.DatetimeIndex) -> list[str]:
+    """``dd/mm/yyyy HH:MM:SS``, as a French Google Forms export writes its timestamps."""
+    return list(moments.strftime("%d/%m/%Y %H:%M:%S"))
+
+
+def french_dates(days: pd.DatetimeIndex) -> list[str]:
+    """``dd/mm/yyyy``."""
+    return list(days.strftime("%d/%m/%Y"))
+
+
+def french_month_years(days: pd.DatetimeIndex) -> list[str]:
+    """``mai 2025``: how people answer when they forgot the exact day."""
+    return [f"{FRENCH_MONTHS[month - 1]} {year}" for month, year in zip(days.month, days.year)]
+
+
+# ------------------------------------------------------------------ messiness
+
+
+def share_mask(rows: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Boolean mask selecting about ``share`` of the rows at random."""
+    return rng.random(rows) < share
+
+
+def apply_where(values: np.ndarray, mask: np.ndarray, change: Callable[[str], str]) -> np.ndarray:
+    """Copy of ``values`` with ``change`` applied where ``mask`` is true (once per distinct value)."""
+    result = np.array(values, dtype=object)
+    changed = {value: change(value) for value in dict.fromkeys(result[mask])}
+    result[mask] = [changed[value] for value in result[mask]]
+    return result
+
+
+def without_accents(text: str) -> str:
+    """``Évry-Courcouronnes`` → ``Evry-Courcouronnes``."""
+    return "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+
+
+def abbreviate_saints(text: str) -> str:
+    """``Saint-Denis`` → ``St-Denis``, ``Sainte-Marie`` → ``Ste-Marie``."""
+    return _SAINT.sub(lambda match: "St" + match[1], text)
+
+
+def without_leading_zero(code: str) -> str:
+    """``01000`` → ``1000``, as a spreadsheet reading the code as a number writes it."""
+    return code[1:] if code.startswith("0") else code
+
+
+def arrondissement_label(code: str, suffix: str = "e") -> str:
+    """Label of a municipal arrondissement as people write it.
+
+    Examples
+    --------
+    >>> arrondissement_label("75111"), arrondissement_label("69383", "ème"), arrondissement_label("13201")
+    ('Paris 11e', 'Lyon 3ème', 'Marseille 1er')
+    """
+    prefix = next(prefix for prefix in ARRONDISSEMENT_PREFIXES if code.startswith(prefix))
+    number = int(code[len(prefix):])
+    return f"{ARRONDISSEMENT_PREFIXES[prefix]} {number}{'er' if number == 1 else suffix}"
+
+
+def one_letter_typos(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Change one letter (never the first) of each value to another lower-case letter.
+
+    Values with fewer than two letters are left unchanged.
+    """
+    positions = rng.random(len(values))
+    replacements = _LETTERS[rng.integers(len(_LETTERS), size=len(values))]
+    return np.array(
+        [_typo(value, position, letter) for value, position, letter in zip(values, positions, replacements)],
+        dtype=object,
+    )
+
+
+def _typo(text: str, position: float, letter: str) -> str:
+    letters = [index for index, char in enumerate(text) if char.isalpha()][1:]
+    if not letters:
+        return text
+    index = letters[int(position * len(letters))]
+    if text[index].lower() == letter:
+        letter = "e" if letter != "e" else "a"
+    return text[:index] + (letter.upper() if text[index].isupper() else letter) + text[index + 1:]

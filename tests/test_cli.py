@@ -1,0 +1,119 @@
+"""``python -m loaders``: outputs, exit codes, store transactions and idempotent re-imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import sqlalchemy as sa
+
+from loaders import store
+from loaders.read import read_table
+
+HEADER = "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement"
+
+
+def run(*args: str, env_home) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "loaders", *args],
+        capture_output=True, text=True, env={"CARTE_DATA_HOME": str(env_home), "PATH": "/usr/bin:/bin",
+                                             **_cache_env()},
+    )
+
+
+def _cache_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k in ("HOME", "CARTE_CACHE_DIR", "XDG_CACHE_HOME")}
+
+
+def export(tmp_path, lines, name="export.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def counts(home) -> dict[str, int]:
+    engine = sa.create_engine(f"sqlite:///{home / 'carte.sqlite'}")
+    with engine.connect() as conn:
+        return {t: conn.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar_one()
+                for t in ("import_batches", "animators", "referencings", "row_outcomes")}
+
+
+def test_import_writes_outputs_and_store(tmp_path, store_home):
+    path = export(tmp_path, ["a@x.fr;=HYPERLINK(\"http://evil\");34000;Montpellier;Café IA;Oui;Oui",
+                             "b@x.fr;Médiathèque;51130;Xyzville;Café IA;Non;Non"])
+    done = run(str(path), "--out", str(tmp_path / "out"), env_home=store_home)
+    assert done.returncode == 0, done.stderr
+    assert "1 acceptées, 1 rejetées" in done.stdout
+    out = tmp_path / "out"
+    raw = (out / "animateurs.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b";" in raw.splitlines()[0]
+    assert "'=HYPERLINK" in raw.decode("utf-8-sig")
+    animators = read_table(out / "animateurs.csv").frame
+    assert animators.loc[2, "structure"] == '=HYPERLINK("http://evil")'  # restored on reading back
+    assert animators.loc[2, "insee_code"] == "34172"
+    rejects = read_table(out / "rejets.csv").frame
+    assert rejects.loc[2, "source_row"] == "3" and "Xyzville" in rejects.loc[2, "reason"]
+    report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
+    assert (report["lignes"], report["lignes_acceptees"], report["lignes_rejetees"]) == (2, 1, 1)
+    assert counts(store_home) == {"import_batches": 1, "animators": 1, "referencings": 1, "row_outcomes": 2}
+
+
+def test_reimporting_the_same_file_changes_nothing(tmp_path, store_home):
+    path = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"])
+    assert run(str(path), env_home=store_home).returncode == 0
+    before = counts(store_home)
+    again = run(str(path), env_home=store_home)
+    assert again.returncode == 0
+    assert "Déjà importé" in again.stdout
+    assert counts(store_home) == before
+
+
+def test_newer_export_updates_the_same_animator(tmp_path, store_home):
+    run(str(export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Non;Oui"], "v1.csv")), env_home=store_home)
+    run(str(export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"], "v2.csv")), env_home=store_home)
+    engine = store.connect(f"sqlite:///{store_home / 'carte.sqlite'}")
+    table = store.read_animators(engine)
+    assert len(table) == 1 and table.loc[0, "training_status"] == "trained"
+
+
+def test_unusable_file_exits_non_zero_and_writes_nothing(tmp_path, store_home):
+    good = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"])
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01\x02garbage\x00")
+    done = run(str(good), str(bad), "--out", str(tmp_path / "out"), env_home=store_home)
+    assert done.returncode != 0
+    assert "Erreur" in done.stderr and "Traceback" not in done.stderr
+    assert not (store_home / "carte.sqlite").exists() or counts(store_home)["import_batches"] == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_file_without_location_column_is_explained_in_french(tmp_path, store_home):
+    path = tmp_path / "noloc.csv"
+    path.write_text("Prénom;Nom\nAna;Durand\n", encoding="utf-8")
+    done = run(str(path), "--theme", "cafe-ia", env_home=store_home)
+    assert done.returncode != 0
+    assert "aucune colonne ne permet de situer" in done.stderr
+
+
+def test_column_option_and_profile(tmp_path, store_home, realdata_dir):
+    path = tmp_path / "odd.csv"
+    path.write_text("Q1;Q2\n34000;Montpellier\n", encoding="utf-8")
+    done = run(str(path), "--theme", "cafe-ia", "--column", "postcode=Q1", "--column", "city=Q2",
+               "--out", str(tmp_path / "o"), env_home=store_home)
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(tmp_path / "o" / "animateurs.csv", sep=";", dtype=str, encoding="utf-8-sig")[
+        "insee_code"].tolist() == ["34172"]
+    done = run(str(realdata_dir / "epernay.json"), "--profile", "epernay", "--theme", "cafe-ia",
+               env_home=store_home)
+    assert done.returncode == 0, done.stderr
+    assert "39 acceptées" in done.stdout
+
+
+def test_bad_column_option_is_a_clean_error(tmp_path, store_home):
+    path = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"])
+    done = run(str(path), "--column", "nimportequoi", env_home=store_home)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
