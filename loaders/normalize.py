@@ -39,9 +39,7 @@ def _text(value: object) -> str:
     """Return a cell as text; a missing cell is the empty answer."""
     if isinstance(value, str):
         return value
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
-        return ""
-    return str(value)
+    return "" if pd.isna(value) else str(value)
 
 
 def _parse_unique(series: pd.Series, parse: Callable[[str], Parsed]) -> np.ndarray:

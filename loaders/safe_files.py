@@ -9,9 +9,10 @@ apostrophes followed by a trigger, so that `restore_cell` can always undo
 `neutralise_cell` exactly: reading the project's own files gives back the
 original values.
 
-Control characters other than tab and line breaks cannot be stored in an XLSX
-workbook; they are removed from both the CSV and the XLSX outputs, so that the
-two downloads of the same table hold the same text.
+Characters that XML cannot hold (control characters other than tab and line
+breaks, U+FFFE, U+FFFF) and lone surrogates (which no encoding can write) are
+removed from both the CSV and the XLSX outputs, so that the two downloads of
+the same table hold the same text.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 _NEEDS_APOSTROPHE = re.compile(r"'*[=+\-@\t\r\n\x00]")
 _HAS_APOSTROPHE = re.compile(r"'+[=+\-@\t\r\n\x00]")
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # Excel stores numbers as IEEE doubles: larger integers would lose digits
 # (identifiers, SIRET-like codes), so they are written as text instead.
@@ -136,8 +137,8 @@ def _temporal_text(value: datetime | date | time) -> str:
 
 
 def _safe_text(value: object) -> str:
-    """Cell text without the characters spreadsheets reject, neutralised."""
-    return neutralise_cell(ILLEGAL_CHARACTERS_RE.sub("", cell_text(value)))
+    """Cell text without the characters files cannot hold, neutralised."""
+    return neutralise_cell(_UNWRITABLE.sub("", cell_text(value)))
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -1,0 +1,452 @@
+"""Write a large, ugly export for the loader benchmark.
+
+The file imitates a real referencing form exported by hand: Windows-1252
+encoding, ``;`` separators, CRLF line ends, about 27 columns (long question
+headers, free-text columns nobody uses), and messiness spread over the rows:
+
+* postcodes and INSEE codes that lost their leading zero, Corsican INSEE codes
+  written ``20xxx``, CEDEX mentions, arrondissement labels ("Paris 11e");
+* commune names in capitals or lower case, without accents, with "St"/"Ste",
+  with the article after the name ("Havre (Le)"), with a typo (one letter
+  changed, about 3 % of the names of eight letters or more);
+* an INSEE code column filled for about 30 % of the rows; coordinates for
+  about 30 % (dot or comma decimals, latitude and longitude sometimes swapped,
+  sometimes Lambert-93 x/y in their own columns);
+* about 5 % of rows whose postcode and commune are only in the address
+  ("12 rue X, 34000 Montpellier"), about 2 % of duplicates (people answering
+  again), about 1 % of rows that cannot be placed.
+
+Places are drawn over all communes weighted by population, so the number of
+distinct (postcode, commune) pairs is realistic (tens of thousands for
+100,000 rows). The same seed gives the same bytes.
+
+Usage, from the repository root::
+
+    .venv/bin/python bench/make_messy_export.py OUT.csv --rows 100000 [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    # scripts/ is not an installed package: make it importable when run as a file.
+    sys.path.insert(0, str(REPO))
+
+from geo.reference import ReferenceGeography, load_reference  # noqa: E402
+from loaders.themes import ThemeRegistry, load_themes  # noqa: E402
+from scripts.synthetic import (  # noqa: E402
+    STRUCTURE_KINDS,
+    abbreviate_saints,
+    apply_where,
+    arrondissement_label,
+    draw_people,
+    draw_places,
+    draw_theme_sets,
+    french_dates,
+    french_month_years,
+    one_letter_typos,
+    points_near,
+    random_moments,
+    share_mask,
+    street_addresses,
+    structure_names,
+    to_lambert93,
+    without_accents,
+    without_leading_zero,
+)
+
+ENCODING = "cp1252"
+EMAIL_DOMAIN = "bench.invalid"
+FIRST_ANSWER = datetime(2023, 10, 2)
+LAST_ANSWER = datetime(2025, 10, 31)
+
+BAD_SHARE = 0.01
+DUPLICATE_SHARE = 0.02
+INSEE_SHARE = 0.30
+COORDINATES_SHARE = 0.30
+ADDRESS_ONLY_SHARE = 0.05
+TYPO_SHARE = 0.03
+# A one-letter typo in a shorter name is another word, not a typo a reader would fix.
+TYPO_MIN_LETTERS = 8
+MAYOTTE_ROWS_PER_THOUSAND = 1  # Mayotte has no population in the reference
+
+HEADERS = {
+    "submission_id": "N° de réponse",
+    "submitted_at": "Date de soumission",
+    "email": "Adresse électronique de contact",
+    "civility": "Civilité",
+    "first_name": "Prénom",
+    "last_name": "NOM",
+    "phone": "Téléphone (portable de préférence)",
+    "structure": "Nom de la structure employeuse",
+    "structure_type": "Typologie de la structure",
+    "siret": "N° SIRET de la structure (si vous le connaissez)",
+    "address": "Adresse postale de la structure (numéro et rue)",
+    "postcode": "Code postal",
+    "city": "Ville",
+    "insee_code": "Code INSEE de la commune (si connu)",
+    "lat": "Latitude (WGS 84)",
+    "lon": "Longitude (WGS 84)",
+    "x": "X (Lambert 93)",
+    "y": "Y (Lambert 93)",
+    "conum": "Êtes-vous conseiller numérique France Services ?",
+    "themes": "Quelle(s) thématique(s) animez-vous ou souhaitez-vous animer auprès de vos publics ?",
+    "trained": "Avez-vous déjà suivi une formation d'animateur ou d'animatrice pour ces ateliers ?",
+    "training_date": "Date de formation (JJ/MM/AAAA)",
+    "training_body": "Organisme de formation",
+    "consent": "Acceptez-vous que vos coordonnées professionnelles soient publiées sur la carte des animateurs ?",
+    "heard_from": "Comment avez-vous connu ce formulaire ?",
+    "needs": "Avez-vous des besoins particuliers en accompagnement ? (texte libre)",
+    "comments": "Commentaires",
+}
+
+THEME_SHARES = {"cafe-ia": 0.65, "parentalite-numerique": 0.3, "cyber-malveillance": 0.3}
+THEME_SPELLINGS = {
+    "Café IA": ("Café IA", "Café IA", "Cafés IA", "café ia", "CAFE IA", "Café IA (CNNum)"),
+    "Parentalité numérique": ("Parentalité numérique", "Parentalite numerique", "Parentalité", "Parents et écrans"),
+    "Cyber-malveillance": ("Cyber-malveillance", "Cybermalveillance", "MalletteCyber", "Cybersécurité"),
+}
+THEME_SEPARATORS = (", ", ", ", ", ", "; ", " | ", "\n")
+TRAINED, IN_TRAINING, NOT_TRAINED = "trained", "in_training", "referenced"
+STATUS_SHARES = {TRAINED: 0.55, IN_TRAINING: 0.2, NOT_TRAINED: 0.25}
+STATUS_SPELLINGS = {
+    TRAINED: ("Oui", "Oui", "oui", "OUI", "Oui, j'ai suivi la formation", "Formé(e)"),
+    IN_TRAINING: ("En cours", "en cours", "Inscrit(e) à la prochaine session", "Formation prévue"),
+    NOT_TRAINED: ("Non", "non", "Pas encore", "Non, mais je souhaite être formé(e)"),
+}
+YES_SPELLINGS = ("Oui", "Oui", "oui", "OUI", "J'accepte", "Oui, j'accepte")
+NO_SPELLINGS = ("Non", "Non", "non", "Non merci", "Je refuse")
+TRAINING_BODIES = (
+    "La Mednum", "LA MEDNUM", "Mednum", "Hub régional", "Hub Ultra Numérique", "Emmaüs Connect", "WeTechCare",
+    "Les Petits Débrouillards", "Cybermalveillance.gouv.fr", "CNFPT", "En interne", "je ne sais plus",
+)
+HEARD_FROM = ("Par mon hub régional", "Par un·e collègue", "Lettre d'information", "Réseaux sociaux", "Autre", "")
+NEEDS = (
+    "Des supports d'animation imprimables", "Un kit pour animer en médiathèque",
+    "Besoin d'un binôme pour la première séance", "Financement du matériel (vidéoprojecteur)",
+    "Être mis en relation avec d'autres animateurs du territoire",
+)
+COMMENTS = (
+    "Merci !", "RAS", "Je suis disponible le mercredi après-midi", "Formulaire rempli par ma collègue",
+    "Attention : nouvelle adresse à partir de septembre ; merci de mettre à jour",
+    "Nous intervenons aussi dans les communes voisines.\nContact de préférence par mail.",
+)
+STRUCTURE_TYPES_OTHER = ("Autre", "Collectivité", "Tiers-lieu", "Mairie")
+
+FICTIONAL_COMMUNES = ("Xyzville", "Trifouilly-les-Oies", "Pétaouchnok", "Perpète-les-Oies")
+UNCOVERED_PLACES = (("98800", "Nouméa"), ("98714", "Papeete"), ("97500", "Saint-Pierre"), ("98600", "Mata-Utu"))
+MOBILE_STRUCTURE = "Bus numérique itinérant"  # no fixed place: rows without location
+OFFSHORE_POINT = ("45.000000", "-20.000000")  # in the Atlantic Ocean
+_ARTICLE_FIRST = re.compile(r"^(Le|La|Les|L')\s?(.+)$")
+
+
+def build_messy_export(reference: ReferenceGeography, registry: ThemeRegistry, rows: int, seed: int) -> pd.DataFrame:
+    """Build the benchmark export.
+
+    Parameters
+    ----------
+    reference
+        The reference geography the communes are drawn from.
+    registry
+        The theme registry (labels of the themes).
+    rows
+        Number of rows of the export.
+    seed
+        Seed of the random generator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The export, with the headers of :data:`HEADERS`, in answer order.
+    """
+    rng = np.random.default_rng(seed)
+    bad = round(rows * BAD_SHARE)
+    duplicates = round(rows * DUPLICATE_SHARE)
+    placed = rows - bad - duplicates
+    places = draw_places(reference, placed, rng, minimum_rows={"976": max(1, rows * MAYOTTE_ROWS_PER_THOUSAND // 1000)})
+    people = draw_people(placed + bad, rng, EMAIL_DOMAIN)
+    answers = _answers(people.iloc[:placed].reset_index(drop=True), places["commune"].to_numpy(), rng, registry)
+    answers = answers.assign(**_locations(places, reference, rng))
+    table = pd.concat(
+        [
+            answers,
+            _duplicates(answers, duplicates, rng),
+            _unplaceable(people.iloc[placed:].reset_index(drop=True), rng, registry),
+        ],
+        ignore_index=True,
+    ).sort_values("moment", kind="stable")
+    table["submission_id"] = [f"R{number:07d}" for number in range(1, rows + 1)]
+    table["submitted_at"] = list(pd.DatetimeIndex(table["moment"]).strftime("%d/%m/%Y %H:%M"))
+    return table[list(HEADERS)].rename(columns=HEADERS).reset_index(drop=True)
+
+
+def _pick(choices: Sequence[str], rows: int, rng: np.random.Generator) -> np.ndarray:
+    return np.array(choices, dtype=object)[rng.integers(len(choices), size=rows)]
+
+
+def _sometimes(values: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """``values`` where a share of the rows answered, ``""`` elsewhere."""
+    return np.where(share_mask(len(values), share, rng), values, "").astype(object)
+
+
+def _answers(
+    people: pd.DataFrame, communes: np.ndarray, rng: np.random.Generator, registry: ThemeRegistry
+) -> pd.DataFrame:
+    """Everything but the location columns, in the many spellings people use."""
+    rows = len(people)
+    moment = random_moments(rows, rng, FIRST_ANSWER, LAST_ANSWER)
+    status = rng.choice(list(STATUS_SHARES), size=rows, p=list(STATUS_SHARES.values()))
+    names, types = structure_names(communes, rng.integers(len(STRUCTURE_KINDS), size=rows))
+    structure = apply_where(np.array(names, dtype=object), share_mask(rows, 0.1, rng), str.upper)
+    other_type = share_mask(rows, 0.08, rng)
+    return pd.DataFrame(
+        {
+            "moment": moment,
+            "status": status,
+            "email": apply_where(people["email"].to_numpy(dtype=object), share_mask(rows, 0.05, rng), str.title),
+            "civility": _pick(("Mme", "M.", "Mme", "M.", ""), rows, rng),
+            "first_name": people["first_name"].to_numpy(dtype=object),
+            "last_name": apply_where(people["last_name"].to_numpy(dtype=object), share_mask(rows, 0.6, rng), str.upper),
+            "phone": _phones(people["phone"].to_numpy(dtype=object), rng),
+            "structure": structure,
+            "structure_type": np.where(other_type, _pick(STRUCTURE_TYPES_OTHER, rows, rng), types).astype(object),
+            "siret": _sometimes(np.array([f"{n:014d}" for n in rng.integers(10**12, 10**14, size=rows)], dtype=object), 0.2, rng),
+            "conum": _pick(("Oui", "Non", "Non", "oui", "non", "", "Oui (CNFS)"), rows, rng),
+            "themes": _themes(rows, rng, registry),
+            "trained": _status_answers(status, rng),
+            "training_date": _training_dates(status, moment, rng),
+            "training_body": np.where(status == NOT_TRAINED, "", _sometimes(_pick(TRAINING_BODIES, rows, rng), 0.8, rng)).astype(object),
+            "consent": _consents(rows, rng),
+            "heard_from": _pick(HEARD_FROM, rows, rng),
+            "needs": _sometimes(_pick(NEEDS, rows, rng), 0.15, rng),
+            "comments": _sometimes(_pick(COMMENTS, rows, rng), 0.1, rng),
+        }
+    )
+
+
+def _phones(phones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``06 00 00 12 34`` as typed: without spaces, with dots, in international form, or not at all."""
+    style = rng.integers(0, 6, size=len(phones))
+    return np.array(
+        [
+            (phone, phone, phone.replace(" ", ""), phone.replace(" ", "."), "+33 " + phone[1:], "")[kind]
+            for phone, kind in zip(phones, style)
+        ],
+        dtype=object,
+    )
+
+
+def _themes(rows: int, rng: np.random.Generator, registry: ThemeRegistry) -> list[str]:
+    labels = draw_theme_sets(rows, rng, THEME_SHARES, registry)
+    spelling = rng.random((rows, len(THEME_SHARES)))
+    separators = _pick(THEME_SEPARATORS, rows, rng)
+    return [
+        separator.join(THEME_SPELLINGS[label][int(s * len(THEME_SPELLINGS[label]))] for label, s in zip(row, draws))
+        for row, draws, separator in zip(labels, spelling, separators)
+    ]
+
+
+def _status_answers(status: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    draws = rng.random(len(status))
+    answers = np.array(
+        [STATUS_SPELLINGS[value][int(draw * len(STATUS_SPELLINGS[value]))] for value, draw in zip(status, draws)],
+        dtype=object,
+    )
+    # Some people skip the question and give only a training date.
+    return np.where(share_mask(len(status), 0.03, rng), "", answers).astype(object)
+
+
+def _training_dates(status: np.ndarray, moment: pd.DatetimeIndex, rng: np.random.Generator) -> np.ndarray:
+    """Dates in the formats of hand-typed answers: dd/mm/yyyy, ISO, two-digit years, month names."""
+    rows = len(status)
+    day = pd.DatetimeIndex(moment.normalize() - pd.to_timedelta(rng.integers(1, 400, size=rows), "D"))
+    upcoming = pd.DatetimeIndex(moment.normalize() + pd.to_timedelta(rng.integers(7, 91, size=rows), "D"))
+    chosen = pd.DatetimeIndex(np.where(status == IN_TRAINING, upcoming, day))
+    draw = rng.random(rows)
+    formats = np.select(
+        [draw < threshold for threshold in (0.6, 0.7, 0.8, 0.9)],
+        [french_dates(chosen), list(chosen.strftime("%Y-%m-%d")), list(chosen.strftime("%d/%m/%y")),
+         french_month_years(chosen)],
+        default="",
+    )
+    return np.where(status == NOT_TRAINED, "", formats).astype(object)
+
+
+def _consents(rows: int, rng: np.random.Generator) -> np.ndarray:
+    draw = rng.random(rows)
+    return np.select(
+        [draw < 0.6, draw < 0.95], [_pick(YES_SPELLINGS, rows, rng), _pick(NO_SPELLINGS, rows, rng)], default=""
+    ).astype(object)
+
+
+# ------------------------------------------------------------------ locations
+
+
+def _locations(places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The location columns of placed rows, with their messiness."""
+    rows = len(places)
+    address_only = share_mask(rows, ADDRESS_ONLY_SHARE, rng)
+    postcode = _messy_postcodes(places["postcode"].to_numpy(dtype=object), rng)
+    city = _messy_cities(places, rng)
+    street = np.array(street_addresses(rows, rng), dtype=object)
+    full_address = [f"{s}, {p} {c}" for s, p, c in zip(street, places["postcode"], places["commune"])]
+    columns = {
+        "address": np.where(address_only, full_address, street).astype(object),
+        "postcode": np.where(address_only, "", postcode).astype(object),
+        "city": np.where(address_only, "", city).astype(object),
+        "insee_code": np.where(address_only, "", _insee_codes(places, rng)).astype(object),
+    }
+    coordinates = _coordinates(places, reference, rng)
+    for name, values in coordinates.items():
+        columns[name] = np.where(address_only, "", values).astype(object)
+    return columns
+
+
+def _messy_postcodes(postcodes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    rows = len(postcodes)
+    # A spreadsheet that read the column as numbers dropped the zeros of a whole batch of rows.
+    postcodes = apply_where(postcodes, share_mask(rows, 0.4, rng), without_leading_zero)
+    postcodes = apply_where(postcodes, share_mask(rows, 0.01, rng), lambda code: f"{code[:2]} {code[2:]}")
+    return apply_where(postcodes, share_mask(rows, 0.01, rng), lambda code: code + " CEDEX")
+
+
+def _messy_cities(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Commune names as typed, arrondissement labels in Paris, Lyon and Marseille."""
+    rows = len(places)
+    city = places["commune"].to_numpy(dtype=object)
+    city = apply_where(city, share_mask(rows, 0.2, rng), _article_after)
+    city = apply_where(city, share_mask(rows, 0.5, rng), abbreviate_saints)
+    city = apply_where(city, share_mask(rows, 0.15, rng), without_accents)
+    long_enough = np.array([sum(char.isalpha() for char in name) >= TYPO_MIN_LETTERS for name in city])
+    typo = long_enough & share_mask(rows, TYPO_SHARE / max(long_enough.mean(), 1e-9), rng)
+    city[typo] = one_letter_typos(city[typo], rng)
+    cedex_number = rng.integers(1, 10, size=rows)
+    cedex = share_mask(rows, 0.01, rng)
+    city[cedex] = [f"{name} CEDEX {number}" for name, number in zip(city[cedex], cedex_number[cedex])]
+    case = rng.random(rows)
+    city = apply_where(city, case < 0.25, str.upper)
+    city = apply_where(city, case > 0.92, str.lower)
+    arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
+    labelled = (arrondissement != "") & share_mask(rows, 0.5, rng)
+    suffixes = _pick(("e", "ème", "eme", "EME", "e arrondissement", "e arr."), rows, rng)
+    city[labelled] = [arrondissement_label(code, suffix) for code, suffix in zip(arrondissement[labelled], suffixes[labelled])]
+    spaced = share_mask(rows, 0.03, rng)
+    city[spaced] = [f" {name} " for name in city[spaced]]
+    return city
+
+
+def _article_after(name: str) -> str:
+    """``Le Havre`` → ``Havre (Le)``, as official lists sorted by name write it."""
+    match = _ARTICLE_FIRST.match(name)
+    return f"{match[2]} ({match[1]})" if match else name
+
+
+def _insee_codes(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """INSEE codes for some rows: arrondissement codes, lost zeros, ``20xxx`` in Corsica, a postcode by mistake."""
+    rows = len(places)
+    arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
+    code = np.where((arrondissement != "") & share_mask(rows, 0.5, rng), arrondissement, places["insee_code"]).astype(object)
+    code = apply_where(code, share_mask(rows, 0.4, rng), without_leading_zero)
+    code = apply_where(code, share_mask(rows, 0.3, rng), lambda value: re.sub(r"^2[AB]", "20", value))
+    code = np.where(share_mask(rows, 0.02, rng), places["postcode"], code)
+    return _sometimes(code, INSEE_SHARE, rng)
+
+
+def _coordinates(places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Latitude/longitude or Lambert-93 x/y for some rows, written in several ways."""
+    rows = len(places)
+    lon, lat = points_near(places, reference, rng, 250.0)
+    given = share_mask(rows, COORDINATES_SHARE, rng) & ~np.isnan(lon)
+    metropolitan = ~places["departement_code"].isin(("971", "972", "973", "974", "976")).to_numpy()
+    style = rng.random(rows)
+    comma = given & (style < 0.15)
+    swapped = given & (style >= 0.15) & (style < 0.25)
+    lambert = given & (style >= 0.25) & (style < 0.45) & metropolitan
+    decimals = rng.integers(4, 7, size=rows)
+    lat_text = np.array([f"{value:.{d}f}" for value, d in zip(lat, decimals)], dtype=object)
+    lon_text = np.array([f"{value:.{d}f}" for value, d in zip(lon, decimals)], dtype=object)
+    lat_text, lon_text = np.where(swapped, lon_text, lat_text), np.where(swapped, lat_text, lon_text)
+    lat_text = apply_where(lat_text, comma, lambda text: text.replace(".", ","))
+    lon_text = apply_where(lon_text, comma, lambda text: text.replace(".", ","))
+    x, y = to_lambert93(np.nan_to_num(lon), np.nan_to_num(lat))
+    in_degrees = given & ~lambert
+    return {
+        "lat": np.where(in_degrees, lat_text, "").astype(object),
+        "lon": np.where(in_degrees, lon_text, "").astype(object),
+        "x": np.where(lambert, [f"{value:.0f}" for value in x], "").astype(object),
+        "y": np.where(lambert, [f"{value:.0f}" for value in y], "").astype(object),
+    }
+
+
+# ------------------------------------------------------- duplicates, bad rows
+
+
+def _duplicates(answers: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:
+    """People who answered again: a double click seconds later, or weeks later with a new training status."""
+    again = answers.iloc[np.sort(rng.choice(len(answers), size=count, replace=False))].reset_index(drop=True)
+    double_click = share_mask(count, 0.4, rng)
+    delay = np.where(double_click, rng.integers(2, 60, size=count), rng.integers(86400, 90 * 86400, size=count))
+    again["moment"] = again["moment"] + pd.to_timedelta(delay, "s")
+    moved_on = ~double_click & (again["status"] != TRAINED).to_numpy()
+    again.loc[moved_on, "trained"] = "Oui"
+    return again
+
+
+def _unplaceable(people: pd.DataFrame, rng: np.random.Generator, registry: ThemeRegistry) -> pd.DataFrame:
+    """Rows no rule can place: fictional commune, territory outside the reference, nothing, a point at sea."""
+    rows = len(people)
+    kind = np.arange(rows) % 4
+    fictional = _pick(FICTIONAL_COMMUNES, rows, rng)
+    uncovered = np.array(UNCOVERED_PLACES, dtype=object)[rng.integers(len(UNCOVERED_PLACES), size=rows)]
+    real_postcodes = np.array([f"{number:02d}100" for number in rng.integers(10, 96, size=rows)], dtype=object)
+    city = np.select([kind == 0, kind == 1], [fictional, uncovered[:, 1]], default="").astype(object)
+    postcode = np.select([kind == 0, kind == 1], [_sometimes(real_postcodes, 0.5, rng), uncovered[:, 0]], default="")
+    answers = _answers(people, city, rng, registry)
+    nowhere = kind >= 2
+    answers.loc[nowhere, "structure"] = MOBILE_STRUCTURE
+    at_sea = kind == 3
+    return answers.assign(
+        address=np.where(nowhere, "", street_addresses(rows, rng)).astype(object),
+        postcode=postcode.astype(object),
+        city=city,
+        insee_code="",
+        lat=np.where(at_sea, OFFSHORE_POINT[0], "").astype(object),
+        lon=np.where(at_sea, OFFSHORE_POINT[1], "").astype(object),
+        x="",
+        y="",
+    )
+
+
+def write_export(table: pd.DataFrame, path: Path) -> None:
+    """Write the export as Excel on Windows would: Windows-1252, ``;``, CRLF."""
+    table.to_csv(path, sep=";", index=False, encoding=ENCODING, lineterminator="\r\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Écrit un export de formulaire volumineux et désordonné (banc d'essai du chargeur).")
+    parser.add_argument("out", type=Path, metavar="OUT.csv", help="fichier à écrire")
+    parser.add_argument("--rows", type=int, default=100_000, help="nombre de lignes (par défaut : 100 000)")
+    parser.add_argument("--seed", type=int, default=1, help="graine du générateur aléatoire (par défaut : 1)")
+    args = parser.parse_args(argv)
+    if args.rows < 100:
+        parser.error("--rows doit valoir au moins 100")
+    started = time.perf_counter()
+    table = build_messy_export(load_reference(), load_themes(), args.rows, args.seed)
+    write_export(table, args.out)
+    print(f"{len(table)} lignes écrites dans {args.out} en {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

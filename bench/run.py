@@ -1,0 +1,80 @@
+"""`make bench`: loader throughput and reference-geography load times, printed side by side.
+
+Every figure is measured in the same run as its baseline, on this machine.
+Record the output with the date and the machine in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from geo.reference import load_reference  # noqa: E402
+from loaders.geocode import Gazetteer  # noqa: E402
+from loaders.pipeline import LoadOptions, load_tables  # noqa: E402
+from loaders.read import read_table  # noqa: E402
+
+ROWS = 100_000
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    value = function(*args, **kwargs)
+    return time.perf_counter() - start, value
+
+
+def main() -> None:
+    print(f"Machine : {platform.node()} — {platform.processor() or platform.machine()}, "
+          f"{_cores()} cœurs, Python {platform.python_version()}, pandas {pd.__version__}")
+    with tempfile.TemporaryDirectory() as folder:
+        cold, _ = timed(load_reference, Path(folder), rebuild=True)
+        warm, reference = timed(load_reference, Path(folder))
+    print(f"Référentiel géographique : construction à froid {cold:6.1f} s | chargement depuis le cache {warm:5.2f} s")
+
+    gazetteer_build, gazetteer = timed(_warm_gazetteer, reference)
+    print(f"Index du géocodeur (une fois par processus) : {gazetteer_build:5.2f} s")
+
+    with tempfile.TemporaryDirectory() as folder:
+        export = Path(folder) / "messy.csv"
+        subprocess.run([sys.executable, str(ROOT / "bench" / "make_messy_export.py"), str(export),
+                        "--rows", str(ROWS), "--seed", "1"], check=True)
+        bare, _ = timed(pd.read_csv, export, sep=";", dtype=str, encoding="cp1252", keep_default_na=False)
+        read, table = timed(read_table, export)
+        load, result = timed(load_tables, [table], gazetteer, LoadOptions(theme="cafe-ia"))
+    total = read + load
+    report = result.report()
+    print(f"Export désordonné de {ROWS:,} lignes".replace(",", " "))
+    print(f"  pandas.read_csv nu           : {bare:6.2f} s  ({ROWS / bare:>10,.0f} lignes/s)")
+    print(f"  chargeur de bout en bout     : {total:6.2f} s  ({ROWS / total:>10,.0f} lignes/s)"
+          f"  — lecture {read:.2f} s + normalisation/géocodage/dédoublonnage {load:.2f} s")
+    print(f"  rapport chargeur / read_csv  : {total / bare:6.1f} × plus lent")
+    print(f"  lignes acceptées {report['lignes_acceptees']}, rejetées {report['lignes_rejetees']}, "
+          f"fiches {report['fiches']}")
+    print("  pour mémoire : l'API Adresse nationale traite environ 55 lignes/s par flux CSV")
+
+
+def _warm_gazetteer(reference) -> Gazetteer:
+    gazetteer = Gazetteer(reference)
+    gazetteer.names_by_departement  # noqa: B018 — build the lazy indexes now, not inside the timed import
+    gazetteer.places_by_postcode  # noqa: B018
+    gazetteer.locate_points(*[[2.35], [48.85]])
+    return gazetteer
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    main()

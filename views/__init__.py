@@ -1,0 +1,1 @@
+"""Page modules of the Streamlit app (``app.py`` routes to them)."""
