@@ -54,7 +54,9 @@ from scripts.synthetic import (  # noqa: E402
     draw_places,
     draw_theme_sets,
     french_dates,
+    french_datetimes,
     french_month_years,
+    iso_texts,
     one_letter_typos,
     points_near,
     random_moments,
@@ -131,7 +133,7 @@ TRAINING_BODIES = (
     "La Mednum", "LA MEDNUM", "Mednum", "Hub régional", "Hub Ultra Numérique", "Emmaüs Connect", "WeTechCare",
     "Les Petits Débrouillards", "Cybermalveillance.gouv.fr", "CNFPT", "En interne", "je ne sais plus",
 )
-HEARD_FROM = ("Par mon hub régional", "Par un·e collègue", "Lettre d'information", "Réseaux sociaux", "Autre", "")
+HEARD_FROM = ("Par mon hub régional", "Par un·e collègue", "Lettre d'information", "Réseaux sociaux", "Autre")
 NEEDS = (
     "Des supports d'animation imprimables", "Un kit pour animer en médiathèque",
     "Besoin d'un binôme pour la première séance", "Financement du matériel (vidéoprojecteur)",
@@ -187,7 +189,7 @@ def build_messy_export(reference: ReferenceGeography, registry: ThemeRegistry, r
         ignore_index=True,
     ).sort_values("moment", kind="stable")
     table["submission_id"] = [f"R{number:07d}" for number in range(1, rows + 1)]
-    table["submitted_at"] = list(pd.DatetimeIndex(table["moment"]).strftime("%d/%m/%Y %H:%M"))
+    table["submitted_at"] = french_datetimes(pd.DatetimeIndex(table["moment"]), seconds=False)
     return table[list(HEADERS)].rename(columns=HEADERS).reset_index(drop=True)
 
 
@@ -221,14 +223,14 @@ def _answers(
             "phone": _phones(people["phone"].to_numpy(dtype=object), rng),
             "structure": structure,
             "structure_type": np.where(other_type, _pick(STRUCTURE_TYPES_OTHER, rows, rng), types).astype(object),
-            "siret": _sometimes(np.array([f"{n:014d}" for n in rng.integers(10**12, 10**14, size=rows)], dtype=object), 0.2, rng),
+            "siret": _sometimes(np.array([f"{n:014d}" for n in rng.integers(10**12, 10**14, size=rows).tolist()], dtype=object), 0.2, rng),
             "conum": _pick(("Oui", "Non", "Non", "oui", "non", "", "Oui (CNFS)"), rows, rng),
             "themes": _themes(rows, rng, registry),
             "trained": _status_answers(status, rng),
             "training_date": _training_dates(status, moment, rng),
             "training_body": np.where(status == NOT_TRAINED, "", _sometimes(_pick(TRAINING_BODIES, rows, rng), 0.8, rng)).astype(object),
             "consent": _consents(rows, rng),
-            "heard_from": _pick(HEARD_FROM, rows, rng),
+            "heard_from": _sometimes(_pick(HEARD_FROM, rows, rng), 0.4, rng),
             "needs": _sometimes(_pick(NEEDS, rows, rng), 0.15, rng),
             "comments": _sometimes(_pick(COMMENTS, rows, rng), 0.1, rng),
         }
@@ -241,7 +243,7 @@ def _phones(phones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.array(
         [
             (phone, phone, phone.replace(" ", ""), phone.replace(" ", "."), "+33 " + phone[1:], "")[kind]
-            for phone, kind in zip(phones, style)
+            for phone, kind in zip(phones, style.tolist())
         ],
         dtype=object,
     )
@@ -253,14 +255,14 @@ def _themes(rows: int, rng: np.random.Generator, registry: ThemeRegistry) -> lis
     separators = _pick(THEME_SEPARATORS, rows, rng)
     return [
         separator.join(THEME_SPELLINGS[label][int(s * len(THEME_SPELLINGS[label]))] for label, s in zip(row, draws))
-        for row, draws, separator in zip(labels, spelling, separators)
+        for row, draws, separator in zip(labels, spelling.tolist(), separators)
     ]
 
 
 def _status_answers(status: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     draws = rng.random(len(status))
     answers = np.array(
-        [STATUS_SPELLINGS[value][int(draw * len(STATUS_SPELLINGS[value]))] for value, draw in zip(status, draws)],
+        [STATUS_SPELLINGS[value][int(draw * len(STATUS_SPELLINGS[value]))] for value, draw in zip(status.tolist(), draws.tolist())],
         dtype=object,
     )
     # Some people skip the question and give only a training date.
@@ -276,7 +278,7 @@ def _training_dates(status: np.ndarray, moment: pd.DatetimeIndex, rng: np.random
     draw = rng.random(rows)
     formats = np.select(
         [draw < threshold for threshold in (0.6, 0.7, 0.8, 0.9)],
-        [french_dates(chosen), list(chosen.strftime("%Y-%m-%d")), list(chosen.strftime("%d/%m/%y")),
+        [french_dates(chosen), iso_texts(chosen, "D"), [f"{text[:6]}{text[8:]}" for text in french_dates(chosen)],
          french_month_years(chosen)],
         default="",
     )
@@ -300,7 +302,10 @@ def _locations(places: pd.DataFrame, reference: ReferenceGeography, rng: np.rand
     postcode = _messy_postcodes(places["postcode"].to_numpy(dtype=object), rng)
     city = _messy_cities(places, rng)
     street = np.array(street_addresses(rows, rng), dtype=object)
-    full_address = [f"{s}, {p} {c}" for s, p, c in zip(street, places["postcode"], places["commune"])]
+    full_address = [
+        f"{s}, {p} {c}"
+        for s, p, c in zip(street, places["postcode"].to_numpy(dtype=object), places["commune"].to_numpy(dtype=object))
+    ]
     columns = {
         "address": np.where(address_only, full_address, street).astype(object),
         "postcode": np.where(address_only, "", postcode).astype(object),
@@ -328,12 +333,13 @@ def _messy_cities(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     city = apply_where(city, share_mask(rows, 0.2, rng), _article_after)
     city = apply_where(city, share_mask(rows, 0.5, rng), abbreviate_saints)
     city = apply_where(city, share_mask(rows, 0.15, rng), without_accents)
-    long_enough = np.array([sum(char.isalpha() for char in name) >= TYPO_MIN_LETTERS for name in city])
+    letters = {name: sum(char.isalpha() for char in name) for name in set(city)}
+    long_enough = np.array([letters[name] >= TYPO_MIN_LETTERS for name in city])
     typo = long_enough & share_mask(rows, TYPO_SHARE / max(long_enough.mean(), 1e-9), rng)
     city[typo] = one_letter_typos(city[typo], rng)
     cedex_number = rng.integers(1, 10, size=rows)
     cedex = share_mask(rows, 0.01, rng)
-    city[cedex] = [f"{name} CEDEX {number}" for name, number in zip(city[cedex], cedex_number[cedex])]
+    city[cedex] = [f"{name} CEDEX {number}" for name, number in zip(city[cedex], cedex_number[cedex].tolist())]
     case = rng.random(rows)
     city = apply_where(city, case < 0.25, str.upper)
     city = apply_where(city, case > 0.92, str.lower)
@@ -356,10 +362,12 @@ def _insee_codes(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """INSEE codes for some rows: arrondissement codes, lost zeros, ``20xxx`` in Corsica, a postcode by mistake."""
     rows = len(places)
     arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
-    code = np.where((arrondissement != "") & share_mask(rows, 0.5, rng), arrondissement, places["insee_code"]).astype(object)
+    code = np.where(
+        (arrondissement != "") & share_mask(rows, 0.5, rng), arrondissement, places["insee_code"].to_numpy(dtype=object)
+    ).astype(object)
     code = apply_where(code, share_mask(rows, 0.4, rng), without_leading_zero)
     code = apply_where(code, share_mask(rows, 0.3, rng), lambda value: re.sub(r"^2[AB]", "20", value))
-    code = np.where(share_mask(rows, 0.02, rng), places["postcode"], code)
+    code = np.where(share_mask(rows, 0.02, rng), places["postcode"].to_numpy(dtype=object), code)
     return _sometimes(code, INSEE_SHARE, rng)
 
 
@@ -374,8 +382,8 @@ def _coordinates(places: pd.DataFrame, reference: ReferenceGeography, rng: np.ra
     swapped = given & (style >= 0.15) & (style < 0.25)
     lambert = given & (style >= 0.25) & (style < 0.45) & metropolitan
     decimals = rng.integers(4, 7, size=rows)
-    lat_text = np.array([f"{value:.{d}f}" for value, d in zip(lat, decimals)], dtype=object)
-    lon_text = np.array([f"{value:.{d}f}" for value, d in zip(lon, decimals)], dtype=object)
+    lat_text = np.array([f"{value:.{d}f}" for value, d in zip(lat.tolist(), decimals.tolist())], dtype=object)
+    lon_text = np.array([f"{value:.{d}f}" for value, d in zip(lon.tolist(), decimals.tolist())], dtype=object)
     lat_text, lon_text = np.where(swapped, lon_text, lat_text), np.where(swapped, lat_text, lon_text)
     lat_text = apply_where(lat_text, comma, lambda text: text.replace(".", ","))
     lon_text = apply_where(lon_text, comma, lambda text: text.replace(".", ","))
@@ -384,8 +392,8 @@ def _coordinates(places: pd.DataFrame, reference: ReferenceGeography, rng: np.ra
     return {
         "lat": np.where(in_degrees, lat_text, "").astype(object),
         "lon": np.where(in_degrees, lon_text, "").astype(object),
-        "x": np.where(lambert, [f"{value:.0f}" for value in x], "").astype(object),
-        "y": np.where(lambert, [f"{value:.0f}" for value in y], "").astype(object),
+        "x": np.where(lambert, [f"{value:.0f}" for value in x.tolist()], "").astype(object),
+        "y": np.where(lambert, [f"{value:.0f}" for value in y.tolist()], "").astype(object),
     }
 
 
@@ -409,7 +417,7 @@ def _unplaceable(people: pd.DataFrame, rng: np.random.Generator, registry: Theme
     kind = np.arange(rows) % 4
     fictional = _pick(FICTIONAL_COMMUNES, rows, rng)
     uncovered = np.array(UNCOVERED_PLACES, dtype=object)[rng.integers(len(UNCOVERED_PLACES), size=rows)]
-    real_postcodes = np.array([f"{number:02d}100" for number in rng.integers(10, 96, size=rows)], dtype=object)
+    real_postcodes = np.array([f"{number:02d}100" for number in rng.integers(10, 96, size=rows).tolist()], dtype=object)
     city = np.select([kind == 0, kind == 1], [fictional, uncovered[:, 1]], default="").astype(object)
     postcode = np.select([kind == 0, kind == 1], [_sometimes(real_postcodes, 0.5, rng), uncovered[:, 0]], default="")
     answers = _answers(people, city, rng, registry)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from loaders._errors import ConfigurationError, NoLocationColumnError
-from loaders.columns import CANONICAL_FIELDS, ColumnMapping, load_profile, map_columns
+from loaders.columns import CANONICAL_FIELDS, ColumnMapping, Profile, load_profile, map_columns
 from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
 from loaders.normalize import dates, datetimes, themes, training_statuses, yes_no
 from loaders.read import RawTable, read_table
@@ -137,8 +137,8 @@ def load_tables(
 ) -> ImportResult:
     """Same as :func:`load_files`, for tables already read (uploads)."""
     registry = registry or load_themes()
-    forced, theme = _resolve_options(options, registry)
-    prepared = [_prepare(table, forced, theme, registry, gazetteer) for table in tables]
+    profile, theme = _resolve_options(options, registry)
+    prepared = [_prepare(table, options.columns, profile, theme, registry, gazetteer) for table in tables]
     accepted = pd.concat([p.accepted for p in prepared], ignore_index=True) if prepared else pd.DataFrame()
     records = _deduplicate(accepted)
     rejects = _rejects(prepared)
@@ -146,17 +146,12 @@ def load_tables(
     return ImportResult(records=records, rejects=rejects, files=files, theme=theme)
 
 
-def _resolve_options(options: LoadOptions, registry: ThemeRegistry) -> tuple[dict[str, str], str | None]:
-    forced: dict[str, str] = {}
-    theme = options.theme
-    if options.profile:
-        profile = load_profile(options.profile)
-        forced.update(profile.columns)
-        theme = theme or profile.theme
-    forced.update(options.columns)
+def _resolve_options(options: LoadOptions, registry: ThemeRegistry) -> tuple[Profile | None, str | None]:
+    profile = load_profile(options.profile) if options.profile else None
+    theme = options.theme or (profile.theme if profile else None)
     if theme is not None:
         registry.get(theme)
-    return forced, theme
+    return profile, theme
 
 
 @dataclass(frozen=True)
@@ -168,9 +163,14 @@ class _Prepared:
 
 
 def _prepare(
-    table: RawTable, forced: Mapping[str, str], theme: str | None, registry: ThemeRegistry, gazetteer: Gazetteer
+    table: RawTable,
+    forced: Mapping[str, str],
+    profile: Profile | None,
+    theme: str | None,
+    registry: ThemeRegistry,
+    gazetteer: Gazetteer,
 ) -> _Prepared:
-    mapping = map_columns(table.frame, forced)
+    mapping = map_columns(table.frame, forced, profile)
     if not set(mapping.fields) & set(LOCATION_FIELDS):
         raise NoLocationColumnError(
             f"{table.source_file} : aucune colonne ne permet de situer les lignes (code postal, commune, "

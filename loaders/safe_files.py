@@ -9,10 +9,11 @@ apostrophes followed by a trigger, so that `restore_cell` can always undo
 `neutralise_cell` exactly: reading the project's own files gives back the
 original values.
 
-Characters that XML cannot hold (control characters other than tab and line
-breaks, U+FFFE, U+FFFF) and lone surrogates (which no encoding can write) are
-removed from both the CSV and the XLSX outputs, so that the two downloads of
-the same table hold the same text.
+Both outputs hold the same text for the same table. Characters that XML cannot
+hold (control characters other than tab and line breaks, U+FFFE, U+FFFF) and
+lone surrogates (which no encoding can write) are removed; line breaks inside
+cells are written as LF, the in-cell line break of spreadsheets (XML would turn
+any CR into LF anyway).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from openpyxl.utils import get_column_letter
 
 _NEEDS_APOSTROPHE = re.compile(r"'*[=+\-@\t\r\n\x00]")
 _HAS_APOSTROPHE = re.compile(r"'+[=+\-@\t\r\n\x00]")
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAK = re.compile(r"\r\n?")
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # Excel stores numbers as IEEE doubles: larger integers would lose digits
 # (identifiers, SIRET-like codes), so they are written as text instead.
@@ -137,8 +139,9 @@ def _temporal_text(value: datetime | date | time) -> str:
 
 
 def _safe_text(value: object) -> str:
-    """Cell text without the characters files cannot hold, neutralised."""
-    return neutralise_cell(_UNWRITABLE.sub("", cell_text(value)))
+    """Cell text as written to files: only characters files can hold, neutralised."""
+    text = _LINE_BREAK.sub("\n", _UNWRITABLE.sub("", cell_text(value)))
+    return neutralise_cell(text)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -239,8 +239,8 @@ def _coordinates(places: pd.DataFrame, reference: ReferenceGeography, rng: np.ra
     lon, lat = points_near(places, reference, rng, COORDINATES_JITTER_METRES)
     given = share_mask(len(places), COORDINATES_SHARE, rng) & ~np.isnan(lon)
     return {
-        "lat": [f"{value:.6f}" if keep else "" for value, keep in zip(lat, given)],
-        "lon": [f"{value:.6f}" if keep else "" for value, keep in zip(lon, given)],
+        "lat": [f"{value:.6f}" if keep else "" for value, keep in zip(lat.tolist(), given.tolist())],
+        "lon": [f"{value:.6f}" if keep else "" for value, keep in zip(lon.tolist(), given.tolist())],
     }
 
 
@@ -264,7 +264,7 @@ def _unplaceable(people: pd.DataFrame, rng: np.random.Generator, registry: Theme
     rows = len(people)
     kind = np.arange(rows) % 3
     city = np.select([kind == 0, kind == 1], [UNKNOWN_COMMUNE, NOUMEA[1]], default="").astype(object)
-    unknown_postcodes = np.where(share_mask(rows, 0.5, rng), "", [f"{number}100" for number in rng.integers(10, 96, size=rows)])
+    unknown_postcodes = np.where(share_mask(rows, 0.5, rng), "", [f"{number}100" for number in rng.integers(10, 96, size=rows).tolist()])
     postcode = np.select([kind == 0, kind == 1], [unknown_postcodes, NOUMEA[0]], default="").astype(object)
     answers = _answers(people, city, rng, registry)
     mobile = kind == 2

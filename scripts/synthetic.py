@@ -261,12 +261,13 @@ def draw_people(rows: int, rng: np.random.Generator, domain: str) -> pd.DataFram
     """
     first = np.array(FIRST_NAMES, dtype=object)[rng.integers(len(FIRST_NAMES), size=rows)]
     last = np.array(LAST_NAMES, dtype=object)[rng.integers(len(LAST_NAMES), size=rows)]
-    local = pd.Series([f"{_email_word(f)}.{_email_word(n)}" for f, n in zip(first, last)])
+    word = {name: _email_word(name) for name in FIRST_NAMES + LAST_NAMES}
+    local = pd.Series([f"{word[f]}.{word[n]}" for f, n in zip(first, last)])
     rank = local.groupby(local).cumcount().to_numpy() + 1
     email = [f"{name}{'' if n == 1 else n}@{domain}" for name, n in zip(local, rank)]
     digits = rng.integers(0, 100, size=(rows, 2))
     prefix = rng.choice([1, 2, 3, 4, 5, 6, 7], size=rows, p=[0.1, 0.08, 0.08, 0.08, 0.06, 0.4, 0.2])
-    phone = [f"0{p} 00 00 {a:02d} {b:02d}" for p, (a, b) in zip(prefix, digits)]
+    phone = [f"0{p} 00 00 {a:02d} {b:02d}" for p, (a, b) in zip(prefix.tolist(), digits.tolist())]
     return pd.DataFrame({"first_name": first, "last_name": last, "email": email, "phone": phone})
 
 
@@ -291,9 +292,9 @@ def structure_names(communes: np.ndarray, kinds: np.ndarray) -> tuple[list[str],
     """
     names = [
         STRUCTURE_KINDS[kind][0].format(of=of_commune(commune), name=commune)
-        for commune, kind in zip(communes, kinds)
+        for commune, kind in zip(communes, kinds.tolist())
     ]
-    return names, [STRUCTURE_KINDS[kind][1] for kind in kinds]
+    return names, [STRUCTURE_KINDS[kind][1] for kind in kinds.tolist()]
 
 
 def of_commune(name: str) -> str:
@@ -317,7 +318,7 @@ def street_addresses(rows: int, rng: np.random.Generator) -> list[str]:
     """Street addresses without postcode, such as ``12 rue de la Gare``."""
     numbers = rng.integers(1, 121, size=rows)
     streets = np.array(STREETS, dtype=object)[rng.integers(len(STREETS), size=rows)]
-    return [f"{number} {street}" for number, street in zip(numbers, streets)]
+    return [f"{number} {street}" for number, street in zip(numbers.tolist(), streets)]
 
 
 def draw_theme_sets(
@@ -346,7 +347,7 @@ def draw_theme_sets(
     chosen = rng.random((rows, len(slugs))) < np.array([shares[slug] for slug in slugs])
     chosen[~chosen.any(axis=1), 0] = True
     labels = [registry.get(slug).label for slug in slugs]
-    return [[label for label, keep in zip(labels, row) if keep] for row in chosen]
+    return [[label for label, keep in zip(labels, row) if keep] for row in chosen.tolist()]
 
 
 # ---------------------------------------------------------------------- dates
@@ -376,19 +377,26 @@ def random_moments(rows: int, rng: np.random.Generator, start: datetime, end: da
     return pd.DatetimeIndex(day + pd.to_timedelta((hour * 3600).astype(int), unit="s"))
 
 
-def french_datetimes(moments: pd.DatetimeIndex) -> list[str]:
-    """``dd/mm/yyyy HH:MM:SS``, as a French Google Forms export writes its timestamps."""
-    return list(moments.strftime("%d/%m/%Y %H:%M:%S"))
+def french_datetimes(moments: pd.DatetimeIndex, seconds: bool = True) -> list[str]:
+    """``dd/mm/yyyy HH:MM:SS`` (as a French Google Forms export writes its timestamps) or ``dd/mm/yyyy HH:MM``."""
+    end = 19 if seconds else 16
+    # Sliced from ISO text: strftime is ten times slower on 100,000 rows.
+    return [f"{iso[8:10]}/{iso[5:7]}/{iso[:4]} {iso[11:end]}" for iso in iso_texts(moments, "s").tolist()]
 
 
 def french_dates(days: pd.DatetimeIndex) -> list[str]:
     """``dd/mm/yyyy``."""
-    return list(days.strftime("%d/%m/%Y"))
+    return [f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}" for iso in iso_texts(days, "D").tolist()]
+
+
+def iso_texts(moments: pd.DatetimeIndex, unit: str) -> np.ndarray:
+    """ISO 8601 texts (``2025-05-20`` for unit ``"D"``, ``2025-05-20T14:03:09`` for ``"s"``)."""
+    return np.datetime_as_string(moments.to_numpy().astype(f"datetime64[{unit}]"), unit=unit)
 
 
 def french_month_years(days: pd.DatetimeIndex) -> list[str]:
     """``mai 2025``: how people answer when they forgot the exact day."""
-    return [f"{FRENCH_MONTHS[month - 1]} {year}" for month, year in zip(days.month, days.year)]
+    return [f"{FRENCH_MONTHS[month - 1]} {year}" for month, year in zip(days.month.tolist(), days.year.tolist())]
 
 
 # ------------------------------------------------------------------ messiness
@@ -443,7 +451,7 @@ def one_letter_typos(values: np.ndarray, rng: np.random.Generator) -> np.ndarray
     positions = rng.random(len(values))
     replacements = _LETTERS[rng.integers(len(_LETTERS), size=len(values))]
     return np.array(
-        [_typo(value, position, letter) for value, position, letter in zip(values, positions, replacements)],
+        [_typo(value, position, letter) for value, position, letter in zip(values, positions.tolist(), replacements.tolist())],
         dtype=object,
     )
 
