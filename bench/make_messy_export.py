@@ -28,6 +28,7 @@ Usage, from the repository root::
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 import time
@@ -44,6 +45,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from geo.reference import ReferenceGeography, load_reference  # noqa: E402
+from loaders.settings import DEFAULT_LIMITS, MAX_UPLOAD_ENV, MEGABYTE  # noqa: E402
 from loaders.themes import ThemeRegistry, load_themes  # noqa: E402
 from scripts.synthetic import (  # noqa: E402
     STRUCTURE_KINDS,
@@ -75,8 +77,8 @@ LAST_ANSWER = datetime(2025, 10, 31)
 
 BAD_SHARE = 0.01
 DUPLICATE_SHARE = 0.02
-INSEE_SHARE = 0.30
-COORDINATES_SHARE = 0.30
+INSEE_SHARE = 0.315  # about 30 % once the address-only rows are emptied
+COORDINATES_SHARE = 0.315  # likewise
 ADDRESS_ONLY_SHARE = 0.05
 TYPO_SHARE = 0.03
 # A one-letter typo in a shorter name is another word, not a typo a reader would fix.
@@ -150,7 +152,7 @@ FICTIONAL_COMMUNES = ("Xyzville", "Trifouilly-les-Oies", "Pétaouchnok", "Perpè
 UNCOVERED_PLACES = (("98800", "Nouméa"), ("98714", "Papeete"), ("97500", "Saint-Pierre"), ("98600", "Mata-Utu"))
 MOBILE_STRUCTURE = "Bus numérique itinérant"  # no fixed place: rows without location
 OFFSHORE_POINT = ("45.000000", "-20.000000")  # in the Atlantic Ocean
-_ARTICLE_FIRST = re.compile(r"^(Le|La|Les|L')\s?(.+)$")
+_ARTICLE_FIRST = re.compile(r"^(Le |La |Les |L')(.+)$")
 
 
 def build_messy_export(reference: ReferenceGeography, registry: ThemeRegistry, rows: int, seed: int) -> pd.DataFrame:
@@ -319,24 +321,22 @@ def _locations(places: pd.DataFrame, reference: ReferenceGeography, rng: np.rand
 
 
 def _messy_postcodes(postcodes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    rows = len(postcodes)
-    # A spreadsheet that read the column as numbers dropped the zeros of a whole batch of rows.
-    postcodes = apply_where(postcodes, share_mask(rows, 0.4, rng), without_leading_zero)
-    postcodes = apply_where(postcodes, share_mask(rows, 0.01, rng), lambda code: f"{code[:2]} {code[2:]}")
-    return apply_where(postcodes, share_mask(rows, 0.01, rng), lambda code: code + " CEDEX")
+    """Postcodes with a space, a CEDEX mention, or (for codes that read as numbers) a lost leading zero."""
+    style = rng.random(len(postcodes))
+    postcodes = apply_where(postcodes, style < 0.01, lambda code: f"{code[:2]} {code[2:]}")
+    postcodes = apply_where(postcodes, (style >= 0.01) & (style < 0.02), lambda code: code + " CEDEX")
+    # A spreadsheet that read the column as numbers dropped the zeros of a whole batch of rows; it kept
+    # the text cells above as typed.
+    return apply_where(postcodes, (style >= 0.02) & (style < 0.42), without_leading_zero)
 
 
 def _messy_cities(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     """Commune names as typed, arrondissement labels in Paris, Lyon and Marseille."""
     rows = len(places)
-    city = places["commune"].to_numpy(dtype=object)
+    city = _with_typos(places["commune"].to_numpy(dtype=object), rng)
     city = apply_where(city, share_mask(rows, 0.2, rng), _article_after)
     city = apply_where(city, share_mask(rows, 0.5, rng), abbreviate_saints)
     city = apply_where(city, share_mask(rows, 0.15, rng), without_accents)
-    letters = {name: sum(char.isalpha() for char in name) for name in set(city)}
-    long_enough = np.array([letters[name] >= TYPO_MIN_LETTERS for name in city])
-    typo = long_enough & share_mask(rows, TYPO_SHARE / max(long_enough.mean(), 1e-9), rng)
-    city[typo] = one_letter_typos(city[typo], rng)
     cedex_number = rng.integers(1, 10, size=rows)
     cedex = share_mask(rows, 0.01, rng)
     city[cedex] = [f"{name} CEDEX {number}" for name, number in zip(city[cedex], cedex_number[cedex].tolist())]
@@ -352,10 +352,29 @@ def _messy_cities(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     return city
 
 
+def _with_typos(names: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One letter changed in about :data:`TYPO_SHARE` of the names, after their article."""
+    parts = {name: _article_and_rest(name) for name in set(names)}
+    article = np.array([parts[name][0] for name in names], dtype=object)
+    rest = np.array([parts[name][1] for name in names], dtype=object)
+    letters = {text: sum(char.isascii() and char.isalpha() for char in text) for text in set(rest)}
+    long_enough = np.array([letters[text] >= TYPO_MIN_LETTERS for text in rest])
+    typo = long_enough & share_mask(len(names), TYPO_SHARE / max(long_enough.mean(), 1e-9), rng)
+    result = names.copy()
+    result[typo] = article[typo] + one_letter_typos(rest[typo], rng)
+    return result
+
+
+def _article_and_rest(name: str) -> tuple[str, str]:
+    """``Le Havre`` → (``Le ``, ``Havre``); (``""``, name) without article."""
+    match = _ARTICLE_FIRST.match(name)
+    return (match[1], match[2]) if match else ("", name)
+
+
 def _article_after(name: str) -> str:
     """``Le Havre`` → ``Havre (Le)``, as official lists sorted by name write it."""
     match = _ARTICLE_FIRST.match(name)
-    return f"{match[2]} ({match[1]})" if match else name
+    return f"{match[2]} ({match[1].strip()})" if match else name
 
 
 def _insee_codes(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
@@ -453,6 +472,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = build_messy_export(load_reference(), load_themes(), args.rows, args.seed)
     write_export(table, args.out)
     print(f"{len(table)} lignes écrites dans {args.out} en {time.perf_counter() - started:.1f} s")
+    size = args.out.stat().st_size
+    if size > DEFAULT_LIMITS.max_file_bytes:
+        print(f"Le fichier pèse {size / MEGABYTE:.1f} Mo, plus que la limite du chargeur "
+              f"({DEFAULT_LIMITS.max_file_bytes / MEGABYTE:.0f} Mo) : chargez-le avec "
+              f"{MAX_UPLOAD_ENV}={math.ceil(size / MEGABYTE)}.")
     return 0
 
 

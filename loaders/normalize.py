@@ -140,6 +140,30 @@ def yes_no(series: pd.Series) -> pd.Series:
     return _map_unique(series, parse_yes_no)
 
 
+def parse_yes_or_named(value: str) -> bool:
+    """Read a field that holds either a yes/no answer or the name of someone.
+
+    Some exports answer "Conseiller numérique ?" with the adviser's name: any
+    text that is neither a no nor a non-answer ("NC", "ne sais pas") means yes.
+
+    Examples
+    --------
+    >>> parse_yes_or_named("Oui"), parse_yes_or_named("Marie Dupont"), parse_yes_or_named("NC")
+    (True, True, False)
+    """
+    answer = parse_yes_no(value)
+    if answer is not None:
+        return answer
+    key = fold(value)
+    has_letters = any(c.isalpha() for c in key)
+    return has_letters and not any(_contains_phrase(key, phrase) for phrase in _NON_ANSWERS)
+
+
+def yes_or_named(series: pd.Series) -> pd.Series:
+    """Apply :func:`parse_yes_or_named` to a column (object dtype of bool)."""
+    return _map_unique(series, parse_yes_or_named)
+
+
 # ----------------------------------------------------------------------- dates
 
 _MONTHS = {

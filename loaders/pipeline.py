@@ -20,7 +20,7 @@ import pandas as pd
 from loaders._errors import ConfigurationError, NoLocationColumnError
 from loaders.columns import CANONICAL_FIELDS, ColumnMapping, Profile, load_profile, map_columns
 from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
-from loaders.normalize import dates, datetimes, themes, training_statuses, yes_no
+from loaders.normalize import dates, datetimes, themes, training_statuses, yes_no, yes_or_named
 from loaders.read import RawTable, read_table
 from loaders.text import fold
 from loaders.themes import ThemeRegistry, load_themes
@@ -241,7 +241,7 @@ def _records(canonical: pd.DataFrame, located: pd.DataFrame, theme_lists: pd.Ser
             "training_date": dates(canonical["training_date"]).to_numpy(),
             "structure": canonical["structure"].str.strip().to_numpy(),
             "public_consent": yes_no(canonical["consent"]).eq(True).to_numpy(),
-            "is_conum": yes_no(canonical["conum"]).eq(True).to_numpy(),
+            "is_conum": yes_or_named(canonical["conum"]).eq(True).to_numpy(),
             "postcode": canonical["postcode"].str.strip().to_numpy(),
             "submitted_at": datetimes(canonical["submitted_at"]).to_numpy(),
             "source_file": table.source_file,

@@ -50,6 +50,8 @@ _UNSUPPORTED_FORMATS = {
     ".ods": "OpenDocument (.ods)",
 }
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+# What zipfile raises on a damaged archive (NotImplementedError: unknown zip version).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError, EOFError)
 # Signature of OLE2 compound files, the container of old .xls workbooks.
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -132,16 +134,21 @@ def read_table(path: str | os.PathLike[str], *, limits: ReadLimits = DEFAULT_LIM
     try:
         _check_size(path.stat().st_size, path.name, limits)
         data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise UnreadableFileError(
-            f"Le fichier « {path.name} » est introuvable : vérifiez son nom et son dossier."
-        ) from exc
     except OSError as exc:
-        raise UnreadableFileError(
-            f"Le fichier « {path.name} » ne peut pas être ouvert ({exc.strerror}). "
-            "Vérifiez qu'il s'agit bien d'un fichier et que vous avez le droit de le lire."
-        ) from exc
+        raise _open_error(path.name, exc) from exc
     return read_bytes(data, path.name, limits=limits)
+
+
+def _open_error(source: str, error: OSError) -> UnreadableFileError:
+    if isinstance(error, FileNotFoundError):
+        reason = "est introuvable : vérifiez son nom et son dossier"
+    elif isinstance(error, IsADirectoryError):
+        reason = "est un dossier, pas un fichier"
+    elif isinstance(error, PermissionError):
+        reason = "ne peut pas être lu : vous n'avez pas le droit de l'ouvrir"
+    else:
+        reason = f"ne peut pas être lu (erreur du système : {error.strerror})"
+    return UnreadableFileError(f"Le fichier « {source} » {reason}.")
 
 
 def read_bytes(data: bytes, name: str, *, limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
@@ -234,8 +241,7 @@ def _detect_kind(data: bytes, source: str) -> str:
     if suffix in _UNSUPPORTED_FORMATS or data.startswith(_OLE_SIGNATURE):
         label = _UNSUPPORTED_FORMATS.get(suffix, "Excel 97-2003 (.xls)")
         raise UnreadableFileError(
-            f"Le fichier « {source} » est au format {label}, que l'outil ne sait pas lire. "
-            + _RESAVE_ADVICE
+            f"Le fichier « {source} » est au format {label}, que l'outil ne sait pas lire. " + _RESAVE_ADVICE
         )
     if suffix in _CSV_SUFFIXES:
         return "csv"
@@ -274,7 +280,8 @@ def _decode(data: bytes, source: str) -> tuple[str, str]:
     raise UnreadableFileError(
         f"Le fichier « {source} » n'est pas un texte dans un encodage reconnu (UTF-8 ou "
         f"Windows-1252) : le premier caractère illisible se trouve ligne {line}. "
-        "Ouvrez-le dans votre tableur, puis enregistrez-le au format « CSV UTF-8 »."
+        "Enregistrez-le de nouveau en UTF-8 : depuis un tableur, choisissez le format "
+        "« CSV UTF-8 »."
     ) from utf8_error
 
 
@@ -293,17 +300,13 @@ def _split_header(grid: pd.DataFrame, source: str) -> tuple[list[str], pd.DataFr
     tuple of (list of str, pandas.DataFrame)
         The header cells, and the rows below it.
     """
-    for row_number, values in zip(grid.index, grid.itertuples(index=False, name=None)):
+    for row_number, values in zip(grid.index, grid.itertuples(index=False, name=None), strict=True):
         if any(values):
             return list(values), grid.loc[row_number + 1 :]
-    raise NotATableError(
-        f"Le fichier « {source} » ne contient aucune donnée : toutes ses lignes sont vides."
-    )
+    raise NotATableError(f"Le fichier « {source} » ne contient aucune donnée : toutes ses lignes sont vides.")
 
 
-def _assemble(
-    header: list[str], body: pd.DataFrame, source: str
-) -> tuple[pd.DataFrame, tuple[int, ...]]:
+def _assemble(header: list[str], body: pd.DataFrame, source: str) -> tuple[pd.DataFrame, tuple[int, ...]]:
     """Name the columns and drop the empty rows, remembering their numbers.
 
     Parameters
@@ -423,9 +426,17 @@ def _csv_grid(text: str, delimiter: str, source: str, limits: ReadLimits) -> pd.
         # pandas finds no columns when the file starts with empty lines.
         grid = _csv_grid_ragged(text, delimiter, source, limits)
     grid.index = pd.RangeIndex(1, len(grid) + 1)
-    if _RESTORABLE.search(text):
-        grid = grid.map(restore_cell).astype(object)
-    return grid
+    return _restored(grid) if _RESTORABLE.search(text) else grid
+
+
+def _restored(grid: pd.DataFrame) -> pd.DataFrame:
+    """`restore_cell` applied to every cell, keeping the object dtype (map would not)."""
+    restore = np.frompyfunc(restore_cell, 1, 1)
+    return pd.DataFrame(
+        {column: restore(grid[column].to_numpy()) for column in grid.columns},
+        index=grid.index,
+        dtype=object,
+    )
 
 
 def _csv_grid_fast(text: str, delimiter: str) -> pd.DataFrame:
@@ -512,7 +523,7 @@ def _check_archive(data: bytes, source: str, limits: ReadLimits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _damaged_workbook_error(source) from exc
     uncompressed = sum(member.file_size for member in members)
     compressed = sum(member.compress_size for member in members)
@@ -534,9 +545,7 @@ def _check_archive(data: bytes, source: str, limits: ReadLimits) -> None:
     )
 
 
-def _worksheet_rows(
-    workbook: openpyxl.Workbook, source: str, limits: ReadLimits
-) -> list[list[str]]:
+def _worksheet_rows(workbook: openpyxl.Workbook, source: str, limits: ReadLimits) -> list[list[str]]:
     """Rows of the active worksheet (else the first one) as text, trailing empty cells cut."""
     worksheets = workbook.worksheets
     if not worksheets:
@@ -592,7 +601,7 @@ def _json_records(document: object, source: str) -> list[dict]:
     if not _is_object_list(document):
         raise NotATableError(
             f"Le fichier « {source} » est bien du JSON, mais ne contient pas une liste "
-            "d'objets (une ligne par objet, par exemple [{\"nom\": ..., \"commune\": ...}, ...]). "
+            'd\'objets (une ligne par objet, par exemple [{"nom": ..., "commune": ...}, ...]). '
             "Exportez de nouveau les données sous forme de tableau."
         )
     if document and all(_is_grist_record(record) for record in document):

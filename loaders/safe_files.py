@@ -34,6 +34,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+_FIRST_CHARACTERS = frozenset("'=+-@\t\r\n\x00")
 _NEEDS_APOSTROPHE = re.compile(r"'*[=+\-@\t\r\n\x00]")
 _HAS_APOSTROPHE = re.compile(r"'+[=+\-@\t\r\n\x00]")
 _LINE_BREAK = re.compile(r"\r\n?")
@@ -63,7 +64,10 @@ def neutralise_cell(value: str) -> str:
         trigger (``= + - @``, tab, CR, LF, NUL), possibly after apostrophes;
         ``value`` unchanged otherwise.
     """
-    return "'" + value if _NEEDS_APOSTROPHE.match(value) else value
+    # The cheap test first: most cells start with none of these characters.
+    if value[:1] in _FIRST_CHARACTERS and _NEEDS_APOSTROPHE.match(value):
+        return "'" + value
+    return value
 
 
 def restore_cell(value: str) -> str:
@@ -81,7 +85,8 @@ def restore_cell(value: str) -> str:
         ``value`` without its first apostrophe if it is apostrophes followed by
         a formula trigger; ``value`` unchanged otherwise.
     """
-    return value[1:] if _HAS_APOSTROPHE.match(value) else value
+    # The cheap test first: most cells do not start with an apostrophe.
+    return value[1:] if value.startswith("'") and _HAS_APOSTROPHE.match(value) else value
 
 
 def cell_text(value: object) -> str:
@@ -102,10 +107,10 @@ def cell_text(value: object) -> str:
         as ``YYYY-MM-DD``, times as ``HH:MM:SS``; lists joined with ``", "``;
         dictionaries as JSON; anything else through ``str``.
     """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
     if isinstance(value, str):
         return value
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
     if isinstance(value, (bool, np.bool_)):
         return "oui" if value else "non"
     if isinstance(value, numbers.Integral):
@@ -140,7 +145,10 @@ def _temporal_text(value: datetime | date | time) -> str:
 
 def _safe_text(value: object) -> str:
     """Cell text as written to files: only characters files can hold, neutralised."""
-    text = _LINE_BREAK.sub("\n", _UNWRITABLE.sub("", cell_text(value)))
+    text = cell_text(value)
+    # Printable text (the usual case) holds no line break nor unwritable character.
+    if not text.isprintable():
+        text = _LINE_BREAK.sub("\n", _UNWRITABLE.sub("", text))
     return neutralise_cell(text)
 
 
@@ -235,9 +243,7 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         handle.write(csv_bytes(frame))
 
 
-def write_xlsx(
-    frame: pd.DataFrame, path: str | os.PathLike[str], sheet_name: str = "Données"
-) -> None:
+def write_xlsx(frame: pd.DataFrame, path: str | os.PathLike[str], sheet_name: str = "Données") -> None:
     """Write a table as a safe XLSX workbook (see `xlsx_bytes`).
 
     Parameters

@@ -51,7 +51,7 @@ class ReadLimits:
     max_file_bytes: int = 20 * MEGABYTE
     xlsx_max_entries: int = 10_000
     xlsx_max_uncompressed_bytes: int = 200 * MEGABYTE
-    xlsx_max_compression_ratio: float = 200
+    xlsx_max_compression_ratio: float = 200.0
     max_columns: int = 2_000
 
 

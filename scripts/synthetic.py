@@ -116,24 +116,41 @@ def draw_places(
     """
     minimum_rows = dict(minimum_rows or {})
     communes = reference.communes
-    links = _postcode_links(reference)
+    links, first_link, link_count = _links_by_commune(reference)
     # A commune without postcode (one, in 2025) could not be written in a form.
-    located = communes.index.to_series().map(links["insee_code"].value_counts()).notna().to_numpy()
+    located = link_count > 0
     intensity = _departement_intensity(communes, rng, gap_departements, protected=set(minimum_rows))
     weights = communes["population"].to_numpy(dtype=float) * intensity * located
     guaranteed = [
-        _draw_in_departement(communes[located], departement, count, rng)
+        _draw_in_departement(communes, located, departement, count, rng)
         for departement, count in sorted(minimum_rows.items())
     ]
-    remaining = rows - sum(len(codes) for codes in guaranteed)
-    drawn = communes.index.to_numpy()[rng.choice(len(communes), size=remaining, p=weights / weights.sum())]
-    codes = rng.permutation(np.concatenate([*guaranteed, drawn]))
-    return _places_of(codes, links, reference, rng)
+    remaining = rows - sum(len(drawn) for drawn in guaranteed)
+    drawn = rng.choice(len(communes), size=remaining, p=weights / weights.sum())
+    positions = rng.permutation(np.concatenate([*guaranteed, drawn]))
+    chosen_links = first_link[positions] + (rng.random(len(positions)) * link_count[positions]).astype(int)
+    return _places_of(positions, links.iloc[chosen_links], reference)
 
 
-def _postcode_links(reference: ReferenceGeography) -> pd.DataFrame:
-    """Postcode links sorted by commune, so that each commune's links are contiguous."""
-    return reference.postcodes.sort_values(["insee_code", "postcode", "arrondissement_code"]).reset_index(drop=True)
+def _links_by_commune(reference: ReferenceGeography) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Postcode links grouped by commune, with each commune's first link and number of links.
+
+    Returns
+    -------
+    tuple
+        The links (sorted by commune position, then postcode), and per
+        commune (in the order of ``reference.communes``) the position of its
+        first link and its number of links.
+    """
+    communes = reference.communes
+    links = reference.postcodes.sort_values(["insee_code", "postcode", "arrondissement_code"])
+    commune_position = communes.index.get_indexer(links["insee_code"])
+    order = np.argsort(commune_position, kind="stable")
+    links = links.iloc[order].reset_index(drop=True)
+    commune_position = commune_position[order]
+    first = np.searchsorted(commune_position, np.arange(len(communes)))
+    count = np.bincount(commune_position, minlength=len(communes))
+    return links, first, count
 
 
 def _departement_intensity(
@@ -150,27 +167,22 @@ def _departement_intensity(
 
 
 def _draw_in_departement(
-    communes: pd.DataFrame, departement: str, count: int, rng: np.random.Generator
+    communes: pd.DataFrame, located: np.ndarray, departement: str, count: int, rng: np.random.Generator
 ) -> np.ndarray:
-    pool = communes[communes["departement_code"] == departement]
-    weights = pool["population"].to_numpy(dtype=float)
+    """Positions of ``count`` communes of a département, weighted by population (uniform if it has none)."""
+    pool = np.flatnonzero((communes["departement_code"] == departement).to_numpy() & located)
+    weights = communes["population"].to_numpy(dtype=float)[pool]
     if weights.sum() == 0:
         weights = np.ones(len(pool))
-    return pool.index.to_numpy()[rng.choice(len(pool), size=count, p=weights / weights.sum())]
+    return pool[rng.choice(len(pool), size=count, p=weights / weights.sum())]
 
 
-def _places_of(
-    codes: np.ndarray, links: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator
-) -> pd.DataFrame:
-    """A postcode (and arrondissement) for each drawn commune, and its reference point."""
-    positions = pd.Series(np.arange(len(links)), index=links["insee_code"].to_numpy())
-    first = positions.groupby(level=0).min()
-    count = positions.groupby(level=0).size()
-    chosen = first.reindex(codes).to_numpy() + (rng.random(len(codes)) * count.reindex(codes).to_numpy()).astype(int)
+def _places_of(positions: np.ndarray, links: pd.DataFrame, reference: ReferenceGeography) -> pd.DataFrame:
+    """The drawn communes, with their chosen postcode link and reference point."""
     communes = reference.communes
-    arrondissement = links["arrondissement_code"].to_numpy()[chosen]
-    lon = communes["lon"].reindex(codes).to_numpy(dtype=float, copy=True)
-    lat = communes["lat"].reindex(codes).to_numpy(dtype=float, copy=True)
+    arrondissement = links["arrondissement_code"].to_numpy(dtype=object)
+    lon = communes["lon"].to_numpy(dtype=float)[positions]
+    lat = communes["lat"].to_numpy(dtype=float)[positions]
     in_arrondissement = arrondissement != ""
     arrondissement_points = shapely.point_on_surface(
         reference.arrondissements.geometry.reindex(arrondissement[in_arrondissement]).to_numpy()
@@ -179,11 +191,11 @@ def _places_of(
     lat[in_arrondissement] = shapely.get_y(arrondissement_points)
     return pd.DataFrame(
         {
-            "insee_code": codes,
+            "insee_code": communes.index.to_numpy(dtype=object)[positions],
             "arrondissement_code": arrondissement,
-            "postcode": links["postcode"].to_numpy()[chosen],
-            "commune": communes["nom"].reindex(codes).to_numpy(),
-            "departement_code": communes["departement_code"].reindex(codes).to_numpy(),
+            "postcode": links["postcode"].to_numpy(dtype=object),
+            "commune": communes["nom"].to_numpy(dtype=object)[positions],
+            "departement_code": communes["departement_code"].to_numpy(dtype=object)[positions],
             "lon": lon,
             "lat": lat,
         }
@@ -214,11 +226,10 @@ def points_near(
         simplified contour (or the commune has none), since such a point
         would be placed in a neighbouring commune.
     """
-    contours = np.where(
-        places["arrondissement_code"] != "",
-        reference.arrondissements.geometry.reindex(places["arrondissement_code"]).to_numpy(),
-        reference.communes.geometry.reindex(places["insee_code"]).to_numpy(),
-    )
+    arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
+    contours = reference.communes.geometry.to_numpy()[reference.communes.index.get_indexer(places["insee_code"])]
+    in_arrondissement = arrondissement != ""
+    contours[in_arrondissement] = reference.arrondissements.geometry.reindex(arrondissement[in_arrondissement]).to_numpy()
     base_lon, base_lat = places["lon"].to_numpy(), places["lat"].to_numpy()
     distance = metres * np.sqrt(rng.random(len(places)))  # uniform over the disc
     bearing = rng.random(len(places)) * 2 * np.pi
@@ -264,7 +275,7 @@ def draw_people(rows: int, rng: np.random.Generator, domain: str) -> pd.DataFram
     word = {name: _email_word(name) for name in FIRST_NAMES + LAST_NAMES}
     local = pd.Series([f"{word[f]}.{word[n]}" for f, n in zip(first, last)])
     rank = local.groupby(local).cumcount().to_numpy() + 1
-    email = [f"{name}{'' if n == 1 else n}@{domain}" for name, n in zip(local, rank)]
+    email = [f"{name}{'' if n == 1 else n}@{domain}" for name, n in zip(local.tolist(), rank.tolist())]
     digits = rng.integers(0, 100, size=(rows, 2))
     prefix = rng.choice([1, 2, 3, 4, 5, 6, 7], size=rows, p=[0.1, 0.08, 0.08, 0.08, 0.06, 0.4, 0.2])
     phone = [f"0{p} 00 00 {a:02d} {b:02d}" for p, (a, b) in zip(prefix.tolist(), digits.tolist())]
@@ -290,11 +301,12 @@ def structure_names(communes: np.ndarray, kinds: np.ndarray) -> tuple[list[str],
     tuple of list
         The structure names and their types.
     """
-    names = [
-        STRUCTURE_KINDS[kind][0].format(of=of_commune(commune), name=commune)
-        for commune, kind in zip(communes, kinds.tolist())
-    ]
-    return names, [STRUCTURE_KINDS[kind][1] for kind in kinds.tolist()]
+    pairs = list(zip(communes, kinds.tolist()))
+    named = {
+        (commune, kind): STRUCTURE_KINDS[kind][0].format(of=of_commune(commune), name=commune)
+        for commune, kind in dict.fromkeys(pairs)
+    }
+    return [named[pair] for pair in pairs], [STRUCTURE_KINDS[kind][1] for _, kind in pairs]
 
 
 def of_commune(name: str) -> str:
@@ -444,9 +456,9 @@ def arrondissement_label(code: str, suffix: str = "e") -> str:
 
 
 def one_letter_typos(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Change one letter (never the first) of each value to another lower-case letter.
+    """Change one ASCII letter (never the first) of each value to another letter of the same case.
 
-    Values with fewer than two letters are left unchanged.
+    Values with fewer than two ASCII letters are left unchanged.
     """
     positions = rng.random(len(values))
     replacements = _LETTERS[rng.integers(len(_LETTERS), size=len(values))]
@@ -457,7 +469,7 @@ def one_letter_typos(values: np.ndarray, rng: np.random.Generator) -> np.ndarray
 
 
 def _typo(text: str, position: float, letter: str) -> str:
-    letters = [index for index, char in enumerate(text) if char.isalpha()][1:]
+    letters = [index for index, char in enumerate(text) if char.isascii() and char.isalpha()][1:]
     if not letters:
         return text
     index = letters[int(position * len(letters))]

@@ -323,3 +323,14 @@ def test_large_column_is_parsed_by_distinct_values() -> None:
     series = pd.Series(values * 20_000)
     assert yes_no(series).value_counts(dropna=False).to_dict() == {True: 20_000, False: 20_000, None: 80_000}
     assert dates(series).iloc[2::6].eq(date(2025, 3, 12)).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Oui", True), ("non", False), ("", False), ("Marie Dupont", True), ("NC", False), ("ne sais pas", False),
+     ("Pas de conseiller", False), ("12", False)],
+)
+def test_yes_or_named(value, expected):
+    from loaders.normalize import parse_yes_or_named
+
+    assert parse_yes_or_named(value) is expected

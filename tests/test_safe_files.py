@@ -25,7 +25,21 @@ from loaders.safe_files import (
 )
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
-TRICKY = ["=1+1", "-3.5", "+33 6 00 00 00 00", "@x", "\tx", "\rx", "\nx", "'=x", "''+x", "'texte", "", "01400", "NA"]
+TRICKY = [
+    "=1+1",
+    "-3.5",
+    "+33 6 00 00 00 00",
+    "@x",
+    "\tx",
+    "\rx",
+    "\nx",
+    "'=x",
+    "''+x",
+    "'texte",
+    "",
+    "01400",
+    "NA",
+]
 
 # Text built mostly from the characters that matter here.
 tricky_text = st.text(alphabet=st.sampled_from(["'", *TRIGGERS, "a", " ", ";", '"']), max_size=8) | st.text()
@@ -153,10 +167,8 @@ def test_xlsx_holds_no_formula_and_keeps_numbers_numeric(tmp_path: Path) -> None
 
 
 def test_both_formats_drop_what_files_cannot_hold_and_use_lf_line_breaks() -> None:
-    frame = pd.DataFrame(
-        {"a": ["x\x01y\x0b", "\x00=1+1", "tab\tand\r\nline\rend", "z\ud800\ufffe\uffff"], "b": ["1", "2", "3", "4"]},
-        dtype=object,
-    )
+    cells = ["x\x01y\x0b", "\x00=1+1", "tab\tand\r\nline\rend", "z\ud800\ufffe\uffff"]
+    frame = pd.DataFrame({"a": cells, "b": ["1", "2", "3", "4"]}, dtype=object)
     expected = [["xy", "1"], ["=1+1", "2"], ["tab\tand\nline\nend", "3"], ["z", "4"]]
     assert read_bytes(csv_bytes(frame), "a.csv").frame.to_numpy().tolist() == expected
     assert read_bytes(xlsx_bytes(frame), "a.xlsx").frame.to_numpy().tolist() == expected
@@ -189,13 +201,14 @@ def text_frames(draw: st.DrawFn) -> pd.DataFrame:
     return pd.DataFrame(draw(st.lists(row, min_size=1, max_size=5)), columns=names, dtype=object)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(frame=text_frames())
 def test_any_text_table_reads_back_identically(frame: pd.DataFrame) -> None:
     for data, name in ((csv_bytes(frame), "a.csv"), (xlsx_bytes(frame), "a.xlsx")):
         table = read_bytes(data, name)
         assert list(table.frame.columns) == [as_written(name) for name in frame.columns]
-        assert table.frame.to_numpy().tolist() == [[as_written(cell) for cell in row] for row in frame.to_numpy()]
+        expected = [[as_written(cell) for cell in row] for row in frame.to_numpy()]
+        assert table.frame.to_numpy().tolist() == expected
 
 
 def test_xlsx_bytes_is_a_workbook() -> None:
