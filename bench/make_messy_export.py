@@ -54,18 +54,21 @@ from scripts.synthetic import (  # noqa: E402
     arrondissement_label,
     draw_people,
     draw_places,
-    draw_theme_sets,
+    draw_theme_choices,
     french_dates,
     french_datetimes,
     french_month_years,
     iso_texts,
+    multiple_choice_answers,
     one_letter_typos,
     points_near,
     random_moments,
     share_mask,
     street_addresses,
     structure_names,
+    text_frame,
     to_lambert93,
+    with_text,
     without_accents,
     without_leading_zero,
 )
@@ -181,7 +184,7 @@ def build_messy_export(reference: ReferenceGeography, registry: ThemeRegistry, r
     places = draw_places(reference, placed, rng, minimum_rows={"976": max(1, rows * MAYOTTE_ROWS_PER_THOUSAND // 1000)})
     people = draw_people(placed + bad, rng, EMAIL_DOMAIN)
     answers = _answers(people.iloc[:placed].reset_index(drop=True), places["commune"].to_numpy(), rng, registry)
-    answers = answers.assign(**_locations(places, reference, rng))
+    answers = with_text(answers, _locations(places, reference, rng))
     table = pd.concat(
         [
             answers,
@@ -214,9 +217,8 @@ def _answers(
     names, types = structure_names(communes, rng.integers(len(STRUCTURE_KINDS), size=rows))
     structure = apply_where(np.array(names, dtype=object), share_mask(rows, 0.1, rng), str.upper)
     other_type = share_mask(rows, 0.08, rng)
-    return pd.DataFrame(
+    answers = text_frame(
         {
-            "moment": moment,
             "status": status,
             "email": apply_where(people["email"].to_numpy(dtype=object), share_mask(rows, 0.05, rng), str.title),
             "civility": _pick(("Mme", "M.", "Mme", "M.", ""), rows, rng),
@@ -237,6 +239,7 @@ def _answers(
             "comments": _sometimes(_pick(COMMENTS, rows, rng), 0.1, rng),
         }
     )
+    return answers.assign(moment=moment)
 
 
 def _phones(phones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -251,14 +254,13 @@ def _phones(phones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     )
 
 
-def _themes(rows: int, rng: np.random.Generator, registry: ThemeRegistry) -> list[str]:
-    labels = draw_theme_sets(rows, rng, THEME_SHARES, registry)
-    spelling = rng.random((rows, len(THEME_SHARES)))
-    separators = _pick(THEME_SEPARATORS, rows, rng)
-    return [
-        separator.join(THEME_SPELLINGS[label][int(s * len(THEME_SPELLINGS[label]))] for label, s in zip(row, draws))
-        for row, draws, separator in zip(labels, spelling.tolist(), separators)
-    ]
+def _themes(rows: int, rng: np.random.Generator, registry: ThemeRegistry) -> np.ndarray:
+    """Chosen themes, each in one of its spellings, joined by commas, semicolons, bars or line breaks."""
+    options = [THEME_SPELLINGS[registry.get(slug).label] for slug in THEME_SHARES]
+    chosen = draw_theme_choices(rows, rng, THEME_SHARES)
+    spelling = np.column_stack([rng.integers(len(spellings), size=rows) for spellings in options])
+    separator = rng.integers(len(THEME_SEPARATORS), size=rows)
+    return multiple_choice_answers(options, np.where(chosen, spelling + 1, 0), THEME_SEPARATORS, separator)
 
 
 def _status_answers(status: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -443,15 +445,18 @@ def _unplaceable(people: pd.DataFrame, rng: np.random.Generator, registry: Theme
     nowhere = kind >= 2
     answers.loc[nowhere, "structure"] = MOBILE_STRUCTURE
     at_sea = kind == 3
-    return answers.assign(
-        address=np.where(nowhere, "", street_addresses(rows, rng)).astype(object),
-        postcode=postcode.astype(object),
-        city=city,
-        insee_code="",
-        lat=np.where(at_sea, OFFSHORE_POINT[0], "").astype(object),
-        lon=np.where(at_sea, OFFSHORE_POINT[1], "").astype(object),
-        x="",
-        y="",
+    return with_text(
+        answers,
+        {
+            "address": np.where(nowhere, "", street_addresses(rows, rng)),
+            "postcode": postcode,
+            "city": city,
+            "insee_code": "",
+            "lat": np.where(at_sea, OFFSHORE_POINT[0], ""),
+            "lon": np.where(at_sea, OFFSHORE_POINT[1], ""),
+            "x": "",
+            "y": "",
+        },
     )
 
 

@@ -45,15 +45,18 @@ from scripts.synthetic import (  # noqa: E402
     arrondissement_label,
     draw_people,
     draw_places,
-    draw_theme_sets,
+    draw_theme_choices,
     french_dates,
     french_datetimes,
     french_month_years,
+    multiple_choice_answers,
     points_near,
     random_moments,
     share_mask,
     street_addresses,
     structure_names,
+    text_frame,
+    with_text,
     without_accents,
     without_leading_zero,
 )
@@ -67,6 +70,7 @@ EMAIL_DOMAIN = "demo.invalid"
 FIRST_ANSWER = datetime(2024, 9, 2, 8, 0, 0)
 LAST_ANSWER = datetime(2025, 10, 31, 20, 0, 0)
 FIRST_TRAINING = datetime(2024, 1, 15)
+DAY = 86_400  # seconds
 
 THEME_SHARES = {"cafe-ia": 0.7, "parentalite-numerique": 0.3, "cyber-malveillance": 0.25}
 TRAINED, IN_TRAINING, NOT_TRAINED = "Oui", "En cours", "Non"
@@ -149,7 +153,7 @@ def build_demo_export(
     places = draw_places(reference, placed, rng, gap_departements=GAP_DEPARTEMENTS, minimum_rows=MINIMUM_ROWS)
     people = draw_people(placed + rejected, rng, EMAIL_DOMAIN)
     answers = _answers(people.iloc[:placed].reset_index(drop=True), places["commune"].to_numpy(), rng, registry)
-    answers = answers.assign(**_messy_locations(places, rng), **_coordinates(places, reference, rng))
+    answers = with_text(answers, _messy_locations(places, rng) | _coordinates(places, reference, rng))
     table = pd.concat(
         [
             answers,
@@ -162,31 +166,40 @@ def build_demo_export(
     return table[list(HEADERS)].rename(columns=HEADERS).reset_index(drop=True)
 
 
-def _answers(people: pd.DataFrame, communes: np.ndarray, rng: np.random.Generator, registry: ThemeRegistry) -> pd.DataFrame:
-    """Answers of people placed in ``communes``, with a clean location (``postcode`` and ``city`` come later)."""
+def _answers(
+    people: pd.DataFrame, communes: np.ndarray, rng: np.random.Generator, registry: ThemeRegistry
+) -> pd.DataFrame:
+    """Answers of people whose structures are in ``communes`` (``postcode`` and ``city`` come later)."""
     rows = len(people)
     moment = random_moments(rows, rng, FIRST_ANSWER, LAST_ANSWER)
     status = rng.choice(list(STATUS_SHARES), size=rows, p=list(STATUS_SHARES.values()))
     kinds = rng.choice(len(STRUCTURE_KINDS), size=rows, p=STRUCTURE_SHARES)
     names, types = structure_names(communes, kinds)
-    return pd.DataFrame(
+    answers = text_frame(
         {
-            "moment": moment,
-            "email": people["email"],
-            "first_name": people["first_name"],
-            "last_name": people["last_name"],
-            "phone": people["phone"],
+            "email": people["email"].to_numpy(dtype=object),
+            "first_name": people["first_name"].to_numpy(dtype=object),
+            "last_name": people["last_name"].to_numpy(dtype=object),
+            "phone": people["phone"].to_numpy(dtype=object),
             "structure": [name + DEMO_MARK for name in names],
             "structure_type": types,
             "address": street_addresses(rows, rng),
             "conum": _yes_no(rows, CONUM_SHARE, rng),
-            "themes": [", ".join(labels) for labels in draw_theme_sets(rows, rng, THEME_SHARES, registry)],
+            "themes": _themes(rows, rng, registry),
             "trained": status,
             "training_date": _training_dates(status, moment, rng),
             "training_body": _training_bodies(status, rng),
             "consent": _yes_no(rows, CONSENT_SHARE, rng),
         }
     )
+    return answers.assign(moment=moment)
+
+
+def _themes(rows: int, rng: np.random.Generator, registry: ThemeRegistry) -> np.ndarray:
+    """Checked themes, joined as Google Forms does."""
+    options = [[registry.get(slug).label] for slug in THEME_SHARES]
+    picked = draw_theme_choices(rows, rng, THEME_SHARES).astype(int)
+    return multiple_choice_answers(options, picked, (", ",), np.zeros(rows, dtype=int))
 
 
 def _yes_no(rows: int, share: float, rng: np.random.Generator) -> np.ndarray:
@@ -228,13 +241,17 @@ def _messy_locations(places: pd.DataFrame, rng: np.random.Generator) -> dict[str
     arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
     labelled = (arrondissement != "") & share_mask(rows, ARRONDISSEMENT_LABEL_SHARE, rng)
     suffixes = np.array(ARRONDISSEMENT_SUFFIXES, dtype=object)[rng.integers(len(ARRONDISSEMENT_SUFFIXES), size=rows)]
-    city[labelled] = [arrondissement_label(code, suffix) for code, suffix in zip(arrondissement[labelled], suffixes[labelled])]
-    postcode = apply_where(places["postcode"].to_numpy(dtype=object), share_mask(rows, LOST_ZERO_SHARE, rng),
-                           without_leading_zero)
+    city[labelled] = [
+        arrondissement_label(code, suffix) for code, suffix in zip(arrondissement[labelled], suffixes[labelled])
+    ]
+    postcode = places["postcode"].to_numpy(dtype=object)
+    postcode = apply_where(postcode, share_mask(rows, LOST_ZERO_SHARE, rng), without_leading_zero)
     return {"postcode": postcode, "city": city}
 
 
-def _coordinates(places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator) -> dict[str, list[str]]:
+def _coordinates(
+    places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator
+) -> dict[str, list[str]]:
     """Latitude and longitude near the town hall, for the share of people who give them."""
     lon, lat = points_near(places, reference, rng, COORDINATES_JITTER_METRES)
     given = share_mask(len(places), COORDINATES_SHARE, rng) & ~np.isnan(lon)
@@ -246,13 +263,17 @@ def _coordinates(places: pd.DataFrame, reference: ReferenceGeography, rng: np.ra
 
 def _resubmissions(answers: pd.DataFrame, count: int, rng: np.random.Generator) -> pd.DataFrame:
     """Later answers of people not yet trained, whose training has moved on since."""
-    candidates = answers.index[(answers["trained"] != TRAINED) & (answers["moment"] < LAST_ANSWER - pd.Timedelta(days=30))]
+    # A month at least before the last answer, so that the second answer fits in the export.
+    early_enough = answers["moment"] < LAST_ANSWER - pd.Timedelta(days=30)
+    candidates = answers.index[(answers["trained"] != TRAINED) & early_enough]
     again = answers.loc[np.sort(rng.choice(candidates, size=count, replace=False))].reset_index(drop=True)
-    room = (pd.Timestamp(LAST_ANSWER) - again["moment"]).dt.total_seconds().clip(upper=120 * 86400).to_numpy()
-    again["moment"] = again["moment"] + pd.to_timedelta((86400 + rng.random(count) * (room - 86400)).astype(int), "s")
+    room = (pd.Timestamp(LAST_ANSWER) - again["moment"]).dt.total_seconds().clip(upper=120 * DAY).to_numpy()
+    again["moment"] = again["moment"] + pd.to_timedelta((DAY + rng.random(count) * (room - DAY)).astype(int), "s")
     promoted = (again["trained"] == IN_TRAINING) | share_mask(count, 0.4, rng)
     again["trained"] = np.where(promoted, TRAINED, IN_TRAINING).astype(object)
-    trained_on = pd.DatetimeIndex(again["moment"].dt.normalize() - pd.to_timedelta(rng.integers(1, 20, size=count), "D"))
+    trained_on = pd.DatetimeIndex(
+        again["moment"].dt.normalize() - pd.to_timedelta(rng.integers(1, 20, size=count), "D")
+    )
     again["training_date"] = np.where(promoted, french_dates(trained_on), "").astype(object)
     bodies = np.array(TRAINING_BODIES, dtype=object)[rng.integers(len(TRAINING_BODIES), size=count)]
     again["training_body"] = np.where(again["training_body"] == "", bodies, again["training_body"]).astype(object)
@@ -264,19 +285,24 @@ def _unplaceable(people: pd.DataFrame, rng: np.random.Generator, registry: Theme
     rows = len(people)
     kind = np.arange(rows) % 3
     city = np.select([kind == 0, kind == 1], [UNKNOWN_COMMUNE, NOUMEA[1]], default="").astype(object)
-    unknown_postcodes = np.where(share_mask(rows, 0.5, rng), "", [f"{number}100" for number in rng.integers(10, 96, size=rows).tolist()])
-    postcode = np.select([kind == 0, kind == 1], [unknown_postcodes, NOUMEA[0]], default="").astype(object)
+    # Half of the unknown communes come with a postcode, which does not help.
+    some_postcodes = [f"{number}100" for number in rng.integers(10, 96, size=rows).tolist()]
+    some_postcodes = np.where(share_mask(rows, 0.5, rng), "", some_postcodes)
+    postcode = np.select([kind == 0, kind == 1], [some_postcodes, NOUMEA[0]], default="").astype(object)
     answers = _answers(people, city, rng, registry)
     mobile = kind == 2
     answers.loc[mobile, "structure"] = MOBILE_STRUCTURE[0] + DEMO_MARK
     answers.loc[mobile, "structure_type"] = MOBILE_STRUCTURE[1]
     answers.loc[mobile, "address"] = ""
-    return answers.assign(postcode=postcode, city=city, lat="", lon="")
+    return with_text(answers, {"postcode": postcode, "city": city, "lat": "", "lon": ""})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Écrit le fichier de démonstration des animateurs (données fictives).")
-    parser.add_argument("--out", type=Path, default=DEMO_PATH, help=f"fichier à écrire (par défaut : {DEMO_PATH})")
+    parser = argparse.ArgumentParser(
+        description="Écrit le fichier de démonstration des animateurs (données fictives)."
+    )
+    parser.add_argument("--out", type=Path, default=DEMO_PATH,
+                        help=f"fichier à écrire (par défaut : {DEMO_PATH.relative_to(REPO)})")
     args = parser.parse_args(argv)
     table = build_demo_export(load_reference(), load_themes())
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -25,7 +25,6 @@ import shapely
 
 from geo import settings as geo_settings
 from geo.reference import ReferenceGeography
-from loaders.themes import ThemeRegistry
 
 OVERSEAS_DEPARTEMENTS: tuple[str, ...] = ("971", "972", "973", "974", "976")
 CORSICA: tuple[str, ...] = ("2A", "2B")
@@ -189,17 +188,16 @@ def _places_of(positions: np.ndarray, links: pd.DataFrame, reference: ReferenceG
     )
     lon[in_arrondissement] = shapely.get_x(arrondissement_points)
     lat[in_arrondissement] = shapely.get_y(arrondissement_points)
-    return pd.DataFrame(
+    places = text_frame(
         {
             "insee_code": communes.index.to_numpy(dtype=object)[positions],
             "arrondissement_code": arrondissement,
             "postcode": links["postcode"].to_numpy(dtype=object),
             "commune": communes["nom"].to_numpy(dtype=object)[positions],
             "departement_code": communes["departement_code"].to_numpy(dtype=object)[positions],
-            "lon": lon,
-            "lat": lat,
         }
     )
+    return places.assign(lon=lon, lat=lat)
 
 
 def points_near(
@@ -227,9 +225,12 @@ def points_near(
         would be placed in a neighbouring commune.
     """
     arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
-    contours = reference.communes.geometry.to_numpy()[reference.communes.index.get_indexer(places["insee_code"])]
     in_arrondissement = arrondissement != ""
-    contours[in_arrondissement] = reference.arrondissements.geometry.reindex(arrondissement[in_arrondissement]).to_numpy()
+    communes = reference.communes
+    contours = communes.geometry.to_numpy()[communes.index.get_indexer(places["insee_code"])]
+    contours[in_arrondissement] = (
+        reference.arrondissements.geometry.reindex(arrondissement[in_arrondissement]).to_numpy()
+    )
     base_lon, base_lat = places["lon"].to_numpy(), places["lat"].to_numpy()
     distance = metres * np.sqrt(rng.random(len(places)))  # uniform over the disc
     bearing = rng.random(len(places)) * 2 * np.pi
@@ -268,7 +269,7 @@ def draw_people(rows: int, rng: np.random.Generator, domain: str) -> pd.DataFram
     pandas.DataFrame
         ``first_name``, ``last_name``, ``email`` (``prenom.nom@domain``, a
         number added from the second homonym on, so that every address is
-        unique) and ``phone`` (``0N 00 00 NN NN``: no real subscriber).
+        unique) and a fake ``phone`` (``0N 00 00 NN NN``).
     """
     first = np.array(FIRST_NAMES, dtype=object)[rng.integers(len(FIRST_NAMES), size=rows)]
     last = np.array(LAST_NAMES, dtype=object)[rng.integers(len(LAST_NAMES), size=rows)]
@@ -279,7 +280,7 @@ def draw_people(rows: int, rng: np.random.Generator, domain: str) -> pd.DataFram
     digits = rng.integers(0, 100, size=(rows, 2))
     prefix = rng.choice([1, 2, 3, 4, 5, 6, 7], size=rows, p=[0.1, 0.08, 0.08, 0.08, 0.06, 0.4, 0.2])
     phone = [f"0{p} 00 00 {a:02d} {b:02d}" for p, (a, b) in zip(prefix.tolist(), digits.tolist())]
-    return pd.DataFrame({"first_name": first, "last_name": last, "email": email, "phone": phone})
+    return text_frame({"first_name": first, "last_name": last, "email": email, "phone": phone})
 
 
 def _email_word(name: str) -> str:
@@ -333,10 +334,8 @@ def street_addresses(rows: int, rng: np.random.Generator) -> list[str]:
     return [f"{number} {street}" for number, street in zip(numbers.tolist(), streets)]
 
 
-def draw_theme_sets(
-    rows: int, rng: np.random.Generator, shares: Mapping[str, float], registry: ThemeRegistry
-) -> list[list[str]]:
-    """Draw the themes of each row, as labels in the order of ``shares``.
+def draw_theme_choices(rows: int, rng: np.random.Generator, shares: Mapping[str, float]) -> np.ndarray:
+    """Draw which themes each row names.
 
     Parameters
     ----------
@@ -347,19 +346,52 @@ def draw_theme_sets(
     shares
         Theme slug -> share of the rows naming it, drawn independently. A row
         left without theme gets the first one.
-    registry
-        The theme registry, which gives the labels.
 
     Returns
     -------
-    list of list of str
-        The labels of each row.
+    numpy.ndarray
+        Booleans: a line per row, a column per theme in the order of ``shares``.
     """
-    slugs = list(shares)
-    chosen = rng.random((rows, len(slugs))) < np.array([shares[slug] for slug in slugs])
+    chosen = rng.random((rows, len(shares))) < np.array(list(shares.values()))
     chosen[~chosen.any(axis=1), 0] = True
-    labels = [registry.get(slug).label for slug in slugs]
-    return [[label for label, keep in zip(labels, row) if keep] for row in chosen.tolist()]
+    return chosen
+
+
+def multiple_choice_answers(
+    options: Sequence[Sequence[str]], picked: np.ndarray, separators: Sequence[str], separator: np.ndarray
+) -> np.ndarray:
+    """Answers to a multiple-choice question, such as ``Café IA, Parentalité numérique``.
+
+    Parameters
+    ----------
+    options
+        Per option, the ways it is written.
+    picked
+        Integers, a line per answer and a column per option: 0 when the
+        option is not chosen, else 1 + the index of its spelling in ``options``.
+    separators
+        The texts that join the chosen options.
+    separator
+        Per answer, the index of its separator in ``separators``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One text per answer (object dtype).
+    """
+    # Few distinct answers among many rows: write each once.
+    radix = 1 + max(len(spellings) for spellings in options)
+    key = separator.astype(np.int64)
+    for column in range(picked.shape[1]):
+        key = key * radix + picked[:, column]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    texts = [
+        separators[separator[row]].join(
+            options[column][picked[row, column] - 1] for column in range(picked.shape[1]) if picked[row, column]
+        )
+        for row in first.tolist()
+    ]
+    return np.array(texts, dtype=object)[inverse]
 
 
 # ---------------------------------------------------------------------- dates
@@ -409,6 +441,28 @@ def iso_texts(moments: pd.DatetimeIndex, unit: str) -> np.ndarray:
 def french_month_years(days: pd.DatetimeIndex) -> list[str]:
     """``mai 2025``: how people answer when they forgot the exact day."""
     return [f"{FRENCH_MONTHS[month - 1]} {year}" for month, year in zip(days.month.tolist(), days.year.tolist())]
+
+
+# ------------------------------------------------------------------- tables
+
+
+def text_frame(columns: Mapping[str, object]) -> pd.DataFrame:
+    """A table whose text columns hold Python strings (object dtype).
+
+    pandas would store them as Arrow strings: converting them back and forth
+    costs more than generating 100,000 rows.
+    """
+    return pd.DataFrame(dict(columns), dtype=object)
+
+
+def with_text(frame: pd.DataFrame, columns: Mapping[str, object]) -> pd.DataFrame:
+    """``frame`` with text columns (arrays in row order, or one value for all rows) added or replaced.
+
+    The columns hold Python strings, as in `text_frame`.
+    """
+    return frame.assign(
+        **{name: pd.Series(values, index=frame.index, dtype=object) for name, values in columns.items()}
+    )
 
 
 # ------------------------------------------------------------------ messiness
@@ -462,10 +516,11 @@ def one_letter_typos(values: np.ndarray, rng: np.random.Generator) -> np.ndarray
     """
     positions = rng.random(len(values))
     replacements = _LETTERS[rng.integers(len(_LETTERS), size=len(values))]
-    return np.array(
-        [_typo(value, position, letter) for value, position, letter in zip(values, positions.tolist(), replacements.tolist())],
-        dtype=object,
-    )
+    changed = [
+        _typo(value, position, letter)
+        for value, position, letter in zip(values, positions.tolist(), replacements.tolist())
+    ]
+    return np.array(changed, dtype=object)
 
 
 def _typo(text: str, position: float, letter: str) -> str:
