@@ -14,11 +14,16 @@ headers, free-text columns nobody uses), and messiness spread over the rows:
   sometimes Lambert-93 x/y in their own columns);
 * about 5 % of rows whose postcode and commune are only in the address
   ("12 rue X, 34000 Montpellier"), about 2 % of duplicates (people answering
-  again), about 1 % of rows that cannot be placed.
+  again), about 1 % of rows that cannot be placed (fictional commune,
+  Nouvelle-Calédonie and other territories outside the reference, no location,
+  a point at sea).
 
 Places are drawn over all communes weighted by population, so the number of
 distinct (postcode, commune) pairs is realistic (tens of thousands for
 100,000 rows). The same seed gives the same bytes.
+
+100,000 rows weigh about 25 MB, more than the loader's default size limit
+(20 MB, ``CARTE_MAX_UPLOAD_MB``): the script says so, with the value to set.
 
 Usage, from the repository root::
 
@@ -46,8 +51,8 @@ if str(REPO) not in sys.path:
 
 from geo.reference import ReferenceGeography, load_reference  # noqa: E402
 from loaders.settings import DEFAULT_LIMITS, MAX_UPLOAD_ENV, MEGABYTE  # noqa: E402
-from loaders.themes import ThemeRegistry, load_themes  # noqa: E402
 from scripts.synthetic import (  # noqa: E402
+    OVERSEAS_DEPARTEMENTS,
     STRUCTURE_KINDS,
     abbreviate_saints,
     apply_where,
@@ -77,6 +82,7 @@ ENCODING = "cp1252"
 EMAIL_DOMAIN = "bench.invalid"
 FIRST_ANSWER = datetime(2023, 10, 2)
 LAST_ANSWER = datetime(2025, 10, 31)
+DAY = 86_400  # seconds
 
 BAD_SHARE = 0.01
 DUPLICATE_SHARE = 0.02
@@ -120,9 +126,9 @@ HEADERS = {
 
 THEME_SHARES = {"cafe-ia": 0.65, "parentalite-numerique": 0.3, "cyber-malveillance": 0.3}
 THEME_SPELLINGS = {
-    "Café IA": ("Café IA", "Café IA", "Cafés IA", "café ia", "CAFE IA", "Café IA (CNNum)"),
-    "Parentalité numérique": ("Parentalité numérique", "Parentalite numerique", "Parentalité", "Parents et écrans"),
-    "Cyber-malveillance": ("Cyber-malveillance", "Cybermalveillance", "MalletteCyber", "Cybersécurité"),
+    "cafe-ia": ("Café IA", "Café IA", "Cafés IA", "café ia", "CAFE IA", "Café IA (CNNum)"),
+    "parentalite-numerique": ("Parentalité numérique", "Parentalite numerique", "Parentalité", "Parents et écrans"),
+    "cyber-malveillance": ("Cyber-malveillance", "Cybermalveillance", "MalletteCyber", "Cybersécurité"),
 }
 THEME_SEPARATORS = (", ", ", ", ", ", "; ", " | ", "\n")
 TRAINED, IN_TRAINING, NOT_TRAINED = "trained", "in_training", "referenced"
@@ -158,15 +164,13 @@ OFFSHORE_POINT = ("45.000000", "-20.000000")  # in the Atlantic Ocean
 _ARTICLE_FIRST = re.compile(r"^(Le |La |Les |L')(.+)$")
 
 
-def build_messy_export(reference: ReferenceGeography, registry: ThemeRegistry, rows: int, seed: int) -> pd.DataFrame:
+def build_messy_export(reference: ReferenceGeography, rows: int, seed: int) -> pd.DataFrame:
     """Build the benchmark export.
 
     Parameters
     ----------
     reference
         The reference geography the communes are drawn from.
-    registry
-        The theme registry (labels of the themes).
     rows
         Number of rows of the export.
     seed
@@ -181,15 +185,16 @@ def build_messy_export(reference: ReferenceGeography, registry: ThemeRegistry, r
     bad = round(rows * BAD_SHARE)
     duplicates = round(rows * DUPLICATE_SHARE)
     placed = rows - bad - duplicates
-    places = draw_places(reference, placed, rng, minimum_rows={"976": max(1, rows * MAYOTTE_ROWS_PER_THOUSAND // 1000)})
+    mayotte = max(1, rows * MAYOTTE_ROWS_PER_THOUSAND // 1000)
+    places = draw_places(reference, placed, rng, minimum_rows={"976": mayotte})
     people = draw_people(placed + bad, rng, EMAIL_DOMAIN)
-    answers = _answers(people.iloc[:placed].reset_index(drop=True), places["commune"].to_numpy(), rng, registry)
+    answers = _answers(people.iloc[:placed].reset_index(drop=True), places["commune"].to_numpy(), rng)
     answers = with_text(answers, _locations(places, reference, rng))
     table = pd.concat(
         [
             answers,
             _duplicates(answers, duplicates, rng),
-            _unplaceable(people.iloc[placed:].reset_index(drop=True), rng, registry),
+            _unplaceable(people.iloc[placed:].reset_index(drop=True), rng),
         ],
         ignore_index=True,
     ).sort_values("moment", kind="stable")
@@ -207,32 +212,28 @@ def _sometimes(values: np.ndarray, share: float, rng: np.random.Generator) -> np
     return np.where(share_mask(len(values), share, rng), values, "").astype(object)
 
 
-def _answers(
-    people: pd.DataFrame, communes: np.ndarray, rng: np.random.Generator, registry: ThemeRegistry
-) -> pd.DataFrame:
+def _answers(people: pd.DataFrame, communes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     """Everything but the location columns, in the many spellings people use."""
     rows = len(people)
     moment = random_moments(rows, rng, FIRST_ANSWER, LAST_ANSWER)
     status = rng.choice(list(STATUS_SHARES), size=rows, p=list(STATUS_SHARES.values()))
-    names, types = structure_names(communes, rng.integers(len(STRUCTURE_KINDS), size=rows))
-    structure = apply_where(np.array(names, dtype=object), share_mask(rows, 0.1, rng), str.upper)
-    other_type = share_mask(rows, 0.08, rng)
+    email = people["email"].to_numpy(dtype=object)
+    last_name = people["last_name"].to_numpy(dtype=object)
     answers = text_frame(
         {
             "status": status,
-            "email": apply_where(people["email"].to_numpy(dtype=object), share_mask(rows, 0.05, rng), str.title),
+            "email": apply_where(email, share_mask(rows, 0.05, rng), str.title),
             "civility": _pick(("Mme", "M.", "Mme", "M.", ""), rows, rng),
             "first_name": people["first_name"].to_numpy(dtype=object),
-            "last_name": apply_where(people["last_name"].to_numpy(dtype=object), share_mask(rows, 0.6, rng), str.upper),
+            "last_name": apply_where(last_name, share_mask(rows, 0.6, rng), str.upper),
             "phone": _phones(people["phone"].to_numpy(dtype=object), rng),
-            "structure": structure,
-            "structure_type": np.where(other_type, _pick(STRUCTURE_TYPES_OTHER, rows, rng), types).astype(object),
-            "siret": _sometimes(np.array([f"{n:014d}" for n in rng.integers(10**12, 10**14, size=rows).tolist()], dtype=object), 0.2, rng),
+            **_structures(communes, rng),
+            "siret": _sometimes(_sirets(rows, rng), 0.2, rng),
             "conum": _pick(("Oui", "Non", "Non", "oui", "non", "", "Oui (CNFS)"), rows, rng),
-            "themes": _themes(rows, rng, registry),
+            "themes": _themes(rows, rng),
             "trained": _status_answers(status, rng),
             "training_date": _training_dates(status, moment, rng),
-            "training_body": np.where(status == NOT_TRAINED, "", _sometimes(_pick(TRAINING_BODIES, rows, rng), 0.8, rng)).astype(object),
+            "training_body": _training_bodies(status, rng),
             "consent": _consents(rows, rng),
             "heard_from": _sometimes(_pick(HEARD_FROM, rows, rng), 0.4, rng),
             "needs": _sometimes(_pick(NEEDS, rows, rng), 0.15, rng),
@@ -240,6 +241,27 @@ def _answers(
         }
     )
     return answers.assign(moment=moment)
+
+
+def _structures(communes: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Structure names (some in capitals) and types (some "Autre" and the like)."""
+    rows = len(communes)
+    names, types = structure_names(communes, rng.integers(len(STRUCTURE_KINDS), size=rows))
+    other_type = share_mask(rows, 0.08, rng)
+    return {
+        "structure": apply_where(np.array(names, dtype=object), share_mask(rows, 0.1, rng), str.upper),
+        "structure_type": np.where(other_type, _pick(STRUCTURE_TYPES_OTHER, rows, rng), types),
+    }
+
+
+def _sirets(rows: int, rng: np.random.Generator) -> np.ndarray:
+    """Fourteen-digit numbers shaped like SIRET numbers."""
+    return np.array([f"{number:014d}" for number in rng.integers(10**12, 10**14, size=rows).tolist()], dtype=object)
+
+
+def _training_bodies(status: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Who trained them, for most of those trained or in training."""
+    return np.where(status == NOT_TRAINED, "", _sometimes(_pick(TRAINING_BODIES, len(status), rng), 0.8, rng))
 
 
 def _phones(phones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -254,9 +276,9 @@ def _phones(phones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     )
 
 
-def _themes(rows: int, rng: np.random.Generator, registry: ThemeRegistry) -> np.ndarray:
+def _themes(rows: int, rng: np.random.Generator) -> np.ndarray:
     """Chosen themes, each in one of its spellings, joined by commas, semicolons, bars or line breaks."""
-    options = [THEME_SPELLINGS[registry.get(slug).label] for slug in THEME_SHARES]
+    options = [THEME_SPELLINGS[slug] for slug in THEME_SHARES]
     chosen = draw_theme_choices(rows, rng, THEME_SHARES)
     spelling = np.column_stack([rng.integers(len(spellings), size=rows) for spellings in options])
     separator = rng.integers(len(THEME_SEPARATORS), size=rows)
@@ -266,7 +288,10 @@ def _themes(rows: int, rng: np.random.Generator, registry: ThemeRegistry) -> np.
 def _status_answers(status: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     draws = rng.random(len(status))
     answers = np.array(
-        [STATUS_SPELLINGS[value][int(draw * len(STATUS_SPELLINGS[value]))] for value, draw in zip(status.tolist(), draws.tolist())],
+        [
+            STATUS_SPELLINGS[value][int(draw * len(STATUS_SPELLINGS[value]))]
+            for value, draw in zip(status.tolist(), draws.tolist())
+        ],
         dtype=object,
     )
     # Some people skip the question and give only a training date.
@@ -348,7 +373,9 @@ def _messy_cities(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
     labelled = (arrondissement != "") & share_mask(rows, 0.5, rng)
     suffixes = _pick(("e", "ème", "eme", "EME", "e arrondissement", "e arr."), rows, rng)
-    city[labelled] = [arrondissement_label(code, suffix) for code, suffix in zip(arrondissement[labelled], suffixes[labelled])]
+    city[labelled] = [
+        arrondissement_label(code, suffix) for code, suffix in zip(arrondissement[labelled], suffixes[labelled])
+    ]
     spaced = share_mask(rows, 0.03, rng)
     city[spaced] = [f" {name} " for name in city[spaced]]
     return city
@@ -392,12 +419,14 @@ def _insee_codes(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     return _sometimes(code, INSEE_SHARE, rng)
 
 
-def _coordinates(places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _coordinates(
+    places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Latitude/longitude or Lambert-93 x/y for some rows, written in several ways."""
     rows = len(places)
     lon, lat = points_near(places, reference, rng, 250.0)
     given = share_mask(rows, COORDINATES_SHARE, rng) & ~np.isnan(lon)
-    metropolitan = ~places["departement_code"].isin(("971", "972", "973", "974", "976")).to_numpy()
+    metropolitan = ~places["departement_code"].isin(OVERSEAS_DEPARTEMENTS).to_numpy()
     style = rng.random(rows)
     comma = given & (style < 0.15)
     swapped = given & (style >= 0.15) & (style < 0.25)
@@ -408,13 +437,15 @@ def _coordinates(places: pd.DataFrame, reference: ReferenceGeography, rng: np.ra
     lat_text, lon_text = np.where(swapped, lon_text, lat_text), np.where(swapped, lat_text, lon_text)
     lat_text = apply_where(lat_text, comma, lambda text: text.replace(".", ","))
     lon_text = apply_where(lon_text, comma, lambda text: text.replace(".", ","))
-    x, y = to_lambert93(np.nan_to_num(lon), np.nan_to_num(lat))
     in_degrees = given & ~lambert
+    x, y = np.full(rows, "", dtype=object), np.full(rows, "", dtype=object)
+    projected = to_lambert93(lon[lambert], lat[lambert])
+    x[lambert], y[lambert] = ([f"{value:.0f}" for value in axis.tolist()] for axis in projected)
     return {
         "lat": np.where(in_degrees, lat_text, "").astype(object),
         "lon": np.where(in_degrees, lon_text, "").astype(object),
-        "x": np.where(lambert, [f"{value:.0f}" for value in x.tolist()], "").astype(object),
-        "y": np.where(lambert, [f"{value:.0f}" for value in y.tolist()], "").astype(object),
+        "x": x,
+        "y": y,
     }
 
 
@@ -425,23 +456,23 @@ def _duplicates(answers: pd.DataFrame, count: int, rng: np.random.Generator) -> 
     """People who answered again: a double click seconds later, or weeks later with a new training status."""
     again = answers.iloc[np.sort(rng.choice(len(answers), size=count, replace=False))].reset_index(drop=True)
     double_click = share_mask(count, 0.4, rng)
-    delay = np.where(double_click, rng.integers(2, 60, size=count), rng.integers(86400, 90 * 86400, size=count))
+    delay = np.where(double_click, rng.integers(2, 60, size=count), rng.integers(DAY, 90 * DAY, size=count))
     again["moment"] = again["moment"] + pd.to_timedelta(delay, "s")
     moved_on = ~double_click & (again["status"] != TRAINED).to_numpy()
     again.loc[moved_on, "trained"] = "Oui"
     return again
 
 
-def _unplaceable(people: pd.DataFrame, rng: np.random.Generator, registry: ThemeRegistry) -> pd.DataFrame:
+def _unplaceable(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Rows no rule can place: fictional commune, territory outside the reference, nothing, a point at sea."""
     rows = len(people)
     kind = np.arange(rows) % 4
     fictional = _pick(FICTIONAL_COMMUNES, rows, rng)
     uncovered = np.array(UNCOVERED_PLACES, dtype=object)[rng.integers(len(UNCOVERED_PLACES), size=rows)]
-    real_postcodes = np.array([f"{number:02d}100" for number in rng.integers(10, 96, size=rows).tolist()], dtype=object)
+    some_postcodes = np.array([f"{number:02d}100" for number in rng.integers(10, 96, size=rows).tolist()], dtype=object)
     city = np.select([kind == 0, kind == 1], [fictional, uncovered[:, 1]], default="").astype(object)
-    postcode = np.select([kind == 0, kind == 1], [_sometimes(real_postcodes, 0.5, rng), uncovered[:, 0]], default="")
-    answers = _answers(people, city, rng, registry)
+    postcode = np.select([kind == 0, kind == 1], [_sometimes(some_postcodes, 0.5, rng), uncovered[:, 0]], default="")
+    answers = _answers(people, city, rng)
     nowhere = kind >= 2
     answers.loc[nowhere, "structure"] = MOBILE_STRUCTURE
     at_sea = kind == 3
@@ -466,7 +497,9 @@ def write_export(table: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Écrit un export de formulaire volumineux et désordonné (banc d'essai du chargeur).")
+    parser = argparse.ArgumentParser(
+        description="Écrit un export de formulaire volumineux et désordonné (banc d'essai du chargeur)."
+    )
     parser.add_argument("out", type=Path, metavar="OUT.csv", help="fichier à écrire")
     parser.add_argument("--rows", type=int, default=100_000, help="nombre de lignes (par défaut : 100 000)")
     parser.add_argument("--seed", type=int, default=1, help="graine du générateur aléatoire (par défaut : 1)")
@@ -474,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rows < 100:
         parser.error("--rows doit valoir au moins 100")
     started = time.perf_counter()
-    table = build_messy_export(load_reference(), load_themes(), args.rows, args.seed)
+    table = build_messy_export(load_reference(), args.rows, args.seed)
     write_export(table, args.out)
     print(f"{len(table)} lignes écrites dans {args.out} en {time.perf_counter() - started:.1f} s")
     size = args.out.stat().st_size

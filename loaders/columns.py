@@ -60,9 +60,10 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "horodateur", "horodatage", "timestamp", "date de soumission", "submitted at", "submission date",
         "date de depot", "creationdate", "creation date", "date de creation", "created at", "date de reponse",
         "date de la reponse", "date d envoi", "date de saisie", "depose le", "submit date", "completion time",
-        "heure de fin", "start date", "start time", "heure de debut", "editdate",
-        "edit date", "edit datemaj", "datemaj", "date de mise a jour", "date de modification",
-        "derniere modification", "derniere mise a jour le", "updated at", "last modified",
+        "heure de fin", "start date", "start time", "heure de debut", "datetime create", "editdate",
+        "edit date", "edit datemaj", "datemaj", "date maj", "dat maj", "derniere maj", "date de mise a jour",
+        "date de derniere mise a jour", "date de modification", "derniere modification", "derniere mise a jour le",
+        "datetime latest", "updated at", "last modified",
     ),
     "email": (
         "adresse e mail", "adresse email", "adresse mail", "email address", "e mail address", "email", "e mail",
@@ -73,17 +74,19 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "full_name": (
         "nom et prenom", "prenom et nom", "nom prenom", "prenom nom", "nom complet", "nom et prenom s",
         "full name", "name", "contact", "contacts", "nom du contact", "personne de contact", "referent",
-        "nom du referent", "animateur", "animatrice", "identite",
+        "nom du referent", "animateur", "animatrice", "identite", "contact nom", "nom contact", "contact name",
     ),
     "phone": (
-        "telephone", "tel", "n de telephone", "numero de telephone", "phone", "phone number", "portable",
+        "telephone", "tel", "n de telephone", "numero de telephone", "phone", "phone number", "contact telephone",
+        "telephone de contact", "fixe", "portable",
         "mobile", "telephone portable", "telephone mobile", "telephone fixe",
     ),
     "structure": (
         "structure", "nom de la structure", "nom de votre structure", "nom structure", "structure employeuse",
         "structure d accueil", "structure de rattachement", "structure d appartenance", "organisme",
         "nom de l organisme", "etablissement", "nom de l etablissement", "organisation", "organization",
-        "employeur", "association", "entreprise", "company", "nom du lieu", "tiers lieu",
+        "employeur", "association", "entreprise", "company", "nom du lieu", "tiers lieu", "lieu", "nom org",
+        "nom organisation", "nom de l organisation",
     ),
     "structure_type": (
         "type de structure", "type", "typologie", "typologie de la structure", "type d structure",
@@ -98,16 +101,18 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "postcode": ("code postal", "cp", "zip", "zip code", "zipcode", "postcode", "postal code", "code postale", "npa"),
     "city": (
         "ville", "commune", "localite", "city", "town", "municipalite", "nom de la commune", "nom commune",
-        "libelle commune", "commune de la structure", "ville de la structure",
+        "libelle commune", "commune de la structure", "ville de la structure", "lib com", "libelle com",
+        "lib commune", "nom com",
     ),
     "insee_code": (
         "code insee", "insee", "code commune", "code insee de la commune", "cog", "code officiel geographique",
-        "code geographique", "codgeo", "depcom", "citycode", "insee code",
+        "code geographique", "codgeo", "depcom", "citycode", "insee code", "insee com", "code insee commune",
+        "code commune insee", "com insee",
     ),
     "coordinates": (
         "coordonnees gps", "coordonnees geographiques", "geolocalisation", "pointgeo", "point geo", "geo point",
         "geopoint", "geo point 2d", "lat lon", "lat long", "lat lng", "latitude longitude", "gps", "coordinates",
-        "localisation gps", "position gps",
+        "localisation gps", "position gps", "geom", "geometry", "geometrie", "the geom", "wkt",
     ),
     "lat": ("latitude", "lat", "y latitude", "lat coor1", "lat wgs84", "latitude wgs84", "geo lat"),
     "lon": ("longitude", "long", "lng", "lon", "x longitude", "long coor1", "lon wgs84", "longitude wgs84", "geo lon"),
@@ -133,7 +138,11 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 # ---------------------------------------------------------------- keyword rules
 
 _MAIL = r"(e mail|email|mail|courriel|mel|electronique)"
-_PLACE = r"(structure|organisme|etablissement|organisation|association|entreprise|employeur|lieu|tiers lieu|epn|espace)"
+_PLACE = (r"(structure|organisme|org|etablissement|organisation|association|entreprise|employeur|lieu|tiers lieu"
+          r"|epn|espace)")
+# "Structure parente", "structure porteuse": the organisation behind the place,
+# a fallback for the structure when the export names the place only by "Nom".
+_PARENT = r"(parente|porteuse|mere|de tutelle|de rattachement administratif)"
 _OF = r"( (de|du|d|des))?( (la|l|le|les|votre|vos|ton|ta|ma|mon))?"
 _TRAINING = r"(formation|forme|formee|forme e)"
 
@@ -156,27 +165,32 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                     r"|participe a (la|une) formation)\b|^(statut|etat|niveau)( de| d)?( la)? formation\b"),
         ("conum", r"^((etes vous|es tu|vous etes)( actuellement)?( un| une| un e)? )?"
                   r"(conseill\w*( \w+)? numeriques?|conum|cnfs)\b"),
-        ("structure_type", rf"^(type s?|typologie|categorie|nature|statut juridique|forme juridique){_OF} {_PLACE}\b"
+        ("structure_type", rf"^(type( s)?|typologie|categorie|nature|statut( juridique)?|forme juridique){_OF} {_PLACE}\b"
                            r"|^(statut juridique|forme juridique|typologie)\b"),
         ("email", rf"^((adresse|contact) )?({_MAIL}|messagerie)\b"),
         ("phone", r"^((n|no|num|numero)( de)? )?(tel|telephone|portable|mobile|phone|cellulaire)\b|^contact telephon"),
         ("full_name", r"\bnom\b.*\bprenom\b|\bprenom\b.*\bnom\b|^(nom|identite)( de| du| d)?( la| l)? "
-                      r"(contact|referent\w*|responsable|animat\w*|mediat\w*|personne|intervenant\w*)\b"),
+                      r"(contact|referent\w*|responsable|animat\w*|mediat\w*|personne|intervenant\w*)\b"
+                      r"|^contact (nom|name)\b"),
         ("first_name", r"^(prenom|first name|firstname|given name)\b"),
         ("last_name", r"^(nom de famille|nom d usage|last name|lastname|surname|family name)\b"),
         ("postcode", r"^(code postal|code postale|cp|zip|postcode|postal code)\b"),
-        ("insee_code", r"\binsee\b|^code( de la)? commune\b|^code (officiel )?geo"),
+        # "insee_dep", "code INSEE du département" name another territory.
+        ("insee_code", r"\binsee\b(?!.*\b(dep|departement|reg|region|epci|iris|arrondissement)\b)"
+                       r"|^code( de la)? commune\b|^code (officiel )?geo"),
         ("city", r"^(ville|commune|localite|city|town)\b|^nom( de la| du)? (commune|ville)\b"),
-        ("address", rf"^adresse\b(?!.*\b({_MAIL}|web|site|internet|url|ip)\b)|^(rue|voie|street)\b"),
+        # "adresse_numero" or "adresse_complement" alone do not place anything.
+        ("address", rf"^adres(se)?\b(?!.*\b({_MAIL}|web|site|internet|url|ip)\b)(?! (numero|num|no|n)$)"
+                    r"(?! (complement|compl|comp)\b)|^(rue|voie|street)\b"),
         ("coordinates", r"^(coordonnees (gps|geographiques)|geoloc|gps|point ?geo|geo ?point)"
                         r"|\blat\w*( et)? (lon|long|lng|longitude)\b"),
         ("lat", r"\blatitude\b|^lat\b"),
         ("lon", r"\blongitude\b|^(lon|long|lng)\b"),
         ("x", r"^(coord\w* )?x( (lambert\w*( 93)?|l93|2154|coord\w*|wgs84|gps))?$"),
         ("y", r"^(coord\w* )?y( (lambert\w*( 93)?|l93|2154|coord\w*|wgs84|gps))?$"),
-        ("structure", rf"^(nom|raison sociale|denomination|intitule){_OF} {_PLACE}\b|^structure\b"),
+        ("structure", rf"^(nom|raison sociale|denomination|intitule){_OF} {_PLACE}\b|^structure\b(?! {_PARENT}\b)"),
         ("submission_id", r"^(id|identifiant|numero|n)( de| du| d)?( la| l)? (reponse|dossier|soumission|submission)\b"
-                          r"|^(dossier|submission|response|reponse|soumission) (id|n|numero)$"),
+                          r"|^(dossier|submission|response|reponse|soumission) (id|n|numero)$|^id\b"),
     )
 )
 
@@ -185,6 +199,11 @@ _BARE_NAME = "nom"
 # Used only when the export names no structure otherwise: in hub exports the
 # legal name ("BGE Cher") is less telling than the place name ("La Fabrique 18").
 _LEGAL_NAME = re.compile(r"^(raison sociale|denomination)\b")
+_PARENT_STRUCTURE = re.compile(rf"^structure {_PARENT}\b")
+# Headers that are only numbers in some exports: "N°" next to "Adresse" is the
+# street number. They name the submission only when their values are unique.
+_AMBIGUOUS_IDS = frozenset({"n", "no", "num", "numero"})
+_ID_RULE = re.compile(r"^id\b")
 
 # Words that start a question without telling its subject ("Quelle est votre
 # adresse ?"); "(s)" plural marks fold to a lone "s".
@@ -203,6 +222,18 @@ _REMARK_FIELDS = ("postcode", "insee_code", "city", "lat", "lon")
 # Hub exports prefix every column with the name of their table ("c_nom").
 _TABLE_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9]{0,4})_")
 _TABLE_PREFIX_SHARE = 0.8
+# Nested JSON flattened ("adresse.code_postal", "geolocalisation.lat") and
+# database columns ("adresse_commune") name a part of a place: the part decides.
+_CONTAINER_PART = re.compile(
+    r"^(adresse|address|adr|geolocalisation|geoloc|localisation|location|position|coordonnees|coordinates|geo|gps"
+    r"|geom|geometry|point)( (de|du|d) (la |l )?(structure|lieu))? "
+    r"(?=(code postal|cp|postcode|postal code|zip|zipcode|code insee|insee|citycode|code commune|commune|ville|city"
+    r"|localite|nom commune|libelle commune|latitude|lat|longitude|lon|lng|long|x|y)$)"
+)
+# Headers written without separators ("Codepostal", "Nomdelastructure"), as
+# some form tools export the questions: compared with the synonyms written
+# without spaces; a long synonym may start such a header.
+_SQUASHED_PREFIX_LENGTH = 10
 
 # ------------------------------------------------------------ content sniffing
 
@@ -318,12 +349,11 @@ def map_columns(
     excluded: set[str] = set()
     for imposed, origin in ((forced or {}, FORCED), (profile.columns if profile else {}, FROM_PROFILE)):
         _impose(imposed, origin, headers, fields, how, excluded)
-    automatic = _Assignment(headers, fields, how, excluded)
-    automatic.by_synonym()
-    automatic.by_remark()
-    automatic.by_rule()
+    automatic = _Assignment(headers, fields, how, excluded, frame)
+    automatic.by_names()
     automatic.by_bare_name()
     automatic.by_legal_name()
+    automatic.by_parent_structure()
     automatic.by_content(frame)
     used = set(fields.values())
     return ColumnMapping(
@@ -380,17 +410,27 @@ class _Assignment:
     """Automatic detection, filling in place the fields and headers left free.
 
     Each ``by_*`` step is one stage of the detection, to be run in the order
-    given in the module documentation.
+    given in the module documentation. The name-based stages run twice: first
+    on the columns that hold values, then on the empty ones, so that an empty
+    "Mobile" column does not hide a filled "Contact : téléphone".
     """
 
     def __init__(
-        self, headers: Sequence[_Header], fields: dict[str, str], how: dict[str, str], excluded: set[str]
+        self,
+        headers: Sequence[_Header],
+        fields: dict[str, str],
+        how: dict[str, str],
+        excluded: set[str],
+        frame: pd.DataFrame,
     ) -> None:
         self.fields = fields
         self.how = how
         self.excluded = excluded
+        self.frame = frame
         used = set(fields.values())
         self.free = [header for header in headers if header.original not in used and not _is_companion(header)]
+        self.allow_empty = False
+        self._filled: dict[int, bool] = {}
 
     def assign(self, field: str, header: _Header, origin: str = FROM_SYNONYM) -> None:
         self.fields[field] = header.original
@@ -400,20 +440,64 @@ class _Assignment:
     def open_fields(self) -> list[str]:
         return [field for field in CANONICAL_FIELDS if field not in self.fields and field not in self.excluded]
 
+    def is_filled(self, header: _Header) -> bool:
+        if header.position not in self._filled:
+            column = self.frame.iloc[:, header.position].dropna().astype(str).str.strip()
+            self._filled[header.position] = bool(column.ne("").any())
+        return self._filled[header.position]
+
+    def fits(self, field: str, header: _Header) -> bool:
+        """Tell whether a header named like ``field`` may hold it, given its values."""
+        if not (self.allow_empty or self.is_filled(header)):
+            return False
+        if field == "submission_id" and (header.head in _AMBIGUOUS_IDS or _ID_RULE.search(header.head)):
+            values = _non_empty_values(self.frame.iloc[:, header.position])
+            return len(set(values)) == len(values)
+        return True
+
+    def first(self, field: str, candidates: Iterable[_Header]) -> _Header | None:
+        return next((header for header in candidates if self.fits(field, header)), None)
+
+    def by_names(self) -> None:
+        """The name-based stages, on filled columns first, then on empty ones."""
+        for allow_empty in (False, True):
+            self.allow_empty = allow_empty
+            self.by_synonym()
+            self.by_squashed_synonym()
+            self.by_remark()
+            self.by_rule()
+        self.allow_empty = True
+
     def by_synonym(self) -> None:
         for field in self.open_fields():
-            for synonym in _SYNONYM_HEADS[field]:
-                header = next((header for header in self.free if header.head == synonym), None)
-                if header:
-                    self.assign(field, header)
-                    break
+            candidates = (header for synonym in _SYNONYM_HEADS[field] for header in self.free if header.head == synonym)
+            header = self.first(field, candidates)
+            if header:
+                self.assign(field, header)
+
+    def by_squashed_synonym(self) -> None:
+        """Headers without separators: "Codepostal", "NometPrenomdelapersonne..."."""
+        squashed = [header for header in self.free if header.key and " " not in header.key]
+        if not squashed:
+            return
+        for field in self.open_fields():
+            candidates = (
+                header
+                for synonym in _SQUASHED_SYNONYMS[field]
+                for header in squashed
+                if header in self.free
+                and (header.key == synonym or len(synonym) >= _SQUASHED_PREFIX_LENGTH and header.key.startswith(synonym))
+            )
+            header = self.first(field, candidates)
+            if header:
+                self.assign(field, header)
 
     def by_remark(self) -> None:
         """Read the parts of a compound question: "Adresse (code postal)" is a postcode."""
         for field in _REMARK_FIELDS:
             if field not in self.open_fields():
                 continue
-            header = next((header for header in self.free if header.remark in _SYNONYM_HEADS[field]), None)
+            header = self.first(field, (header for header in self.free if header.remark in _SYNONYM_HEADS[field]))
             if header:
                 self.assign(field, header)
 
@@ -421,7 +505,7 @@ class _Assignment:
         for field, pattern in _RULES:
             if field not in self.open_fields():
                 continue
-            header = next((header for header in self.free if pattern.search(header.head)), None)
+            header = self.first(field, (header for header in self.free if pattern.search(header.head)))
             if header:
                 self.assign(field, header)
 
@@ -443,6 +527,11 @@ class _Assignment:
         if header and "structure" in self.open_fields():
             self.assign("structure", header)
 
+    def by_parent_structure(self) -> None:
+        header = next((header for header in self.free if _PARENT_STRUCTURE.search(header.head)), None)
+        if header and "structure" in self.open_fields():
+            self.assign("structure", header)
+
     def by_content(self, frame: pd.DataFrame) -> None:
         for field, looks_like in _CONTENT_TESTS:
             if field not in self.open_fields():
@@ -458,7 +547,8 @@ def _fold_headers(originals: Sequence[str]) -> list[_Header]:
     for position, original in enumerate(originals):
         key = fold(original.removeprefix(prefix) if prefix else original)
         remark = _FINAL_REMARK.search(original)
-        headers.append(_Header(original, key, _drop_fillers(key), fold(remark[1]) if remark else "", position))
+        head = _CONTAINER_PART.sub("", _drop_fillers(key))
+        headers.append(_Header(original, key, head, fold(remark[1]) if remark else "", position))
     return headers
 
 
@@ -488,6 +578,11 @@ def _is_companion(header: _Header) -> bool:
 
 _SYNONYM_HEADS: dict[str, tuple[str, ...]] = {
     field: tuple(dict.fromkeys(_drop_fillers(fold(synonym)) for synonym in synonyms))
+    for field, synonyms in _SYNONYMS.items()
+}
+# Synonyms of several words, written without their spaces.
+_SQUASHED_SYNONYMS: dict[str, tuple[str, ...]] = {
+    field: tuple(dict.fromkeys(fold(synonym).replace(" ", "") for synonym in synonyms if " " in fold(synonym)))
     for field, synonyms in _SYNONYMS.items()
 }
 

@@ -65,6 +65,7 @@ UNCOVERED_TERRITORIES = {
     "987": "la Polynésie française",
     "988": "la Nouvelle-Calédonie",
 }
+UNCOVERED_POSTCODES = {"97133": "Saint-Barthélemy", "97150": "Saint-Martin"}  # postcodes under Guadeloupe's 971
 FUZZY_CUTOFF = 85.0
 IMPLAUSIBLE_COORDINATES_KM = 20.0  # beyond this, coordinates contradicting postcode + commune are a copy error
 SNAP_DEGREES = 0.01  # about 1 km: simplified contours cut harbours and beaches
@@ -116,6 +117,24 @@ class Gazetteer:
         return self.reference.communes
 
     @cached_property
+    def name_of(self) -> dict[str, str]:
+        return dict(zip(self.communes.index.tolist(), self.communes["nom"].tolist()))
+
+    @cached_property
+    def departement_of(self) -> dict[str, str]:
+        return dict(zip(self.communes.index.tolist(), self.communes["departement_code"].tolist()))
+
+    @cached_property
+    def point_of(self) -> dict[str, tuple[float, float]]:
+        """Reference point (lon, lat) of each commune."""
+        return dict(zip(self.communes.index.tolist(), zip(self.communes["lon"].tolist(),
+                                                            self.communes["lat"].tolist())))
+
+    @cached_property
+    def contour_of(self) -> dict[str, shapely.Geometry]:
+        return dict(zip(self.communes.index.tolist(), self.communes.geometry.to_numpy()))
+
+    @cached_property
     def alias_of(self) -> dict[str, Place]:
         aliases = self.reference.aliases
         return {
@@ -162,7 +181,7 @@ class Gazetteer:
 
     @cached_property
     def names_by_departement(self) -> dict[str, dict[str, tuple[NameEntry, ...]]]:
-        departement_of = dict(zip(self.communes.index, self.communes["departement_code"]))
+        departement_of = self.departement_of
         by_departement: dict[str, dict[str, list[NameEntry]]] = defaultdict(lambda: defaultdict(list))
         for code, pairs in self.keys_by_commune.items():
             for key, entry in pairs:
@@ -203,7 +222,7 @@ class Gazetteer:
             return Outcome(Place(code), tuple(notes))
         if code in self.alias_of:
             place = self.alias_of[code]
-            label = self.communes.at[place.insee_code, "nom"]
+            label = self.name_of[place.insee_code]
             if not place.arrondissement_code:
                 notes.append(f"code INSEE {code} d'une ancienne commune, rattachée à {label} ({place.insee_code})")
             return Outcome(place, tuple(notes))
@@ -309,12 +328,11 @@ class Gazetteer:
 
     def distance_to_commune_km(self, point: tuple[float, float], insee_code: str) -> float:
         """Great-circle distance from a (lon, lat) point to the nearest edge of a commune's contour."""
-        contour = self.communes.geometry[insee_code]
-        target = self.communes.loc[insee_code, ["lon", "lat"]].to_numpy(dtype=float)
-        if not contour.is_empty:
-            nearest = shapely.ops.nearest_points(contour, shapely.Point(point))[0]
-            target = np.array([nearest.x, nearest.y])
-        return _haversine_km(point, tuple(target))
+        contour = self.contour_of[insee_code]
+        if contour.is_empty:
+            return _haversine_km(point, self.point_of[insee_code])
+        nearest = shapely.ops.nearest_points(contour, shapely.Point(point))[0]
+        return _haversine_km(point, (nearest.x, nearest.y))
 
     # -- rule 3: postcode + commune name ---------------------------------------
 
@@ -357,7 +375,7 @@ class Gazetteer:
         if unique and in_postcode:
             return Outcome(unique, notes + (f"code postal {postcode} ne correspond pas à {raw_city.strip()}",))
         if in_postcode:
-            labels = ", ".join(sorted({self.communes.at[p.insee_code, "nom"] for p in in_postcode})[:6])
+            labels = ", ".join(sorted({self.name_of[p.insee_code] for p in in_postcode})[:6])
             return Outcome(reason=f"commune « {raw_city.strip()} » introuvable pour le code postal {postcode} "
                                   f"(communes de ce code postal : {labels}) : corrigez la commune ou le code postal")
         return Outcome(reason=f"code postal {postcode} inconnu et commune « {raw_city.strip()} » introuvable "
@@ -436,7 +454,7 @@ class Gazetteer:
         arrondissements = {e.arrondissement_code for e in entries if e.arrondissement_code}
         arrondissements |= {p.arrondissement_code for p in places if p.insee_code == insee and p.arrondissement_code}
         place = Place(insee, arrondissements.pop() if len(arrondissements) == 1 else "")
-        label = self.communes.at[insee, "nom"]
+        label = self.name_of[insee]
         notes: list[str] = []
         former = [e for e in entries if e.kind == "ancienne commune"]
         if former and not any(e.kind == "commune" for e in entries):
@@ -534,6 +552,9 @@ def _is_lambert93(x: float, y: float) -> bool:
 
 
 def _uncovered_territory(code: str) -> str | None:
+    """Territory outside the COG's communes named by an INSEE code or a postcode, if any."""
+    if code in UNCOVERED_POSTCODES:
+        return UNCOVERED_POSTCODES[code]
     return UNCOVERED_TERRITORIES.get(code[:3]) if re.fullmatch(r"9[78]\d{3}", code) else None
 
 
@@ -609,7 +630,8 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
         :data:`GEOCODE_COLUMNS`, same index as ``frame``. ``reject_reason`` is
         ``None`` for placed rows, a French sentence otherwise.
     """
-    column = lambda name: frame[name].astype(str) if name in frame else pd.Series("", index=frame.index)  # noqa: E731
+    column = lambda name: frame[name].astype(object) if name in frame else pd.Series("", index=frame.index,  # noqa: E731
+                                                                                      dtype=object)
     insee_raw = column("insee_code")
     by_insee = _map_unique(insee_raw, gazetteer.resolve_insee)
 
@@ -623,9 +645,14 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     by_name_alone = _map_unique(city.where(postcode.str.strip() == "", ""), gazetteer.match_name_alone)
     by_coordinates = _coordinates(frame, gazetteer)
 
-    rows = zip(by_insee, by_coordinates, by_name, by_address, by_name_alone, borrowed)
-    verdicts = [_decide(outcomes[:5], gazetteer, borrowed_postcode) for *outcomes, borrowed_postcode in
-                (tuple(r) for r in rows)]
+    decided: dict[tuple, tuple] = {}
+    verdicts = []
+    for outcomes in zip(by_insee, by_coordinates, by_name, by_address, by_name_alone, borrowed.tolist()):
+        # Outcomes are shared objects (one per distinct input), so identical rows decide once.
+        key = tuple(map(id, outcomes[:5])) + (outcomes[5],)
+        if key not in decided:
+            decided[key] = _decide(outcomes[:5], gazetteer, outcomes[5])
+        verdicts.append(decided[key])
     result = pd.DataFrame(verdicts, index=frame.index, columns=["insee_code", "arrondissement_code", "lon", "lat",
                                                                  "geocode_precision", "geocode_note",
                                                                  "reject_reason"])
@@ -633,12 +660,13 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
 
 
 def _map_unique(values: pd.Series, function) -> list[Outcome]:
-    uniques = {value: function(value) for value in pd.unique(values)}
-    return [uniques[value] for value in values]
+    items = values.tolist()
+    uniques = {value: function(value) for value in dict.fromkeys(items)}
+    return [uniques[value] for value in items]
 
 
 def _map_unique_pairs(first: pd.Series, second: pd.Series, function) -> list[Outcome]:
-    pairs = list(zip(first, second))
+    pairs = list(zip(first.tolist(), second.tolist()))
     uniques = {pair: function(*pair) for pair in dict.fromkeys(pairs)}
     return [uniques[pair] for pair in pairs]
 
@@ -647,7 +675,7 @@ def _coordinates(frame: pd.DataFrame, gazetteer: Gazetteer) -> list[Outcome]:
     fields = [name for name in ("lat", "lon", "coordinates", "x", "y") if name in frame]
     if not fields:
         return [Outcome()] * len(frame)
-    keys = list(frame[fields].astype(str).itertuples(index=False, name=None))
+    keys = list(zip(*(frame[name].astype(object).tolist() for name in fields)))
     uniques = list(dict.fromkeys(keys))
     inputs = [{name: value.strip() for name, value in zip(fields, key) if value.strip()} for key in uniques]
     placed = gazetteer.place_coordinates(inputs)
@@ -659,6 +687,8 @@ def _decide(outcomes: tuple[Outcome, ...], gazetteer: Gazetteer, borrowed_postco
     winner_rank = next((rank for rank, o in enumerate(outcomes) if o.place is not None), None)
     if winner_rank is None:
         reasons = list(dict.fromkeys(o.reason for o in outcomes if o.reason))
+        if len(reasons) > 1:  # a street without postcode says nothing more than the other reasons
+            reasons = [r for r in reasons if not r.endswith("sans code postal")]
         reason = " ; ".join(reasons) if reasons else NO_LOCATION_REASON
         return ("", "", None, None, "", "", reason[0].upper() + reason[1:])
     winner = outcomes[winner_rank]
@@ -673,7 +703,7 @@ def _decide(outcomes: tuple[Outcome, ...], gazetteer: Gazetteer, borrowed_postco
             notes.append(f"ignoré : {outcome.reason}")
     for rank, outcome in enumerate(outcomes[winner_rank + 1:], start=winner_rank + 1):
         if outcome.place and outcome.place.insee_code != winner.place.insee_code:
-            other = gazetteer.communes.at[outcome.place.insee_code, "nom"]
+            other = gazetteer.name_of[outcome.place.insee_code]
             notes.append(f"{RULE_LABELS[rank]} désign{'ent' if rank in (1, 2) else 'e'} une autre commune "
                          f"({other}, {outcome.place.insee_code}) : priorité {RULE_PRIORITY[winner_rank]}")
     coordinates = outcomes[1]
@@ -686,7 +716,7 @@ def _decide(outcomes: tuple[Outcome, ...], gazetteer: Gazetteer, borrowed_postco
         if winner_rank != 1:
             notes = [n for n in notes if not n.startswith(RULE_LABELS[1])] + list(coordinates.notes)
     else:
-        lon, lat = gazetteer.communes.at[place.insee_code, "lon"], gazetteer.communes.at[place.insee_code, "lat"]
+        lon, lat = gazetteer.point_of[place.insee_code]
         precision = "commune"
     return (place.insee_code, place.arrondissement_code, float(lon), float(lat), precision,
             " ; ".join(dict.fromkeys(notes)), None)
@@ -697,13 +727,15 @@ def _discard_implausible_coordinates(
 ) -> tuple[tuple[Outcome, ...], int]:
     """Coordinates far from the commune that the postcode and name agree on are a copy error: drop them."""
     named = outcomes[2]
-    if named.place is None or any("rapprochée" in note for note in named.notes):
+    if named.place is None or named.place.insee_code == outcomes[1].place.insee_code:
+        return outcomes, 1
+    if any("rapprochée" in note for note in named.notes):
         return outcomes, 1
     point = outcomes[1].point
     distance = gazetteer.distance_to_commune_km(point, named.place.insee_code)
     if distance <= IMPLAUSIBLE_COORDINATES_KM:
         return outcomes, 1
-    label = gazetteer.communes.at[named.place.insee_code, "nom"]
+    label = gazetteer.name_of[named.place.insee_code]
     reason = (f"coordonnées ({point[1]:.5f}, {point[0]:.5f}) à {distance:.0f} km de {label}, la commune indiquée "
               "par le code postal et le nom : vérifiez-les")
     return (outcomes[0], Outcome(reason=reason), *outcomes[2:]), 2

@@ -392,13 +392,32 @@ def _reads_day_first(values: np.ndarray) -> bool:
     return not month_first_evidence
 
 
+# Formats of form-tool timestamps, parsed in bulk by pandas before the general parser.
+_BULK_TIMESTAMP_FORMATS = {
+    True: ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"),
+    False: ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"),
+}
+
+
 def datetimes(series: pd.Series) -> pd.Series:
     """Apply :func:`parse_datetime` to a column (object dtype: datetime or None).
 
-    The order of day and month is decided once for the whole column.
+    The order of day and month is decided once for the whole column. Every
+    submission has its own timestamp, so the usual formats are parsed in bulk
+    first; the rest goes through :func:`parse_datetime`.
     """
-    day_first = _reads_day_first(pd.unique(series))
-    return _map_unique(series, lambda value: parse_datetime(value, day_first))
+    codes, uniques = pd.factorize(series.map(_text).str.strip(), use_na_sentinel=False)
+    values = pd.Series(uniques.tolist(), dtype=object)
+    day_first = _reads_day_first(values.to_numpy())
+    parsed = pd.Series([None] * len(values), dtype=object)
+    pending = np.ones(len(values), dtype=bool)
+    for fmt in _BULK_TIMESTAMP_FORMATS[day_first]:
+        bulk = pd.to_datetime(values[pending], format=fmt, errors="coerce")
+        found = bulk.notna().to_numpy()
+        parsed[bulk.index[found]] = bulk[found].dt.to_pydatetime().tolist() if found.any() else []
+        pending[bulk.index[found]] = False
+    parsed[pending] = [parse_datetime(value, day_first) for value in values[pending]]
+    return pd.Series(parsed.to_numpy()[codes], index=series.index, name=series.name, dtype=object)
 
 
 def dates(series: pd.Series) -> pd.Series:

@@ -182,10 +182,7 @@ def _prepare(
             f"{table.source_file} : le fichier n'a pas de colonne de thématique. Indiquez la thématique du "
             f"formulaire avec --theme ({', '.join(registry.slugs())})."
         )
-    canonical = pd.DataFrame(
-        {name: table.frame[mapping.fields[name]] if name in mapping.fields else "" for name in CANONICAL_FIELDS},
-        index=table.frame.index,
-    )
+    canonical = _canonical(table, mapping)
     located = geocode(canonical, gazetteer)
     theme_lists, unknown = _themes(canonical["themes"], theme, registry)
     reasons = located["reject_reason"].copy()
@@ -219,6 +216,17 @@ def _prepare(
     return _Prepared(accepted=accepted, rejected=rejected, raw=raw, report=report)
 
 
+def _canonical(table: RawTable, mapping: ColumnMapping) -> pd.DataFrame:
+    """One column of stripped text per canonical field (``""`` for unmapped fields)."""
+    empty = [""] * len(table.frame)
+    columns = {
+        name: [value.strip() for value in table.frame[mapping.fields[name]].tolist()]
+        if name in mapping.fields else empty
+        for name in CANONICAL_FIELDS
+    }
+    return pd.DataFrame(columns, index=table.frame.index, dtype=object)
+
+
 def _theme_labels(registry: ThemeRegistry) -> str:
     return ", ".join(f"« {registry.get(slug).label} »" for slug in registry.slugs())
 
@@ -226,27 +234,27 @@ def _theme_labels(registry: ThemeRegistry) -> str:
 def _themes(values: pd.Series, theme: str | None, registry: ThemeRegistry) -> tuple[pd.Series, pd.Series]:
     slugs, unknown = themes(values, registry)
     if theme is not None:
-        empty = values.str.strip().eq("")
+        empty = values.eq("")
         slugs = slugs.where(~empty, pd.Series([[theme]] * len(values), index=values.index))
     return slugs, unknown
 
 
 def _records(canonical: pd.DataFrame, located: pd.DataFrame, theme_lists: pd.Series, table: RawTable) -> pd.DataFrame:
-    statuses = _training_status(canonical)
+    training_dates = dates(canonical["training_date"])
     frame = pd.DataFrame(
         {
             "animator_id": _animator_ids(canonical, located, table),
             "themes": theme_lists.to_numpy(),
-            "training_status": statuses.to_numpy(),
-            "training_date": dates(canonical["training_date"]).to_numpy(),
-            "structure": canonical["structure"].str.strip().to_numpy(),
+            "training_status": _training_status(canonical["trained"], training_dates).to_numpy(),
+            "training_date": training_dates.to_numpy(),
+            "structure": canonical["structure"].to_numpy(),
             "public_consent": yes_no(canonical["consent"]).eq(True).to_numpy(),
             "is_conum": yes_or_named(canonical["conum"]).eq(True).to_numpy(),
-            "postcode": canonical["postcode"].str.strip().to_numpy(),
+            "postcode": canonical["postcode"].to_numpy(),
             "submitted_at": datetimes(canonical["submitted_at"]).to_numpy(),
             "source_file": table.source_file,
             "source_row": table.frame.index.to_numpy(),
-            **{name: canonical[name].str.strip().to_numpy() for name in DETAIL_COLUMNS
+            **{name: canonical[name].to_numpy() for name in DETAIL_COLUMNS
                if name in CANONICAL_FIELDS and name != "submitted_at"},
         },
         index=canonical.index,
@@ -257,60 +265,69 @@ def _records(canonical: pd.DataFrame, located: pd.DataFrame, theme_lists: pd.Ser
     return frame
 
 
-def _training_status(canonical: pd.DataFrame) -> pd.Series:
+def _training_status(answers: pd.Series, trained_on: pd.Series) -> pd.Series:
     """Status from the answer about training, else from the training date (past → trained)."""
-    stated = training_statuses(canonical["trained"])
-    trained_on = dates(canonical["training_date"])
+    stated = training_statuses(answers)
     today = date.today()
     by_date = trained_on.map(lambda d: None if d is None or pd.isna(d) else ("trained" if d <= today
                                                                              else "in_training"))
     return stated.where(stated.notna(), by_date).where(lambda s: s.notna(), "referenced")
 
 
-def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTable) -> np.ndarray:
+def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTable) -> list[str]:
     """Stable person identifiers: the e-mail, else the form's submission id, else name + structure + commune."""
-    email = canonical["email"].str.strip().str.casefold()
     form = "|".join(sorted(table.frame.columns))
-    submission = canonical["submission_id"].str.strip()
-    person = (canonical["full_name"] + " " + canonical["first_name"] + " " + canonical["last_name"]).map(fold)
-    fallback = person + "|" + canonical["structure"].map(fold) + "|" + located["insee_code"]
-    keys = np.where(
-        email.str.contains("@", regex=False),
-        "email:" + email,
-        np.where(submission != "", "submission:" + form + "|" + submission, "person:" + fallback),
-    )
-    return np.array([hashlib.sha256(key.encode()).hexdigest()[:16] for key in keys], dtype=object)
+    keys = [
+        _identity(email, submission, form, person, structure, insee)
+        for email, submission, person, structure, insee in zip(
+            canonical["email"].tolist(),
+            canonical["submission_id"].tolist(),
+            (canonical["full_name"] + " " + canonical["first_name"] + " " + canonical["last_name"]).tolist(),
+            canonical["structure"].tolist(),
+            located["insee_code"].tolist(),
+        )
+    ]
+    digests = {key: hashlib.sha256(key.encode()).hexdigest()[:16] for key in dict.fromkeys(keys)}
+    return [digests[key] for key in keys]
+
+
+def _identity(email: str, submission: str, form: str, person: str, structure: str, insee: str) -> str:
+    if "@" in email:
+        return "email:" + email.casefold()
+    if submission:
+        return f"submission:{form}|{submission}"
+    return f"person:{fold(person)}|{fold(structure)}|{insee}"
 
 
 def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
     """One record per (animator, theme): the latest submission wins, merged rows are listed."""
+    columns = list(RECORD_COLUMNS) + list(DETAIL_COLUMNS)
     if accepted.empty:
-        return pd.DataFrame(columns=list(RECORD_COLUMNS) + list(DETAIL_COLUMNS))
-    exploded = accepted.explode("themes").rename(columns={"themes": "theme"})
-    exploded["_order"] = np.arange(len(exploded))
+        return pd.DataFrame(columns=columns)
+    exploded = accepted.explode("themes").rename(columns={"themes": "theme"}).reset_index(drop=True)
     exploded["_when"] = pd.to_datetime(exploded["submitted_at"], errors="coerce")
-    exploded = exploded.sort_values(["animator_id", "theme", "_when", "_order"], na_position="first", kind="stable")
-    groups = exploded.groupby(["animator_id", "theme"], sort=False)
-    latest = groups.tail(1).set_index(["animator_id", "theme"])
+    ordered = exploded.sort_values(["animator_id", "theme", "_when"], na_position="first", kind="stable")
+    keys = (ordered["animator_id"] + "|" + ordered["theme"]).tolist()
+    merged: dict[str, list[tuple[str, int]]] = {}
+    for key, source, row in zip(keys, ordered["source_file"].tolist(), ordered["source_row"].tolist()):
+        merged.setdefault(key, []).append((source, row))
+    latest = ordered[~pd.Series(keys, index=ordered.index).duplicated(keep="last").to_numpy()].copy()
     latest["winning_file"] = latest["source_file"]
     latest["winning_row"] = latest["source_row"]
-    merged = groups.apply(_source_rows, include_groups=False)
-    latest["source_rows"] = merged.reindex(latest.index).to_numpy()
-    latest["source_file"] = groups["source_file"].agg(lambda s: "|".join(dict.fromkeys(s))).reindex(
-        latest.index
-    ).to_numpy()
-    records = latest.reset_index()
-    return records[list(RECORD_COLUMNS) + list(DETAIL_COLUMNS)].sort_values(
-        ["source_file", "animator_id", "theme"], kind="stable"
-    ).reset_index(drop=True)
+    sources = [merged[key] for key in (latest["animator_id"] + "|" + latest["theme"]).tolist()]
+    latest["source_rows"] = [_source_rows(rows) for rows in sources]
+    latest["source_file"] = ["|".join(dict.fromkeys(source for source, _ in rows)) for rows in sources]
+    return latest[columns].sort_values(["source_file", "animator_id", "theme"], kind="stable").reset_index(
+        drop=True
+    )
 
 
-def _source_rows(group: pd.DataFrame) -> str:
+def _source_rows(rows: list[tuple[str, int]]) -> str:
     """``2|7`` for rows of one file; ``a.csv:2|b.csv:7`` when a record merges rows of several files."""
-    rows = sorted(set(zip(group["source_file"], group["source_row"])))
-    if len({source for source, _ in rows}) == 1:
-        return "|".join(str(row) for _, row in rows)
-    return "|".join(f"{source}:{row}" for source, row in rows)
+    unique = sorted(set(rows))
+    if len({source for source, _ in unique}) == 1:
+        return "|".join(str(row) for _, row in unique)
+    return "|".join(f"{source}:{row}" for source, row in unique)
 
 
 def _rejects(prepared: Sequence[_Prepared]) -> pd.DataFrame:

@@ -234,3 +234,14 @@ def test_output_columns_and_index_are_preserved(gazetteer):
     assert list(result.columns) == list(GEOCODE_COLUMNS)
     assert list(result.index) == [7, 9]
     assert result.loc[9, "reject_reason"].startswith("Code postal")
+
+
+@pytest.mark.parametrize(("postcode", "territory"), [("97133", "Saint-Barthélemy"), ("97150", "Saint-Martin"),
+                                                     ("97500", "Saint-Pierre-et-Miquelon")])
+def test_collectivities_sharing_guadeloupe_postcodes_are_named(gazetteer, postcode, territory):
+    assert territory in place(gazetteer, postcode=postcode, city="X")["reject_reason"]
+
+
+def test_street_without_postcode_does_not_clutter_the_reason(gazetteer):
+    reason = place(gazetteer, address="3 rue de la Paix", postcode="51130", city="Xyzville")["reject_reason"]
+    assert "Xyzville" in reason and "sans code postal" not in reason
