@@ -8,14 +8,25 @@ canonical field, the header that holds it, in this order:
    those of a profile (``data/profiles/NAME.toml``);
 2. exact synonyms, compared with :func:`loaders.text.fold` once the filler
    words that start a question are dropped ("Quelle est votre adresse
-   e-mail ?" reads "adresse e mail");
-3. keyword rules for long questions, tried in a fixed priority order so that
+   e-mail ?" reads "adresse e mail") and once the container of a flattened
+   field is dropped ("adresse.code_postal", "adresse_commune",
+   "geolocalisation.lat" read "code postal", "commune", "lat");
+3. the same synonyms without their spaces, for headers exported without
+   separators ("Codepostal", "Nomdelastructure");
+4. the final remark of a compound question ("Adresse (Code postal)");
+5. keyword rules for long questions, tried in a fixed priority order so that
    "Adresse mail de la structure" is an e-mail and "Organisme de formation"
    a training body;
-4. the header "Nom", which names a person when there is a "Prénom" column and
-   a structure otherwise;
-5. the content of the columns still unused, for coordinates, e-mails and
+6. the header "Nom", which names a person when there is a "Prénom" column and
+   a structure otherwise; then the legal name, then the parent organisation
+   ("structure_parente"), when nothing else names the structure;
+7. the content of the columns still unused, for coordinates, e-mails and
    postcodes only.
+
+Stages 2 to 5 look at the columns holding values first, and at the empty ones
+only for the fields still unfound. A header such as "N°" or "ID_x" names the
+submission only when its values are unique (next to an address, "N°" is the
+street number).
 """
 
 from __future__ import annotations
@@ -165,11 +176,11 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                     r"|participe a (la|une) formation)\b|^(statut|etat|niveau)( de| d)?( la)? formation\b"),
         ("conum", r"^((etes vous|es tu|vous etes)( actuellement)?( un| une| un e)? )?"
                   r"(conseill\w*( \w+)? numeriques?|conum|cnfs)\b"),
-        ("structure_type", rf"^(type( s)?|typologie|categorie|nature|statut( juridique)?|forme juridique){_OF} {_PLACE}\b"
+        ("structure_type", rf"^(types?( s)?|typologie|categorie|nature|statut( juridique)?|forme juridique){_OF} {_PLACE}\b"
                            r"|^(statut juridique|forme juridique|typologie)\b"),
         ("email", rf"^((adresse|contact) )?({_MAIL}|messagerie)\b"),
         ("phone", r"^((n|no|num|numero)( de)? )?(tel|telephone|portable|mobile|phone|cellulaire)\b|^contact telephon"),
-        ("full_name", r"\bnom\b.*\bprenom\b|\bprenom\b.*\bnom\b|^(nom|identite)( de| du| d)?( la| l)? "
+        ("full_name", r"\bnom\b.*\bprenom\b|\bprenom\b.*\bnom\b|^(nom|identite)(( de| du| d)( la| l)?)* "
                       r"(contact|referent\w*|responsable|animat\w*|mediat\w*|personne|intervenant\w*)\b"
                       r"|^contact (nom|name)\b"),
         ("first_name", r"^(prenom|first name|firstname|given name)\b"),
@@ -179,9 +190,10 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("insee_code", r"\binsee\b(?!.*\b(dep|departement|reg|region|epci|iris|arrondissement)\b)"
                        r"|^code( de la)? commune\b|^code (officiel )?geo"),
         ("city", r"^(ville|commune|localite|city|town)\b|^nom( de la| du)? (commune|ville)\b"),
-        # "adresse_numero" or "adresse_complement" alone do not place anything.
+        # "adresse_numero", "adresse_complement" or "adresse_departement" alone
+        # do not place anything.
         ("address", rf"^adres(se)?\b(?!.*\b({_MAIL}|web|site|internet|url|ip)\b)(?! (numero|num|no|n)$)"
-                    r"(?! (complement|compl|comp)\b)|^(rue|voie|street)\b"),
+                    r"(?! (complement|compl|comp)\b)(?! (departement|dep|region|reg|pays)$)|^(rue|voie|street)\b"),
         ("coordinates", r"^(coordonnees (gps|geographiques)|geoloc|gps|point ?geo|geo ?point)"
                         r"|\blat\w*( et)? (lon|long|lng|longitude)\b"),
         ("lat", r"\blatitude\b|^lat\b"),

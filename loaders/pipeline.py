@@ -60,7 +60,6 @@ class ImportResult:
     rejects: pd.DataFrame
     files: tuple[FileReport, ...]
     theme: str | None = None
-    warnings: tuple[str, ...] = field(default=())
 
     def report(self) -> dict:
         """Counts for ``rapport.json`` (keys in French, for people)."""
@@ -93,7 +92,6 @@ class ImportResult:
             "doublons_fusionnes": int(
                 sum(len(rows.split("|")) - 1 for rows in records["source_rows"])
             ) if len(records) else 0,
-            "avertissements": list(self.warnings),
         }
 
 

@@ -25,6 +25,8 @@ from loaders.themes import DATA_DIR_VARIABLE
 
 LOCATION_FIELDS = ("address", "postcode", "city", "insee_code", "coordinates", "lat", "lon", "x", "y")
 REAL_EXPORTS = ("corse", "epernay", "etapes-numerique", "hub-lo", "la-creuse")
+# Profiles for hub exports that are not in ../shared/realdata (headers tested only).
+HUB_EXPORT_PROFILES = ("angers", "fibre-64", "france-services")
 
 
 def frame_of(headers: Sequence[str], rows: int = 1) -> pd.DataFrame:
@@ -209,6 +211,43 @@ SINGLE_HEADERS = [
     ("Autorisez-vous la diffusion de vos coordonnées sur la carte ?", "consent"),
     ("Souhaitez-vous apparaître sur la carte ?", "consent"),
     ("Consentement RGPD *", "consent"),
+    # Headers of the hub exports of anct-cartographie-nationale/mednum-cli (assets/input).
+    ("Type Structure", "structure_type"),  # gironde
+    ("Types de structures", "structure_type"),
+    ("Dernière MAJ", "submitted_at"),  # gironde
+    ("date_maj", "submitted_at"),  # data.inclusion schema
+    ("DAT_MaJ", "submitted_at"),  # maine-et-loire
+    ("datetime_create", "submitted_at"),  # hinaura
+    ("Lieu", "structure"),  # gironde
+    ("nom_org", "structure"),  # haute-vienne
+    ("statut_org", "structure_type"),  # haute-vienne
+    ("lib_com", "city"),  # liste des France services
+    ("insee_com", "insee_code"),  # liste des France services
+    ("id_fs", "submission_id"),  # liste des France services
+    ("ID_LieuMed", "submission_id"),  # maine-et-loire
+    ("geom", "coordinates"),  # mulhouse
+    ("Contact : nom", "full_name"),  # ultra-num
+    ("Contact : téléphone", "phone"),  # ultra-num
+    ("Fixe", "phone"),  # ultra-num
+    ("Nom du/de la référent·e du service d'accompagnement numérique (à ne remplir QUE si vous êtes cette personne)",
+     "full_name"),  # hinaura
+    ("Ville *", "city"),  # hinaura
+    # Flattened nested fields and database columns: the part of the place decides.
+    ("adresse_code_postal", "postcode"),  # région Sud
+    ("adresse.code_postal", "postcode"),
+    ("adresse_commune", "city"),  # région Sud
+    ("adresse.commune", "city"),
+    ("adresse_code_insee", "insee_code"),  # région Sud
+    ("adresse.code_insee", "insee_code"),
+    ("adresse_brut", "address"),  # région Sud
+    ("geolocalisation.lat", "lat"),
+    ("geolocalisation.lon", "lon"),
+    ("adresse.latitude", "lat"),
+    # Questions exported without separators (fibre-64).
+    ("Codepostal", "postcode"),
+    ("Nomdelastructure", "structure"),
+    ("Adressemail", "email"),
+    ("NometPrenomdelapersonnereferentesilyenaune", "full_name"),
 ]
 
 
@@ -239,6 +278,15 @@ def test_single_header_maps_to_its_field(header: str, field: str) -> None:
         "Autre (précisez)",
         "formation",
         "Communauté de communes",
+        # Hub exports of anct-cartographie-nationale/mednum-cli.
+        "insee_dep",  # the département of the France services list, not the commune
+        "complement_adresse",
+        "COMP_ADRESSE",
+        "adresse_numero",  # the street number alone
+        "adresse_departement",
+        "result_id",  # identifier of the address found by the Base adresse nationale
+        "USER_QUART",
+        "Adressenumeronomdelavoie",
     ],
 )
 def test_header_of_no_field_stays_unmapped(header: str) -> None:
@@ -319,6 +367,134 @@ def test_animator_forms(form: dict[str, str | None]) -> None:
     mapping = map_columns(frame_of(list(form)))
     assert mapping.fields == {field: header for header, field in form.items() if field}
     assert mapping.unmapped == tuple(header for header, field in form.items() if field is None)
+
+
+# --------------------------------------------------- hub exports (mednum-cli)
+# Headers only, as published in anct-cartographie-nationale/mednum-cli, assets/input.
+
+DATA_INCLUSION = {  # aix-en-provence, le-havre, bus-france-services-charente, numi, cnfs...
+    "id": "submission_id", "nom": "structure", "pivot": None, "commune": "city", "code_postal": "postcode",
+    "code_insee": "insee_code", "adresse": "address", "complement_adresse": None, "latitude": "lat",
+    "longitude": "lon", "cle_ban": None, "typologie": "structure_type", "telephone": "phone", "courriel": "email",
+    "site_web": None, "horaires": None, "source": None, "structure_parente": None, "date_maj": "submitted_at",
+    "services": None, "labels_nationaux": None,
+}
+REGION_SUD = {  # paca.json and regionsud-lieux-dinclusion-numerique-2022_v2.csv
+    "nom": "structure", "structure_porteuse": None, "siret": None, "statut": None, "nature_juridique": None,
+    "type_lieu": "structure_type", "adresse_brut": "address", "adresse_numero": None, "adresse_rue": None,
+    "adresse_code_postal": "postcode", "adresse_code_insee": "insee_code", "adresse_commune": "city",
+    "adresse_departement": None, "adresse_region": None, "latitude": "lat", "longitude": "lon",
+    "contact_telephone": "phone", "contact_email": "email", "contact_web": None,
+}
+FRANCE_SERVICES = {  # liste-fs-20221201.csv
+    "id_fs": "submission_id", "insee_dep": None, "lib_fs": None, "adresse": "address", "complement_adresse": None,
+    "insee_com": "insee_code", "code_postal": "postcode", "lib_com": "city", "latitude": "lat", "longitude": "lon",
+    "mail": "email", "telephone": "phone", "h_lundi": None, "itinerance": None,
+}
+GIRONDE = {
+    "Dernière MAJ": "submitted_at", "Lieu": "structure", "Type Structure": "structure_type", "Commune": "city",
+    "Adresse postale": "address", "Email": "email", "Description": None, "Libellé 1": None,
+    "Site internet": None, "Téléphone": "phone", "Coord. X": "x", "Coord. Y": "y", "Pôle territorial": None,
+    "Intercommunalité": None,
+}
+HAUTE_VIENNE = {
+    "objectid": "submission_id", "nom_org": "structure", "statut_org": "structure_type", "adresse": "address",
+    "commune": "city", "tel_fixe": "phone", "tel_mobile": None, "mail": "email", "trajet": None,
+    "code_postal": "postcode", "latitude": "lat", "longitude": "lon", "result_label": None,
+    "result_postcode": None, "result_city": None, "result_citycode": None,
+}
+MULHOUSE = {
+    "type_de_structure": "structure_type", "nom_structure": "structure", "adresse": "address",
+    "compl_adresse": None, "code_postal": "postcode", "commune": "city", "telephone": "phone",
+    "adresse_mail": "email", "site_web": None, "geom": "coordinates",
+}
+LIEUX_MAINE_ET_LOIRE = {
+    "Geo Point": "coordinates", "Geo Shape": None, "ID": "submission_id", "Date_maj": "submitted_at",
+    "Nom": "structure", "Catégorie": None, "Numéro": None, "Adresse": "address", "Complément": None, "BP": None,
+    "CP": "postcode", "Commune": "city", "Téléphone": "phone", "Courriel": "email", "JT_EPCI": None,
+}
+FIBRE_64 = {
+    "Nomdelastructure": "structure", "Adressenumeronomdelavoie": None, "Complementdadresseexquartier...": None,
+    "Codepostal": "postcode", "Ville": "city", "EPCI": None, "Telephone": "phone", "Adressemail": "email",
+    "SiteWeb": None, "NometPrenomdelapersonnereferentesilyenaune": "full_name", "Typedepublics": None,
+    "latitude": "lat", "longitude": "lon", "result_label": None, "result_id": None, "result_citycode": None,
+}
+ULTRA_NUM = {
+    "Nom de l'organisation": "structure",
+    "Type (Association, Groupe informel, Entreprise ou Service public)": "structure_type", "Type de lieu": None,
+    "Rue": "address", "Code postal": "postcode", "Ville": "city", "Code pays": None, "Email": "email",
+    "Fixe": None, "Mobile": None, "Contact : nom": "full_name", "Contact : email": None,
+    "Contact : téléphone": "phone", "Latitude": "lat", "Longitude": "lon",
+}
+
+
+@pytest.mark.parametrize(
+    "export",
+    [DATA_INCLUSION, REGION_SUD, FRANCE_SERVICES, GIRONDE, HAUTE_VIENNE, MULHOUSE, LIEUX_MAINE_ET_LOIRE, FIBRE_64,
+     ULTRA_NUM],
+    ids=["data-inclusion", "region-sud", "france-services", "gironde", "haute-vienne", "mulhouse",
+         "lieux-maine-et-loire", "fibre-64", "ultra-num"],
+)
+def test_hub_exports_of_the_national_cartography(export: dict[str, str | None]) -> None:
+    mapping = map_columns(frame_of(list(export)))
+    assert mapping.fields == {field: header for header, field in export.items() if field}
+    assert mapping.unmapped == tuple(header for header, field in export.items() if field is None)
+
+
+def test_name_of_the_place_beats_its_parent_structure() -> None:
+    # data.inclusion schema: "nom" is the place, "structure_parente" the organisation behind it.
+    assert mapping_of(["nom", "structure_parente", "adresse"]) == {"structure": "nom", "address": "adresse"}
+    assert mapping_of(["structure_porteuse", "nom", "adresse"]) == {"structure": "nom", "address": "adresse"}
+    # Without another name, the parent organisation is the best structure there is.
+    assert mapping_of(["structure_porteuse", "adresse"]) == {"structure": "structure_porteuse", "address": "adresse"}
+
+
+def test_empty_column_gives_way_to_a_filled_one() -> None:
+    # Région Sud: "adresse_brut" is empty, "adresse_rue" holds the street.
+    frame = pd.DataFrame({"adresse_brut": ["", ""], "adresse_numero": ["4", "12"], "adresse_rue": ["rue a", "rue b"],
+                          "adresse_code_postal": ["4000", "13014"]})
+    assert map_columns(frame).fields == {"address": "adresse_rue", "postcode": "adresse_code_postal"}
+    # ultra-num: an empty "Mobile" does not hide the filled "Fixe"...
+    frame = pd.DataFrame({"Mobile": ["", ""], "Fixe": ["01", "02"]})
+    assert map_columns(frame).fields == {"phone": "Fixe"}
+    # ... and an empty column is still taken when nothing else names the field.
+    assert map_columns(pd.DataFrame({"Mobile": ["", ""]})).fields == {"phone": "Mobile"}
+
+
+def test_street_number_is_not_a_submission_id() -> None:
+    # maine-et-loire: "N°" is the number in the street, repeated across rows.
+    frame = pd.DataFrame({"ID_LieuMed": ["L1", "L2", "L3"], "N°": ["3", "", "3"], "ADRESSE": ["rue a", "rue b", "rue c"],
+                          "CP": ["49650", "49070", "49070"]})
+    mapping = map_columns(frame)
+    assert mapping.fields == {"submission_id": "ID_LieuMed", "address": "ADRESSE", "postcode": "CP"}
+    assert "N°" in mapping.unmapped
+    # Unique numbers still name the submission.
+    assert map_columns(pd.DataFrame({"N°": ["1", "2", "3"]})).fields == {"submission_id": "N°"}
+
+
+def test_insee_code_of_the_departement_is_not_the_commune() -> None:
+    assert mapping_of(["insee_dep", "insee_com"]) == {"insee_code": "insee_com"}
+    assert mapping_of(["Code INSEE du département", "Code INSEE"]) == {"insee_code": "Code INSEE"}
+
+
+ANGERS = ["TYPO_UID", "USER_NOM", "USER_TYPE", "USER_ADRES", "USER_QUART", "LAT", "LNG", "QUALIF1", "DATE_MAJ",
+          "PICTO", "HORAIRE", "TRANSPORT", "TELEPHONE", "MAIL", "SITE_INTER", "LIEN", "code_postal", "commune"]
+FRANCE_SERVICES_LIST = list(FRANCE_SERVICES) + ["h_mardi", "commentaire", "format_fs", "groupe", "labellisation"]
+
+
+@pytest.mark.parametrize(
+    ("name", "headers"),
+    [("angers", ANGERS), ("fibre-64", list(FIBRE_64)), ("france-services", FRANCE_SERVICES_LIST)],
+)
+def test_hub_export_profiles_name_existing_headers(name: str, headers: list[str]) -> None:
+    profile = load_profile(name)
+    assert profile.description
+    mapping = map_columns(frame_of(headers), profile=profile)
+    assert {field: mapping.fields[field] for field in profile.columns} == profile.columns
+    # The profile adds to automatic detection, it does not contradict its places.
+    automatic = map_columns(frame_of(headers)).fields
+    assert all(profile.columns[field] == header for field, header in automatic.items()
+               if field in profile.columns and field in LOCATION_FIELDS)
 
 
 # ------------------------------------------------------------------- traps
@@ -642,7 +818,7 @@ def test_example_google_forms_profile_matches_its_form() -> None:
 
 def test_list_profiles_reads_every_profile_of_the_repository() -> None:
     names = [profile.name for profile in list_profiles()]
-    assert names == sorted([*REAL_EXPORTS, "google-forms-cafe-ia"])
+    assert names == sorted([*REAL_EXPORTS, *HUB_EXPORT_PROFILES, "google-forms-cafe-ia"])
 
 
 def write_profile(folder: Path, name: str, text: str) -> Path:
