@@ -176,7 +176,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                     r"|participe a (la|une) formation)\b|^(statut|etat|niveau)( de| d)?( la)? formation\b"),
         ("conum", r"^((etes vous|es tu|vous etes)( actuellement)?( un| une| un e)? )?"
                   r"(conseill\w*( \w+)? numeriques?|conum|cnfs)\b"),
-        ("structure_type", rf"^(types?( s)?|typologie|categorie|nature|statut( juridique)?|forme juridique){_OF} {_PLACE}\b"
+        ("structure_type", rf"^(types?( s)?|typologie|categorie|nature|statut( juridique)?|forme juridique)"
+                           rf"{_OF} {_PLACE}s?\b"
                            r"|^(statut juridique|forme juridique|typologie)\b"),
         ("email", rf"^((adresse|contact) )?({_MAIL}|messagerie)\b"),
         ("phone", r"^((n|no|num|numero)( de)? )?(tel|telephone|portable|mobile|phone|cellulaire)\b|^contact telephon"),
@@ -498,7 +499,8 @@ class _Assignment:
                 for synonym in _SQUASHED_SYNONYMS[field]
                 for header in squashed
                 if header in self.free
-                and (header.key == synonym or len(synonym) >= _SQUASHED_PREFIX_LENGTH and header.key.startswith(synonym))
+                and (header.key == synonym
+                     or len(synonym) >= _SQUASHED_PREFIX_LENGTH and header.key.startswith(synonym))
             )
             header = self.first(field, candidates)
             if header:

@@ -229,8 +229,8 @@ SINGLE_HEADERS = [
     ("Contact : nom", "full_name"),  # ultra-num
     ("Contact : téléphone", "phone"),  # ultra-num
     ("Fixe", "phone"),  # ultra-num
-    ("Nom du/de la référent·e du service d'accompagnement numérique (à ne remplir QUE si vous êtes cette personne)",
-     "full_name"),  # hinaura
+    ("Nom du/de la référent·e du service d'accompagnement numérique "
+     "(à ne remplir QUE si vous êtes cette personne)", "full_name"),  # hinaura
     ("Ville *", "city"),  # hinaura
     # Flattened nested fields and database columns: the part of the place decides.
     ("adresse_code_postal", "postcode"),  # région Sud
@@ -463,8 +463,8 @@ def test_empty_column_gives_way_to_a_filled_one() -> None:
 
 def test_street_number_is_not_a_submission_id() -> None:
     # maine-et-loire: "N°" is the number in the street, repeated across rows.
-    frame = pd.DataFrame({"ID_LieuMed": ["L1", "L2", "L3"], "N°": ["3", "", "3"], "ADRESSE": ["rue a", "rue b", "rue c"],
-                          "CP": ["49650", "49070", "49070"]})
+    frame = pd.DataFrame({"ID_LieuMed": ["L1", "L2", "L3"], "N°": ["3", "", "3"],
+                          "ADRESSE": ["rue a", "rue b", "rue c"], "CP": ["49650", "49070", "49070"]})
     mapping = map_columns(frame)
     assert mapping.fields == {"submission_id": "ID_LieuMed", "address": "ADRESSE", "postcode": "CP"}
     assert "N°" in mapping.unmapped
