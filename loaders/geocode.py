@@ -22,7 +22,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -95,6 +95,7 @@ class Outcome:
     notes: tuple[str, ...] = ()
     reason: str | None = None
     point: tuple[float, float] | None = None  # (lon, lat) in WGS84 when coordinates placed it
+    exact: bool = False  # the postcode and the exact commune name agree (strong evidence)
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,7 @@ class Gazetteer:
         if in_postcode:
             found = self._name_in_places(city_key, in_postcode, raw_city)
             if found:
-                return Outcome(found.place, notes + found.notes)
+                return Outcome(found.place, notes + found.notes, exact=found.exact)
         departement = departement_of_postcode(postcode)
         found = self._name_in_departement(city_key, departement, raw_city)
         if found:
@@ -374,6 +375,10 @@ class Gazetteer:
         unique = self._unique_name(city_key)
         if unique and in_postcode:
             return Outcome(unique, notes + (f"code postal {postcode} ne correspond pas à {raw_city.strip()}",))
+        if len({p.insee_code for p in in_postcode}) == 1:
+            label = self.name_of[in_postcode[0].insee_code]
+            return Outcome(in_postcode[0], notes + (f"« {raw_city.strip()} » n'est pas une commune : le code postal "
+                                                    f"{postcode} ne dessert que {label}",))
         if in_postcode:
             labels = ", ".join(sorted({self.name_of[p.insee_code] for p in in_postcode})[:6])
             return Outcome(reason=f"commune « {raw_city.strip()} » introuvable pour le code postal {postcode} "
@@ -408,9 +413,10 @@ class Gazetteer:
         communes = {p.insee_code for p in places}
         hits = [e for e in self.names.get(city_key, ()) if e.insee_code in communes]
         if hits:
-            return self._from_entries(hits, places, raw_city)
+            found = self._from_entries(hits, places, raw_city)
+            return replace(found, exact=True) if found else None
         choices = self._keys_of(communes)
-        prefix = self._longest_prefix(city_key, choices)
+        prefix = self._longest_prefix(city_key, choices) or self._completions(city_key, choices)
         if prefix:
             return self._from_entries(list(prefix), places, raw_city, fuzzy=True)
         best = process.extractOne(city_key, list(choices), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
@@ -432,6 +438,11 @@ class Gazetteer:
             if city_key.startswith(key + " ") and len(key) > len(best[0]):
                 best = (key, entries)
         return best[1]
+
+    def _completions(self, city_key: str, keys: dict[str, tuple[NameEntry, ...]]) -> tuple[NameEntry, ...]:
+        """Entries whose name the city text starts ("corbieres" → Corbières-en-Provence), when only one does."""
+        found = [entries for key, entries in keys.items() if key.startswith(city_key + " ")]
+        return found[0] if len(found) == 1 else ()
 
     def _name_in_departement(self, city_key: str, departement: str, raw_city: str) -> Outcome | None:
         names = self.names_by_departement.get(departement, {})
@@ -702,7 +713,10 @@ def _decide(outcomes: tuple[Outcome, ...], gazetteer: Gazetteer, borrowed_postco
         if outcome.reason and not (rank == 0 and borrowed_postcode):
             notes.append(f"ignoré : {outcome.reason}")
     for rank, outcome in enumerate(outcomes[winner_rank + 1:], start=winner_rank + 1):
-        if outcome.place and outcome.place.insee_code != winner.place.insee_code:
+        if _other_arrondissement(outcome.place, winner.place):
+            notes.append(f"{RULE_LABELS[rank]} indiqu{'ent' if rank in (1, 2) else 'e'} un autre arrondissement "
+                         f"({outcome.place.arrondissement_code}) : priorité {RULE_PRIORITY[winner_rank]}")
+        elif outcome.place and outcome.place.insee_code != winner.place.insee_code:
             other = gazetteer.name_of[outcome.place.insee_code]
             notes.append(f"{RULE_LABELS[rank]} désign{'ent' if rank in (1, 2) else 'e'} une autre commune "
                          f"({other}, {outcome.place.insee_code}) : priorité {RULE_PRIORITY[winner_rank]}")
@@ -722,14 +736,22 @@ def _decide(outcomes: tuple[Outcome, ...], gazetteer: Gazetteer, borrowed_postco
             " ; ".join(dict.fromkeys(notes)), None)
 
 
+def _other_arrondissement(place: Place | None, winner: Place) -> bool:
+    return (
+        place is not None
+        and place.insee_code == winner.insee_code
+        and bool(place.arrondissement_code)
+        and bool(winner.arrondissement_code)
+        and place.arrondissement_code != winner.arrondissement_code
+    )
+
+
 def _discard_implausible_coordinates(
     outcomes: tuple[Outcome, ...], gazetteer: Gazetteer
 ) -> tuple[tuple[Outcome, ...], int]:
     """Coordinates far from the commune that the postcode and name agree on are a copy error: drop them."""
     named = outcomes[2]
-    if named.place is None or named.place.insee_code == outcomes[1].place.insee_code:
-        return outcomes, 1
-    if any("rapprochée" in note for note in named.notes):
+    if not named.exact or named.place.insee_code == outcomes[1].place.insee_code:
         return outcomes, 1
     point = outcomes[1].point
     distance = gazetteer.distance_to_commune_km(point, named.place.insee_code)

@@ -9,6 +9,7 @@ writes to the database. Every input row ends in exactly one place: among the
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -289,9 +290,13 @@ def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTabl
     return [digests[key] for key in keys]
 
 
+_EMAIL = re.compile(r"[^\s@<>:;,()]+@[^\s@<>:;,()]+\.[^\s@<>:;,()]+")
+
+
 def _identity(email: str, submission: str, form: str, person: str, structure: str, insee: str) -> str:
-    if "@" in email:
-        return "email:" + email.casefold()
+    # A cell may hold several addresses ("a@x.fr ou b@y.fr"): the first one identifies the person.
+    if found := _EMAIL.search(email):
+        return "email:" + found.group().casefold()
     if submission:
         return f"submission:{form}|{submission}"
     return f"person:{fold(person)}|{fold(structure)}|{insee}"

@@ -582,7 +582,7 @@ def _json_table(data: bytes, source: str, limits: ReadLimits) -> tuple[list[str]
             f"Le fichier « {source} » contient un JSON hors normes (nombre trop long ou "
             "imbrication trop profonde). Exportez-le de nouveau depuis l'outil d'origine."
         ) from exc
-    records = _json_records(document, source)
+    records = [_flatten(record) for record in _json_records(document, source)]
     keys = list(dict.fromkeys(key for record in records for key in record))
     _check_width(len(keys), source, limits)
     body = pd.DataFrame(
@@ -607,6 +607,18 @@ def _json_records(document: object, source: str) -> list[dict]:
     if document and all(_is_grist_record(record) for record in document):
         return [{"id": record["id"], **record["fields"]} for record in document]
     return document
+
+
+def _flatten(record: dict, prefix: str = "") -> dict:
+    """Nested objects become dotted columns: ``{"adresse": {"commune": …}}`` → ``adresse.commune``."""
+    flat: dict = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = None if value == {} else value
+    return flat
 
 
 def _unwrap(envelope: dict) -> object:

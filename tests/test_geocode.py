@@ -245,3 +245,26 @@ def test_collectivities_sharing_guadeloupe_postcodes_are_named(gazetteer, postco
 def test_street_without_postcode_does_not_clutter_the_reason(gazetteer):
     reason = place(gazetteer, address="3 rue de la Paix", postcode="51130", city="Xyzville")["reject_reason"]
     assert "Xyzville" in reason and "sans code postal" not in reason
+
+
+def test_partial_name_completed_within_the_postcode(gazetteer):
+    # 04220 serves Corbières-en-Provence; "Corbières" alone is also a commune of the Aude (11100).
+    row = place(gazetteer, postcode="04220", city="CORBIÈRES", lat="43.7615", lon="5.7517")
+    assert_placed(row, "04063", precision="coordinates")
+
+
+def test_coordinates_are_kept_when_postcode_and_name_do_not_agree(gazetteer):
+    row = place(gazetteer, postcode="13100", city="Aix", lat="43.5263", lon="5.4138")
+    assert_placed(row, "13001", precision="coordinates")
+
+
+def test_district_name_with_a_single_commune_postcode(gazetteer):
+    row = place(gazetteer, postcode="97490", city="SAINTE CLOTILDE")
+    assert_placed(row, "97411")
+    assert "n'est pas une commune" in row["geocode_note"]
+
+
+def test_arrondissement_disagreement_is_noted(gazetteer):
+    row = place(gazetteer, postcode="75010", city="PARIS 10", lat="48.845", lon="2.3752")
+    assert_placed(row, "75056", "75112", precision="coordinates")
+    assert "autre arrondissement (75110)" in row["geocode_note"]

@@ -176,3 +176,12 @@ def test_arbitrary_tables_give_a_clean_error_or_a_clean_report(gazetteer, rows, 
     rejected = set(result.rejects["source_row"].astype(int))
     assert not placed & rejected
     assert placed | rejected == set(table.frame.index)
+
+
+def test_first_of_several_emails_identifies_the_person(tmp_path, gazetteer):
+    path = csv_file(tmp_path, [
+        ";: Ana@x.fr ou ana.perso@y.fr;Ana;Durand;34000;Montpellier;Café IA;Non;;;",
+        ";ana@x.fr;Ana;Durand;34000;Montpellier;Café IA;Oui;;;",
+    ])
+    records = load_files([path], gazetteer).records
+    assert len(records) == 1 and records.iloc[0]["source_rows"] == "2|3"

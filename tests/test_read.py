@@ -485,7 +485,7 @@ def test_json_array_of_objects() -> None:
     ).encode()
     table = read_bytes(data, "a.json")
     assert table.kind == "json"
-    assert list(table.frame.columns) == ["nom", "cp", "lat", "n", "r", "ok", "ville", "tags", "geo", "petit"]
+    assert list(table.frame.columns) == ["nom", "cp", "lat", "n", "r", "ok", "ville", "tags", "geo.x", "petit"]
     rows = records(table)
     assert list(rows) == [2, 3, 5]
     assert table.blank_rows == (4,)
@@ -498,13 +498,13 @@ def test_json_array_of_objects() -> None:
         "ok": "oui",
         "ville": "",
         "tags": "",
-        "geo": "",
+        "geo.x": "",
         "petit": "",
     }
     assert rows[3]["ok"] == "non"
     assert rows[3]["cp"] == ""
     assert rows[3]["tags"] == "a, 2, "
-    assert rows[3]["geo"] == '{"x": "é"}'
+    assert rows[3]["geo.x"] == "é"
     assert rows[5]["petit"] == "1e-07"
     assert_all_text(table)
 
@@ -633,3 +633,16 @@ def test_csv_written_by_the_csv_module_reads_back_identically(rows: list[list[st
     assert list(table.frame.columns) == rows[0]
     assert table.frame.to_numpy().tolist() == rows[1:]
     assert list(table.frame.index) == list(range(2, len(rows) + 1))
+
+
+def test_json_nested_objects_become_dotted_columns() -> None:
+    data = json.dumps([
+        {"nom": "EPN", "adresse": {"code_postal": "01400", "commune": "X"}, "geo": {"lat": 46.1, "lon": 4.9}},
+        {"nom": "B", "adresse": {}, "geo": {"lat": 1.5}},
+    ]).encode()
+    table = read_bytes(data, "n.json")
+    assert list(table.frame.columns) == ["nom", "adresse.code_postal", "adresse.commune", "geo.lat", "geo.lon",
+                                         "adresse"]
+    assert records(table)[3]["adresse"] == ""
+    assert records(table)[2]["adresse.code_postal"] == "01400"
+    assert records(table)[3]["geo.lat"] == "1.5" and records(table)[3]["geo.lon"] == ""
