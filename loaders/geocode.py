@@ -375,10 +375,6 @@ class Gazetteer:
         unique = self._unique_name(city_key)
         if unique and in_postcode:
             return Outcome(unique, notes + (f"code postal {postcode} ne correspond pas à {raw_city.strip()}",))
-        if len({p.insee_code for p in in_postcode}) == 1:
-            label = self.name_of[in_postcode[0].insee_code]
-            return Outcome(in_postcode[0], notes + (f"« {raw_city.strip()} » n'est pas une commune : le code postal "
-                                                    f"{postcode} ne dessert que {label}",))
         if in_postcode:
             labels = ", ".join(sorted({self.name_of[p.insee_code] for p in in_postcode})[:6])
             return Outcome(reason=f"commune « {raw_city.strip()} » introuvable pour le code postal {postcode} "

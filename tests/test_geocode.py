@@ -258,10 +258,10 @@ def test_coordinates_are_kept_when_postcode_and_name_do_not_agree(gazetteer):
     assert_placed(row, "13001", precision="coordinates")
 
 
-def test_district_name_with_a_single_commune_postcode(gazetteer):
-    row = place(gazetteer, postcode="97490", city="SAINTE CLOTILDE")
-    assert_placed(row, "97411")
-    assert "n'est pas une commune" in row["geocode_note"]
+def test_unknown_name_with_a_single_commune_postcode_is_rejected_not_guessed(gazetteer):
+    row = place(gazetteer, postcode="97490", city="SAINTE CLOTILDE")  # a district of Saint-Denis
+    assert row["insee_code"] == ""
+    assert "Saint-Denis" in row["reject_reason"]
 
 
 def test_arrondissement_disagreement_is_noted(gazetteer):
