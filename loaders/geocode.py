@@ -23,7 +23,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -570,6 +570,7 @@ def _uncovered_reason(territory: str) -> str:
             "départements d'outre-mer) : la ligne ne peut pas être placée sur la carte")
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_postcode(raw: str) -> tuple[str, tuple[str, ...]]:
     """Digits of a postcode, with a lost leading zero restored; ``""`` if unusable."""
     text = fold(raw)
@@ -602,6 +603,7 @@ def name_key(name: str) -> str:
     return " ".join(tokens)
 
 
+@lru_cache(maxsize=1 << 16)
 def city_name_key(raw: str) -> tuple[str, tuple[str, ...]]:
     """Key of a city as typed in a form (CEDEX and its number removed)."""
     text = fold(raw)
@@ -655,8 +657,8 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     decided: dict[tuple, tuple] = {}
     verdicts = []
     for outcomes in zip(by_insee, by_coordinates, by_name, by_address, by_name_alone, borrowed.tolist()):
-        # Outcomes are shared objects (one per distinct input), so identical rows decide once.
-        key = tuple(map(id, outcomes[:5])) + (outcomes[5],)
+        # Outcomes compare by value, so rows whose rules said the same things decide once.
+        key = outcomes
         if key not in decided:
             decided[key] = _decide(outcomes[:5], gazetteer, outcomes[5])
         verdicts.append(decided[key])

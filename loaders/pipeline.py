@@ -233,8 +233,8 @@ def _theme_labels(registry: ThemeRegistry) -> str:
 def _themes(values: pd.Series, theme: str | None, registry: ThemeRegistry) -> tuple[pd.Series, pd.Series]:
     slugs, unknown = themes(values, registry)
     if theme is not None:
-        empty = values.eq("")
-        slugs = slugs.where(~empty, pd.Series([[theme]] * len(values), index=values.index))
+        slugs = pd.Series([[theme] if value == "" else found for value, found in zip(values.tolist(), slugs.tolist())],
+                          index=values.index, dtype=object)
     return slugs, unknown
 
 
@@ -303,23 +303,37 @@ def _identity(email: str, submission: str, form: str, person: str, structure: st
 
 
 def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
-    """One record per (animator, theme): the latest submission wins, merged rows are listed."""
+    """One record per (animator, theme): the latest submission wins, merged rows are listed.
+
+    The ordering works on a narrow frame of keys; the wide frame is indexed once at the end.
+    """
     columns = list(RECORD_COLUMNS) + list(DETAIL_COLUMNS)
     if accepted.empty:
         return pd.DataFrame(columns=columns)
-    exploded = accepted.explode("themes").rename(columns={"themes": "theme"}).reset_index(drop=True)
-    exploded["_when"] = pd.to_datetime(exploded["submitted_at"], errors="coerce")
-    ordered = exploded.sort_values(["animator_id", "theme", "_when"], na_position="first", kind="stable")
-    keys = (ordered["animator_id"] + "|" + ordered["theme"]).tolist()
+    theme_lists = accepted["themes"].tolist()
+    position = np.repeat(np.arange(len(accepted)), [len(themes) for themes in theme_lists])
+    narrow = pd.DataFrame({
+        "key": accepted["animator_id"].to_numpy()[position] + "|" + np.array(
+            [theme for themes in theme_lists for theme in themes], dtype=object),
+        "when": pd.to_datetime(accepted["submitted_at"].to_numpy()[position], errors="coerce"),
+        "position": position,
+    })
+    narrow["theme"] = [key.rpartition("|")[2] for key in narrow["key"].tolist()]
+    narrow = narrow.sort_values(["key", "when"], na_position="first", kind="stable")
+    sources = list(zip(accepted["source_file"].to_numpy()[narrow["position"]].tolist(),
+                       accepted["source_row"].to_numpy()[narrow["position"]].tolist()))
     merged: dict[str, list[tuple[str, int]]] = {}
-    for key, source, row in zip(keys, ordered["source_file"].tolist(), ordered["source_row"].tolist()):
-        merged.setdefault(key, []).append((source, row))
-    latest = ordered[~pd.Series(keys, index=ordered.index).duplicated(keep="last").to_numpy()].copy()
+    for key, source in zip(narrow["key"].tolist(), sources):
+        merged.setdefault(key, []).append(source)
+    winners = narrow.drop_duplicates("key", keep="last")
+    latest = accepted.iloc[winners["position"].to_numpy()].drop(columns="themes").reset_index(drop=True)
+    latest.insert(1, "theme", winners["theme"].to_numpy())
     latest["winning_file"] = latest["source_file"]
     latest["winning_row"] = latest["source_row"]
-    sources = [merged[key] for key in (latest["animator_id"] + "|" + latest["theme"]).tolist()]
-    latest["source_rows"] = [_source_rows(rows) for rows in sources]
-    latest["source_file"] = ["|".join(dict.fromkeys(source for source, _ in rows)) for rows in sources]
+    rows_of = [merged[key] for key in winners["key"].tolist()]
+    latest["source_rows"] = [str(rows[0][1]) if len(rows) == 1 else _source_rows(rows) for rows in rows_of]
+    latest["source_file"] = [rows[0][0] if len(rows) == 1 else "|".join(dict.fromkeys(source for source, _ in rows))
+                             for rows in rows_of]
     return latest[columns].sort_values(["source_file", "animator_id", "theme"], kind="stable").reset_index(
         drop=True
     )
