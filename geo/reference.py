@@ -182,7 +182,7 @@ def _wkb_column(values: pd.Series) -> np.ndarray:
     hex_values = values.to_numpy(dtype=object)
     present = pd.notna(hex_values)
     geometries = np.full(len(hex_values), None, dtype=object)
-    geometries[present] = shapely.from_wkb(hex_values[present].astype(str))
+    geometries[present] = shapely.from_wkb(hex_values[present])
     # Some source rows hold an empty geometry instead of a null: treat both as missing.
     geometries[present & shapely.is_empty(geometries)] = None
     return geometries
