@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from loaders._errors import ConfigurationError, LoaderError, NoLocationColumnError
 from loaders.pipeline import LoadOptions, load_files, load_tables
-from loaders.read import read_bytes
+from loaders.read import read_bytes, read_table
 
 HEADER = "Horodateur;Adresse e-mail;Prénom;Nom;Code postal;Commune;Thématiques;Avez-vous suivi la formation ?;" \
          "Date de la formation;J'accepte la publication de mes coordonnées;Conseiller numérique ?"
@@ -23,11 +23,12 @@ def csv_file(tmp_path, lines: list[str], name: str = "export.csv"):
     return path
 
 
-def all_rows_accounted(result, rows: int) -> None:
-    placed = [int(r) for rows_ in result.records["source_rows"] for r in rows_.split("|")]
-    rejected = list(result.rejects["source_row"].astype(int))
-    assert not set(placed) & set(rejected), "a row is both placed and rejected"
-    assert set(placed) | set(rejected) == set(range(2, rows + 2)), "a row is missing"
+def assert_rows_partitioned(result, table) -> None:
+    """Every input row is placed (in some record's source_rows) or rejected, never both."""
+    placed = {int(r) for rows in result.records["source_rows"] for r in rows.split("|")}
+    rejected = set(result.rejects["source_row"].astype(int))
+    assert not placed & rejected, "a row is both placed and rejected"
+    assert placed | rejected == set(table.frame.index), "a row is missing"
 
 
 def test_every_row_is_placed_or_rejected_never_both(tmp_path, gazetteer):
@@ -39,7 +40,7 @@ def test_every_row_is_placed_or_rejected_never_both(tmp_path, gazetteer):
         "16/03/2025 10:00;d@x.fr;Dan;Roux;75011;Paris 11e;Astrologie;Oui;;;",
     ])
     result = load_files([path], gazetteer)
-    all_rows_accounted(result, 5)
+    assert_rows_partitioned(result, read_table(path))
     reasons = dict(zip(result.rejects["source_row"], result.rejects["reason"]))
     assert set(reasons) == {3, 4, 6}
     assert "Xyzville" in reasons[3]
@@ -153,10 +154,7 @@ def test_arbitrary_bytes_give_a_clean_error_or_a_clean_report(gazetteer, data, e
     except LoaderError as error:
         assert str(error)
         return
-    placed = {int(r) for rows_ in result.records["source_rows"] for r in rows_.split("|")}
-    rejected = set(result.rejects["source_row"].astype(int))
-    assert not placed & rejected
-    assert placed | rejected == set(table.frame.index)
+    assert_rows_partitioned(result, table)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -172,10 +170,7 @@ def test_arbitrary_tables_give_a_clean_error_or_a_clean_report(gazetteer, rows, 
     except LoaderError as error:
         assert str(error)
         return
-    placed = {int(r) for rows_ in result.records["source_rows"] for r in rows_.split("|")}
-    rejected = set(result.rejects["source_row"].astype(int))
-    assert not placed & rejected
-    assert placed | rejected == set(table.frame.index)
+    assert_rows_partitioned(result, table)
 
 
 def test_first_of_several_emails_identifies_the_person(tmp_path, gazetteer):
