@@ -5,7 +5,7 @@ from __future__ import annotations
 import folium
 import pandas as pd
 import streamlit as st
-from folium.plugins import MarkerCluster
+from folium.plugins import FastMarkerCluster
 from streamlit_folium import st_folium
 
 from views import data
@@ -45,16 +45,26 @@ def _theme_filter(registry) -> str:
     return theme
 
 
+# Markers are drawn in the browser from a JSON array: thousands stay fast. Popup texts are
+# escaped by views.safe_html before they are serialised, and bound as HTML strings.
+MARKER_CALLBACK = """
+function (row) {
+    var marker = L.marker(new L.LatLng(row[0], row[1]));
+    marker.bindPopup(row[2], {maxWidth: 320});
+    marker.bindTooltip(row[3]);
+    return marker;
+}
+"""
+
+
 def _map(animators: pd.DataFrame, registry) -> folium.Map:
     fmap = folium.Map(location=FRANCE_CENTER, zoom_start=6, control_scale=True)
-    cluster = MarkerCluster(name="Animateurs").add_to(fmap)
     contacts = data.consented_contacts().set_index("animator_id")
-    for row in animators.itertuples(index=False):
-        folium.Marker(
-            (row.lat, row.lon),
-            popup=folium.Popup(_popup(row, contacts, registry), max_width=320),
-            tooltip=escape(row.structure or row.commune),
-        ).add_to(cluster)
+    points = [
+        [row.lat, row.lon, _popup(row, contacts, registry), escape(row.structure or row.commune)]
+        for row in animators.itertuples(index=False)
+    ]
+    FastMarkerCluster(points, callback=MARKER_CALLBACK, name="Animateurs").add_to(fmap)
     return fmap
 
 
