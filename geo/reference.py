@@ -114,9 +114,9 @@ def load_reference(cache_dir: Path | None = None, *, rebuild: bool = False) -> R
     folder = cache_folder(cache_dir)
     if not rebuild and (folder / "complete").exists():
         return _read_cache(folder)
-    reference = build_reference()
-    _write_cache(reference, folder)
-    return reference
+    _write_cache(build_reference(), folder)
+    # Read back, so that a first run sees exactly the tables (and dtypes) of every later run.
+    return _read_cache(folder)
 
 
 def cache_folder(cache_dir: Path | None = None) -> Path:

@@ -763,10 +763,13 @@ def _discard_implausible_coordinates(
 
 def _with_territories(result: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     communes = gazetteer.communes
-    codes = result["insee_code"]
-    result["commune"] = codes.map(communes["nom"]).fillna("")
-    result["epci_code"] = codes.map(communes["epci_code"]).fillna("")
-    result["epci"] = result["epci_code"].map(gazetteer.reference.epcis["nom"]).fillna("")
-    result["departement_code"] = codes.map(communes["departement_code"]).fillna("")
-    result["region_code"] = codes.map(communes["region_code"]).fillna("")
+    codes = result["insee_code"].tolist()
+    epci_of = dict(zip(communes.index.tolist(), communes["epci_code"].tolist()))
+    epci_name = dict(zip(gazetteer.reference.epcis.index.tolist(), gazetteer.reference.epcis["nom"].tolist()))
+    region_of = dict(zip(communes.index.tolist(), communes["region_code"].tolist()))
+    result["commune"] = [gazetteer.name_of.get(code, "") for code in codes]
+    result["epci_code"] = [epci_of.get(code, "") for code in codes]
+    result["epci"] = [epci_name.get(code, "") for code in result["epci_code"].tolist()]
+    result["departement_code"] = [gazetteer.departement_of.get(code, "") for code in codes]
+    result["region_code"] = [region_of.get(code, "") for code in codes]
     return result[list(GEOCODE_COLUMNS)]
