@@ -363,8 +363,14 @@ class Gazetteer:
         in_postcode = self.places_by_postcode.get(postcode, ())
         if not city_key:
             return self._postcode_alone(raw_postcode, postcode, in_postcode, notes)
+        exact = self._cache.get(("exact", postcode, city_key))
+        if exact:
+            return Outcome(exact.place, notes + exact.notes, exact=True)
         if in_postcode:
             found = self._name_in_places(city_key, in_postcode, raw_city)
+            if found and found.exact:
+                # Exact matches do not quote the raw text: reuse them for every spelling of the pair.
+                self._cache[("exact", postcode, city_key)] = found
             if found:
                 return Outcome(found.place, notes + found.notes, exact=found.exact)
         departement = departement_of_postcode(postcode)

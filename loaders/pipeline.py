@@ -325,7 +325,10 @@ def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
     merged: dict[str, list[tuple[str, int]]] = {}
     for key, source in zip(narrow["key"].tolist(), sources):
         merged.setdefault(key, []).append(source)
+    first_seen = narrow.groupby("key", sort=False)["position"].min()
     winners = narrow.drop_duplicates("key", keep="last")
+    # Records come in the order of their first row in the input, as the hub wrote them.
+    winners = winners.iloc[np.argsort(first_seen[winners["key"]].to_numpy(), kind="stable")]
     latest = accepted.iloc[winners["position"].to_numpy()].drop(columns="themes").reset_index(drop=True)
     latest.insert(1, "theme", winners["theme"].to_numpy())
     latest["winning_file"] = latest["source_file"]
@@ -334,9 +337,7 @@ def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
     latest["source_rows"] = [str(rows[0][1]) if len(rows) == 1 else _source_rows(rows) for rows in rows_of]
     latest["source_file"] = [rows[0][0] if len(rows) == 1 else "|".join(dict.fromkeys(source for source, _ in rows))
                              for rows in rows_of]
-    return latest[columns].sort_values(["source_file", "animator_id", "theme"], kind="stable").reset_index(
-        drop=True
-    )
+    return latest[columns]
 
 
 def _source_rows(rows: list[tuple[str, int]]) -> str:
