@@ -732,7 +732,7 @@ def _decide(outcomes: tuple[Outcome, ...], gazetteer: Gazetteer, borrowed_postco
         if not place.arrondissement_code:
             place = coordinates.place
         if winner_rank != 1:
-            notes = [n for n in notes if not n.startswith(RULE_LABELS[1])] + list(coordinates.notes)
+            notes += coordinates.notes
     else:
         lon, lat = gazetteer.point_of[place.insee_code]
         precision = "commune"
