@@ -647,24 +647,26 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     """
     column = lambda name: frame[name].astype(object) if name in frame else pd.Series("", index=frame.index,  # noqa: E731
                                                                                       dtype=object)
+    # Equal outcomes are made one object, so that rows can be compared by identity below.
+    interned: dict[Outcome, Outcome] = {}
     insee_raw = column("insee_code")
-    by_insee = _map_unique(insee_raw, gazetteer.resolve_insee)
+    by_insee = _map_unique(insee_raw, gazetteer.resolve_insee, interned)
 
     postcode = column("postcode")
     insee_is_postcode = [o.reason is not None and "est un code postal" in o.reason for o in by_insee]
     borrowed = (postcode.str.strip() == "") & pd.Series(insee_is_postcode, index=frame.index)
     postcode = postcode.where(~borrowed, insee_raw)
     city = column("city")
-    by_name = _map_unique_pairs(postcode, city, gazetteer.match_postcode_city)
-    by_address = _map_unique(column("address"), gazetteer.match_address)
-    by_name_alone = _map_unique(city.where(postcode.str.strip() == "", ""), gazetteer.match_name_alone)
-    by_coordinates = _coordinates(frame, gazetteer)
+    by_name = _map_unique_pairs(postcode, city, gazetteer.match_postcode_city, interned)
+    by_address = _map_unique(column("address"), gazetteer.match_address, interned)
+    by_name_alone = _map_unique(city.where(postcode.str.strip() == "", ""), gazetteer.match_name_alone, interned)
+    by_coordinates = _coordinates(frame, gazetteer, interned)
 
     decided: dict[tuple, tuple] = {}
     verdicts = []
     for outcomes in zip(by_insee, by_coordinates, by_name, by_address, by_name_alone, borrowed.tolist()):
-        # Outcomes compare by value, so rows whose rules said the same things decide once.
-        key = outcomes
+        # Rows whose rules said the same things decide once.
+        key = (*map(id, outcomes[:5]), outcomes[5])
         if key not in decided:
             decided[key] = _decide(outcomes[:5], gazetteer, outcomes[5])
         verdicts.append(decided[key])
@@ -674,27 +676,33 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     return _with_territories(result, gazetteer)
 
 
-def _map_unique(values: pd.Series, function) -> list[Outcome]:
+def _intern(outcome: Outcome, interned: dict[Outcome, Outcome]) -> Outcome:
+    return interned.setdefault(outcome, outcome)
+
+
+def _map_unique(values: pd.Series, function, interned: dict[Outcome, Outcome]) -> list[Outcome]:
     items = values.tolist()
-    uniques = {value: function(value) for value in dict.fromkeys(items)}
+    uniques = {value: _intern(function(value), interned) for value in dict.fromkeys(items)}
     return [uniques[value] for value in items]
 
 
-def _map_unique_pairs(first: pd.Series, second: pd.Series, function) -> list[Outcome]:
+def _map_unique_pairs(first: pd.Series, second: pd.Series, function, interned: dict[Outcome, Outcome]
+                      ) -> list[Outcome]:
     pairs = list(zip(first.tolist(), second.tolist()))
-    uniques = {pair: function(*pair) for pair in dict.fromkeys(pairs)}
+    uniques = {pair: _intern(function(*pair), interned) for pair in dict.fromkeys(pairs)}
     return [uniques[pair] for pair in pairs]
 
 
-def _coordinates(frame: pd.DataFrame, gazetteer: Gazetteer) -> list[Outcome]:
+def _coordinates(frame: pd.DataFrame, gazetteer: Gazetteer, interned: dict[Outcome, Outcome]) -> list[Outcome]:
     fields = [name for name in ("lat", "lon", "coordinates", "x", "y") if name in frame]
     if not fields:
-        return [Outcome()] * len(frame)
+        return [_intern(Outcome(), interned)] * len(frame)
     keys = list(zip(*(frame[name].astype(object).tolist() for name in fields)))
     uniques = list(dict.fromkeys(keys))
     inputs = [{name: value.strip() for name, value in zip(fields, key) if value.strip()} for key in uniques]
     placed = gazetteer.place_coordinates(inputs)
-    by_key = {key: outcome if row else Outcome() for key, outcome, row in zip(uniques, placed, inputs)}
+    by_key = {key: _intern(outcome if row else Outcome(), interned)
+              for key, outcome, row in zip(uniques, placed, inputs)}
     return [by_key[key] for key in keys]
 
 
