@@ -9,7 +9,6 @@ writes to the database. Every input row ends in exactly one place: among the
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +36,7 @@ DETAIL_COLUMNS: tuple[str, ...] = (
 )
 REJECT_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "reason")
 STATUSES: tuple[str, ...] = ("trained", "in_training", "referenced")
+_EMAIL = r"([^\s@<>:;,()]+@[^\s@<>:;,()]+\.[^\s@<>:;,()]+)"
 
 
 @dataclass(frozen=True)
@@ -274,69 +274,69 @@ def _training_status(answers: pd.Series, trained_on: pd.Series) -> pd.Series:
 
 
 def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTable) -> list[str]:
-    """Stable person identifiers: the e-mail, else the form's submission id, else name + structure + commune."""
+    """Stable person identifiers: the e-mail, else the form's submission id, else name + structure + commune.
+
+    A cell may hold several addresses ("a@x.fr ou b@y.fr"): the first one identifies the person.
+    """
+    email = canonical["email"].astype(str).str.extract(_EMAIL, expand=False)
+    submission = canonical["submission_id"].tolist()
     form = "|".join(sorted(table.frame.columns))
     keys = [
-        _identity(email, submission, form, person, structure, insee)
-        for email, submission, person, structure, insee in zip(
-            canonical["email"].tolist(),
-            canonical["submission_id"].tolist(),
-            (canonical["full_name"] + " " + canonical["first_name"] + " " + canonical["last_name"]).tolist(),
-            canonical["structure"].tolist(),
-            located["insee_code"].tolist(),
-        )
+        f"email:{address.casefold()}" if isinstance(address, str)
+        else f"submission:{form}|{submitted}" if submitted
+        else None
+        for address, submitted in zip(email.tolist(), submission)
     ]
+    anonymous = [i for i, key in enumerate(keys) if key is None]
+    if anonymous:
+        person = (canonical["full_name"] + " " + canonical["first_name"] + " " + canonical["last_name"]).tolist()
+        structure, insee = canonical["structure"].tolist(), located["insee_code"].tolist()
+        for i in anonymous:
+            keys[i] = f"person:{fold(person[i])}|{fold(structure[i])}|{insee[i]}"
     digests = {key: hashlib.sha256(key.encode()).hexdigest()[:16] for key in dict.fromkeys(keys)}
     return [digests[key] for key in keys]
-
-
-_EMAIL = re.compile(r"[^\s@<>:;,()]+@[^\s@<>:;,()]+\.[^\s@<>:;,()]+")
-
-
-def _identity(email: str, submission: str, form: str, person: str, structure: str, insee: str) -> str:
-    # A cell may hold several addresses ("a@x.fr ou b@y.fr"): the first one identifies the person.
-    if found := _EMAIL.search(email):
-        return "email:" + found.group().casefold()
-    if submission:
-        return f"submission:{form}|{submission}"
-    return f"person:{fold(person)}|{fold(structure)}|{insee}"
 
 
 def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
     """One record per (animator, theme): the latest submission wins, merged rows are listed.
 
-    The ordering works on a narrow frame of keys; the wide frame is indexed once at the end.
+    Rows are ordered on integer keys with numpy; the wide frame is indexed once at the end.
+    Records come in the order of their first row in the input, as the hub wrote them.
     """
     columns = list(RECORD_COLUMNS) + list(DETAIL_COLUMNS)
     if accepted.empty:
         return pd.DataFrame(columns=columns)
     theme_lists = accepted["themes"].tolist()
     position = np.repeat(np.arange(len(accepted)), [len(themes) for themes in theme_lists])
-    narrow = pd.DataFrame({
-        "key": accepted["animator_id"].to_numpy()[position] + "|" + np.array(
-            [theme for themes in theme_lists for theme in themes], dtype=object),
-        "when": pd.to_datetime(accepted["submitted_at"].to_numpy()[position], errors="coerce"),
-        "position": position,
-    })
-    narrow["theme"] = [key.rpartition("|")[2] for key in narrow["key"].tolist()]
-    narrow = narrow.sort_values(["key", "when"], na_position="first", kind="stable")
-    sources = list(zip(accepted["source_file"].to_numpy()[narrow["position"]].tolist(),
-                       accepted["source_row"].to_numpy()[narrow["position"]].tolist()))
-    merged: dict[str, list[tuple[str, int]]] = {}
-    for key, source in zip(narrow["key"].tolist(), sources):
-        merged.setdefault(key, []).append(source)
-    first_seen = narrow.groupby("key", sort=False)["position"].min()
-    winners = narrow.drop_duplicates("key", keep="last")
-    # Records come in the order of their first row in the input, as the hub wrote them.
-    winners = winners.iloc[np.argsort(first_seen[winners["key"]].to_numpy(), kind="stable")]
-    latest = accepted.iloc[winners["position"].to_numpy()].drop(columns="themes").reset_index(drop=True)
-    latest.insert(1, "theme", winners["theme"].to_numpy())
+    theme_codes, theme_names = pd.factorize(np.array([t for themes in theme_lists for t in themes], dtype=object))
+    animator_codes, _ = pd.factorize(accepted["animator_id"].to_numpy()[position])
+    key = animator_codes.astype(np.int64) * len(theme_names) + theme_codes
+    when = pd.to_datetime(accepted["submitted_at"].to_numpy()[position], errors="coerce")
+    # Missing timestamps sort first, so that any dated submission wins over an undated one.
+    when_order = np.where(when.isna(), np.iinfo(np.int64).min, when.asi8)
+    order = np.lexsort((np.arange(len(key)), when_order, key))
+    key, position = key[order], position[order]
+    last_of_key = np.r_[key[1:] != key[:-1], True]
+    first_of_key = np.r_[True, key[1:] != key[:-1]]
+    group_starts = np.flatnonzero(first_of_key)
+    first_seen = np.minimum.reduceat(position, group_starts)
+    winners = position[last_of_key]
+    winner_themes = theme_names[theme_codes[order][last_of_key]]
+    appearance = np.argsort(first_seen, kind="stable")
+
+    files = accepted["source_file"].to_numpy()[position].tolist()
+    rows = accepted["source_row"].to_numpy()[position].tolist()
+    bounds = np.r_[group_starts, len(key)].tolist()
+    groups = [list(zip(files[a:b], rows[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    latest = accepted.iloc[winners[appearance]].drop(columns="themes").reset_index(drop=True)
+    latest.insert(1, "theme", np.asarray(winner_themes)[appearance])
     latest["winning_file"] = latest["source_file"]
     latest["winning_row"] = latest["source_row"]
-    rows_of = [merged[key] for key in winners["key"].tolist()]
-    latest["source_rows"] = [str(rows[0][1]) if len(rows) == 1 else _source_rows(rows) for rows in rows_of]
-    latest["source_file"] = [rows[0][0] if len(rows) == 1 else "|".join(dict.fromkeys(source for source, _ in rows))
-                             for rows in rows_of]
+    ordered_groups = [groups[i] for i in appearance.tolist()]
+    latest["source_rows"] = [str(g[0][1]) if len(g) == 1 else _source_rows(g) for g in ordered_groups]
+    latest["source_file"] = [g[0][0] if len(g) == 1 else "|".join(dict.fromkeys(f for f, _ in g))
+                             for g in ordered_groups]
     return latest[columns]
 
 
