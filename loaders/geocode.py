@@ -22,7 +22,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -55,6 +55,7 @@ LOCATION_FIELDS: tuple[str, ...] = (
 )
 ARTICLE_TOKENS = frozenset({"le", "la", "les", "l", "aux", "las", "los"})
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+ARRONDISSEMENT_COMMUNES = frozenset({"75056", "69123", "13055"})
 ARRONDISSEMENT_CITIES = {"paris": ("75056", "751", 20), "lyon": ("69123", "6938", 9), "marseille": ("13055", "132", 16)}
 UNCOVERED_TERRITORIES = {
     "975": "Saint-Pierre-et-Miquelon",
@@ -76,6 +77,7 @@ _POSTCODE_IN_TEXT = re.compile(r"(?<![\d])(\d{2})\s?(\d{3})(?![\d])")
 _ARRONDISSEMENT_LABEL = re.compile(
     r"^(paris|lyon|marseille)\s*(\d{1,2})\s*(?:e|eme|er|ere|em|arr|arrondissement)?(?:\s+arr(?:ondissement)?)?$"
 )
+_OVERSEAS_CODE = re.compile(r"9[78]\d{3}")
 _CEDEX = re.compile(r"\bcedex\b(\s*\d+)?")
 
 
@@ -154,6 +156,13 @@ class Gazetteer:
         ):
             grouped[postcode].append(Place(insee, arrondissement))
         return {postcode: tuple(places) for postcode, places in grouped.items()}
+
+    @cached_property
+    def communes_by_postcode(self) -> dict[str, frozenset[str]]:
+        return {
+            postcode: frozenset(place.insee_code for place in places)
+            for postcode, places in self.places_by_postcode.items()
+        }
 
     @cached_property
     def names(self) -> dict[str, tuple[NameEntry, ...]]:
@@ -367,7 +376,7 @@ class Gazetteer:
         if exact:
             return Outcome(exact.place, notes + exact.notes, exact=True)
         if in_postcode:
-            found = self._name_in_places(city_key, in_postcode, raw_city)
+            found = self._name_in_places(city_key, in_postcode, self.communes_by_postcode[postcode], raw_city)
             if found and found.exact:
                 # Exact matches do not quote the raw text: reuse them for every spelling of the pair.
                 self._cache[("exact", postcode, city_key)] = found
@@ -411,12 +420,12 @@ class Gazetteer:
         code = f"{prefix}{number:0{5 - len(prefix)}d}"
         return Place(insee, code)
 
-    def _name_in_places(self, city_key: str, places: tuple[Place, ...], raw_city: str) -> Outcome | None:
-        communes = {p.insee_code for p in places}
+    def _name_in_places(
+        self, city_key: str, places: tuple[Place, ...], communes: frozenset[str], raw_city: str
+    ) -> Outcome | None:
         hits = [e for e in self.names.get(city_key, ()) if e.insee_code in communes]
         if hits:
-            found = self._from_entries(hits, places, raw_city)
-            return replace(found, exact=True) if found else None
+            return self._from_entries(hits, places, raw_city, exact=True)
         choices = self._keys_of(communes)
         prefix = self._longest_prefix(city_key, choices) or self._completions(city_key, choices)
         if prefix:
@@ -458,14 +467,16 @@ class Gazetteer:
         return self._from_entries(list(hits), (), raw_city, fuzzy=fuzzy)
 
     def _from_entries(
-        self, entries: list[NameEntry], places: tuple[Place, ...], raw_city: str, *, fuzzy: bool = False
+        self, entries: list[NameEntry], places: tuple[Place, ...], raw_city: str, *, fuzzy: bool = False,
+        exact: bool = False,
     ) -> Outcome | None:
         communes = {e.insee_code for e in entries}
         if len(communes) != 1:
             return None
         insee = communes.pop()
         arrondissements = {e.arrondissement_code for e in entries if e.arrondissement_code}
-        arrondissements |= {p.arrondissement_code for p in places if p.insee_code == insee and p.arrondissement_code}
+        if insee in ARRONDISSEMENT_COMMUNES:
+            arrondissements |= {p.arrondissement_code for p in places if p.insee_code == insee}
         place = Place(insee, arrondissements.pop() if len(arrondissements) == 1 else "")
         label = self.name_of[insee]
         notes: list[str] = []
@@ -474,7 +485,7 @@ class Gazetteer:
             notes.append(f"{former[0].label} est une commune déléguée ou associée de {label}")
         elif fuzzy:
             notes.append(f"commune « {raw_city.strip()} » rapprochée de « {label} »")
-        return Outcome(place, tuple(notes))
+        return Outcome(place, tuple(notes), exact=exact)
 
     def _unique_name(self, city_key: str) -> Place | None:
         entries = self.names.get(city_key, ())
@@ -568,7 +579,7 @@ def _uncovered_territory(code: str) -> str | None:
     """Territory outside the COG's communes named by an INSEE code or a postcode, if any."""
     if code in UNCOVERED_POSTCODES:
         return UNCOVERED_POSTCODES[code]
-    return UNCOVERED_TERRITORIES.get(code[:3]) if re.fullmatch(r"9[78]\d{3}", code) else None
+    return UNCOVERED_TERRITORIES.get(code[:3]) if _OVERSEAS_CODE.fullmatch(code) else None
 
 
 def _uncovered_reason(territory: str) -> str:
