@@ -1,0 +1,166 @@
+"""Command line: ``python -m geo coverage …`` and ``python -m geo plan …``.
+
+The records come from the loader's ``animateurs.csv`` or, with ``--db``, from the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.aggregates import LEVELS, territory_aggregates
+from geo.coverage import DEFAULT_RADIUS_KM, commune_indicators
+from geo.planning import greedy_max_covering, p_median
+from geo.reference import ReferenceGeography, load_reference
+
+STATUS_CHOICES = ("trained", "in_training", "referenced")
+COMMUNE_COLUMNS = ("commune", "epci_code", "departement_code", "population", "nearest_km", "animators_within_km",
+                   "covered", "accessibility_per_10k")
+GEOJSON_TOLERANCE_DEGREES = 0.002  # about 200 m: enough for a national or regional map
+EXIT_UNUSABLE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geo", description="Couverture et planification des formations.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    coverage = commands.add_parser("coverage", help="indicateurs de couverture par commune et territoire")
+    _add_source(coverage)
+    coverage.add_argument("--theme", action="append", default=[], metavar="SLUG", help="thématique (répétable)")
+    coverage.add_argument("--status", action="append", default=[], choices=STATUS_CHOICES,
+                          help="statut des animateurs qui couvrent (défaut : trained)")
+
+    plan = commands.add_parser("plan", help="où former ou placer de nouveaux animateurs")
+    _add_source(plan)
+    plan.add_argument("--sites", type=int, required=True, metavar="K", help="nombre de sites à choisir")
+    plan.add_argument("--mode", choices=("coverage", "sessions"), default="coverage")
+    plan.add_argument("--scope", metavar="dep:XX|reg:XX", help="territoire (département ou région)")
+    plan.add_argument("--theme", action="append", default=[], metavar="SLUG", help="thématique (répétable)")
+    plan.add_argument("--any-commune", action="store_true",
+                      help="toute commune est candidate (par défaut : celles qui ont un animateur à former)")
+    return parser
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("animateurs", nargs="?", type=Path, metavar="ANIMATEURS_CSV")
+    parser.add_argument("--db", metavar="URL", help="lire la base au lieu d'un fichier animateurs.csv")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--radius-km", type=float, default=DEFAULT_RADIUS_KM)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        records = _records(args)
+    except ValueError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    reference = load_reference()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.command == "coverage":
+        write_coverage(reference, records, args.out, args.theme, args.status or ["trained"], args.radius_km)
+    else:
+        try:
+            write_plan(reference, records, args)
+        except ValueError as error:
+            print(f"Erreur : {error}", file=sys.stderr)
+            return EXIT_UNUSABLE
+    print(f"Résultats écrits dans {args.out}")
+    return 0
+
+
+def _records(args: argparse.Namespace) -> pd.DataFrame:
+    from loaders import store
+    from loaders._errors import LoaderError
+    from loaders.read import read_table
+
+    if args.db:
+        table = store.read_animators(store.connect(args.db))
+    elif args.animateurs:
+        try:
+            table = read_table(args.animateurs).frame
+        except LoaderError as error:
+            raise ValueError(str(error)) from error
+    else:
+        raise ValueError("indiquez le fichier animateurs.csv ou --db URL")
+    missing = {"animator_id", "theme", "training_status", "insee_code", "lat", "lon"} - set(table.columns)
+    if missing:
+        raise ValueError(f"colonnes absentes : {', '.join(sorted(missing))} (attendu : animateurs.csv du chargeur)")
+    table = table.assign(lat=pd.to_numeric(table["lat"]), lon=pd.to_numeric(table["lon"]))
+    if args.theme:
+        table = table[table["theme"].isin(args.theme)]
+    return table.reset_index(drop=True)
+
+
+def write_coverage(reference: ReferenceGeography, records: pd.DataFrame, out: Path, themes: list[str],
+                   statuses: list[str], radius_km: float) -> None:
+    """Write communes.csv, epci/departements/regions.csv and the two GeoJSON layers."""
+    from loaders.safe_files import write_csv
+
+    communes = reference.communes
+    selected = records[records["training_status"].isin(statuses)].drop_duplicates("animator_id")
+    indicators = communes.join(commune_indicators(communes, selected, radius_km))
+    table = indicators[["nom", *COMMUNE_COLUMNS[1:], "region_code"]].rename(columns={"nom": "commune"})
+    write_csv(table[list(COMMUNE_COLUMNS)].reset_index(), out / "communes.csv")
+    names = {"epci": reference.epcis["nom"], "departement": reference.departements["nom"],
+             "region": reference.regions["nom"]}
+    for level, file_name in (("epci", "epci"), ("departement", "departements"), ("region", "regions")):
+        aggregates = territory_aggregates(table, records, level)
+        aggregates.insert(0, "nom", names[level].reindex(aggregates.index))
+        write_csv(aggregates.reset_index(), out / f"{file_name}.csv")
+        if level == "epci":
+            _write_geojson(reference.epcis[["geometry"]].join(aggregates, how="inner"), out / "epci.geojson")
+    _write_geojson(indicators[["nom", *COMMUNE_COLUMNS[1:], "geometry"]], out / "communes.geojson")
+
+
+def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
+    simplified = frame.copy()
+    simplified["geometry"] = simplified.geometry.simplify(GEOJSON_TOLERANCE_DEGREES, preserve_topology=True)
+    simplified = simplified.replace([float("inf")], None)
+    simplified.reset_index().to_file(path, driver="GeoJSON", COORDINATE_PRECISION=5)
+
+
+def write_plan(reference: ReferenceGeography, records: pd.DataFrame, args: argparse.Namespace) -> None:
+    """Write sites.csv (and, in sessions mode, the trainees' assignments)."""
+    from loaders.safe_files import write_csv
+
+    communes = reference.communes
+    in_scope = _scope_mask(communes, args.scope)
+    pool = records[(records["training_status"] == "referenced") & records["insee_code"].isin(communes.index[in_scope])]
+    pool = pool.drop_duplicates("animator_id")
+    if args.mode == "coverage":
+        trained = records[records["training_status"] == "trained"].drop_duplicates("animator_id")
+        demand = communes[in_scope]
+        covered = commune_indicators(demand, trained, args.radius_km)["covered"].to_numpy()
+        candidates = demand if args.any_commune else demand.loc[demand.index.isin(pool["insee_code"])]
+        sites = greedy_max_covering(demand, candidates, args.sites, args.radius_km, already_covered=covered)
+        sites.insert(2, "commune", sites["insee_code"].map(communes["nom"]))
+        write_csv(sites, args.out / "sites.csv")
+        return
+    if pool.empty:
+        raise ValueError("aucun animateur référencé à former dans ce territoire")
+    plan = p_median(pool, communes[in_scope], args.sites)
+    assignments = pd.DataFrame({"animator_id": pool["animator_id"].to_numpy(), "insee_code": plan.assigned_site,
+                                "travel_km": plan.travel_km.round(1)})
+    summary = assignments.groupby("insee_code").agg(trainees=("animator_id", "size"),
+                                                    mean_travel_km=("travel_km", "mean"))
+    sites = pd.DataFrame({"rank": range(1, len(plan.sites) + 1), "insee_code": plan.sites})
+    sites = sites.join(summary, on="insee_code").fillna({"trainees": 0})
+    sites.insert(2, "commune", sites["insee_code"].map(communes["nom"]))
+    write_csv(sites, args.out / "sites.csv")
+    write_csv(assignments, args.out / "affectations.csv")
+
+
+def _scope_mask(communes: pd.DataFrame, scope: str | None) -> pd.Series:
+    if not scope:
+        return pd.Series(True, index=communes.index)
+    kind, _, code = scope.partition(":")
+    column = {"dep": LEVELS["departement"], "reg": LEVELS["region"]}.get(kind)
+    if column is None or code not in set(communes[column]):
+        raise ValueError(f"territoire « {scope} » inconnu (attendu dep:XX ou reg:XX)")
+    return communes[column] == code
