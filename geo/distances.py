@@ -4,9 +4,10 @@ Distances are haversine distances on a sphere of radius
 :data:`geo.settings.EARTH_RADIUS_KM`. A k-d tree (scipy ``cKDTree``) over 3-D
 unit vectors finds candidate pairs: the straight-line (chord) distance between
 unit vectors grows with the great-circle distance, so a chord radius is an exact
-great-circle radius. Every distance reported is then computed with
-:func:`haversine_km` on the candidate pairs only: no dense communes × animators
-matrix is ever built.
+great-circle radius, and the great-circle distance follows from the chord
+(:func:`km_for_chord`, equal to the haversine distance up to rounding). Only
+pairs within the radius are ever computed: no dense communes × animators matrix
+is built.
 """
 
 from __future__ import annotations
@@ -47,9 +48,14 @@ def chord_for_km(km: float) -> float:
     return 2.0 * np.sin(min(km / (2.0 * settings.EARTH_RADIUS_KM), np.pi / 2))
 
 
+def km_for_chord(chord: np.ndarray) -> np.ndarray:
+    """Great-circle distance of unit vectors ``chord`` apart: the haversine distance, from the chord."""
+    return 2.0 * settings.EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0))
+
+
 @dataclass(frozen=True)
 class Pairs:
-    """Sparse (origin, target, distance) triples, sorted by origin then target."""
+    """Sparse (origin, target, distance) triples, in no particular order."""
 
     origin: np.ndarray
     target: np.ndarray
@@ -85,9 +91,7 @@ class PointIndex:
         found = origins.sparse_distance_matrix(
             self._tree, chord_for_km(km + _SEARCH_SLACK_KM), output_type="ndarray"
         )
-        origin, target = found["i"].astype(np.int64), found["j"].astype(np.int64)
-        distance = haversine_km(lon[origin], lat[origin], self.lon[target], self.lat[target])
+        distance = km_for_chord(found["v"])
         keep = distance <= km
-        order = np.lexsort((target[keep], origin[keep]))
-        return Pairs(origin[keep][order], target[keep][order], distance[keep][order])
+        return Pairs(found["i"][keep].astype(np.int64), found["j"][keep].astype(np.int64), distance[keep])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import access
 import numpy as np
 import pandas as pd
 import pytest
@@ -119,8 +120,9 @@ def test_index_agrees_with_brute_force_distances():
     assert nearest == pytest.approx(brute.min(axis=1), rel=1e-12)
     assert (which == brute.argmin(axis=1)).all()
     pairs = index.pairs_within(lon[50:], lat[50:], 60)
-    expected = np.argwhere(brute <= 60)
-    assert np.array_equal(np.column_stack((pairs.origin, pairs.target)), expected)
+    order = np.lexsort((pairs.target, pairs.origin))
+    assert np.array_equal(np.column_stack((pairs.origin, pairs.target))[order], np.argwhere(brute <= 60))
+    assert pairs.km[order] == pytest.approx(brute[brute <= 60], rel=1e-9)
 
 
 def test_overseas_communes_get_indicators_and_no_cross_ocean_coverage(reference):
@@ -136,3 +138,25 @@ def test_overseas_communes_get_indicators_and_no_cross_ocean_coverage(reference)
     metropolitan = ~departement.str.startswith("97")
     assert not result.loc[metropolitan, "covered"].any()
     assert (result.loc[metropolitan, "accessibility_per_10k"] == 0).all()
+
+
+@pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning", "ignore::FutureWarning")
+def test_same_numbers_as_pysal_access(reference):
+    """pysal/access's enhanced_two_stage_fca (default step weights, costs in km) on a real département."""
+    communes = reference.communes.loc[reference.communes["departement_code"].isin(["69", "01", "38"]),
+                                      ["lon", "lat", "population"]]
+    rng = np.random.default_rng(3)
+    chosen = rng.choice(len(communes), 150, p=communes["population"] / communes["population"].sum())
+    animators = people(list(zip(communes["lon"].to_numpy()[chosen] + rng.normal(0, 0.02, 150),
+                                communes["lat"].to_numpy()[chosen] + rng.normal(0, 0.02, 150))))
+    ours = commune_indicators(communes, animators)["accessibility_per_10k"] / 10_000
+
+    pairs = PointIndex(animators["lon"], animators["lat"]).pairs_within(communes["lon"], communes["lat"], 40)
+    cost = pd.DataFrame({"origin": communes.index.to_numpy()[pairs.origin], "dest": pairs.target, "cost": pairs.km})
+    model = access.Access(
+        demand_df=communes.reset_index(), demand_index="insee_code", demand_value="population",
+        supply_df=animators.assign(supply=1.0, animator=range(len(animators))), supply_index="animator",
+        supply_value="supply", cost_df=cost, cost_origin="origin", cost_dest="dest", cost_name="cost",
+    )
+    theirs = model.enhanced_two_stage_fca()["e2sfca_supply"].reindex(communes.index).fillna(0.0)
+    assert ours.to_numpy() == pytest.approx(theirs.to_numpy(), rel=1e-9, abs=1e-15)
