@@ -87,3 +87,24 @@ def test_plan_sessions_mode(animateurs_csv, tmp_path):
 def test_unknown_scope_is_a_clean_error(animateurs_csv, tmp_path):
     done = run_geo("plan", str(animateurs_csv), "--out", str(tmp_path), "--sites", "2", "--scope", "dep:ZZ")
     assert done.returncode != 0 and "inconnu" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_coverage_from_the_store_matches_the_csv(animateurs_csv, coverage_dir, tmp_path):
+    store_url = f"sqlite:///{animateurs_csv.parent / 'store.sqlite'}"
+    done = run_geo("coverage", "--db", store_url, "--out", str(tmp_path), "--theme", "cafe-ia")
+    assert done.returncode == 0, done.stderr
+    from_store = read_table(tmp_path / "communes.csv").frame
+    from_csv = read_table(coverage_dir / "communes.csv").frame
+    assert from_store["covered"].tolist() == from_csv["covered"].tolist()
+    assert from_store["accessibility_per_10k"].astype(float).sum() == pytest.approx(
+        from_csv["accessibility_per_10k"].astype(float).sum())
+
+
+def test_statuses_change_the_covering_animators(animateurs_csv, tmp_path):
+    done = run_geo("coverage", str(animateurs_csv), "--out", str(tmp_path), "--status", "trained",
+                   "--status", "in_training", "--status", "referenced")
+    assert done.returncode == 0, done.stderr
+    everyone = read_table(tmp_path / "communes.csv").frame["animators_within_km"].astype(int).sum()
+    trained = run_geo("coverage", str(animateurs_csv), "--out", str(tmp_path / "t"))
+    assert trained.returncode == 0
+    assert read_table(tmp_path / "t" / "communes.csv").frame["animators_within_km"].astype(int).sum() < everyone
