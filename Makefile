@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO := data/demo/demo-animateurs.csv
+VENDOR := static/vendor/.installed
 
 .PHONY: run test bench demo clean
 
@@ -13,11 +14,19 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(INSTALLED)
 
-run: $(INSTALLED)
+# Map assets from the npm registry at the versions of assets/package-lock.json, served by the app.
+$(VENDOR): assets/package.json assets/package-lock.json
+	npm ci --prefix assets --no-audit --no-fund --ignore-scripts --silent
+	rm -rf static/vendor && mkdir -p static/vendor
+	cp -r assets/node_modules/leaflet/dist static/vendor/leaflet
+	cp -r assets/node_modules/leaflet.markercluster/dist static/vendor/leaflet.markercluster
+	touch $(VENDOR)
+
+run: $(INSTALLED) $(VENDOR)
 	$(BIN)/python -m loaders $(DEMO) --demo
 	$(BIN)/streamlit run app.py
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(VENDOR)
 	$(BIN)/python -m pytest
 
 bench: $(INSTALLED)
@@ -27,4 +36,4 @@ demo: $(INSTALLED)
 	$(BIN)/python scripts/make_demo_export.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis static assets/node_modules

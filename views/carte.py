@@ -5,12 +5,16 @@ from __future__ import annotations
 import folium
 import pandas as pd
 import streamlit as st
-from folium.plugins import FastMarkerCluster
 from streamlit_folium import st_folium
 
 from views import data
+from views.basemap import marker_cluster, new_map
 from views.safe_html import escape
 
+MAP_HEIGHT = 560
+# streamlit-folium 0.27 under Streamlit 1.67 leaves its iframe at height 0 (the map inside is drawn):
+# give the frame the map's height.
+FRAME_HEIGHT_CSS = f"<style>iframe[title='streamlit_folium.st_folium']{{height:{MAP_HEIGHT}px !important}}</style>"
 STATUS_LABELS = {"trained": "Formé·e", "in_training": "En formation", "referenced": "Référencé·e"}
 FRANCE_CENTER = (46.6, 2.4)
 
@@ -31,7 +35,8 @@ def render() -> None:
     )
     shown = animators[(animators["theme"] == theme) & animators["training_status"].isin(statuses)]
     st.caption(f"{len(shown)} animateur·rices affiché·es")
-    st_folium(_map(shown, registry), height=560, use_container_width=True, returned_objects=[], key="carte")
+    st.html(FRAME_HEIGHT_CSS)
+    st_folium(_map(shown, registry), height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="carte")
     _list(shown)
     _footer(batches)
 
@@ -58,13 +63,13 @@ function (row) {
 
 
 def _map(animators: pd.DataFrame, registry) -> folium.Map:
-    fmap = folium.Map(location=FRANCE_CENTER, zoom_start=6, control_scale=True)
+    fmap = new_map(FRANCE_CENTER, zoom_start=6)
     contacts = data.consented_contacts().set_index("animator_id")
     points = [
         [row.lat, row.lon, _popup(row, contacts, registry), escape(row.structure or row.commune)]
         for row in animators.itertuples(index=False)
     ]
-    FastMarkerCluster(points, callback=MARKER_CALLBACK, name="Animateurs").add_to(fmap)
+    marker_cluster(points, MARKER_CALLBACK).add_to(fmap)
     return fmap
 
 

@@ -1,0 +1,58 @@
+"""Folium maps that load nothing from public CDNs.
+
+Leaflet and its marker-cluster plugin are fetched from the npm registry at pinned versions
+by ``make`` (``assets/package.json``) and served by Streamlit itself from ``static/vendor``
+(``server.enableStaticServing``). The only other host a map contacts is the tile server.
+
+Settings (environment):
+
+CARTE_TILES_URL
+    Tile URL template; default: IGN Géoplateforme « Plan IGN ». Empty: no basemap (tests).
+CARTE_TILES_ATTRIBUTION
+    Attribution shown on the map for those tiles.
+"""
+
+from __future__ import annotations
+
+import os
+
+import folium
+from folium.plugins import FastMarkerCluster
+
+VENDOR_URL = "/app/static/vendor"
+MAX_ZOOM = 19
+DEFAULT_TILES_URL = (
+    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"
+    "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+)
+DEFAULT_TILES_ATTRIBUTION = "© IGN – Géoplateforme, Plan IGN"
+LEAFLET_JS = [("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
+CLUSTER_JS = [("markerclusterjs", f"{VENDOR_URL}/leaflet.markercluster/leaflet.markercluster.js")]
+CLUSTER_CSS = [
+    ("markerclustercss", f"{VENDOR_URL}/leaflet.markercluster/MarkerCluster.css"),
+    ("markerclusterdefaultcss", f"{VENDOR_URL}/leaflet.markercluster/MarkerCluster.Default.css"),
+]
+
+
+def new_map(location: tuple[float, float], zoom_start: int) -> folium.Map:
+    """A folium map whose scripts and styles come from the app, with the configured basemap."""
+    tiles_url = os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL)
+    attribution = os.environ.get("CARTE_TILES_ATTRIBUTION", DEFAULT_TILES_ATTRIBUTION)
+    fmap = folium.Map(location=location, zoom_start=zoom_start, control_scale=True, tiles=None)
+    # The cluster plugin needs a maxZoom even when no tile layer gives one (tests run without tiles).
+    fmap.options["maxZoom"] = MAX_ZOOM
+    # Instance attributes shadow folium's CDN defaults (jQuery, Bootstrap, Font Awesome are unused).
+    fmap.default_js = LEAFLET_JS
+    fmap.default_css = LEAFLET_CSS
+    if tiles_url:
+        folium.TileLayer(tiles=tiles_url, attr=attribution, name="Plan", max_zoom=MAX_ZOOM).add_to(fmap)
+    return fmap
+
+
+def marker_cluster(points: list, callback: str) -> FastMarkerCluster:
+    """A client-side marker cluster using the self-hosted plugin."""
+    cluster = FastMarkerCluster(points, callback=callback, name="Animateurs")
+    cluster.default_js = CLUSTER_JS
+    cluster.default_css = CLUSTER_CSS
+    return cluster
