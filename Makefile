@@ -16,6 +16,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 # Map assets from the npm registry at the versions of assets/package-lock.json, served by the app.
 $(VENDOR): assets/package.json assets/package-lock.json
+	@command -v npm >/dev/null || { echo "npm absent : la carte s'affichera sans ses fichiers Leaflet (installez Node.js)."; exit 0; }
 	npm ci --prefix assets --no-audit --no-fund --ignore-scripts --silent
 	rm -rf static/vendor && mkdir -p static/vendor
 	cp -r assets/node_modules/leaflet/dist static/vendor/leaflet
