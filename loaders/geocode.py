@@ -33,6 +33,7 @@ import shapely.ops
 from rapidfuzz import fuzz, process
 
 from geo import settings as geo_settings
+from geo.distances import haversine_km
 from geo.reference import ReferenceGeography
 from loaders.text import fold
 
@@ -340,9 +341,9 @@ class Gazetteer:
         """Great-circle distance from a (lon, lat) point to the nearest edge of a commune's contour."""
         contour = self.contour_of[insee_code]
         if contour.is_empty:
-            return _haversine_km(point, self.point_of[insee_code])
+            return float(haversine_km(*point, *self.point_of[insee_code]))
         nearest = shapely.ops.nearest_points(contour, shapely.Point(point))[0]
-        return _haversine_km(point, (nearest.x, nearest.y))
+        return float(haversine_km(*point, nearest.x, nearest.y))
 
     # -- rule 3: postcode + commune name ---------------------------------------
 
@@ -562,12 +563,6 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
-
-
-def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * geo_settings.EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
 def _is_lambert93(x: float, y: float) -> bool:
