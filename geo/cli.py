@@ -13,12 +13,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.aggregates import LEVELS, territory_aggregates
+from geo.aggregates import LEVELS, STATUSES, territory_aggregates
 from geo.coverage import DEFAULT_RADIUS_KM, commune_indicators
 from geo.planning import greedy_max_covering, p_median
 from geo.reference import ReferenceGeography, load_reference
 
-STATUS_CHOICES = ("trained", "in_training", "referenced")
 COMMUNE_COLUMNS = ("commune", "epci_code", "departement_code", "population", "nearest_km", "animators_within_km",
                    "covered", "accessibility_per_10k")
 GEOJSON_TOLERANCE_DEGREES = 0.002  # about 200 m: enough for a national or regional map
@@ -32,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     coverage = commands.add_parser("coverage", help="indicateurs de couverture par commune et territoire")
     _add_source(coverage)
     coverage.add_argument("--theme", action="append", default=[], metavar="SLUG", help="thématique (répétable)")
-    coverage.add_argument("--status", action="append", default=[], choices=STATUS_CHOICES,
+    coverage.add_argument("--status", action="append", default=[], choices=STATUSES,
                           help="statut des animateurs qui couvrent (défaut : trained)")
 
     plan = commands.add_parser("plan", help="où former ou placer de nouveaux animateurs")

@@ -20,7 +20,17 @@ import pandas as pd
 from loaders._errors import ConfigurationError, NoLocationColumnError
 from loaders.columns import CANONICAL_FIELDS, ColumnMapping, Profile, load_profile, map_columns
 from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
-from loaders.normalize import dates, datetimes, themes, training_statuses, yes_no, yes_or_named
+from loaders.normalize import (
+    IN_TRAINING,
+    REFERENCED,
+    TRAINED,
+    dates,
+    datetimes,
+    themes,
+    training_statuses,
+    yes_no,
+    yes_or_named,
+)
 from loaders.read import RawTable, read_table
 from loaders.text import fold
 from loaders.themes import ThemeRegistry, load_themes
@@ -35,7 +45,7 @@ DETAIL_COLUMNS: tuple[str, ...] = (
     "training_body", "submission_id", "submitted_at", "winning_file", "winning_row",
 )
 REJECT_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "reason")
-STATUSES: tuple[str, ...] = ("trained", "in_training", "referenced")
+STATUSES: tuple[str, ...] = (TRAINED, IN_TRAINING, REFERENCED)
 _EMAIL = r"([^\s@<>:;,()]+@[^\s@<>:;,()]+\.[^\s@<>:;,()]+)"
 
 
@@ -268,9 +278,8 @@ def _training_status(answers: pd.Series, trained_on: pd.Series) -> pd.Series:
     """Status from the answer about training, else from the training date (past → trained)."""
     stated = training_statuses(answers)
     today = date.today()
-    by_date = trained_on.map(lambda d: None if d is None or pd.isna(d) else ("trained" if d <= today
-                                                                             else "in_training"))
-    return stated.where(stated.notna(), by_date).where(lambda s: s.notna(), "referenced")
+    by_date = trained_on.map(lambda d: None if d is None or pd.isna(d) else (TRAINED if d <= today else IN_TRAINING))
+    return stated.where(stated.notna(), by_date).where(lambda s: s.notna(), REFERENCED)
 
 
 def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTable) -> list[str]:

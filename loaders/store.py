@@ -149,24 +149,26 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False) 
     skipped: list[str] = []
     with engine.begin() as conn:
         known = set(conn.execute(sa.select(import_batches.c.sha256)).scalars())
+        summaries = {summary["fichier"]: summary for summary in result.report()["fichiers"]}
         batch_of: dict[str, int] = {}
         for report in result.files:
             if report.sha256 in known:
                 skipped.append(report.source_file)
                 continue
             known.add(report.sha256)
-            batch_of[report.source_file] = _insert_batch(conn, result, report, is_demo)
+            batch_of[report.source_file] = _insert_batch(conn, result, report, summaries[report.source_file],
+                                                         is_demo)
             imported.append(report.source_file)
-        records = result.records[result.records["source_file"].map(lambda s: s.split("|")[-1]).isin(batch_of)]
-        records = records.assign(batch_id=records["source_file"].map(lambda s: batch_of[s.split("|")[-1]]))
+        # A record belongs to the batch of the file whose row won it.
+        records = result.records[result.records["winning_file"].isin(batch_of)]
+        records = records.assign(batch_id=records["winning_file"].map(batch_of))
         _upsert_animators(conn, records)
         _upsert_referencings(conn, records)
         _insert_outcomes(conn, result, batch_of)
     return SaveOutcome(tuple(imported), tuple(skipped))
 
 
-def _insert_batch(conn: Connection, result: ImportResult, report, is_demo: bool) -> int:
-    file_report = next(f for f in result.report()["fichiers"] if f["fichier"] == report.source_file)
+def _insert_batch(conn: Connection, result: ImportResult, report, summary: dict, is_demo: bool) -> int:
     return conn.execute(
         import_batches.insert().values(
             file_name=report.source_file,
@@ -177,7 +179,7 @@ def _insert_batch(conn: Connection, result: ImportResult, report, is_demo: bool)
             accepted_rows=report.accepted_rows,
             rejected_rows=report.rejected_rows,
             is_demo=is_demo,
-            report=json.dumps(file_report, ensure_ascii=False),
+            report=json.dumps(summary, ensure_ascii=False),
         )
     ).inserted_primary_key[0]
 
