@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-LEVELS: dict[str, str] = {"epci": "epci_code", "departement": "departement_code", "region": "region_code"}
+LEVELS: dict[str, str] = {
+    "commune": "insee_code", "epci": "epci_code", "departement": "departement_code", "region": "region_code",
+}
 STATUSES: tuple[str, ...] = ("trained", "in_training", "referenced")
 PRIORITY_RULE = (
     "Classement : d'abord les territoires où le plus d'habitants vivent au-delà du rayon de couverture, "
@@ -35,6 +37,25 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[finite][order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
+def grouped_weighted_median(values: pd.Series, weights: pd.Series, groups: pd.Series) -> pd.Series:
+    """:func:`weighted_median` of every group at once (sorted cumulative sums instead of a loop).
+
+    Examples
+    --------
+    >>> values = pd.Series([3.0, 1.0, 2.0, 7.0])
+    >>> grouped_weighted_median(values, pd.Series([1.0, 1.0, 5.0, 1.0]), pd.Series(["a", "a", "a", "b"])).to_dict()
+    {'a': 2.0, 'b': 7.0}
+    """
+    frame = pd.DataFrame({"group": groups.to_numpy(), "value": values.to_numpy(dtype=float),
+                          "weight": weights.to_numpy(dtype=float)})
+    usable = frame[np.isfinite(frame["value"]) & (frame["weight"] > 0)].sort_values(["group", "value"],
+                                                                                   kind="stable")
+    cumulative = usable.groupby("group")["weight"].cumsum()
+    half = usable.groupby("group")["weight"].transform("sum") / 2
+    medians = usable.loc[cumulative >= half].groupby("group")["value"].first()
+    return medians.reindex(pd.Index(frame["group"].unique()))
+
+
 def territory_aggregates(communes: pd.DataFrame, records: pd.DataFrame, level: str) -> pd.DataFrame:
     """Aggregate per-commune indicators and animator records over one territorial level.
 
@@ -47,7 +68,8 @@ def territory_aggregates(communes: pd.DataFrame, records: pd.DataFrame, level: s
         One row per (animator, theme) with ``animator_id``, ``theme``, ``training_status`` and
         ``insee_code`` (the selection of themes is the caller's).
     level
-        ``"epci"``, ``"departement"`` or ``"region"``.
+        ``"commune"`` (each commune on its own; needs an ``insee_code`` column), ``"epci"``,
+        ``"departement"`` or ``"region"``.
 
     Returns
     -------
@@ -69,9 +91,7 @@ def territory_aggregates(communes: pd.DataFrame, records: pd.DataFrame, level: s
     table["uncovered_share"] = _ratio(table["uncovered_population"], table["population"])
     table["mean_nearest_km"] = _ratio((finite_nearest * weights).groupby(members[key]).sum(),
                                       weights.where(finite_nearest.notna(), 0).groupby(members[key]).sum())
-    table["median_nearest_km"] = by_territory[["nearest_km", "population"]].apply(
-        lambda group: weighted_median(group["nearest_km"].to_numpy(), group["population"].to_numpy())
-    )
+    table["median_nearest_km"] = grouped_weighted_median(members["nearest_km"], weights, members[key])
     table["mean_accessibility_per_10k"] = _ratio(
         (members["accessibility_per_10k"] * weights).groupby(members[key]).sum(), table["population"]
     )

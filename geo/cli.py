@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.aggregates import LEVELS, STATUSES, territory_aggregates
 from geo.coverage import DEFAULT_RADIUS_KM, commune_indicators
-from geo.planning import greedy_max_covering, p_median
+from geo.planning import coverage_sites, session_sites
 from geo.reference import ReferenceGeography, load_reference
 
 COMMUNE_COLUMNS = ("commune", "epci_code", "departement_code", "population", "nearest_km", "animators_within_km",
@@ -129,28 +129,12 @@ def write_plan(reference: ReferenceGeography, records: pd.DataFrame, args: argpa
     from loaders.safe_files import write_csv
 
     communes = reference.communes
-    in_scope = _scope_mask(communes, args.scope)
-    pool = records[(records["training_status"] == "referenced") & records["insee_code"].isin(communes.index[in_scope])]
-    pool = pool.drop_duplicates("animator_id")
+    in_scope = communes.index[_scope_mask(communes, args.scope)]
     if args.mode == "coverage":
-        trained = records[records["training_status"] == "trained"].drop_duplicates("animator_id")
-        demand = communes[in_scope]
-        covered = commune_indicators(demand, trained, args.radius_km)["covered"].to_numpy()
-        candidates = demand if args.any_commune else demand.loc[demand.index.isin(pool["insee_code"])]
-        sites = greedy_max_covering(demand, candidates, args.sites, args.radius_km, already_covered=covered)
-        sites.insert(2, "commune", sites["insee_code"].map(communes["nom"]))
-        write_csv(sites, args.out / "sites.csv")
+        write_csv(coverage_sites(communes, records, in_scope, args.sites, args.radius_km,
+                                 any_commune=args.any_commune), args.out / "sites.csv")
         return
-    if pool.empty:
-        raise ValueError("aucun animateur référencé à former dans ce territoire")
-    plan = p_median(pool, communes[in_scope], args.sites)
-    assignments = pd.DataFrame({"animator_id": pool["animator_id"].to_numpy(), "insee_code": plan.assigned_site,
-                                "travel_km": plan.travel_km.round(1)})
-    summary = assignments.groupby("insee_code").agg(trainees=("animator_id", "size"),
-                                                    mean_travel_km=("travel_km", "mean"))
-    sites = pd.DataFrame({"rank": range(1, len(plan.sites) + 1), "insee_code": plan.sites})
-    sites = sites.join(summary, on="insee_code").fillna({"trainees": 0})
-    sites.insert(2, "commune", sites["insee_code"].map(communes["nom"]))
+    sites, assignments = session_sites(communes, records, in_scope, args.sites)
     write_csv(sites, args.out / "sites.csv")
     write_csv(assignments, args.out / "affectations.csv")
 

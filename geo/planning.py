@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
+from geo.coverage import commune_indicators
 from geo.distances import PointIndex, haversine_km
 
 EXACT_COMBINATIONS = 20_000
@@ -151,3 +152,62 @@ def _substitution_p_median(distance: np.ndarray, k: int) -> list[int]:
             if trial_cost < cost - 1e-9:
                 chosen, cost, improved = trial, trial_cost, True
     return chosen
+
+
+def training_pool(records: pd.DataFrame, in_scope: pd.Index) -> pd.DataFrame:
+    """Referenced, not yet trained animators of the scope's communes, one row each."""
+    pool = records[(records["training_status"] == "referenced") & records["insee_code"].isin(in_scope)]
+    return pool.drop_duplicates("animator_id")
+
+
+def coverage_sites(communes: pd.DataFrame, records: pd.DataFrame, in_scope: pd.Index, k: int, radius_km: float,
+                   *, any_commune: bool = False) -> pd.DataFrame:
+    """Where training ``k`` more animators would cover the most inhabitants of the scope.
+
+    Candidates are the communes of the training pool (or, with ``any_commune``, every commune
+    of the scope); the communes already within reach of a trained animator count as covered.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`greedy_max_covering` with the ``commune`` name after ``insee_code``.
+    """
+    trained = records[records["training_status"] == "trained"].drop_duplicates("animator_id")
+    demand = communes.loc[in_scope]
+    covered = commune_indicators(demand, trained, radius_km)["covered"].to_numpy()
+    pool = training_pool(records, in_scope)
+    candidates = demand if any_commune else demand.loc[demand.index.isin(pool["insee_code"])]
+    sites = greedy_max_covering(demand, candidates, k, radius_km, already_covered=covered)
+    sites.insert(2, "commune", sites["insee_code"].map(communes["nom"]))
+    return sites
+
+
+def session_sites(communes: pd.DataFrame, records: pd.DataFrame, in_scope: pd.Index,
+                  k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where to hold ``k`` training sessions for the scope's pool, and who goes where.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The sites that someone attends (``rank``, ``insee_code``, ``commune``, ``trainees``,
+        ``mean_travel_km``; fewer than ``k`` when the trainees live in fewer places) and
+        the assignments (``animator_id``, ``insee_code`` of the session, ``travel_km``).
+
+    Raises
+    ------
+    ValueError
+        When the scope has nobody to train.
+    """
+    pool = training_pool(records, in_scope)
+    if pool.empty:
+        raise ValueError("aucun animateur référencé à former dans ce territoire")
+    plan = p_median(pool, communes.loc[in_scope], k)
+    assignments = pd.DataFrame({"animator_id": pool["animator_id"].to_numpy(), "insee_code": plan.assigned_site,
+                                "travel_km": plan.travel_km.round(1)})
+    summary = assignments.groupby("insee_code").agg(trainees=("animator_id", "size"),
+                                                    mean_travel_km=("travel_km", "mean"))
+    # A site nobody is nearest to (more sites than distinct trainee places) would be an empty session.
+    used = [site for site in plan.sites if site in summary.index]
+    sites = pd.DataFrame({"rank": range(1, len(used) + 1), "insee_code": used}).join(summary, on="insee_code")
+    sites.insert(2, "commune", sites["insee_code"].map(communes["nom"]))
+    return sites, assignments

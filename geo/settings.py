@@ -8,6 +8,10 @@ CACHE_DIR
     (``~/.cache/carte-des-animateurs`` on Linux).
 EARTH_RADIUS_KM
     Mean Earth radius (IUGG) used by every great-circle distance.
+ADDRESS_SEARCH_URL
+    Opt-in online street-address search: the ``/search/`` endpoint of an API speaking the
+    national address API's protocol (``https://api-adresse.data.gouv.fr/search/``).
+    ``CARTE_ADDRESS_SEARCH_URL``; empty by default, so nothing leaves the machine.
 REFERENCE_BUILD_VERSION
     Version of our own build of the reference tables; bump it whenever
     :mod:`geo.reference` changes what it writes, so stale caches are rebuilt.
@@ -24,6 +28,7 @@ CACHE_DIR: Path = Path(
     os.environ.get("CARTE_CACHE_DIR") or platformdirs.user_cache_dir("carte-des-animateurs")
 )
 EARTH_RADIUS_KM: float = 6371.0088
+ADDRESS_SEARCH_URL: str = os.environ.get("CARTE_ADDRESS_SEARCH_URL", "")
 REFERENCE_BUILD_VERSION: int = 2
 WGS84: str = "EPSG:4326"
 LAMBERT93: str = "EPSG:2154"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.aggregates import priority_ranks, territory_aggregates, weighted_median
+from geo.aggregates import grouped_weighted_median, priority_ranks, territory_aggregates, weighted_median
 
 
 @pytest.fixture()
@@ -74,3 +74,23 @@ def test_priority_ties_go_to_the_lower_accessibility():
 def test_weighted_median(values, weights, expected):
     result = weighted_median(np.array(values), np.array(weights, dtype=float))
     assert (math.isnan(result) and math.isnan(expected)) or result == expected
+
+
+def test_grouped_weighted_median_matches_the_naive_one_group_at_a_time():
+    rng = np.random.default_rng(7)
+    values = pd.Series(np.where(rng.random(300) < 0.1, math.inf, rng.integers(0, 20, 300).astype(float)))
+    weights = pd.Series(rng.integers(0, 5, 300).astype(float))
+    groups = pd.Series(rng.integers(0, 25, 300).astype(str))
+    fast = grouped_weighted_median(values, weights, groups)
+    for group in groups.unique():
+        members = groups == group
+        naive = weighted_median(values[members].to_numpy(), weights[members].to_numpy())
+        assert (math.isnan(naive) and math.isnan(fast[group])) or fast[group] == naive
+
+
+def test_commune_level_treats_each_commune_as_its_own_territory(communes, records):
+    table = territory_aggregates(communes.assign(insee_code=communes.index), records, "commune")
+    assert table.loc["c2", "uncovered_share"] == 1.0 and table.loc["c1", "uncovered_share"] == 0.0
+    assert table.loc["c2", "median_nearest_km"] == 20.0
+    assert table.loc["c1", "animators_trained"] == 1 and table.loc["c2", "training_pool"] == 1
+    assert table["priority_rank"].to_dict()["c2"] == 1
