@@ -144,27 +144,37 @@ class SaveOutcome:
 
 
 def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False) -> SaveOutcome:
-    """Write an import in one transaction; files already imported (same SHA-256) are skipped."""
+    """Write an import in one transaction; files already imported (same SHA-256) are skipped.
+
+    A file identical to another one of the same import (same bytes, another name) is skipped
+    too, and the records its rows won are kept under the batch of its twin.
+    """
     imported: list[str] = []
     skipped: list[str] = []
     with engine.begin() as conn:
         known = set(conn.execute(sa.select(import_batches.c.sha256)).scalars())
         summaries = {summary["fichier"]: summary for summary in result.report()["fichiers"]}
         batch_of: dict[str, int] = {}
+        first_with_sha: dict[str, str] = {}
+        twin_of: dict[str, str] = {}
         for report in result.files:
+            if report.sha256 in first_with_sha:
+                twin_of[report.source_file] = first_with_sha[report.sha256]
             if report.sha256 in known:
                 skipped.append(report.source_file)
                 continue
             known.add(report.sha256)
+            first_with_sha[report.sha256] = report.source_file
             batch_of[report.source_file] = _insert_batch(conn, result, report, summaries[report.source_file],
                                                          is_demo)
             imported.append(report.source_file)
-        # A record belongs to the batch of the file whose row won it.
-        records = result.records[result.records["winning_file"].isin(batch_of)]
+        # A record belongs to the batch of the file whose row won it (or of that file's twin).
+        every_record = result.records.assign(winning_file=result.records["winning_file"].replace(twin_of))
+        records = every_record[every_record["winning_file"].isin(batch_of)]
         records = records.assign(batch_id=records["winning_file"].map(batch_of))
         _upsert_animators(conn, records)
         _upsert_referencings(conn, records)
-        _insert_outcomes(conn, result, batch_of)
+        _insert_outcomes(conn, result.rejects, every_record, batch_of)
     return SaveOutcome(tuple(imported), tuple(skipped))
 
 
@@ -223,17 +233,18 @@ def _upsert_referencings(conn: Connection, records: pd.DataFrame) -> None:
     _upsert(conn, referencings, rows, ["animator_id", "theme"], REFERENCING_FIELDS)
 
 
-def _insert_outcomes(conn: Connection, result: ImportResult, batch_of: dict[str, int]) -> None:
+def _insert_outcomes(conn: Connection, rejects: pd.DataFrame, records: pd.DataFrame,
+                     batch_of: dict[str, int]) -> None:
     rows: list[dict] = []
     for source_file, batch_id in batch_of.items():
-        rejected = result.rejects[result.rejects["source_file"] == source_file]
+        rejected = rejects[rejects["source_file"] == source_file]
         rows += [
             {"batch_id": batch_id, "source_row": int(r), "outcome": "rejected", "reason": reason}
             for r, reason in zip(rejected["source_row"], rejected["reason"])
         ]
         rows += [
             {"batch_id": batch_id, "source_row": r, "outcome": outcome, "reason": None}
-            for r, outcome in _accepted_rows(result.records, source_file).items()
+            for r, outcome in _accepted_rows(records, source_file).items()
         ]
     if rows:
         conn.execute(row_outcomes.insert(), rows)

@@ -117,3 +117,23 @@ def test_bad_column_option_is_a_clean_error(tmp_path, store_home):
     path = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"])
     done = run(str(path), "--column", "nimportequoi", env_home=store_home)
     assert done.returncode != 0 and "Traceback" not in done.stderr
+
+
+def test_identical_files_under_two_names_lose_nothing(tmp_path, store_home, gazetteer):
+    """The second copy is skipped as already imported; its rows' records stay, under the first batch."""
+    from loaders import store
+    from loaders.pipeline import LoadOptions, load_files
+
+    content = ("Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?\n"
+               "a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui\n")
+    first, copy = tmp_path / "a.csv", tmp_path / "copie.csv"
+    first.write_text(content, encoding="utf-8")
+    copy.write_text(content, encoding="utf-8")
+    engine = store.connect()
+    outcome = store.save_import(engine, load_files([first, copy], gazetteer, LoadOptions()))
+    assert outcome.imported == ("a.csv",) and outcome.already_imported == ("copie.csv",)
+    animators = store.read_animators(engine)
+    assert animators["structure"].tolist() == ["Médiathèque"]
+    with engine.connect() as conn:
+        outcomes = conn.execute(store.row_outcomes.select()).mappings().all()
+    assert [(o["source_row"], o["outcome"]) for o in outcomes] == [(2, "accepted")]
