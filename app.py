@@ -1,7 +1,19 @@
-"""Streamlit entry point: a thin router over the page modules of ``views/``."""
+"""Streamlit entry point: a thin router over one page module per audience (``views/``)."""
 
 import streamlit as st
 
+from views.chrome import is_embedded
+
 st.set_page_config(page_title="Carte des animateurs", page_icon="🗺️", layout="wide")
-navigation = st.navigation([st.Page("views/carte.py", title="Carte des animateurs", default=True)])
-navigation.run()
+pages = {
+    "Grand public": [
+        st.Page("views/trouver.py", title="Trouver un animateur", icon="🔎", url_path="trouver", default=True),
+    ],
+    "Préfectures et hubs": [
+        st.Page("views/couverture.py", title="Couverture du territoire", icon="🗺️", url_path="couverture"),
+        st.Page("views/formations.py", title="Préparer les formations", icon="🎓", url_path="formations"),
+        st.Page("views/importer.py", title="Importer", icon="📥", url_path="importer"),
+    ],
+}
+# A partner website embeds the public page alone (``?embed=1``): no navigation.
+st.navigation(pages, position="hidden" if is_embedded() else "sidebar").run()

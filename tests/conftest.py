@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+# Screenshots and other files worth looking at after a run (CI keeps this folder).
+ARTIFACTS = Path(os.environ.get("CARTE_TEST_ARTIFACTS", REPO / "test-artifacts"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +57,59 @@ def store_home(tmp_path, monkeypatch):
     monkeypatch.setenv("CARTE_DATA_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     return tmp_path / "home"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium; skipped when absent, unless ``CARTE_REQUIRE_BROWSER=1`` (``.ci/run``)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("CARTE_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is required (CARTE_REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("chromium is not installed")
+    if not (REPO / "static" / "vendor" / ".installed").exists():
+        pytest.fail("map assets missing: run `make` (static/vendor)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@contextlib.contextmanager
+def running_app(home: Path, **env: str) -> Iterator[str]:
+    """Start ``streamlit run app.py`` on a free loopback port over the store in ``home``; yield its URL."""
+    environment = {**os.environ, "CARTE_DATA_HOME": str(home), "CARTE_TILES_URL": "", **env}
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{url}/_stcore/health")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"the app did not start: {url}")

@@ -1,4 +1,8 @@
-"""The Streamlit app runs headless on a real store (streamlit.testing AppTest)."""
+"""Every page of the app, headless, on a real store (streamlit.testing AppTest).
+
+The store holds a small hand-checkable export: distances between the communes were
+checked on a map, so the expected order of the public list is known in advance.
+"""
 
 from __future__ import annotations
 
@@ -10,51 +14,259 @@ from streamlit.testing.v1 import AppTest
 
 from loaders import store
 from loaders.pipeline import LoadOptions, load_files
+from loaders.safe_files import restore_cell
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-HOSTILE = "<script>alert(1)</script>`${x}`\\"
+HOSTILE = "<img src=x onerror=alert(1)>`${alert(2)}`\\"
+HEADER = ("Horodateur;Adresse e-mail;Nom de votre structure;Téléphone;Code postal;Commune;"
+          "Êtes-vous conseiller·ère numérique ?;Thématiques;Avez-vous suivi la formation ?;Date de la formation;"
+          "J'accepte que mes coordonnées apparaissent sur la carte publique")
+ROWS = [
+    "01/09/2026 10:00;rennes@x.fr;Champs Libres;02 99 00 00 01;35000;Rennes;Oui;Café IA;Oui;12/03/2026;Oui",
+    "01/09/2026 10:01;cesson@x.fr;Espace Cesson;02 99 00 00 02;35510;Cesson-Sévigné;Non;Café IA;Oui;;Non",
+    "01/09/2026 10:02;malo@x.fr;Fabrique Malouine;02 99 00 00 03;35400;Saint-Malo;Oui;Café IA;Oui;;Non",
+    "01/09/2026 10:03;vitre@x.fr;Tiers-lieu Vitré;;35500;Vitré;Non;Café IA;Non;;Oui",
+    "01/09/2026 10:04;brest@x.fr;Brest Numérique;;29200;Brest;Non;Café IA;En cours;;Oui",
+    f"01/09/2026 10:05;hostile@x.fr;{HOSTILE};;34000;Montpellier;Non;Café IA;Oui;;Oui",
+    "01/09/2026 10:06;paris@x.fr;Maison des parents;;75011;Paris;Non;Parentalité numérique;Oui;;Oui",
+]
+# Trained Café IA animators, nearest to Rennes first.
+EXPECTED_ORDER = ["Champs Libres", "Espace Cesson", "Fabrique Malouine", HOSTILE]
+
+
+@pytest.fixture(scope="module")
+def filled_store(tmp_path_factory, gazetteer):
+    home = tmp_path_factory.mktemp("home")
+    export = home / "export-cafe-ia.csv"
+    export.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CARTE_DATA_HOME", str(home))
+        patch.delenv("DATABASE_URL", raising=False)
+        result = load_files([export], gazetteer, LoadOptions())
+        assert len(result.records) == len(ROWS)
+        store.save_import(store.connect(), result, is_demo=True)
+        yield home
 
 
 @pytest.fixture()
-def filled_store(tmp_path, store_home, gazetteer):
-    path = tmp_path / "demo-export.csv"
-    path.write_text(
-        "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement\n"
-        f"a@x.fr;{HOSTILE};34000;Montpellier;Café IA;Oui;Oui\n"
-        "b@x.fr;Médiathèque;51200;Épernay;Café IA;Non;Non\n",
-        encoding="utf-8",
-    )
-    engine = store.connect()
-    store.save_import(engine, load_files([path], gazetteer, LoadOptions()), is_demo=True)
+def app(filled_store, monkeypatch):
+    monkeypatch.setenv("CARTE_DATA_HOME", str(filled_store))
+    monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()
     st.cache_resource.clear()
-    return engine
+    return AppTest.from_file(APP, default_timeout=120)
 
 
-def test_map_page_shows_demo_banner_and_trained_animators(filled_store):
-    app = AppTest.from_file(APP, default_timeout=60).run()
+def html_of(app: AppTest) -> str:
+    return "\n".join(element.proto.body for element in app.get("html"))
+
+
+def by_label(elements, label: str):
+    """The one widget of a kind with this label (widget keys are scoped to their page)."""
+    (found,) = [element for element in elements if element.label == label]
+    return found
+
+
+def url_values(app: AppTest, key: str) -> list[str]:
+    """The values of one URL parameter (AppTest gives a string for one value, a list for several)."""
+    value = app.query_params.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def text_of(app: AppTest) -> str:
+    parts = [m.value for m in app.markdown] + [c.value for c in app.caption] + [w.value for w in app.warning]
+    return "\n".join(parts + [i.value for i in app.info] + [e.value for e in app.error])
+
+
+# « Trouver un animateur »
+
+def test_public_page_without_search_counts_trained_cafe_ia_animators(app):
+    app.run()
     assert not app.exception
     assert any("Données de démonstration" in w.value for w in app.warning)
-    assert any("1 animateur" in c.value for c in app.caption)
-    assert app.query_params["theme"] == ["cafe-ia"] or app.query_params["theme"] == "cafe-ia"
+    assert "**4** animateur·rices correspondent" in text_of(app)
+    assert "COG 2025" in html_of(app)
 
 
-def test_status_filter_changes_the_list(filled_store):
-    app = AppTest.from_file(APP, default_timeout=60).run()
-    app.multiselect[0].set_value(["trained", "referenced"]).run()
-    assert any("2 animateur" in c.value for c in app.caption)
+def test_public_search_lists_the_nearest_in_order_with_distances(app):
+    app.query_params["q"] = "rennes"
+    app.run()
+    assert not app.exception
+    page = html_of(app)
+    positions = [page.index(name) for name in ("Champs Libres", "Espace Cesson", "Fabrique Malouine")]
+    assert positions == sorted(positions)
+    assert "à 0,0 km" in page or "à 0,1 km" in page or "à 0,2 km" in page
+    assert "Formé·e le 12/03/2026" in page
+    assert "Vitré" not in page  # referenced only: not shown by default
 
 
-def test_popups_escape_user_text():
-    from views.safe_html import escape
+def test_contact_details_only_with_consent(app):
+    app.query_params["q"] = "rennes"
+    app.run()
+    page = html_of(app)
+    assert 'href="mailto:rennes@x.fr"' in page
+    assert "malo@x.fr" not in page and "cesson@x.fr" not in page and "02 99 00 00 03" not in page
 
-    escaped = escape(HOSTILE)
-    assert "<script>" not in escaped and "`" not in escaped and "${" not in escaped and "\\" not in escaped
+
+def test_hostile_structure_name_is_escaped_in_the_list(app):
+    app.query_params["q"] = "montpellier"
+    app.run()
+    page = html_of(app)
+    assert "<img src=x" not in page and "${alert" not in page and "`" not in page
+    assert "&#60;img src=x onerror=alert&#40;1&#41;&#62;" in page
 
 
-def test_empty_store_explains_how_to_import(store_home):
+def test_status_and_conum_filters_change_the_count(app):
+    app.run()
+    by_label(app.multiselect, "Statut de formation").set_value(["trained", "referenced", "in_training"]).run()
+    assert "**6** animateur·rices correspondent" in text_of(app)
+    assert url_values(app, "statut") == ["trained", "referenced", "in_training"]
+    by_label(app.checkbox, "Conseillers numériques uniquement").check().run()
+    assert "**2** animateur·rices correspondent" in text_of(app)
+    assert url_values(app, "conum") == ["1"]
+
+
+def test_theme_from_the_url(app):
+    app.query_params["theme"] = "parentalite-numerique"
+    app.run()
+    assert by_label(app.selectbox, "Thématique").value == "parentalite-numerique"
+    assert "**1** animateur·rices correspondent" in text_of(app)
+
+
+def test_ambiguous_commune_offers_a_choice(app):
+    app.query_params["q"] = "saint-denis"
+    app.run()
+    assert not app.exception
+    choice = by_label(app.selectbox, "Commune trouvée")
+    assert len(choice.options) > 1
+    labels = " ".join(choice.options)
+    assert "Saint-Denis (93)" in labels and "Saint-Denis (974)" in labels
+    choice.set_value("93066").run()
+    assert url_values(app, "commune") == ["93066"]
+    assert "les plus proches de Saint-Denis" in html_of(app)
+
+
+def test_unknown_commune_says_so(app):
+    app.query_params["q"] = "zzzqqq"
+    app.run()
+    assert not app.exception
+    assert any("Aucune commune" in e.value for e in app.error)
+
+
+def test_shared_position_ranks_from_that_point(app):
+    app.query_params["position"] = "48.65,-2.01"  # Saint-Malo
+    app.run()
+    page = html_of(app)
+    assert page.index("Fabrique Malouine") < page.index("Champs Libres")
+
+
+def test_embed_mode_hides_navigation_title_and_footer(app, monkeypatch):
+    app.query_params["q"] = "rennes"
+    app.query_params["embed"] = "1"
+    app.run()
+    assert not app.exception
+    assert not app.title
+    assert "<footer" not in html_of(app)
+    assert "Champs Libres" in html_of(app)
+    assert not app.text_input  # no search box: the partner's link sets the commune
+
+
+def test_page_documents_an_iframe_snippet(app):
+    app.query_params["q"] = "rennes"
+    app.run()
+    snippet = next(c.value for c in app.code)
+    assert snippet.startswith("<iframe") and "embed=1" in snippet and "q=rennes" in snippet and "&amp;" in snippet
+
+
+# « Couverture du territoire »
+
+def test_coverage_page_national_epci_view(app):
+    app.switch_page("views/couverture.py").run()
+    assert not app.exception
+    priorities = app.dataframe[0].value
+    assert len(priorities) == 15 and priorities["Rang"].tolist() == list(range(1, 16))
+    assert "classes par quantiles" in html_of(app)
+
+
+def test_coverage_page_departement_view_counts_and_details(app):
+    app.switch_page("views/couverture.py")
+    app.query_params["region"] = "53"
+    app.query_params["dep"] = "35"
+    app.query_params["zone"] = "35238"
+    app.run()
+    assert not app.exception
+    assert by_label(app.selectbox, "Département").value == "35"
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Formé·e"] == "1" and metrics["En formation"] == "0"
+    nearest = app.dataframe[1].value
+    assert nearest["Structure"].tolist()[:2] == ["Champs Libres", "Espace Cesson"]
+    assert "Vivier à former** : 0" in text_of(app)
+
+
+def test_coverage_exports_are_french_ranked_and_formula_safe(app):
+    app.switch_page("views/couverture.py")
+    app.query_params["region"] = "53"
+    app.query_params["dep"] = "35"
+    app.run()
+    assert [b.proto.label for b in app.get("download_button")] == [
+        "Télécharger (CSV)", "Télécharger (XLSX)", "Télécharger (GeoJSON)"]
+    from geo.aggregates import priority_ranks
+    from loaders.read import read_bytes
+    from loaders.safe_files import csv_bytes
+    from views import data
+    from views.couverture import export_table
+
+    table = data.territory_table("commune", "cafe-ia", ("trained",), False, 15.0)
+    table = table[table.index.str.startswith("35")].copy()
+    table["nom"] = table["nom"].where(table.index != "35238", "=HYPERLINK(1)")
+    table["priority_rank"] = priority_ranks(table)
+    frame = export_table(table)
+    assert list(frame.columns[:3]) == ["Code", "Nom", "Population municipale"]
+    assert frame["Rang de priorité"].tolist() == list(range(1, len(frame) + 1))
+    written = csv_bytes(frame)
+    assert b"\n=HYPERLINK" not in written and b";=HYPERLINK" not in written
+    assert "=HYPERLINK(1)" in read_bytes(written, "couverture.csv").frame["Nom"].tolist()
+
+
+# « Préparer les formations »
+
+def test_training_page_asks_for_a_region_first(app):
+    app.switch_page("views/formations.py").run()
+    assert not app.exception
+    assert any("Choisissez une région" in i.value for i in app.info)
+
+
+def test_training_page_plans_sessions_for_the_pool(app):
+    app.switch_page("views/formations.py")
+    app.query_params["region"] = "53"
+    app.query_params["sites"] = "2"
+    app.run()
+    assert not app.exception
+    assert "**1** référencé·e" in text_of(app)  # Vitré
+    sessions = app.dataframe[2].value
+    assert sessions["Commune"].tolist() == ["Vitré"] and sessions["Stagiaires"].tolist() == [1]
+    assert len(app.get("download_button")) == 2  # demo data: the invitation list is offered
+
+
+def test_invitation_list_has_names_and_sessions(app):
+    app.switch_page("views/formations.py")
+    app.query_params["region"] = "53"
+    app.run()
+    from views import data
+    from views.formations import invitation_list
+
+    pool = data.theme_records("cafe-ia", False).query("training_status == 'referenced'")
+    table = invitation_list(pool, None)
+    assert table["Courriel"].tolist() == ["vitre@x.fr"]
+    assert restore_cell(str(table["Structure"].iloc[0])) == "Tiers-lieu Vitré"
+
+
+# Whole app
+
+def test_empty_store_explains_how_to_import(store_home, monkeypatch):
+    monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=60).run()
+    app = AppTest.from_file(APP, default_timeout=120).run()
     assert not app.exception
-    assert any("python -m loaders" in i.value for i in app.info)
+    assert any("Aucun animateur" in i.value for i in app.info)

@@ -1,88 +1,231 @@
-"""The map page in a real headless Chromium: it draws, and asks nothing of any other host.
+"""The app in a real headless Chromium (Playwright driving Debian's chromium).
 
-Needs Debian's chromium (``.ci/run`` installs it). Without it the test is skipped, unless
-``CARTE_REQUIRE_BROWSER=1`` (set by ``.ci/run``) turns the skip into a failure.
+The store holds the bundled demo export plus a small export whose structure names are
+hostile. Every test fails on any JavaScript dialog: an injected ``alert`` would open one.
+Screenshots of each page are saved in the test artifacts folder.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
+import re
 import subprocess
 import sys
-import time
-import urllib.request
 from urllib.parse import urlparse
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from conftest import CHROMIUM_ARGS, running_app
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+HOSTILE_NAMES = ["<img src=x onerror=alert(1)>", "`${alert(2)}`", "\\`${alert(3)}\\`", "[clic](javascript:alert(4))"]
+MAP_FRAME = "iframe[title*='streamlit_folium']"
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, repo_root):
-    if CHROMIUM is None:
-        if os.environ.get("CARTE_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is required (CARTE_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("chromium is not installed")
-    if not (repo_root / "static" / "vendor" / ".installed").exists():
-        pytest.fail("map assets missing: run `make` (static/vendor)")
+def store_home_of_app(tmp_path_factory, repo_root):
+    """A store with the demo export and a few hostile rows, imported by the command line."""
     home = tmp_path_factory.mktemp("home")
-    env = {**os.environ, "CARTE_DATA_HOME": str(home), "CARTE_TILES_URL": ""}
-    subprocess.run([sys.executable, "-m", "loaders", str(repo_root / "data/demo/demo-animateurs.csv"), "--demo"],
-                   env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-        cwd=repo_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{url}/_stcore/health")
+    hostile = home / "hostile.csv"
+    rows = [f"h{n}@x.fr;{name};35000;Rennes;Café IA;Oui;Oui" for n, name in enumerate(HOSTILE_NAMES)]
+    hostile.write_text("Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;"
+                       "Consentement\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    env = {**os.environ, "CARTE_DATA_HOME": str(home)}
+    for command in ([str(repo_root / "data/demo/demo-animateurs.csv"), "--demo"], [str(hostile)]):
+        subprocess.run([sys.executable, "-m", "loaders", *command], env=env, check=True, capture_output=True)
+    return home
+
+
+@pytest.fixture(scope="module")
+def app_url(store_home_of_app, chromium):
+    with running_app(store_home_of_app) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
-def _wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"the app did not start: {url}")
-
-
-def test_map_draws_from_self_hosted_assets_and_contacts_no_other_host(app_url):
+@pytest.fixture()
+def browser_page(app_url, chromium):
+    """A fresh page that records every request and fails the test on any dialog."""
     from playwright.sync_api import sync_playwright
 
+    dialogs: list[str] = []
     requested: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR",
+                                      geolocation={"latitude": 48.649, "longitude": -2.007},
+                                      permissions=["geolocation"])
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         page.on("request", lambda request: requested.append(request.url))
-        page.goto(f"{app_url}/?theme=cafe-ia")
-        map_frame = page.frame_locator("iframe[title*='st_folium'], iframe[title*='streamlit_folium']").first
-        map_frame.locator(".leaflet-container").wait_for(timeout=60_000)
-        map_frame.locator(".marker-cluster").first.wait_for(timeout=60_000)
-        clusters = map_frame.locator(".marker-cluster").count()
-        page.get_by_text("Données de démonstration").first.wait_for()
+        page.requested = requested
+        yield page
         browser.close()
-    assert clusters > 0
-    hosts = {urlparse(url).hostname for url in requested if url.startswith(("http:", "https:", "ws:", "wss:"))}
+    assert dialogs == [], f"injected code ran: {dialogs}"
+
+
+def _search(page, app_url: str, query: str) -> list[str]:
+    page.goto(f"{app_url}/")
+    box = page.get_by_label("Commune ou code postal")
+    box.fill(query)
+    box.press("Enter")
+    page.locator(".carte-resultats li").first.wait_for(timeout=60_000)
+    return page.locator(".carte-resultats li").all_inner_texts()
+
+
+def _distance_km(item: str) -> float:
+    return float(re.search(r"à ([\d,]+) km", item)[1].replace(",", "."))
+
+
+def test_map_draws_from_self_hosted_assets_and_contacts_no_other_host(browser_page, app_url, artifacts):
+    page = browser_page
+    page.goto(f"{app_url}/?theme=cafe-ia")
+    map_frame = page.frame_locator(MAP_FRAME).first
+    map_frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    map_frame.locator(".marker-cluster").first.wait_for(timeout=60_000)
+    page.get_by_text("Données de démonstration").first.wait_for()
+    page.screenshot(path=artifacts / "trouver.png", full_page=True)
+    hosts = {urlparse(url).hostname for url in page.requested if url.startswith(("http:", "https:", "ws:", "wss:"))}
     assert hosts == {"127.0.0.1"}, f"requests to other hosts: {sorted(hosts - {'127.0.0.1'})}"
-    assert any(url.endswith("/app/static/vendor/leaflet/leaflet.js") for url in requested)
+    assert any(url.endswith("/app/static/vendor/leaflet/leaflet.js") for url in page.requested)
+
+
+def test_search_lists_the_nearest_animators_in_order(browser_page, app_url, artifacts):
+    items = _search(browser_page, app_url, "Rennes")
+    browser_page.screenshot(path=artifacts / "trouver-rennes.png", full_page=True)
+    distances = [_distance_km(item) for item in items]
+    assert len(items) == 20
+    assert distances == sorted(distances)
+    assert distances[0] < 1.0
+    assert "les plus proches de Rennes" in browser_page.locator(".carte-resultats h2").inner_text()
+
+
+def test_hostile_names_show_as_text_in_the_list_and_the_map(browser_page, app_url):
+    items = _search(browser_page, app_url, "35000")
+    shown = "\n".join(items)
+    for name in HOSTILE_NAMES:
+        assert name in shown
+    frame = browser_page.frame_locator(MAP_FRAME).first
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    # Open, as Leaflet would on click, the popup and tooltip of every marker around Rennes.
+    opened = browser_page.frames[-1].evaluate(OPEN_POPUPS_NEAR_RENNES)
+    assert opened >= len(HOSTILE_NAMES)
+    popup_text = frame.locator(".leaflet-popup-content").all_inner_texts()
+    assert any("<img src=x onerror=alert(1)>" in text for text in popup_text)
+
+
+def test_hostile_search_text_shows_literally_in_the_message(browser_page, app_url):
+    """The query is echoed in a Markdown message: it must stay text, not become a link or an image."""
+    page = browser_page
+    page.goto(f"{app_url}/")
+    box = page.get_by_label("Commune ou code postal")
+    box.fill("[clic](javascript:alert(5)) ![x](x.png) <img src=x onerror=alert(6)>")
+    box.press("Enter")
+    message = page.locator("[data-testid='stAlertContentError']")
+    message.wait_for(timeout=60_000)
+    assert "[clic](javascript:alert(5)) ![x](x.png) <img src=x onerror=alert(6)>" in message.inner_text()
+    assert message.locator("a, img").count() == 0
+
+
+OPEN_POPUPS_NEAR_RENNES = """
+() => {
+  const map = Object.values(window).find((value) => value instanceof L.Map);
+  let opened = 0;
+  map.eachLayer((layer) => {
+    if (!layer.getLayers) return;
+    layer.getLayers().forEach((marker) => {
+      if (!marker.getLatLng || !marker.getPopup()) return;
+      const at = marker.getLatLng();
+      if (Math.abs(at.lat - 48.11) > 0.05 || Math.abs(at.lng + 1.68) > 0.08) return;
+      L.popup({autoClose: false}).setLatLng(at).setContent(marker.getPopup().getContent()).addTo(map);
+      L.tooltip({permanent: true}).setLatLng(at).setContent(marker.getTooltip().getContent()).addTo(map);
+      opened += 1;
+    });
+  });
+  return opened;
+}
+"""
+
+
+def test_around_me_uses_the_browser_position(browser_page, app_url):
+    page = browser_page
+    page.goto(f"{app_url}/")
+    page.get_by_role("button", name="Autour de moi").click()
+    page.locator(".carte-resultats li").first.wait_for(timeout=60_000)
+    assert "votre position" in page.locator(".carte-resultats h2").inner_text()
+    assert "position=48.65%2C-2.01" in page.url or "position=48.65,-2.01" in page.url
+    first = page.locator(".carte-resultats li").first.inner_text()
+    assert _distance_km(first) < 25
+
+
+def test_pages_switch_and_render(browser_page, app_url, artifacts):
+    page = browser_page
+    page.goto(f"{app_url}/")
+    page.locator("a", has_text="Couverture du territoire").click()
+    page.get_by_role("heading", name="Couverture du territoire").wait_for(timeout=60_000)
+    page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    page.screenshot(path=artifacts / "couverture.png", full_page=True)
+    page.locator("a", has_text="Préparer les formations").click()
+    page.get_by_role("heading", name="Préparer les formations").wait_for(timeout=60_000)
+    page.goto(f"{app_url}/formations?region=53")
+    page.get_by_text("Le vivier à former").wait_for(timeout=60_000)
+    page.screenshot(path=artifacts / "formations.png", full_page=True)
+
+
+def test_embed_mode_shows_the_map_and_list_alone(browser_page, app_url, artifacts):
+    page = browser_page
+    page.goto(f"{app_url}/?embed=1&q=rennes")
+    page.locator(".carte-resultats li").first.wait_for(timeout=60_000)
+    page.screenshot(path=artifacts / "integration.png", full_page=True)
+    assert page.get_by_role("heading", name="Trouver un animateur").count() == 0
+    assert page.locator("a", has_text="Couverture du territoire").count() == 0
+
+
+def test_accessibility_smoke(browser_page, app_url):
+    """Every input has a label, every image has a text alternative, the results are keyboard-reachable."""
+    page = browser_page
+    _search(page, app_url, "Rennes")
+    unlabelled = page.evaluate(UNLABELLED_INPUTS)
+    assert unlabelled == []
+    assert page.locator("img:not([alt])").count() == 0
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    assert frame.locator("img:not([alt])").count() == 0
+    reached = False
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('.carte-resultats li') !== null"):
+            reached = True
+            break
+    assert reached, "the result list cannot be reached with the Tab key"
+
+
+UNLABELLED_INPUTS = """
+() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((el) => el.type !== "hidden" && el.offsetParent !== null)
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                  && !el.getAttribute("aria-labelledby"))
+  .map((el) => el.outerHTML.slice(0, 120))
+"""
+
+
+def test_nearest_order_matches_a_naive_distance_sort(browser_page, app_url, store_home_of_app, reference):
+    """The page's order equals a plain-Python sort of the store's trained Café IA animators by distance."""
+    import math
+
+    from loaders import store
+
+    items = _search(browser_page, app_url, "Rennes")
+    town_hall = reference.communes.loc["35238"]
+    animators = store.read_animators(store.connect(f"sqlite:///{store_home_of_app / 'carte.sqlite'}"))
+    trained = animators[(animators["theme"] == "cafe-ia") & (animators["training_status"] == "trained")]
+
+    def naive_km(lat: float, lon: float) -> float:
+        phi1, phi2 = math.radians(town_hall["lat"]), math.radians(lat)
+        dphi, dlmb = phi2 - phi1, math.radians(lon - town_hall["lon"])
+        a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+        return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+    # Python's sort is stable: equal distances keep the store's order, as the page does.
+    expected = sorted(((naive_km(row.lat, row.lon), row.structure) for row in trained.itertuples()),
+                      key=lambda pair: pair[0])[:20]
+    shown = [item.split("\n")[0].split(" — ")[0] for item in items]
+    assert shown == [structure for _, structure in expected]

@@ -38,7 +38,6 @@ CLUSTER_CSS = [
 def new_map(location: tuple[float, float], zoom_start: int) -> folium.Map:
     """A folium map whose scripts and styles come from the app, with the configured basemap."""
     tiles_url = os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL)
-    attribution = os.environ.get("CARTE_TILES_ATTRIBUTION", DEFAULT_TILES_ATTRIBUTION)
     fmap = folium.Map(location=location, zoom_start=zoom_start, control_scale=True, tiles=None)
     # The cluster plugin needs a maxZoom even when no tile layer gives one (tests run without tiles).
     fmap.options["maxZoom"] = MAX_ZOOM
@@ -46,8 +45,15 @@ def new_map(location: tuple[float, float], zoom_start: int) -> folium.Map:
     fmap.default_js = LEAFLET_JS
     fmap.default_css = LEAFLET_CSS
     if tiles_url:
-        folium.TileLayer(tiles=tiles_url, attr=attribution, name="Plan", max_zoom=MAX_ZOOM).add_to(fmap)
+        folium.TileLayer(tiles=tiles_url, attr=tiles_attribution(), name="Plan", max_zoom=MAX_ZOOM).add_to(fmap)
     return fmap
+
+
+def tiles_attribution() -> str:
+    """Attribution of the configured basemap (``""`` when maps have no basemap)."""
+    if not os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL):
+        return ""
+    return os.environ.get("CARTE_TILES_ATTRIBUTION", DEFAULT_TILES_ATTRIBUTION)
 
 
 def marker_cluster(points: list, callback: str) -> FastMarkerCluster:

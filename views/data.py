@@ -1,12 +1,26 @@
-"""Cached access to the store and the reference geography for the pages."""
+"""Cached access to the store and to the reference geography, for every page.
+
+Each function wraps a pure function (``loaders.store``, ``geo``) in Streamlit's caches, so a
+rerun that does not change its inputs recomputes nothing. Store reads expire after a minute
+and are cleared at once by :func:`refresh` after an import.
+"""
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.aggregates import territory_aggregates
+from geo.choropleth import simplified_territories
+from geo.coverage import commune_indicators
+from geo.reference import ReferenceGeography, load_reference
+from geo.search import CommuneSearch
 from loaders import store
 from loaders.themes import ThemeRegistry, load_themes
+from views.labels import ALL_STATUSES
+
+STORE_TTL_SECONDS = 60
 
 
 @st.cache_resource
@@ -14,24 +28,110 @@ def engine():
     return store.connect()
 
 
-@st.cache_data(ttl=60)
-def public_animators() -> pd.DataFrame:
-    """Animator records without personal columns (contact details are added only with consent)."""
-    return store.read_animators(engine())
+@st.cache_resource
+def reference() -> ReferenceGeography:
+    return load_reference()
 
 
-@st.cache_data(ttl=60)
-def consented_contacts() -> pd.DataFrame:
-    """E-mail and phone of the animators who agreed to publish them."""
-    table = store.read_animators(engine(), personal=True)
-    return table.loc[table["public_consent"], ["animator_id", "email", "phone"]].drop_duplicates("animator_id")
-
-
-@st.cache_data(ttl=60)
-def batches() -> pd.DataFrame:
-    return store.read_batches(engine())
+@st.cache_resource
+def commune_search() -> CommuneSearch:
+    return CommuneSearch(reference())
 
 
 @st.cache_resource
 def themes() -> ThemeRegistry:
     return load_themes()
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def records() -> pd.DataFrame:
+    """One row per (animator, theme), without personal columns."""
+    return store.read_animators(engine())
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def consented_contacts() -> pd.DataFrame:
+    """E-mail and phone of the animators who agreed to publish them, indexed by ``animator_id``."""
+    table = store.read_animators(engine(), personal=True)
+    consented = table.loc[table["public_consent"], ["animator_id", "email", "phone"]]
+    return consented.drop_duplicates("animator_id").set_index("animator_id")
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def personal_details() -> pd.DataFrame:
+    """Name, e-mail and phone of every animator, indexed by ``animator_id``.
+
+    For pilot pages only: whoever calls it must have checked the right to see personal data.
+    """
+    table = store.read_animators(engine(), personal=True).drop_duplicates("animator_id").set_index("animator_id")
+    given = (table["first_name"].fillna("") + " " + table["last_name"].fillna("")).str.strip()
+    names = table["full_name"].where(table["full_name"].fillna("") != "", given)
+    return pd.DataFrame({"full_name": names, "email": table["email"], "phone": table["phone"]})
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def batches() -> pd.DataFrame:
+    return store.read_batches(engine())
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def selection(theme: str, statuses: tuple[str, ...], conum_only: bool) -> pd.DataFrame:
+    """The records of one theme in the given training statuses (Conseillers numériques only if asked)."""
+    table = records()
+    if table.empty:
+        return table
+    chosen = (table["theme"] == theme) & table["training_status"].isin(statuses)
+    if conum_only:
+        chosen &= table["is_conum"]
+    return table[chosen].reset_index(drop=True)
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def theme_labels_by_animator() -> pd.Series:
+    """Every theme an animator is referenced for, as a readable list (``animator_id`` → text)."""
+    table = records()
+    if table.empty:
+        return pd.Series(dtype=str)
+    registry = themes()
+    labels = table["theme"].map(lambda slug: registry.get(slug).label)
+    return labels.groupby(table["animator_id"]).agg(lambda values: ", ".join(sorted(set(values))))
+
+
+def refresh() -> None:
+    """Forget cached store reads (after an import), keeping the reference geography."""
+    for function in (records, consented_contacts, personal_details, batches, selection, theme_labels_by_animator, theme_records,
+                     commune_coverage, territory_table):
+        function.clear()
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def theme_records(theme: str, conum_only: bool) -> pd.DataFrame:
+    """Every record of one theme, whatever its status (Conseillers numériques only if asked)."""
+    return selection(theme, ALL_STATUSES, conum_only)
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def commune_coverage(theme: str, statuses: tuple[str, ...], conum_only: bool, radius_km: float) -> pd.DataFrame:
+    """Every commune (without contour) with the coverage indicators of the selected animators."""
+    communes = pd.DataFrame(reference().communes.drop(columns="geometry")).rename_axis(None)
+    chosen = selection(theme, statuses, conum_only).drop_duplicates("animator_id")
+    indicators = commune_indicators(communes, chosen, radius_km)
+    return communes.join(indicators).assign(insee_code=communes.index)
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def territory_table(level: str, theme: str, statuses: tuple[str, ...], conum_only: bool,
+                    radius_km: float) -> pd.DataFrame:
+    """Aggregates of :func:`geo.aggregates.territory_aggregates` with the territory names."""
+    communes = commune_coverage(theme, statuses, conum_only, radius_km)
+    table = territory_aggregates(communes, theme_records(theme, conum_only), level)
+    names = {"commune": communes["nom"], "epci": reference().epcis["nom"],
+             "departement": reference().departements["nom"], "region": reference().regions["nom"]}[level]
+    table.insert(0, "nom", names.reindex(table.index))
+    return table
+
+
+@st.cache_resource
+def territory_shapes(level: str, departement: str | None = None) -> gpd.GeoDataFrame:
+    """Light, gap-free contours for web maps (shared by every session)."""
+    return simplified_territories(reference(), level, departement=departement)

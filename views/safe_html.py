@@ -1,19 +1,34 @@
-"""The one escaping helper for user-supplied text that reaches HTML.
+"""The one escaping helper for user-supplied text shown by the app.
 
-folium writes popup and tooltip HTML inside JavaScript template literals, so
-on top of the HTML specials we neutralise backticks, ``$`` (``${`` opens an
-interpolation) and backslashes.
+The same text reaches several contexts: HTML (popups, tooltips, result lists), folium's
+JavaScript template literals, and Streamlit Markdown (messages, captions). :func:`escape`
+makes it inert in all of them at once by writing every character that is special in any
+of them as a numeric character reference, which each context shows as the character:
+
+* HTML specials ``& < > " '``;
+* template-literal specials: backtick, ``$`` (``${`` opens an interpolation), backslash;
+* Markdown syntax: links and images ``[ ] ( ) !``, emphasis ``* _ ~``, tables ``|``,
+  headings ``#``, and ``$`` (math);
+* line breaks become spaces, so a value cannot start a Markdown block.
 """
 
 from __future__ import annotations
 
-import html
-
-_TEMPLATE_LITERAL = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+_SPECIALS = "&<>\"'`$\\[]()!*_~|#"
+_LINE_BREAKS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_INERT = str.maketrans({**{char: f"&#{ord(char)};" for char in _SPECIALS}, **dict.fromkeys(_LINE_BREAKS, " ")})
 
 
 def escape(value: object) -> str:
-    """Escape any value for HTML text or attribute context (``None`` → ``""``)."""
+    """Make any value inert text for HTML, JavaScript template literals and Markdown (``None`` → ``""``).
+
+    Examples
+    --------
+    >>> escape("<img src=x onerror=alert(1)>")
+    '&#60;img src=x onerror=alert&#40;1&#41;&#62;'
+    >>> escape("`${x}` [a](javascript:b)")
+    '&#96;&#36;{x}&#96; &#91;a&#93;&#40;javascript:b&#41;'
+    """
     if value is None:
         return ""
-    return html.escape(str(value), quote=True).translate(_TEMPLATE_LITERAL)
+    return str(value).translate(_INERT)

@@ -1,0 +1,345 @@
+"""« Importer un export »: upload, correct the columns, read the row report, save (AppTest, real store).
+
+Uploads go through AppTest's file uploader; the report and ``rejets.csv`` are also checked
+directly against the pipeline and the command line on the real hub exports.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from loaders import cli, store
+from loaders._errors import LoaderError
+from loaders.pipeline import LoadOptions, load_files, load_tables
+from loaders.read import read_bytes
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+HOSTILE = "<img src=x onerror=alert(1)>"
+# Row 2 and 3: the same person twice (merged); 4: empty; 5: unknown postcode, but a right INSEE code
+# in a column the detection cannot recognise; 6: unknown theme.
+EXPORT = (
+    "Adresse e-mail;Nom de votre structure;CP;Ville;Thématiques;Référence commune\n"
+    f"a@x.fr;{HOSTILE};34000;Montpellier;Café IA;34172\n"
+    "a@x.fr;Médiathèque;34000;Montpellier;Café IA;34172\n"
+    ";;;;;\n"
+    "b@x.fr;=1+1;99999;Nulle-Part;Café IA;51230\n"
+    "c@x.fr;Tiers-lieu;51200;Épernay;Philatélie;51230\n"
+).encode()
+EXPORT_NAME = "export [lien](x).csv"
+REPORT = [
+    (2, "Doublon fusionné"),
+    (3, "Acceptée"),
+    (4, "Ligne vide ignorée"),
+    (5, "Rejetée"),
+    (6, "Rejetée"),
+]
+
+
+@pytest.fixture()
+def page(store_home, monkeypatch) -> AppTest:
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    return app.switch_page("views/importer.py").run()
+
+
+def importer_module():
+    """The page module, for its pure helpers: import it only once the store points to a test folder."""
+    return importlib.import_module("views.importer")
+
+
+@pytest.fixture()
+def importer(page):
+    return importer_module()
+
+
+def upload(app: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    app.file_uploader[0].set_value([(name, content, "application/octet-stream") for name, content in files])
+    return app.run()
+
+
+def choose_column(app: AppTest, field_label: str, header: str) -> AppTest:
+    """Pick a header in the mapping editor, as the hub does in a « Colonne à utiliser » cell."""
+    editor = app.data_editor[0]
+    row = list(editor.value["Champ"]).index(field_label)
+    app.session_state[editor.key] = {
+        "edited_rows": {row: {"Colonne à utiliser": header}}, "added_rows": [], "deleted_rows": [],
+    }
+    return app.run()
+
+
+def metrics(app: AppTest) -> dict[str, int]:
+    return {metric.label: int(metric.value) for metric in app.metric}
+
+
+def report_of(app: AppTest) -> pd.DataFrame:
+    return next(frame.value for frame in app.dataframe if "Verdict" in frame.value.columns)
+
+
+def messages(app: AppTest) -> str:
+    return "\n".join(e.value for e in [*app.error, *app.info, *app.success, *app.warning])
+
+
+def errors(app: AppTest) -> list[str]:
+    """Error messages as displayed: the page writes user text as HTML entities in Markdown."""
+    return [html.unescape(error.value) for error in app.error]
+
+
+def batches(engine: sa.Engine) -> pd.DataFrame:
+    return store.read_batches(engine)
+
+
+def outcomes(engine: sa.Engine) -> list[tuple]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(store.row_outcomes.c.source_row, store.row_outcomes.c.outcome)
+                            .order_by(store.row_outcomes.c.source_row))
+        return [tuple(row) for row in rows]
+
+
+# --- The page in AppTest ---------------------------------------------------------------
+
+
+def test_without_upload_the_page_explains_and_offers_the_options(page):
+    assert not page.exception
+    assert [title.value for title in page.title] == ["Importer un export"]
+    assert any("réservé aux hubs" in caption.value for caption in page.caption)
+    assert any("Déposez un fichier" in info.value for info in page.info)
+    uploader = page.file_uploader[0]
+    assert uploader.accept_multiple_files
+    assert {"csv", "xlsx", "json"} <= {kind.lstrip(".") for kind in uploader.allowed_type}
+    theme, profile = page.selectbox
+    assert theme.value is None and theme.options[0] == "Détecter dans le fichier"
+    assert profile.value is None and any(option.startswith("la-creuse — ") for option in profile.options)
+    assert not page.metric and not page.button
+
+
+def test_upload_shows_counts_report_and_rejects(page):
+    upload(page, (EXPORT_NAME, EXPORT))
+    assert not page.exception and not page.error
+    assert metrics(page) == {"Lignes lues": 4, "Acceptées": 1, "Doublons fusionnés": 1, "Rejetées": 2}
+    report = report_of(page)
+    assert list(zip(report["Ligne"], report["Verdict"], strict=True)) == REPORT
+    assert set(report["Fichier"]) == {EXPORT_NAME}
+    reasons = dict(zip(report["Ligne"], report["Motif ou remarque"], strict=True))
+    assert reasons[2] == "Doublon de la ligne 3 : la réponse la plus récente est gardée"
+    assert "Code postal 99999 inconnu" in reasons[5]
+    assert "thématique « Philatélie » inconnue" in reasons[6]
+    assert report.loc[report["Ligne"] == 3, "Commune retenue"].item() == "Montpellier"
+    page.radio(key="importer-verdict").set_value("Rejetée").run()
+    assert report_of(page)["Ligne"].tolist() == [5, 6]
+    assert [button.proto.label for button in page.get("download_button")] == ["Télécharger rejets.csv"]
+    assert [button.label for button in page.button] == ["Enregistrer l'import"]
+
+
+def test_editing_the_mapping_changes_the_result(page):
+    upload(page, (EXPORT_NAME, EXPORT))
+    detected = page.data_editor[0].value.set_index("Champ")
+    assert detected.at["Code postal", "Colonne à utiliser"] == "CP"
+    assert detected.at["Code INSEE de la commune", "Colonne à utiliser"] == "(aucune)"
+    choose_column(page, "Code INSEE de la commune", "Référence commune")
+    assert not page.exception and not page.error
+    # Row 5 is now placed by its INSEE code (Épernay); row 6 keeps its unknown theme.
+    assert metrics(page) == {"Lignes lues": 4, "Acceptées": 2, "Doublons fusionnés": 1, "Rejetées": 1}
+    report = report_of(page).set_index("Ligne")
+    assert report.at[5, "Verdict"] == "Acceptée" and report.at[5, "Commune retenue"] == "Épernay"
+
+
+def test_a_missing_location_column_is_explained_and_can_be_fixed_on_the_page(page):
+    export = "Courriel;Thématique;Où\na@x.fr;Café IA;Rennes\nb@x.fr;Café IA;Brest\n".encode()
+    upload(page, ("sans-lieu.csv", export))
+    assert not page.exception and not page.metric and not page.button
+    assert any("aucune colonne ne permet de situer les lignes" in error for error in errors(page))
+    choose_column(page, "Commune", "Où")
+    assert not page.exception and not page.error
+    assert metrics(page)["Acceptées"] == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("vide.csv", b"", "est vide"),
+        ("ancien.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "Excel 97-2003"),
+        ("abime.xlsx", b"PK\x03\x04 not really a workbook", "abime.xlsx"),
+        ("utf16.csv", "a;b\n1;2\n".encode("utf-16"), "UTF-16"),
+        ("liste.json", b'{"pas": "un tableau"}', "liste.json"),
+    ],
+)
+def test_an_unusable_file_gives_a_french_error_and_imports_nothing(page, name, content, expected):
+    upload(page, (name, content))
+    assert not page.exception
+    assert len(page.error) == 1 and expected in errors(page)[0]
+    assert not page.metric and not page.button and not page.data_editor
+    assert batches(store.connect()).empty
+
+
+def test_save_commits_once_and_a_second_import_changes_nothing(page):
+    upload(page, (EXPORT_NAME, EXPORT))
+    page.button[0].click().run()
+    assert not page.exception
+    assert any("Import enregistré" in success.value and "1 fiche(s)" in success.value for success in page.success)
+    # The file name reaches Markdown only as inert text: no link.
+    assert "[lien](x)" not in messages(page) and "export &#91;lien&#93;&#40;x&#41;.csv" in messages(page)
+    engine = store.connect()
+    saved = batches(engine)
+    assert len(saved) == 1 and not saved["is_demo"].any() and saved["file_name"].item() == EXPORT_NAME
+    assert outcomes(engine) == [(2, "merged"), (3, "accepted"), (5, "rejected"), (6, "rejected")]
+    assert store.read_animators(engine)["commune"].tolist() == ["Montpellier"]
+    # A double click reruns the page with the button pressed again: nothing more is written.
+    page.run()
+    assert not page.button and any("Import enregistré" in success.value for success in page.success)
+    assert len(batches(engine)) == 1
+
+    again = AppTest.from_file(APP, default_timeout=120).run()
+    upload(again.switch_page("views/importer.py").run(), (EXPORT_NAME, EXPORT))
+    assert any("Déjà importé (même contenu)" in info.value for info in again.info)
+    again.button[0].click().run()
+    assert any("Déjà importé, rien de changé" in info.value for info in again.info)
+    assert not again.success and len(batches(engine)) == 1
+
+
+def test_a_failure_while_saving_leaves_the_store_unchanged(page):
+    upload(page, (EXPORT_NAME, EXPORT))
+
+    def locked(_conn, _cursor, statement, *_args):
+        # Batches and animators are written by then: the transaction must drop them.
+        if statement.startswith("INSERT INTO row_outcomes"):
+            raise sa.exc.OperationalError(statement, {}, Exception("database is locked"))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", locked)
+    try:
+        page.button[0].click().run()
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", locked)
+    assert not page.exception and not page.success
+    assert errors(page) == [importer_module().DATABASE_ERROR]
+    engine = store.connect()
+    assert batches(engine).empty and store.read_animators(engine).empty and outcomes(engine) == []
+
+
+def test_a_bug_while_analysing_gives_a_french_message(page, monkeypatch):
+    import loaders.pipeline
+
+    def bug(*_args, **_kwargs):
+        raise ValueError("bug")
+
+    monkeypatch.setattr(loaders.pipeline, "load_tables", bug)
+    upload(page, (EXPORT_NAME, EXPORT))
+    assert not page.exception and not page.metric and not page.button
+    assert errors(page) == [importer_module().UNEXPECTED_ERROR]
+
+
+def test_two_files_are_merged_and_reported_together(page):
+    other = "Courriel;Structure;Code postal;Commune;Thématique\na@x.fr;Médiathèque;34000;Montpellier;Café IA\n"
+    upload(page, ("a.csv", EXPORT), ("b.csv", other.encode()))
+    assert not page.exception and not page.error
+    report = report_of(page)
+    assert report["Fichier"].tolist() == ["a.csv"] * 5 + ["b.csv"]
+    verdicts = dict(zip(zip(report["Fichier"], report["Ligne"]), report["Verdict"], strict=True))
+    # The later row wins; rows are ordered by file, then row, as written.
+    assert verdicts["b.csv", 2] == "Acceptée" and verdicts["a.csv", 3] == "Doublon fusionné"
+    detail = report.set_index(["Fichier", "Ligne"]).at[("a.csv", 3), "Motif ou remarque"]
+    assert detail == "Doublon de la ligne 2 de « b.csv » : la réponse la plus récente est gardée"
+    editor = page.data_editor[0].value.set_index("Champ")
+    assert editor.at["Courriel", "Colonne à utiliser"] == "(détection automatique)"
+    assert "a.csv : Adresse e-mail · b.csv : Courriel" == editor.at["Courriel", "Colonne détectée"]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ([("a.csv", EXPORT), ("a.csv", EXPORT + b"\n")], "Deux fichiers déposés s'appellent « a.csv »"),
+        ([("a.csv", EXPORT), ("copie.csv", EXPORT)], "« a.csv » et « copie.csv » sont identiques"),
+    ],
+)
+def test_uploads_sharing_a_name_or_a_content_are_refused(page, files, expected):
+    upload(page, *files)
+    assert not page.exception and len(page.error) == 1 and expected in errors(page)[0]
+    assert not page.button
+
+
+def test_a_real_export_without_theme_column_loads_with_the_chosen_theme(page, realdata_dir, gazetteer):
+    content = (realdata_dir / "la-creuse.json").read_bytes()
+    upload(page, ("la-creuse.json", content))
+    assert any("pas de colonne de thématique" in error for error in errors(page))
+    page.selectbox[0].set_value("cafe-ia").run()
+    page.selectbox[1].set_value("la-creuse").run()
+    assert not page.exception and not page.error
+    expected = load_files([realdata_dir / "la-creuse.json"], gazetteer,
+                          LoadOptions(theme="cafe-ia", profile="la-creuse"))
+    counts = metrics(page)
+    assert counts["Lignes lues"] == expected.files[0].rows == 91
+    assert counts["Rejetées"] == len(expected.rejects)
+    assert counts["Acceptées"] + counts["Doublons fusionnés"] == expected.files[0].accepted_rows
+
+
+# --- Pure helpers, on the real exports ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["epernay.json", "la-creuse.json", "hub-lo.json", "corse.json"])
+def test_every_row_of_a_real_export_is_reported_once(importer, realdata_dir, gazetteer, name):
+    table = read_bytes((realdata_dir / name).read_bytes(), name)
+    result = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia"))
+    report = importer.row_report(result)
+    assert report["Ligne"].tolist() == sorted([*table.frame.index, *table.blank_rows])
+    counts = report["Verdict"].value_counts()
+    assert counts.get("Rejetée", 0) == len(result.rejects)
+    assert counts.get("Acceptée", 0) + counts.get("Doublon fusionné", 0) == result.files[0].accepted_rows
+    assert report["Motif ou remarque"].loc[report["Verdict"] == "Rejetée"].str.len().gt(0).all()
+
+
+def test_rejects_csv_is_the_cli_file_with_french_headers(importer, realdata_dir, gazetteer, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(EXPORT)
+    assert cli.main([str(path), "--out", str(tmp_path / "out")]) == 0
+    written = (tmp_path / "out" / "rejets.csv").read_bytes().decode("utf-8-sig").splitlines()
+    result = load_tables([read_bytes(EXPORT, "export.csv")], gazetteer)
+    offered = importer.rejects_csv(result).decode("utf-8-sig").splitlines()
+    assert offered[1:] == written[1:]
+    assert offered[0] == written[0].replace("source_file;source_row;reason",
+                                            "Fichier d'origine;Ligne d'origine;Motif du rejet")
+    # Formula-safe: the structure « =1+1 » is written as text.
+    assert ";'=1+1;" in offered[1]
+
+
+def test_a_corrected_rejects_file_is_read_back_and_accepted(importer, gazetteer):
+    result = load_tables([read_bytes(EXPORT, "export.csv")], gazetteer)
+    rejected = read_bytes(importer.rejects_csv(result), "rejets.csv")
+    assert rejected.frame["Nom de votre structure"].tolist() == ["=1+1", "Tiers-lieu"]
+    fixed = rejected.frame.copy()
+    fixed["CP"] = ["51200", "51200"]
+    fixed["Ville"] = ["Épernay", "Épernay"]
+    fixed["Thématiques"] = ["Café IA", "Café IA"]
+    from loaders.safe_files import csv_bytes
+
+    again = load_tables([read_bytes(csv_bytes(fixed), "rejets.csv")], gazetteer)
+    assert again.rejects.empty and again.records["commune"].tolist() == ["Épernay", "Épernay"]
+    # Rejected again, a re-uploaded rejets.csv keeps one set of loader columns: the new one.
+    still = importer.rejects_table(load_tables([rejected], gazetteer))
+    assert list(still.columns[:3]) == ["Fichier d'origine", "Ligne d'origine", "Motif du rejet"]
+    assert still["Fichier d'origine"].tolist() == ["rejets.csv", "rejets.csv"]
+    assert not still.columns.duplicated().any()
+
+
+def test_only_the_changed_columns_are_forced(importer):
+    tables = importer.read_uploads([("export.csv", EXPORT)])
+    detected = importer.detection_table(tables, None)
+    edited = detected.copy()
+    edited.loc["postcode", "Colonne à utiliser"] = "(aucune)"
+    edited.loc["insee_code", "Colonne à utiliser"] = "Référence commune"
+    edited.loc["email", "Colonne à utiliser"] = "(détection automatique)"
+    assert importer.forced_columns(edited, detected) == {"postcode": "", "insee_code": "Référence commune"}
+    assert importer.forced_columns(detected, detected) == {}
+
+
+def test_read_uploads_refuses_a_bar_in_a_file_name(importer):
+    with pytest.raises(LoaderError, match="contient le caractère « | »"):
+        importer.read_uploads([("a|b.csv", EXPORT)])

@@ -1,0 +1,252 @@
+"""« Couverture du territoire » — for préfectures: which EPCIs and communes no trained animator reaches."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.aggregates import PRIORITY_RULE, priority_ranks
+from geo.choropleth import class_breaks, classify, geojson_payload
+from geo.coverage import DEFAULT_RADIUS_KM
+from geo.nearby import nearest
+from loaders.normalize import REFERENCED, TRAINED
+from loaders.safe_files import csv_bytes, xlsx_bytes
+from views import chrome, data, url_state
+from views.basemap import new_map
+from views.labels import EXPORT_HEADERS, INDICATORS, STATUS_LABELS, Indicator, km
+from views.safe_html import escape
+
+MAP_HEIGHT = 560
+FRAME_HEIGHT_CSS = f"<style>iframe[title='streamlit_folium.st_folium']{{height:{MAP_HEIGHT}px !important}}</style>"
+PALETTE = ("#e3e3fd", "#b1b1f9", "#7b7be8", "#4646c8", "#000091")
+NO_VALUE_COLOUR = "#d9d9d9"
+PRIORITY_ROWS = 15
+NEAREST_IN_DETAILS = 5
+FRANCE_CENTER = (46.6, 2.4)
+NATIONAL_EPCI_COUNT = 1_000
+
+
+def render() -> None:
+    chrome.apply_style()
+    chrome.masthead()
+    st.title("Couverture du territoire")
+    st.markdown("Repérez les EPCI et les communes qu'aucun animateur formé n'atteint, puis emportez la liste.")
+    batches = data.batches()
+    chrome.demo_banner(batches)
+    region, departement = _scope()
+    indicator_code, theme, statuses, conum_only, radius_km = _filters()
+    level = "commune" if departement else "epci"
+    table = _view_table(level, region, departement, theme, statuses, conum_only, radius_km)
+    if table.empty:
+        st.info("Aucun territoire à afficher.")
+        return
+    indicator = INDICATORS[indicator_code]
+    clicked = _choropleth(table, level, departement, indicator_code, indicator)
+    _priorities(table, level)
+    _exports(table, level, departement)
+    _details(table, level, clicked, theme, statuses, conum_only)
+    chrome.footer(batches)
+
+
+def _scope() -> tuple[str, str]:
+    reference = data.reference()
+    regions = {"": "Toute la France", **reference.regions["nom"].sort_values().to_dict()}
+    columns = st.columns(2)
+    with columns[0]:
+        region = url_state.choice("Région", regions, "", key="region")
+    departement = ""
+    if region:
+        in_region = reference.departements[reference.departements["region_code"] == region]
+        departements = {"": "Toute la région",
+                        **{code: f"{name} ({code})" for code, name in in_region["nom"].sort_index().items()}}
+        with columns[1]:
+            departement = url_state.choice("Département", departements, "", key="dep")
+    return region, departement
+
+
+def _filters() -> tuple[str, str, list[str], bool, int]:
+    registry = data.themes()
+    with st.container(border=True):
+        indicator = url_state.choice("Indicateur", {code: i.label for code, i in INDICATORS.items()},
+                                     "uncovered_share", key="indicateur")
+        columns = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
+        with columns[0]:
+            theme = url_state.choice("Thématique", {s: registry.get(s).label for s in registry.slugs()}, "cafe-ia",
+                                     key="theme")
+        with columns[1]:
+            statuses = url_state.choices("Animateur·rices pris·es en compte", STATUS_LABELS, [TRAINED], key="statut")
+        with columns[2]:
+            conum_only = url_state.flag("Conseillers numériques uniquement", key="conum")
+        with columns[3]:
+            radius = url_state.number("Rayon de couverture (km)", key="rayon", minimum=5, maximum=50,
+                                      default=int(DEFAULT_RADIUS_KM))
+    return indicator, theme, statuses, conum_only, radius
+
+
+def _view_table(level: str, region: str, departement: str, theme: str, statuses: list[str], conum_only: bool,
+                radius_km: int) -> pd.DataFrame:
+    """The territories of the view, ranked among themselves."""
+    table = data.territory_table(level, theme, tuple(statuses), conum_only, float(radius_km))
+    communes = data.reference().communes
+    if departement:
+        table = table[table.index.isin(communes.index[communes["departement_code"] == departement])]
+    elif region:
+        table = table[table.index.isin(communes.loc[communes["region_code"] == region, "epci_code"])]
+    table = table.copy()
+    table["priority_rank"] = priority_ranks(table)
+    return table
+
+
+def _choropleth(table: pd.DataFrame, level: str, departement: str, code: str, indicator: Indicator) -> str | None:
+    """Draw the map; return the code of the territory clicked last, if any."""
+    values = table[code].to_numpy(dtype=float) * indicator.factor
+    breaks = class_breaks(values)
+    shapes = data.territory_shapes(level, departement or None)
+    shapes = shapes[shapes.index.isin(table.index)]
+    layer = shapes[["geometry"]].assign(
+        code=shapes.index,
+        nom=table["nom"].reindex(shapes.index).map(escape),
+        valeur=table[code].reindex(shapes.index).map(indicator.format),
+        classe=classify(table[code].reindex(shapes.index).to_numpy(dtype=float) * indicator.factor, breaks),
+    )
+    fmap = new_map(FRANCE_CENTER, zoom_start=6)
+    folium.GeoJson(
+        geojson_payload(layer, ["code", "nom", "valeur", "classe"]),
+        name=indicator.label,
+        style_function=_style,
+        highlight_function=lambda _: {"weight": 3, "color": "#E1000F"},
+        tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur"], aliases=["Territoire", indicator.label]),
+    ).add_to(fmap)
+    if level == "commune" or len(shapes) < NATIONAL_EPCI_COUNT:
+        # A région or a département: frame it (the national view stays on mainland France).
+        minx, miny, maxx, maxy = shapes.total_bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    st.html(FRAME_HEIGHT_CSS)
+    # Only a click on a territory reruns the page; panning and zooming do not.
+    state = st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"],
+                      key=f"couverture-{level}-{departement}")
+    _legend(indicator, breaks)
+    drawing = (state or {}).get("last_active_drawing") or {}
+    return (drawing.get("properties") or {}).get("code")
+
+
+def _style(feature: dict) -> dict:
+    classe = feature["properties"]["classe"]
+    colour = PALETTE[classe] if classe >= 0 else NO_VALUE_COLOUR
+    return {"fillColor": colour, "color": "#555555", "weight": 0.4, "fillOpacity": 0.8}
+
+
+def _legend(indicator: Indicator, breaks: list[float]) -> None:
+    """The legend, with its units and its class breaks stated (quantiles of the view)."""
+    rows = []
+    for index, (colour, upper) in enumerate(zip(PALETTE, breaks)):
+        span = f"jusqu'à {_number(upper)}" if index == 0 else f"plus de {_number(breaks[index - 1])} à {_number(upper)}"
+        rows.append(f'<li><span style="background:{colour}" aria-hidden="true"></span> {span} '
+                    f"{escape(indicator.unit)}</li>")
+    rows.append(f'<li><span style="background:{NO_VALUE_COLOUR}" aria-hidden="true"></span> sans valeur '
+                "(aucun habitant, ou aucun animateur à portée)</li>")
+    st.html(
+        '<style>.carte-legende ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}'
+        ".carte-legende span{display:inline-block;width:1rem;height:1rem;border:1px solid #555;"
+        "vertical-align:middle}</style>"
+        f'<div class="carte-legende"><strong>{escape(indicator.label)}</strong> — classes par quantiles '
+        f"des territoires affichés<ul>{''.join(rows)}</ul></div>"
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def _priorities(table: pd.DataFrame, level: str) -> None:
+    st.subheader("Territoires prioritaires")
+    st.markdown(PRIORITY_RULE)
+    top = table.sort_values("priority_rank").head(PRIORITY_ROWS)
+    shown = pd.DataFrame({
+        "Rang": top["priority_rank"],
+        "Commune" if level == "commune" else "EPCI": top["nom"],
+        "Population": top["population"],
+        "Population non couverte": top["uncovered_population"],
+        "Part non couverte (%)": (top["uncovered_share"] * 100).round(0),
+        "Formé·es": top["animators_trained"],
+        "Accessibilité (pour 10 000 hab.)": top["mean_accessibility_per_10k"].round(2),
+    })
+    st.dataframe(shown, hide_index=True, use_container_width=True)
+
+
+def export_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The view as exported: French headers, ranked, shares in percent, every territory."""
+    ranked = table.sort_values("priority_rank")
+    frame = ranked[[c for c in EXPORT_HEADERS if c in ranked.columns and c != "code"]].copy()
+    frame["uncovered_share"] = (frame["uncovered_share"] * 100).round(1)
+    frame = frame.replace([np.inf, -np.inf], np.nan).round(3)
+    frame.insert(0, "code", ranked.index)
+    return frame.rename(columns=EXPORT_HEADERS | {"uncovered_share": "Part de la population non couverte (%)"})
+
+
+def _exports(table: pd.DataFrame, level: str, departement: str) -> None:
+    frame = export_table(table)
+    name = f"couverture-{'communes-' + departement if departement else 'epci'}"
+    shapes = data.territory_shapes(level, departement or None)
+    geo = gpd.GeoDataFrame(frame, geometry=shapes.geometry.reindex(frame["Code"]).to_numpy(), crs=shapes.crs)
+    columns = st.columns(3)
+    columns[0].download_button("Télécharger (CSV)", csv_bytes(frame), f"{name}.csv", "text/csv")
+    columns[1].download_button("Télécharger (XLSX)", xlsx_bytes(frame, "Couverture"), f"{name}.xlsx",
+                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    columns[2].download_button("Télécharger (GeoJSON)", geo.to_json(drop_id=True).encode(), f"{name}.geojson",
+                               "application/geo+json")
+
+
+def _details(table: pd.DataFrame, level: str, clicked: str | None, theme: str, statuses: list[str],
+             conum_only: bool) -> None:
+    st.subheader("Détail d'un territoire")
+    options = {"": "Choisir (ou cliquer sur la carte)",
+               **table.sort_values("nom")["nom"].astype(str).to_dict()}
+    if clicked in table.index and st.session_state.get("dernier-clic") != clicked:
+        st.session_state["dernier-clic"] = st.session_state[url_state.widget_key("zone")] = clicked
+    code = url_state.choice("Territoire", options, "", key="zone")
+    if not code:
+        return
+    row = table.loc[code]
+    cols = st.columns(4)
+    cols[0].metric("Population", f"{int(row['population']):,}".replace(",", " "))
+    for column, status in zip(cols[1:], STATUS_LABELS):
+        column.metric(STATUS_LABELS[status], int(row[f"animators_{status}"]))
+    for indicator_code, indicator in INDICATORS.items():
+        st.markdown(f"- {indicator.label} : **{indicator.format(row[indicator_code])}**")
+    lon, lat = _territory_point(code, level)
+    chosen = data.selection(theme, tuple(statuses), conum_only)
+    if not chosen.empty:
+        closest = nearest(chosen.drop_duplicates("animator_id"), lon, lat, NEAREST_IN_DETAILS)
+        st.markdown("**Animateur·rices les plus proches**")
+        st.dataframe(pd.DataFrame({"Structure": closest["structure"], "Commune": closest["commune"],
+                                   "Distance": closest["distance_km"].map(km),
+                                   "Statut": closest["training_status"].map(STATUS_LABELS)}),
+                     hide_index=True, use_container_width=True)
+    _pool(code, level, theme, conum_only)
+
+
+def _territory_point(code: str, level: str) -> tuple[float, float]:
+    if level == "commune":
+        commune = data.reference().communes.loc[code]
+        return float(commune["lon"]), float(commune["lat"])
+    point = data.territory_shapes(level).geometry.loc[code].representative_point()
+    return point.x, point.y
+
+
+def _pool(code: str, level: str, theme: str, conum_only: bool) -> None:
+    """Referenced animators of the territory not trained yet: the people to invite to a training."""
+    records = data.theme_records(theme, conum_only)
+    column = "insee_code" if level == "commune" else "epci_code"
+    pool = records[(records[column] == code) & (records["training_status"] == REFERENCED)]
+    st.markdown(f"**Vivier à former** : {len(pool)} animateur·rice(s) référencé·e(s), pas encore formé·e(s).")
+    if not pool.empty:
+        st.dataframe(pool[["structure", "commune"]].rename(columns={"structure": "Structure", "commune": "Commune"}),
+                     hide_index=True, use_container_width=True)
+
+
+render()

@@ -1,0 +1,516 @@
+"""« Importer un export » — for hubs: upload a form export, check columns and rows, then save it.
+
+The page runs the same pipeline as ``python -m loaders``: the files are read with
+:func:`loaders.read.read_bytes`, the columns mapped (the hub can correct the mapping), the rows
+geocoded and deduplicated by :func:`loaders.pipeline.load_tables`, and nothing reaches the store
+before the hub clicks « Enregistrer l'import » (:func:`loaders.store.save_import`, one transaction).
+Every row ends in the report as accepted, merged into a duplicate, rejected with its reason, or
+skipped as empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import TypeVar
+
+import pandas as pd
+import sqlalchemy.exc
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from loaders import store
+from loaders._errors import LoaderError
+from loaders.columns import CANONICAL_FIELDS, Profile, list_profiles, load_profile, map_columns
+from loaders.geocode import Gazetteer
+from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult, LoadOptions, load_tables
+from loaders.read import RawTable, read_bytes
+from loaders.safe_files import csv_bytes
+from loaders.themes import ThemeRegistry
+from views import chrome, data
+from views.safe_html import escape
+
+LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# .xls and .ods are unreadable, but accepted here so that the loader explains in French how to
+# re-save them, instead of the uploader refusing them with an English message.
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "json", "xls", "ods"]
+REJECTS_FILE = "rejets.csv"
+
+FIELD_LABELS: dict[str, str] = {
+    "submission_id": "Identifiant de la réponse",
+    "submitted_at": "Date de la réponse",
+    "email": "Courriel",
+    "first_name": "Prénom",
+    "last_name": "Nom de famille",
+    "full_name": "Nom complet",
+    "phone": "Téléphone",
+    "structure": "Structure",
+    "structure_type": "Type de structure",
+    "address": "Adresse",
+    "postcode": "Code postal",
+    "city": "Commune",
+    "insee_code": "Code INSEE de la commune",
+    "coordinates": "Coordonnées GPS (latitude, longitude)",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "x": "X (Lambert 93)",
+    "y": "Y (Lambert 93)",
+    "conum": "Conseiller·ère numérique",
+    "trained": "Formé·e",
+    "training_date": "Date de formation",
+    "training_body": "Organisme de formation",
+    "themes": "Thématiques",
+    "consent": "Accord de publication",
+}
+
+# The column-mapping editor.
+FIELD_COLUMN = "Champ"
+DETECTED_COLUMN = "Colonne détectée"
+HOW_COLUMN = "Détectée par"
+CHOICE_COLUMN = "Colonne à utiliser"
+NO_COLUMN = "(aucune)"
+AUTOMATIC = "(détection automatique)"
+
+# The row-level report.
+FILE_COLUMN = "Fichier"
+ROW_COLUMN = "Ligne"
+VERDICT_COLUMN = "Verdict"
+DETAIL_COLUMN = "Motif ou remarque"
+COMMUNE_COLUMN = "Commune retenue"
+REPORT_COLUMNS = (FILE_COLUMN, ROW_COLUMN, VERDICT_COLUMN, DETAIL_COLUMN, COMMUNE_COLUMN)
+ACCEPTED = "Acceptée"
+MERGED = "Doublon fusionné"
+REJECTED = "Rejetée"
+BLANK = "Ligne vide ignorée"
+VERDICTS = (ACCEPTED, MERGED, REJECTED, BLANK)
+ALL_ROWS = "Toutes les lignes"
+
+# rejets.csv: the loader's own columns come first (REJECT_COLUMNS), then the row as written.
+REJECT_HEADERS = ("Fichier d'origine", "Ligne d'origine", "Motif du rejet")
+
+
+UNEXPECTED_ERROR = ("Une erreur inattendue a interrompu l'import : rien n'a été enregistré. Signalez le problème "
+                    "à l'équipe de la carte en joignant le fichier.")
+DATABASE_ERROR = "La base de données est inaccessible : rien n'a été enregistré. Réessayez dans un moment."
+OPTIONS_HINT = ("Sur cette page, « --column » correspond au tableau « Colonnes détectées » ci-dessus et "
+                "« --theme » au choix de la thématique du formulaire.")
+# Streamlit draws table rows this high: the mapping editor shows every field without scrolling.
+ROW_HEIGHT_PX = 35
+
+_TABLES_STATE = "importer-tables"
+_RESULT_STATE = "importer-result"
+_SAVED_STATE = "importer-saved"
+
+
+@st.cache_resource
+def gazetteer() -> Gazetteer:
+    """The offline geocoder, built once per server process from the shared reference geography."""
+    return Gazetteer(data.reference())
+
+
+def render() -> None:
+    chrome.apply_style()
+    chrome.masthead()
+    st.title("Importer un export")
+    batches = data.batches()
+    chrome.demo_banner(batches)
+    st.markdown(
+        "Déposez l'export de votre formulaire de référencement. L'outil reconnaît les colonnes, place chaque "
+        "ligne sur sa commune et fusionne les doublons ; vous vérifiez le rapport ligne à ligne, puis vous "
+        "enregistrez. Rien n'est enregistré avant que vous cliquiez sur « Enregistrer l'import »."
+    )
+    st.caption("L'import est réservé aux hubs (la connexion des hubs arrive prochainement).")
+    uploads = st.file_uploader(
+        "Export du formulaire (CSV, XLSX ou JSON ; un ou plusieurs fichiers)",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="importer-files",
+    )
+    theme, profile_name = _options(data.themes())
+    if uploads:
+        _import(uploads, theme, profile_name, batches)
+    else:
+        st.info("Déposez un fichier pour voir les colonnes détectées et le rapport ligne à ligne.")
+    chrome.footer(batches)
+
+
+def _options(registry: ThemeRegistry) -> tuple[str | None, str | None]:
+    """Theme of the form (``None``: read from the file) and column profile (``None``: none)."""
+    columns = st.columns(2)
+    theme = columns[0].selectbox(
+        "Thématique du formulaire",
+        [None, *registry.slugs()],
+        format_func=lambda slug: "Détecter dans le fichier" if slug is None else registry.get(slug).label,
+        help="À choisir quand l'export n'a pas de colonne de thématique (un formulaire par thématique).",
+    )
+    profiles = {profile.name: profile for profile in list_profiles()}
+    profile = columns[1].selectbox(
+        "Profil de colonnes (facultatif)",
+        [None, *profiles],
+        format_func=lambda name: "Aucun : détection automatique" if name is None
+        else f"{name} — {profiles[name].description}",
+        help="Un profil décrit les colonnes de l'export d'un hub déjà connu.",
+    )
+    return theme, profile
+
+
+def _import(uploads: Sequence[UploadedFile], theme: str | None, profile_name: str | None,
+            batches: pd.DataFrame) -> None:
+    """Everything after the upload; any error stops here with a French message, before any write."""
+    tables = _guarded(lambda: _remembered(_TABLES_STATE, tuple((u.file_id, u.name) for u in uploads),
+                                          lambda: read_uploads([(u.name, u.getvalue()) for u in uploads])))
+    if tables is None:
+        return
+    detected = _guarded(lambda: detection_table(tables, load_profile(profile_name) if profile_name else None))
+    if detected is None:
+        return
+    forced = forced_columns(_mapping_editor(tables, profile_name, detected), detected)
+    options = LoadOptions(theme=theme, columns=forced, profile=profile_name)
+    key = (tuple((table.source_file, table.sha256) for table in tables), theme, profile_name,
+           tuple(sorted(forced.items())))
+    result = _guarded(lambda: _remembered(_RESULT_STATE, key,
+                                          lambda: load_tables(tables, gazetteer(), options, data.themes())),
+                      hint=OPTIONS_HINT)
+    if result is None:
+        return
+    _report(result)
+    _save(tables, result, key, batches)
+
+
+def _guarded(compute: Callable[[], T], hint: str | None = None) -> T | None:
+    """``compute()``, or ``None`` once a French message is shown: a hub never sees a traceback.
+
+    Parameters
+    ----------
+    compute
+        One step of the import.
+    hint
+        Shown under the message of a `LoaderError`, which may be worded for the command line.
+
+    Returns
+    -------
+    T or None
+        The value of the step, or ``None`` when it failed.
+    """
+    try:
+        return compute()
+    except LoaderError as error:
+        show_error(str(error))
+        if hint:
+            st.info(hint)
+    except sqlalchemy.exc.SQLAlchemyError:
+        LOGGER.exception("Import page: database error")
+        show_error(DATABASE_ERROR)
+    # Anything else is a bug: the details go to the server log, not to the hub's screen.
+    except Exception:
+        LOGGER.exception("Import page: unexpected error")
+        show_error(UNEXPECTED_ERROR)
+    return None
+
+
+def _remembered(name: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """The last value computed in this session for ``key``, else ``compute()``.
+
+    Each widget change reruns the page: without this, reading and geocoding a large export would
+    start over when the hub only filters the report. One value per session, not a shared cache,
+    because uploads hold personal data.
+    """
+    remembered = st.session_state.get(name)
+    if remembered is not None and remembered[0] == key:
+        return remembered[1]
+    value = compute()
+    st.session_state[name] = (key, value)
+    return value
+
+
+def read_uploads(files: Sequence[tuple[str, bytes]]) -> list[RawTable]:
+    """Read uploaded files into tables.
+
+    Parameters
+    ----------
+    files
+        ``(file name, content)`` of each upload.
+
+    Returns
+    -------
+    list of RawTable
+        One table per file, in upload order.
+
+    Raises
+    ------
+    LoaderError
+        A file is unusable (see :func:`loaders.read.read_bytes`), or two uploads share a name or
+        a content: the import names rows by their file, and skips a file already imported.
+    """
+    tables = [read_bytes(content, name) for name, content in files]
+    seen_names: set[str] = set()
+    seen_contents: dict[str, str] = {}
+    for table in tables:
+        if table.source_file in seen_names:
+            raise LoaderError(f"Deux fichiers déposés s'appellent « {table.source_file} ». Renommez l'un d'eux, "
+                              "puis déposez-les de nouveau.")
+        if table.sha256 in seen_contents:
+            raise LoaderError(f"Les fichiers « {seen_contents[table.sha256]} » et « {table.source_file} » sont "
+                              "identiques. Retirez l'un des deux.")
+        if "|" in table.source_file:
+            # The store lists the files of a merged record separated by « | ».
+            raise LoaderError(f"Le nom du fichier « {table.source_file} » contient le caractère « | ». "
+                              "Renommez-le, puis déposez-le de nouveau.")
+        seen_names.add(table.source_file)
+        seen_contents[table.sha256] = table.source_file
+    return tables
+
+
+# --- Column mapping ---------------------------------------------------------------
+
+
+def header_options(tables: Sequence[RawTable]) -> list[str]:
+    """Headers a field can be given: those of every file (a forced header applies to all files)."""
+    others = [set(table.frame.columns) for table in tables[1:]]
+    return [str(header) for header in tables[0].frame.columns if all(header in headers for headers in others)]
+
+
+def detection_table(tables: Sequence[RawTable], profile: Profile | None) -> pd.DataFrame:
+    """What the automatic detection (and the profile) found for each canonical field.
+
+    Parameters
+    ----------
+    tables
+        The uploaded tables.
+    profile
+        The chosen column profile, if any.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by canonical field; columns `FIELD_COLUMN` (French name), `DETECTED_COLUMN`,
+        `HOW_COLUMN` (per file when the files disagree) and `CHOICE_COLUMN`, the editable choice:
+        the detected header, `NO_COLUMN`, or `AUTOMATIC` when the files disagree.
+
+    Raises
+    ------
+    ConfigurationError
+        A header of the profile is missing from a file.
+    """
+    mappings = {table.source_file: map_columns(table.frame, profile=profile) for table in tables}
+    rows: dict[str, dict[str, str]] = {}
+    for field in CANONICAL_FIELDS:
+        headers = {name: mapping.fields.get(field) for name, mapping in mappings.items()}
+        hows = {name: mapping.how.get(field) for name, mapping in mappings.items()}
+        rows[field] = {
+            FIELD_COLUMN: FIELD_LABELS[field],
+            DETECTED_COLUMN: _per_file_text(headers),
+            HOW_COLUMN: _per_file_text(hows),
+            CHOICE_COLUMN: _default_choice(headers),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _per_file_text(values: Mapping[str, str | None]) -> str:
+    """The common value of all files, else ``a.csv : X · b.csv : Y``; « — » for nothing."""
+    distinct = set(values.values())
+    if len(distinct) == 1:
+        return next(iter(distinct)) or "—"
+    return " · ".join(f"{name} : {value or '—'}" for name, value in values.items())
+
+
+def _default_choice(headers: Mapping[str, str | None]) -> str:
+    distinct = set(headers.values())
+    if len(distinct) > 1:
+        return AUTOMATIC
+    return next(iter(distinct)) or NO_COLUMN
+
+
+def _mapping_editor(tables: Sequence[RawTable], profile_name: str | None, detected: pd.DataFrame) -> pd.DataFrame:
+    st.subheader("Colonnes détectées")
+    st.caption("Si une colonne est mal reconnue, choisissez la bonne dans « Colonne à utiliser » : "
+               "le rapport ci-dessous se met à jour.")
+    several = len(tables) > 1
+    if several:
+        st.caption("Avec plusieurs fichiers, seules les colonnes présentes dans tous les fichiers sont proposées.")
+    options = [*([AUTOMATIC] if several else []), NO_COLUMN, *header_options(tables)]
+    # A new upload or profile gives a new editor: edits made for other files must not carry over.
+    identity = hashlib.sha256(repr((profile_name, [t.sha256 for t in tables])).encode()).hexdigest()[:16]
+    return st.data_editor(
+        detected,
+        key=f"importer-columns-{identity}",
+        hide_index=True,
+        width="stretch",
+        height=ROW_HEIGHT_PX * (len(detected) + 1) + 3,  # the header row, and the borders
+        disabled=[FIELD_COLUMN, DETECTED_COLUMN, HOW_COLUMN],
+        column_config={CHOICE_COLUMN: st.column_config.SelectboxColumn(CHOICE_COLUMN, options=options,
+                                                                       required=True)},
+    )
+
+
+def forced_columns(edited: pd.DataFrame, detected: pd.DataFrame) -> dict[str, str]:
+    """The columns the hub changed, as ``LoadOptions.columns`` (``""`` keeps a field unmapped).
+
+    Only changed fields are forced: the others stay with the detection, file by file.
+    """
+    forced: dict[str, str] = {}
+    for field, choice in edited[CHOICE_COLUMN].items():
+        if choice == detected.at[field, CHOICE_COLUMN] or choice == AUTOMATIC:
+            continue
+        forced[str(field)] = "" if choice in (NO_COLUMN, None) else str(choice)
+    return forced
+
+
+# --- Analysis and report ------------------------------------------------------------
+
+
+def row_report(result: ImportResult) -> pd.DataFrame:
+    """One line per row of every file: accepted, merged into a duplicate, rejected or skipped as empty.
+
+    Parameters
+    ----------
+    result
+        The analysed import.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns `REPORT_COLUMNS`, ordered by file (upload order) then row. A row kept in several
+        records (one per theme) is « acceptée » when it is the latest submission of any of them,
+        as :func:`loaders.store.save_import` records it.
+    """
+    kept = _kept_rows(result.records)
+    rejected = [(file, int(row), REJECTED, reason, "")
+                for file, row, reason in result.rejects[list(REJECT_COLUMNS)].itertuples(index=False)]
+    blank = [(report.source_file, row, BLANK, "Ligne vide, sans aucune valeur", "")
+             for report in result.files for row in report.blank_rows]
+    frame = pd.DataFrame([*kept, *rejected, *blank], columns=list(REPORT_COLUMNS))
+    file_order = {report.source_file: position for position, report in enumerate(result.files)}
+    frame = frame.assign(_order=frame[FILE_COLUMN].map(file_order))
+    return frame.sort_values(["_order", ROW_COLUMN], kind="stable").drop(columns="_order").reset_index(drop=True)
+
+
+def _kept_rows(records: pd.DataFrame) -> list[tuple[str, int, str, str, str]]:
+    """Report lines of the rows that ended in records, as winners or as merged duplicates."""
+    lines: dict[tuple[str, int], tuple[str, int, str, str, str]] = {}
+    for record in records.itertuples(index=False):
+        winner = (record.winning_file, int(record.winning_row))
+        for source in _record_rows(record.source_file, record.source_rows):
+            if source == winner:
+                lines[source] = (*source, ACCEPTED, record.geocode_note, record.commune)
+            elif source not in lines:
+                lines[source] = (*source, MERGED, _merged_detail(source, winner), record.commune)
+    return list(lines.values())
+
+
+def _record_rows(source_file: str, source_rows: str) -> list[tuple[str, int]]:
+    """``(file, row)`` of a record's rows: ``2|7`` within one file, ``a.csv:2|b.csv:7`` across files."""
+    rows = []
+    for entry in source_rows.split("|"):
+        file, separator, row = entry.rpartition(":")
+        rows.append((file if separator else source_file, int(row)))
+    return rows
+
+
+def _merged_detail(source: tuple[str, int], winner: tuple[str, int]) -> str:
+    where = f"la ligne {winner[1]}" if winner[0] == source[0] else f"la ligne {winner[1]} de « {winner[0]} »"
+    return f"Doublon de {where} : la réponse la plus récente est gardée"
+
+
+def rejects_table(result: ImportResult) -> pd.DataFrame:
+    """The rejected rows as ``python -m loaders`` writes them to ``rejets.csv``, with French headers.
+
+    The loader's columns (file, row, reason) come first, then every column of the row as written,
+    so that the hub can correct the rows and upload the file again.
+    """
+    frame = result.rejects.set_axis([*REJECT_HEADERS, *result.rejects.columns[len(REJECT_COLUMNS):]], axis=1)
+    # A re-uploaded rejets.csv already holds these columns, from the previous attempt: the new ones win.
+    return frame.loc[:, ~frame.columns.duplicated(keep="first")]
+
+
+def rejects_csv(result: ImportResult) -> bytes:
+    """``rejets.csv``, formula-safe (see :func:`loaders.safe_files.csv_bytes`)."""
+    return csv_bytes(rejects_table(result))
+
+
+def _report(result: ImportResult) -> None:
+    st.subheader("Rapport ligne à ligne")
+    report = row_report(result)
+    counts = report[VERDICT_COLUMN].value_counts()
+    columns = st.columns(4)
+    columns[0].metric("Lignes lues", int(len(report) - counts.get(BLANK, 0)))
+    columns[1].metric("Acceptées", int(counts.get(ACCEPTED, 0)))
+    columns[2].metric("Doublons fusionnés", int(counts.get(MERGED, 0)))
+    columns[3].metric("Rejetées", int(counts.get(REJECTED, 0)))
+    summary = result.report()
+    st.caption(f"{summary['fiches']} fiche(s) pour {summary['animateurs']} animateur·rice(s) ; "
+               f"{int(counts.get(BLANK, 0))} ligne(s) vide(s) ignorée(s).")
+    shown = st.radio("Afficher", [ALL_ROWS, *VERDICTS], horizontal=True, key="importer-verdict")
+    st.dataframe(report if shown == ALL_ROWS else report[report[VERDICT_COLUMN] == shown],
+                 hide_index=True, width="stretch")
+    if result.rejects.empty:
+        st.success("Aucune ligne rejetée.")
+    else:
+        st.download_button(f"Télécharger {REJECTS_FILE}", rejects_csv(result), REJECTS_FILE, "text/csv",
+                           on_click="ignore",
+                           help="Les lignes rejetées avec leur motif : corrigez-les, puis déposez ce fichier.")
+    with st.expander("Colonnes retenues, fichier par fichier"):
+        for file_report in result.files:
+            st.text(file_report.source_file)
+            st.dataframe(mapping_used(file_report), hide_index=True, width="stretch")
+
+
+def mapping_used(report: FileReport) -> pd.DataFrame:
+    """The mapping the import used for one file, then its unused columns."""
+    mapping = report.mapping
+    used = [(FIELD_LABELS[field], header, mapping.how[field]) for field, header in mapping.fields.items()]
+    unused = [("(non utilisée)", header, "") for header in mapping.unmapped]
+    return pd.DataFrame([*used, *unused], columns=[FIELD_COLUMN, "Colonne", HOW_COLUMN])
+
+
+# --- Saving ---------------------------------------------------------------------------
+
+
+def _already_imported_notice(tables: Sequence[RawTable], batches: pd.DataFrame) -> None:
+    known = set() if batches.empty else set(batches["sha256"])
+    names = [table.source_file for table in tables if table.sha256 in known]
+    if names:
+        st.info(f"Déjà importé (même contenu) : {escape(', '.join(names))}. Enregistrer ne le modifiera pas.")
+
+
+def _save(tables: Sequence[RawTable], result: ImportResult, key: Hashable, batches: pd.DataFrame) -> None:
+    st.subheader("Enregistrer")
+    saved = st.session_state.get(_SAVED_STATE)
+    # A second click on the same import shows the first outcome instead of writing again.
+    if saved is not None and saved[0] == key:
+        _saved_message(saved[1], result)
+        return
+    _already_imported_notice(tables, batches)
+    if not st.button("Enregistrer l'import", type="primary"):
+        return
+    # save_import is one transaction: whatever fails, nothing was written, as the messages say.
+    outcome = _guarded(lambda: store.save_import(data.engine(), result, is_demo=False))
+    if outcome is None:
+        return
+    data.refresh()
+    st.session_state[_SAVED_STATE] = (key, outcome)
+    _saved_message(outcome, result)
+
+
+def _saved_message(outcome: store.SaveOutcome, result: ImportResult) -> None:
+    if outcome.imported:
+        summary = result.report()
+        st.success(f"Import enregistré : {escape(', '.join(outcome.imported))} — {summary['fiches']} fiche(s) "
+                   f"pour {summary['animateurs']} animateur·rice(s), {summary['lignes_rejetees']} ligne(s) "
+                   "rejetée(s).")
+    if outcome.already_imported:
+        st.info(f"Déjà importé, rien de changé : {escape(', '.join(outcome.already_imported))}.")
+
+
+# --- Messages ---------------------------------------------------------------------------
+
+
+def show_error(message: str) -> None:
+    """A French error message, which may quote file names and headers."""
+    st.error(escape(message), icon="🚫")
+
+
+render()

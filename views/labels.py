@@ -1,0 +1,67 @@
+"""French wording shared by the pages (codes stay English in the store and the URLs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
+
+STATUS_LABELS: dict[str, str] = {TRAINED: "Formé·e", IN_TRAINING: "En formation", REFERENCED: "Référencé·e"}
+ALL_STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
+
+
+def status_badge(status: str, training_date: object) -> str:
+    """Plain-text badge: « Formé·e le 12/03/2026 » when the date is known."""
+    label = STATUS_LABELS[status]
+    if status == TRAINED and training_date is not None and not pd.isna(training_date):
+        return f"{label} le {pd.Timestamp(training_date):%d/%m/%Y}"
+    return label
+
+
+def km(value: float) -> str:
+    """A distance as people read it: « 0,8 km », « 12 km »."""
+    if value < 10:
+        return f"{value:.1f} km".replace(".", ",")
+    return f"{value:.0f} km"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A coverage indicator as the maps and legends present it."""
+
+    label: str
+    unit: str
+    factor: float = 1.0  # shares are stored in [0, 1] and shown in percent
+    decimals: int = 1
+
+    def format(self, value: float) -> str:
+        if value is None or not np.isfinite(value):
+            return "—"
+        return f"{value * self.factor:.{self.decimals}f}".replace(".", ",") + f" {self.unit}"
+
+
+INDICATORS: dict[str, Indicator] = {
+    "uncovered_share": Indicator("Part de la population non couverte", "%", factor=100.0, decimals=0),
+    "trained_per_10k": Indicator("Animateur·rices formé·es pour 10 000 habitants", "pour 10 000 hab.", decimals=2),
+    "mean_accessibility_per_10k": Indicator("Accessibilité (E2SFCA)", "animateur·rice pour 10 000 hab.", decimals=2),
+    "median_nearest_km": Indicator("Distance au plus proche animateur (médiane des habitants)", "km"),
+}
+# French headers of the exported territory tables (codes and names first).
+EXPORT_HEADERS: dict[str, str] = {
+    "code": "Code",
+    "nom": "Nom",
+    "population": "Population municipale",
+    "animators_trained": "Animateur·rices formé·es",
+    "animators_in_training": "Animateur·rices en formation",
+    "animators_referenced": "Animateur·rices référencé·es non formé·es",
+    "trained_per_10k": "Formé·es pour 10 000 habitants",
+    "uncovered_population": "Population non couverte",
+    "uncovered_share": "Part de la population non couverte",
+    "mean_nearest_km": "Distance moyenne au plus proche animateur (km)",
+    "median_nearest_km": "Distance médiane au plus proche animateur (km)",
+    "mean_accessibility_per_10k": "Accessibilité E2SFCA (pour 10 000 habitants)",
+    "priority_rank": "Rang de priorité",
+}
