@@ -228,6 +228,42 @@ def test_coverage_exports_are_french_ranked_and_formula_safe(app):
     assert "=HYPERLINK(1)" in read_bytes(written, "couverture.csv").frame["Nom"].tolist()
 
 
+@pytest.mark.parametrize("indicator", ["uncovered_share", "trained_per_10k", "mean_accessibility_per_10k",
+                                       "median_nearest_km"])
+def test_every_indicator_draws_with_its_unit_in_the_legend(app, indicator):
+    from views.labels import INDICATORS
+
+    app.switch_page("views/couverture.py")
+    app.query_params["region"] = "53"
+    app.query_params["indicateur"] = indicator
+    app.run()
+    assert not app.exception
+    legend = next(h.proto.body for h in app.get("html") if "carte-legende" in h.proto.body)
+    assert INDICATORS[indicator].label.split(" (")[0].replace("·", "") in legend.replace("·", "")
+    assert "jusqu" in legend and "sans valeur" in legend
+
+
+def test_radius_and_status_filters_change_the_coverage(app):
+    app.switch_page("views/couverture.py")
+    app.query_params["region"] = "53"
+    app.query_params["dep"] = "35"
+    app.query_params["zone"] = "35360"  # Vitré: only a referenced animator there
+    app.run()
+    line = "Part de la population non couverte"
+    assert "**100 %**" in _indicator_line(app, line)  # Rennes and Cesson are about 30 km away
+    statuses = by_label(app.multiselect, "Animateur·rices pris·es en compte")
+    statuses.set_value(["trained", "referenced"]).run()
+    assert "**0 %**" in _indicator_line(app, line)  # Vitré's own referenced animator now counts
+    by_label(app.multiselect, "Animateur·rices pris·es en compte").set_value(["trained"]).run()
+    by_label(app.slider, "Rayon de couverture (km)").set_value(50).run()
+    assert url_values(app, "rayon") == ["50"]
+    assert "**0 %**" in _indicator_line(app, line)
+
+
+def _indicator_line(app: AppTest, label: str) -> str:
+    return next(m.value for m in app.markdown if m.value.startswith(f"- {label}"))
+
+
 # « Préparer les formations »
 
 def test_training_page_asks_for_a_region_first(app):
@@ -246,6 +282,16 @@ def test_training_page_plans_sessions_for_the_pool(app):
     sessions = app.dataframe[2].value
     assert sessions["Commune"].tolist() == ["Vitré"] and sessions["Stagiaires"].tolist() == [1]
     assert len(app.get("download_button")) == 2  # demo data: the invitation list is offered
+
+
+def test_training_page_coverage_mode_lists_sites_with_added_population(app):
+    app.switch_page("views/formations.py")
+    app.query_params["region"] = "53"
+    app.query_params["dep"] = "35"
+    app.run()
+    sites = app.dataframe[1].value
+    assert sites["Commune"].tolist() == ["Vitré"]  # the pool's only commune
+    assert sites["Habitants ajoutés"].iloc[0] > 17_000  # at least Vitré's own population
 
 
 def test_invitation_list_has_names_and_sessions(app):

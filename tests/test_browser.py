@@ -170,6 +170,19 @@ def test_pages_switch_and_render(browser_page, app_url, artifacts):
     page.screenshot(path=artifacts / "formations.png", full_page=True)
 
 
+def test_clicking_a_territory_shows_its_details(browser_page, app_url, artifacts):
+    page = browser_page
+    page.goto(f"{app_url}/couverture?region=53&dep=35")
+    shapes = page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive")
+    shapes.first.wait_for(timeout=60_000)
+    population = page.locator("[data-testid='stMetricLabel']", has_text="Population")
+    assert population.count() == 0
+    shapes.nth(shapes.count() // 2).click(force=True)
+    population.wait_for(timeout=60_000)
+    assert "zone=" in page.url
+    page.screenshot(path=artifacts / "couverture-detail.png", full_page=True)
+
+
 def test_embed_mode_shows_the_map_and_list_alone(browser_page, app_url, artifacts):
     page = browser_page
     page.goto(f"{app_url}/?embed=1&q=rennes")
