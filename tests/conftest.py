@@ -113,3 +113,44 @@ def _wait_for(url: str, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.5)
     pytest.fail(f"the app did not start: {url}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# PostgreSQL (issue 5 §5): one throw-away cluster per session (tests/postgres.py), and `store_url`, which
+# runs every test that takes it on both engines, each time on an empty database of its own.
+# ----------------------------------------------------------------------------------------------------------
+
+from postgres import Cluster, find_bin_dir, fresh_database, running_cluster  # noqa: E402  (tests/ is on sys.path)
+
+STORE_ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A private PostgreSQL 15+ cluster on a loopback port, deleted after the session.
+
+    Skipped when the server binaries are absent, unless ``CARTE_REQUIRE_POSTGRES=1`` (``.ci/run``).
+    """
+    if find_bin_dir() is None:
+        if os.environ.get("CARTE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL 15+ is required (CARTE_REQUIRE_POSTGRES=1) but initdb/pg_ctl were not found")
+        pytest.skip("PostgreSQL 15+ is not installed (initdb/pg_ctl not found)")
+    with contextlib.ExitStack() as stack:
+        # Only the start is guarded: pytest.fail shows initdb's or pg_ctl's own explanation.
+        try:
+            cluster = stack.enter_context(running_cluster())
+        except subprocess.CalledProcessError as error:
+            pytest.fail(f"the throw-away PostgreSQL did not start: {error.cmd}\n{error.stdout}\n{error.stderr}")
+        yield cluster
+
+
+@pytest.fixture(params=STORE_ENGINES, ids=STORE_ENGINES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database: a SQLite file in ``tmp_path``, or a new database of the cluster (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'carte.sqlite'}"
+        return
+    # Asked for here, not as an argument, so that SQLite-only runs never start PostgreSQL.
+    cluster: Cluster = request.getfixturevalue("postgres_cluster")
+    with fresh_database(cluster) as url:
+        yield url
