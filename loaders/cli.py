@@ -1,4 +1,9 @@
-"""Command line: ``python -m loaders INPUT... [--out DIR] [--db URL] [--theme SLUG] [--column FIELD=HEADER]...``."""
+"""Command line.
+
+``python -m loaders INPUT... [--out DIR] [--db URL] [--theme SLUG] [--column FIELD=HEADER]... [--hub NAME]
+[--form NAME [--full]]`` imports exports; ``python -m loaders migrate-store --from URL --to URL`` copies a
+whole store into an empty one (e.g. from the embedded SQLite file to PostgreSQL).
+"""
 
 from __future__ import annotations
 
@@ -34,16 +39,56 @@ def build_parser() -> argparse.ArgumentParser:
                         help="force la colonne d'un champ, ex. --column postcode=\"CP\"")
     parser.add_argument("--profile", metavar="NAME", help="profil de colonnes de data/profiles/NAME.toml")
     parser.add_argument("--demo", action="store_true", help="marque l'import comme données de démonstration")
+    parser.add_argument("--hub", default="", metavar="NAME", help="hub qui importe (page Pilotage)")
+    parser.add_argument("--form", default="", metavar="NAME", help="nom du formulaire d'où vient l'export")
+    parser.add_argument("--full", action="store_true",
+                        help="l'export contient toutes les réponses du formulaire (--form) : les fiches absentes "
+                             "sont signalées « absent du dernier export » et dépubliées")
+    return parser
+
+
+def build_migrate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m loaders migrate-store",
+        description="Copie toute une base (imports, animateurs, modération, corrections) dans une base vide.",
+    )
+    parser.add_argument("--from", dest="source", required=True, metavar="URL", help="base d'origine")
+    parser.add_argument("--to", dest="target", required=True, metavar="URL", help="base de destination, vide")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["migrate-store"]:
+        return migrate_store(argv[1:])
+    return import_files(argv)
+
+
+def migrate_store(argv: Sequence[str]) -> int:
+    args = build_migrate_parser().parse_args(argv)
+    try:
+        counts = store.copy_store(store.connect(args.source), store.connect(args.target))
+    except ValueError as error:
+        print(f"Erreur : {error}.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        print(f"Erreur : une des bases est inaccessible ({error.__class__.__name__}).", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print("Copié : " + ", ".join(f"{table} {count}" for table, count in counts.items()) + ".")
+    return 0
+
+
+def import_files(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.full and not args.form:
+        parser.error("--full demande --form (le nom du formulaire dont l'export est complet)")
     try:
         options = LoadOptions(theme=args.theme, columns=parse_column_options(args.column), profile=args.profile)
         result = load_files(args.inputs, Gazetteer(load_reference()), options)
         engine = store.connect(args.db)
-        saved = store.save_import(engine, result, is_demo=args.demo)
+        saved = store.save_import(engine, result, is_demo=args.demo, hub=args.hub, form=args.form,
+                                  full_export=args.full)
     except LoaderError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -75,4 +120,6 @@ def summary(result: ImportResult, saved: store.SaveOutcome) -> str:
         lines.append("Importé dans la base : " + ", ".join(saved.imported) + ".")
     if saved.already_imported:
         lines.append("Déjà importé, rien de changé : " + ", ".join(saved.already_imported) + ".")
+    if saved.marked_absent:
+        lines.append(f"{saved.marked_absent} fiche(s) absente(s) de cet export complet : dépubliée(s), pas supprimée(s).")
     return "\n".join(lines)

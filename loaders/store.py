@@ -1,16 +1,22 @@
-"""Persistence of imports, animators and their referencings (SQLAlchemy Core).
+"""Persistence of imports, animators, referencings, moderation and fixes (SQLAlchemy Core).
 
-This module is the only one that talks to the database. The embedded default
-is SQLite in WAL mode at :func:`default_database_path`; ``DATABASE_URL`` (or
-``--db``) points elsewhere. Each import is one transaction: a failure leaves
-the store as it was. A file whose SHA-256 was already imported is skipped.
+This module is the only one that talks to the database. The embedded default is SQLite
+in WAL mode at :func:`default_database_path`; ``DATABASE_URL`` (or ``--db``) points
+elsewhere, e.g. ``postgresql+psycopg://…`` for a store shared by several hubs and app
+replicas. :func:`connect` applies the Alembic migrations of ``loaders/migrations``.
+
+Each import is one transaction, serialised with the other imports (an advisory lock on
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so concurrent imports end in the same state as
+the same imports one after another. A file whose SHA-256 was already imported is skipped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,77 +27,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loaders.pipeline import ImportResult
-
-metadata = sa.MetaData()
-
-import_batches = sa.Table(
-    "import_batches",
-    metadata,
-    sa.Column("batch_id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("file_name", sa.String, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
-    sa.Column("imported_at", sa.DateTime, nullable=False),
-    sa.Column("theme", sa.String),
-    sa.Column("rows", sa.Integer, nullable=False),
-    sa.Column("accepted_rows", sa.Integer, nullable=False),
-    sa.Column("rejected_rows", sa.Integer, nullable=False),
-    sa.Column("is_demo", sa.Boolean, nullable=False, default=False),
-    sa.Column("report", sa.Text, nullable=False),
-)
-
-animators = sa.Table(
-    "animators",
-    metadata,
-    sa.Column("animator_id", sa.String(32), primary_key=True),
-    sa.Column("structure", sa.String),
-    sa.Column("structure_type", sa.String),
-    sa.Column("full_name", sa.String),
-    sa.Column("first_name", sa.String),
-    sa.Column("last_name", sa.String),
-    sa.Column("email", sa.String),
-    sa.Column("phone", sa.String),
-    sa.Column("address", sa.String),
-    sa.Column("postcode", sa.String),
-    sa.Column("city", sa.String),
-    sa.Column("is_conum", sa.Boolean, nullable=False),
-    sa.Column("public_consent", sa.Boolean, nullable=False),
-    sa.Column("insee_code", sa.String(5), nullable=False, index=True),
-    sa.Column("commune", sa.String, nullable=False),
-    sa.Column("arrondissement_code", sa.String(5)),
-    sa.Column("epci_code", sa.String(9), index=True),
-    sa.Column("epci", sa.String),
-    sa.Column("departement_code", sa.String(3), nullable=False, index=True),
-    sa.Column("region_code", sa.String(2), nullable=False, index=True),
-    sa.Column("lat", sa.Float, nullable=False),
-    sa.Column("lon", sa.Float, nullable=False),
-    sa.Column("geocode_precision", sa.String, nullable=False),
-    sa.Column("geocode_note", sa.String),
-    sa.Column("submitted_at", sa.DateTime),
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), nullable=False),
-)
-
-referencings = sa.Table(
-    "referencings",
-    metadata,
-    sa.Column("animator_id", sa.String(32), sa.ForeignKey("animators.animator_id"), primary_key=True),
-    sa.Column("theme", sa.String, primary_key=True),
-    sa.Column("training_status", sa.String, nullable=False),
-    sa.Column("training_date", sa.Date),
-    sa.Column("training_body", sa.String),
-    sa.Column("submission_id", sa.String),
-    sa.Column("submitted_at", sa.DateTime),
-    sa.Column("source_file", sa.String, nullable=False),
-    sa.Column("source_rows", sa.String, nullable=False),
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), nullable=False),
-)
-
-row_outcomes = sa.Table(
-    "row_outcomes",
-    metadata,
-    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), primary_key=True),
-    sa.Column("source_row", sa.Integer, primary_key=True),
-    sa.Column("outcome", sa.String, nullable=False),  # accepted | merged | rejected
-    sa.Column("reason", sa.String),
+from loaders.schema import (
+    PENDING,
+    REFUSED,
+    VALIDATED,
+    animators,
+    consents,
+    geocoding_fixes,
+    import_batches,
+    moderation_events,
+    referencings,
+    row_outcomes,
 )
 
 ANIMATOR_FIELDS: tuple[str, ...] = tuple(
@@ -102,6 +48,24 @@ REFERENCING_FIELDS: tuple[str, ...] = (
     "training_status", "training_date", "training_body", "submission_id", "submitted_at", "source_file",
     "source_rows",
 )
+# What a moderator has checked: a change in any of these sends the record back to « à vérifier ».
+CHECKED_FIELDS: tuple[str, ...] = (
+    "structure", "structure_type", "full_name", "first_name", "last_name", "email", "phone", "is_conum",
+    "public_consent", "insee_code", "lat", "lon", "training_status", "training_date", "training_body",
+)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises imports and migrations.
+WRITE_LOCK_KEY = 7_320_411
+DEMO_ACTOR = "données de démonstration"
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """Which files were imported and which were skipped as already imported."""
+
+    imported: tuple[str, ...]
+    already_imported: tuple[str, ...]
+    marked_absent: int = 0
 
 
 def default_database_path() -> Path:
@@ -116,42 +80,104 @@ def database_url(url: str | None = None) -> str:
 
 
 def connect(url: str | None = None) -> Engine:
-    """Open the store (creating the SQLite file and the schema when needed)."""
+    """Open the store and bring its schema to the latest migration (creating it when needed)."""
     resolved = sa.engine.make_url(database_url(url))
-    if resolved.get_backend_name() == "sqlite" and resolved.database not in (None, "", ":memory:"):
-        Path(resolved.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(resolved)
     if resolved.get_backend_name() == "sqlite":
+        if resolved.database not in (None, "", ":memory:"):
+            Path(resolved.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(resolved)
         sa.event.listen(engine, "connect", _configure_sqlite)
-    metadata.create_all(engine)
+        sa.event.listen(engine, "begin", _begin_sqlite)
+    else:
+        engine = sa.create_engine(resolved, pool_pre_ping=True)
+    upgrade(engine)
     return engine
 
 
+def upgrade(engine: Engine) -> None:
+    """Apply the pending migrations; a store made before migrations existed is adopted first."""
+    from alembic import command
+    from alembic.config import Config
+
+    with _writing(engine, foreign_keys=False) as conn:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn
+        if _predates_migrations(conn):
+            command.stamp(config, "0001")
+        command.upgrade(config, "head")
+
+
+def _predates_migrations(conn: Connection) -> bool:
+    tables = set(sa.inspect(conn).get_table_names())
+    return "import_batches" in tables and "alembic_version" not in tables
+
+
 def _configure_sqlite(dbapi_connection, _record) -> None:
+    # The driver's own transaction handling is switched off: _begin_sqlite opens transactions.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-@dataclass(frozen=True)
-class SaveOutcome:
-    """Which files were imported and which were skipped as already imported."""
-
-    imported: tuple[str, ...]
-    already_imported: tuple[str, ...]
+def _begin_sqlite(conn: Connection) -> None:
+    """Writers take SQLite's write lock at BEGIN, so their reads cannot be overtaken by another writer."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writing") else "BEGIN")
 
 
-def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False) -> SaveOutcome:
-    """Write an import in one transaction; files already imported (same SHA-256) are skipped.
+@contextmanager
+def _writing(engine: Engine, *, foreign_keys: bool = True) -> Iterator[Connection]:
+    """A write transaction serialised with every other writer of the store.
 
-    A file identical to another one of the same import (same bytes, another name) is skipped
-    too, and the records its rows won are kept under the batch of its twin.
+    SQLite migrations rebuild tables (batch mode), which its foreign keys forbid: they run with
+    ``foreign_keys=False``, a pragma that only applies outside a transaction.
     """
+    with engine.connect() as conn:
+        conn.execution_options(writing=True)
+        relax = conn.dialect.name == "sqlite" and not foreign_keys
+        if relax:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+                yield conn
+        finally:
+            if relax:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, hub: str = "", form: str = "",
+                full_export: bool = False) -> SaveOutcome:
+    """Write an import in one transaction.
+
+    Parameters
+    ----------
+    result
+        The loader's result for one or several files.
+    is_demo
+        Demonstration data: published at once (moderated as « validé » by :data:`DEMO_ACTOR`).
+    hub
+        Who imports (shown on the « Pilotage » page).
+    form
+        Name of the referencing form the export comes from.
+    full_export
+        The export holds every answer of ``form``: referencings of that form missing from it
+        are flagged « absent du dernier export » and unpublished (never deleted).
+
+    Files already imported (same SHA-256) are skipped; a file identical to another one of the
+    same import (same bytes, another name) is skipped too, and the records its rows won are kept
+    under the batch of its twin. New or changed records start « à vérifier ».
+    """
+    if full_export and not form:
+        raise ValueError("full_export needs the form's name")
+    now = _now()
     imported: list[str] = []
     skipped: list[str] = []
-    with engine.begin() as conn:
+    with _writing(engine) as conn:
         known = set(conn.execute(sa.select(import_batches.c.sha256)).scalars())
         summaries = {summary["fichier"]: summary for summary in result.report()["fichiers"]}
         batch_of: dict[str, int] = {}
@@ -165,33 +191,67 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False) 
                 continue
             known.add(report.sha256)
             first_with_sha[report.sha256] = report.source_file
-            batch_of[report.source_file] = _insert_batch(conn, result, report, summaries[report.source_file],
-                                                         is_demo)
+            batch_of[report.source_file] = _insert_batch(
+                conn, result, report, summaries[report.source_file],
+                _BatchInfo(is_demo=is_demo, hub=hub, form=form, full_export=full_export, at=now))
             imported.append(report.source_file)
         # A record belongs to the batch of the file whose row won it (or of that file's twin).
         every_record = result.records.assign(winning_file=result.records["winning_file"].replace(twin_of))
         records = every_record[every_record["winning_file"].isin(batch_of)]
-        records = records.assign(batch_id=records["winning_file"].map(batch_of))
+        records = records.assign(batch_id=records["winning_file"].map(batch_of), form=form,
+                                 content_hash=_content_hashes(records))
+        consent_rows = _changed_consents(conn, records, now)
         _upsert_animators(conn, records)
-        _upsert_referencings(conn, records)
+        _upsert_referencings(conn, records, VALIDATED if is_demo else PENDING, now)
+        if consent_rows:
+            conn.execute(consents.insert(), consent_rows)
+        if is_demo:
+            _log_demo_validation(conn, records, now)
+        absent = _flag_absences(conn, every_record, form) if full_export and batch_of else 0
         _insert_outcomes(conn, result.rejects, every_record, batch_of)
-    return SaveOutcome(tuple(imported), tuple(skipped))
+    return SaveOutcome(tuple(imported), tuple(skipped), absent)
 
 
-def _insert_batch(conn: Connection, result: ImportResult, report, summary: dict, is_demo: bool) -> int:
+@dataclass(frozen=True)
+class _BatchInfo:
+    is_demo: bool
+    hub: str
+    form: str
+    full_export: bool
+    at: datetime
+
+
+def _insert_batch(conn: Connection, result: ImportResult, report, summary: dict, info: _BatchInfo) -> int:
     return conn.execute(
         import_batches.insert().values(
             file_name=report.source_file,
             sha256=report.sha256,
-            imported_at=datetime.now(UTC).replace(tzinfo=None),
+            imported_at=info.at,
             theme=result.theme,
             rows=report.rows,
             accepted_rows=report.accepted_rows,
             rejected_rows=report.rejected_rows,
-            is_demo=is_demo,
+            merged_rows=int(summary.get("doublons_fusionnes", 0)),
+            is_demo=info.is_demo,
+            hub=info.hub,
+            form=info.form,
+            is_full_export=info.full_export,
             report=json.dumps(summary, ensure_ascii=False),
         )
     ).inserted_primary_key[0]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _content_hashes(records: pd.DataFrame) -> pd.Series:
+    """A digest of what a moderator checked, per record (see :data:`CHECKED_FIELDS`)."""
+    fields = [name for name in CHECKED_FIELDS if name in records.columns]
+    # str() of every cell (missing values included), so that the digest does not depend on dtypes.
+    text = ["\x1f".join(map(str, values)) for values in records[fields].itertuples(index=False)]
+    return pd.Series([hashlib.md5(t.encode(), usedforsecurity=False).hexdigest() for t in text],
+                     index=records.index, dtype=object)
 
 
 def _dialect_insert(conn: Connection, table: sa.Table):
@@ -202,35 +262,97 @@ def _dialect_insert(conn: Connection, table: sa.Table):
     return insert(table)
 
 
-def _upsert(conn: Connection, table: sa.Table, rows: list[dict], keys: Sequence[str], fields: Iterable[str]) -> None:
-    if not rows:
-        return
-    statement = _dialect_insert(conn, table)
-    newer = sa.or_(
+def _newer(table: sa.Table, statement) -> sa.ColumnElement[bool]:
+    """The incoming row is at least as recent as the stored one (the latest submission wins)."""
+    return sa.or_(
         table.c.submitted_at.is_(None),
         statement.excluded.submitted_at.is_(None),
         statement.excluded.submitted_at >= table.c.submitted_at,
     )
+
+
+def _latest_per_animator(records: pd.DataFrame) -> pd.DataFrame:
+    return records.sort_values("submitted_at", na_position="first", kind="stable").groupby("animator_id").tail(1)
+
+
+def _upsert_animators(conn: Connection, records: pd.DataFrame) -> None:
+    rows = [_sql_values(row, ("animator_id", *ANIMATOR_FIELDS, "batch_id"))
+            for row in _latest_per_animator(records).to_dict("records")]
+    if not rows:
+        return
+    statement = _dialect_insert(conn, animators)
     statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: statement.excluded[name] for name in (*fields, "batch_id")},
-        where=newer,
+        index_elements=["animator_id"],
+        set_={name: statement.excluded[name] for name in (*ANIMATOR_FIELDS, "batch_id")},
+        where=_newer(animators, statement),
     )
     conn.execute(statement, rows)
 
 
-def _upsert_animators(conn: Connection, records: pd.DataFrame) -> None:
-    latest = records.sort_values("submitted_at", na_position="first", kind="stable").groupby(
-        "animator_id"
-    ).tail(1)
-    rows = [_sql_values(row, ("animator_id", *ANIMATOR_FIELDS, "batch_id")) for row in latest.to_dict("records")]
-    _upsert(conn, animators, rows, ["animator_id"], ANIMATOR_FIELDS)
+def _upsert_referencings(conn: Connection, records: pd.DataFrame, status: str, now: datetime) -> None:
+    rows = [
+        {**_sql_values(row, ("animator_id", "theme", *REFERENCING_FIELDS, "batch_id", "form", "content_hash")),
+         "moderation_status": status, "absent_from_last_export": False, "first_imported_at": now,
+         "trained_seen_at": now if row["training_status"] == "trained" else None}
+        for row in records.to_dict("records")
+    ]
+    if not rows:
+        return
+    statement = _dialect_insert(conn, referencings)
+    unchanged = referencings.c.content_hash == statement.excluded.content_hash
+    statement = statement.on_conflict_do_update(
+        index_elements=["animator_id", "theme"],
+        set_={
+            **{name: statement.excluded[name] for name in (*REFERENCING_FIELDS, "batch_id", "form", "content_hash")},
+            "absent_from_last_export": False,
+            # A record checked before stays checked until what was checked changes.
+            "moderation_status": sa.case((unchanged, referencings.c.moderation_status),
+                                         else_=statement.excluded.moderation_status),
+            "moderation_reason": sa.case((unchanged, referencings.c.moderation_reason), else_=None),
+            "trained_seen_at": sa.func.coalesce(referencings.c.trained_seen_at, statement.excluded.trained_seen_at),
+        },
+        where=_newer(referencings, statement),
+    )
+    conn.execute(statement, rows)
 
 
-def _upsert_referencings(conn: Connection, records: pd.DataFrame) -> None:
-    rows = [_sql_values(row, ("animator_id", "theme", *REFERENCING_FIELDS, "batch_id"))
-            for row in records.to_dict("records")]
-    _upsert(conn, referencings, rows, ["animator_id", "theme"], REFERENCING_FIELDS)
+def _changed_consents(conn: Connection, records: pd.DataFrame, now: datetime) -> list[dict]:
+    """Consent answers that are new or differ from the stored one (read before the upsert)."""
+    latest = _latest_per_animator(records)
+    if latest.empty:
+        return []
+    stored = dict(conn.execute(sa.select(animators.c.animator_id, animators.c.public_consent).where(
+        animators.c.animator_id.in_(latest["animator_id"].tolist()))).all())
+    return [
+        {"animator_id": row["animator_id"], "given": bool(row["public_consent"]),
+         "answered_at": _sql_value(row.get("submitted_at")), "recorded_at": now,
+         "form_version": f"{row['form'] or 'formulaire'} — {row['winning_file']}", "batch_id": row["batch_id"]}
+        for row in latest.to_dict("records")
+        if stored.get(row["animator_id"]) != bool(row["public_consent"])
+    ]
+
+
+def _log_demo_validation(conn: Connection, records: pd.DataFrame, now: datetime) -> None:
+    rows = [{"animator_id": a, "theme": t, "status": VALIDATED, "reason": "publiées d'office", "actor": DEMO_ACTOR,
+             "at": now} for a, t in zip(records["animator_id"], records["theme"])]
+    if rows:
+        conn.execute(moderation_events.insert(), rows)
+
+
+def _flag_absences(conn: Connection, every_record: pd.DataFrame, form: str) -> int:
+    """Flag the referencings of ``form`` that this full export no longer contains; return how many."""
+    present = {(a, t) for a, t in zip(every_record["animator_id"], every_record["theme"])}
+    stored = conn.execute(sa.select(referencings.c.animator_id, referencings.c.theme).where(
+        referencings.c.form == form, referencings.c.absent_from_last_export.is_(False))).all()
+    missing = [{"a": a, "t": t} for a, t in stored if (a, t) not in present]
+    if missing:
+        conn.execute(
+            referencings.update()
+            .where(referencings.c.animator_id == sa.bindparam("a"), referencings.c.theme == sa.bindparam("t"))
+            .values(absent_from_last_export=True),
+            missing,
+        )
+    return len(missing)
 
 
 def _insert_outcomes(conn: Connection, rejects: pd.DataFrame, records: pd.DataFrame,
@@ -238,18 +360,18 @@ def _insert_outcomes(conn: Connection, rejects: pd.DataFrame, records: pd.DataFr
     rows: list[dict] = []
     for source_file, batch_id in batch_of.items():
         rejected = rejects[rejects["source_file"] == source_file]
+        keys = rejected["location_key"] if "location_key" in rejected else [None] * len(rejected)
         rows += [
-            {"batch_id": batch_id, "source_row": int(r), "outcome": "rejected", "reason": reason}
-            for r, reason in zip(rejected["source_row"], rejected["reason"])
+            {"batch_id": batch_id, "source_row": int(r), "outcome": "rejected", "reason": reason,
+             "location_key": key}
+            for r, reason, key in zip(rejected["source_row"], rejected["reason"], keys)
         ]
         rows += [
-            {"batch_id": batch_id, "source_row": r, "outcome": outcome, "reason": None}
+            {"batch_id": batch_id, "source_row": r, "outcome": outcome, "reason": None, "location_key": None}
             for r, outcome in _accepted_rows(records, source_file).items()
         ]
     if rows:
         conn.execute(row_outcomes.insert(), rows)
-
-
 def _accepted_rows(records: pd.DataFrame, source_file: str) -> dict[int, str]:
     """Rows of one file kept as a record's latest submission (``accepted``) or merged into one (``merged``)."""
     outcome: dict[int, str] = {}
@@ -281,20 +403,28 @@ def _sql_value(value):
     return value
 
 
-def read_animators(engine: Engine, *, personal: bool = False) -> pd.DataFrame:
+def read_animators(engine: Engine, *, personal: bool = False, published_only: bool = False) -> pd.DataFrame:
     """One row per (animator, theme), joined with the animator's place.
 
-    Personal columns (names, e-mail, phone, address) are only returned with
-    ``personal=True``.
+    Personal columns (names, e-mail, phone, address) are only returned with ``personal=True``.
+    ``published`` is true for validated records present in their form's last export; with
+    ``published_only`` only those are returned.
     """
     hidden = set(PERSONAL_FIELDS)
     animator_columns = [c for c in animators.columns if personal or c.name not in hidden]
+    published = sa.and_(referencings.c.moderation_status == VALIDATED,
+                        referencings.c.absent_from_last_export.is_(False))
     statement = sa.select(
         *animator_columns,
-        *[c for c in referencings.columns if c.name not in ("animator_id", "batch_id", "submitted_at")],
+        *[c for c in referencings.columns if c.name not in ("animator_id", "batch_id", "submitted_at",
+                                                             "content_hash")],
+        published.label("published"),
     ).join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id)
+    if published_only:
+        statement = statement.where(published)
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(statement).mappings().all())
+        rows = conn.execute(statement.order_by(animators.c.animator_id, referencings.c.theme)).mappings().all()
+    return pd.DataFrame(rows, columns=list(statement.selected_columns.keys()))
 
 
 def read_batches(engine: Engine) -> pd.DataFrame:
@@ -302,3 +432,118 @@ def read_batches(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(import_batches).order_by(import_batches.c.batch_id.desc())).mappings().all()
     return pd.DataFrame(rows)
+
+
+def read_public(engine: Engine, *, personal: bool = False) -> pd.DataFrame:
+    """The published records: validated by a moderator and present in their form's last export."""
+    return read_animators(engine, personal=personal, published_only=True)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A moderator's verdict on one referencing."""
+
+    animator_id: str
+    theme: str
+    status: str  # VALIDATED or REFUSED
+    reason: str = ""
+
+
+def moderate(engine: Engine, decisions: Sequence[Decision], actor: str) -> int:
+    """Record verdicts (« validé » or « refusé », the latter with a reason); return how many changed.
+
+    Raises
+    ------
+    ValueError
+        A status other than validated/refused, or a refusal without a reason.
+    """
+    for decision in decisions:
+        if decision.status not in (VALIDATED, REFUSED):
+            raise ValueError(f"unknown moderation status {decision.status!r}")
+        if decision.status == REFUSED and not decision.reason.strip():
+            raise ValueError("a refusal needs a reason")
+    now = _now()
+    with _writing(engine) as conn:
+        changed = 0
+        for decision in decisions:
+            changed += conn.execute(
+                referencings.update()
+                .where(referencings.c.animator_id == decision.animator_id, referencings.c.theme == decision.theme)
+                .values(moderation_status=decision.status, moderation_reason=decision.reason.strip() or None)
+            ).rowcount
+        conn.execute(moderation_events.insert(), [
+            {"animator_id": d.animator_id, "theme": d.theme, "status": d.status, "reason": d.reason.strip() or None,
+             "actor": actor, "at": now} for d in decisions])
+    return changed
+
+
+def save_fix(engine: Engine, location_key: str, insee_code: str, description: str, actor: str,
+             lat: float | None = None, lon: float | None = None) -> None:
+    """Remember where a rejected row's place really is, for this and every later import of it."""
+    with _writing(engine) as conn:
+        statement = _dialect_insert(conn, geocoding_fixes)
+        values = {"location_key": location_key, "insee_code": insee_code, "lat": lat, "lon": lon,
+                  "description": description, "actor": actor, "at": _now()}
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=["location_key"], set_={k: statement.excluded[k] for k in values if k != "location_key"}),
+            values)
+
+
+def read_fixes(engine: Engine) -> pd.DataFrame:
+    """Manual geocoding fixes, indexed by location key (``insee_code``, ``lat``, ``lon``)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(geocoding_fixes)).mappings().all()
+    return pd.DataFrame(rows, columns=[c.name for c in geocoding_fixes.columns]).set_index("location_key")
+
+
+def read_rejected_rows(engine: Engine) -> pd.DataFrame:
+    """Rejected rows of every import that a manual fix could place, with their file, not fixed yet."""
+    statement = (
+        sa.select(import_batches.c.file_name, import_batches.c.hub, row_outcomes.c.batch_id,
+                  row_outcomes.c.source_row, row_outcomes.c.reason, row_outcomes.c.location_key)
+        .join_from(row_outcomes, import_batches, row_outcomes.c.batch_id == import_batches.c.batch_id)
+        .outerjoin(geocoding_fixes, geocoding_fixes.c.location_key == row_outcomes.c.location_key)
+        .where(row_outcomes.c.outcome == "rejected", row_outcomes.c.location_key.is_not(None),
+               geocoding_fixes.c.location_key.is_(None))
+        .order_by(row_outcomes.c.batch_id, row_outcomes.c.source_row)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(statement).mappings().all(),
+                            columns=["file_name", "hub", "batch_id", "source_row", "reason", "location_key"])
+
+
+COPY_ORDER: tuple[sa.Table, ...] = (import_batches, animators, referencings, row_outcomes, consents,
+                                    moderation_events, geocoding_fixes)
+COPY_CHUNK = 5_000
+
+
+def copy_store(source: Engine, target: Engine) -> dict[str, int]:
+    """Copy every table of ``source`` into the empty store ``target``, in one transaction; return row counts.
+
+    Raises
+    ------
+    ValueError
+        When ``target`` already holds data.
+    """
+    counts: dict[str, int] = {}
+    with source.connect() as reading, _writing(target) as writing:
+        if writing.execute(sa.select(sa.func.count()).select_from(import_batches)).scalar_one():
+            raise ValueError("la base de destination n'est pas vide")
+        for table in COPY_ORDER:
+            counts[table.name] = 0
+            result = reading.execution_options(stream_results=True).execute(sa.select(table))
+            for chunk in result.mappings().partitions(COPY_CHUNK):
+                writing.execute(table.insert(), [dict(row) for row in chunk])
+                counts[table.name] += len(chunk)
+        if writing.dialect.name == "postgresql":
+            _reset_sequences(writing)
+    return counts
+
+
+def _reset_sequences(conn: Connection) -> None:
+    """After rows were copied with their ids, the next generated id must come after them."""
+    for column in (import_batches.c.batch_id, consents.c.consent_id, moderation_events.c.event_id):
+        table = column.table.name
+        conn.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column.name}'), "
+            f"COALESCE((SELECT MAX({column.name}) FROM {table}), 0) + 1, false)"))

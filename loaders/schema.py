@@ -1,0 +1,143 @@
+"""Tables of the store (SQLAlchemy Core), at the latest migration.
+
+The schema itself is created and changed only by the Alembic migrations of
+``loaders/migrations`` (applied by :func:`loaders.store.connect`); these definitions must
+describe the result of the last one, which ``tests/test_store_schema.py`` checks.
+
+Design notes (see docs/data-model.md):
+
+* an animator's place lives on the animator row: one person, one place, read with every
+  query of the public page, so no join;
+* moderation and publication are per referencing (animator × theme), the unit a hub checks;
+* consents are an append-only history; ``animators.public_consent`` is the latest answer,
+  kept in the same transaction for the public page's queries.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+PENDING = "pending"
+VALIDATED = "validated"
+REFUSED = "refused"
+MODERATION_STATUSES: tuple[str, ...] = (PENDING, VALIDATED, REFUSED)
+
+import_batches = sa.Table(
+    "import_batches",
+    metadata,
+    sa.Column("batch_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", sa.String, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("imported_at", sa.DateTime, nullable=False),
+    sa.Column("theme", sa.String),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("accepted_rows", sa.Integer, nullable=False),
+    sa.Column("rejected_rows", sa.Integer, nullable=False),
+    sa.Column("is_demo", sa.Boolean, nullable=False, default=False),
+    sa.Column("report", sa.Text, nullable=False),
+    sa.Column("hub", sa.String, nullable=False, server_default=""),
+    sa.Column("form", sa.String, nullable=False, server_default=""),
+    sa.Column("is_full_export", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("merged_rows", sa.Integer, nullable=False, server_default="0"),
+)
+
+animators = sa.Table(
+    "animators",
+    metadata,
+    sa.Column("animator_id", sa.String(32), primary_key=True),
+    sa.Column("structure", sa.String),
+    sa.Column("structure_type", sa.String),
+    sa.Column("full_name", sa.String),
+    sa.Column("first_name", sa.String),
+    sa.Column("last_name", sa.String),
+    sa.Column("email", sa.String),
+    sa.Column("phone", sa.String),
+    sa.Column("address", sa.String),
+    sa.Column("postcode", sa.String),
+    sa.Column("city", sa.String),
+    sa.Column("is_conum", sa.Boolean, nullable=False),
+    sa.Column("public_consent", sa.Boolean, nullable=False),
+    sa.Column("insee_code", sa.String(5), nullable=False, index=True),
+    sa.Column("commune", sa.String, nullable=False),
+    sa.Column("arrondissement_code", sa.String(5)),
+    sa.Column("epci_code", sa.String(9), index=True),
+    sa.Column("epci", sa.String),
+    sa.Column("departement_code", sa.String(3), nullable=False, index=True),
+    sa.Column("region_code", sa.String(2), nullable=False, index=True),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("geocode_precision", sa.String, nullable=False),
+    sa.Column("geocode_note", sa.String),
+    sa.Column("submitted_at", sa.DateTime),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), nullable=False),
+)
+
+referencings = sa.Table(
+    "referencings",
+    metadata,
+    sa.Column("animator_id", sa.String(32), sa.ForeignKey("animators.animator_id"), primary_key=True),
+    sa.Column("theme", sa.String, primary_key=True),
+    sa.Column("training_status", sa.String, nullable=False),
+    sa.Column("training_date", sa.Date),
+    sa.Column("training_body", sa.String),
+    sa.Column("submission_id", sa.String),
+    sa.Column("submitted_at", sa.DateTime),
+    sa.Column("source_file", sa.String, nullable=False),
+    sa.Column("source_rows", sa.String, nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), nullable=False),
+    sa.Column("form", sa.String, nullable=False, server_default=""),
+    sa.Column("content_hash", sa.String(32), nullable=False, server_default=""),
+    sa.Column("moderation_status", sa.String, nullable=False, server_default=PENDING, index=True),
+    sa.Column("moderation_reason", sa.String),
+    sa.Column("absent_from_last_export", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("first_imported_at", sa.DateTime),
+    sa.Column("trained_seen_at", sa.DateTime),
+)
+
+row_outcomes = sa.Table(
+    "row_outcomes",
+    metadata,
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), primary_key=True),
+    sa.Column("source_row", sa.Integer, primary_key=True),
+    sa.Column("outcome", sa.String, nullable=False),  # accepted | merged | rejected
+    sa.Column("reason", sa.String),
+    sa.Column("location_key", sa.String(32)),
+)
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("consent_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("animator_id", sa.String(32), sa.ForeignKey("animators.animator_id"), nullable=False, index=True),
+    sa.Column("given", sa.Boolean, nullable=False),
+    sa.Column("answered_at", sa.DateTime),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.Column("form_version", sa.String, nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id")),
+)
+
+moderation_events = sa.Table(
+    "moderation_events",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("animator_id", sa.String(32), nullable=False, index=True),
+    sa.Column("theme", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("reason", sa.String),
+    sa.Column("actor", sa.String, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+geocoding_fixes = sa.Table(
+    "geocoding_fixes",
+    metadata,
+    sa.Column("location_key", sa.String(32), primary_key=True),
+    sa.Column("insee_code", sa.String(5), nullable=False),
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+    sa.Column("description", sa.String, nullable=False),
+    sa.Column("actor", sa.String, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,262 @@
+"""The store on both engines (SQLite file and a real PostgreSQL): migrations, imports, moderation,
+absences, consents, fixes, copy between engines, and concurrent imports.
+
+Every test taking ``store_url`` runs twice, once per engine, on an empty database of its own.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from loaders import store
+from loaders.pipeline import LoadOptions, load_files
+from loaders.schema import PENDING, REFUSED, VALIDATED, metadata
+
+HEADER = "Horodateur;Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement"
+
+
+def write_export(folder: Path, name: str, rows: list[str]) -> Path:
+    path = folder / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def engine(store_url):
+    engine = store.connect(store_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def importer(engine, gazetteer, tmp_path):
+    """Import rows as one export file; returns the save outcome."""
+    counter = iter(range(1000))
+
+    def run(rows: list[str], **save_options) -> store.SaveOutcome:
+        path = write_export(tmp_path, f"export-{next(counter)}.csv", rows)
+        return store.save_import(engine, load_files([path], gazetteer, LoadOptions(theme="cafe-ia")), **save_options)
+
+    return run
+
+
+def state(engine) -> pd.DataFrame:
+    return store.read_animators(engine, personal=True).set_index(["animator_id", "theme"]).sort_index()
+
+
+def test_migrations_build_exactly_the_declared_schema(engine):
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        assert {c["name"] for c in inspector.get_columns(table.name)} == {c.name for c in table.columns}, table.name
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+
+
+def test_connecting_again_changes_nothing(store_url, importer, engine):
+    importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
+    again = store.connect(store_url)
+    assert len(store.read_animators(again)) == 1
+    again.dispose()
+
+
+def test_a_store_made_before_migrations_is_adopted_and_stays_published(tmp_path, gazetteer):
+    """Step 1 stores had the 0001 tables and no alembic_version: they are stamped, upgraded, kept public."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'ancienne.sqlite'}"
+    legacy = sa.create_engine(url)
+    with legacy.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(store.MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+        conn.execute(sa.text(
+            "INSERT INTO import_batches (batch_id, file_name, sha256, imported_at, theme, rows, accepted_rows, "
+            "rejected_rows, is_demo, report) VALUES (1, 'ancien.csv', 'abc', '2026-01-05 10:00:00', 'cafe-ia', 1, 1, "
+            "0, 0, '{}')"))
+        conn.execute(sa.text(
+            "INSERT INTO animators (animator_id, structure, is_conum, public_consent, insee_code, commune, "
+            "departement_code, region_code, lat, lon, geocode_precision, batch_id) VALUES ('a1', 'Ancienne', 0, 1, "
+            "'35238', 'Rennes', '35', '53', 48.11, -1.68, 'commune', 1)"))
+        conn.execute(sa.text(
+            "INSERT INTO referencings (animator_id, theme, training_status, source_file, source_rows, batch_id) "
+            "VALUES ('a1', 'cafe-ia', 'trained', 'ancien.csv', '2', 1)"))
+    legacy.dispose()
+    engine = store.connect(url)
+    public = store.read_public(engine)
+    assert public["structure"].tolist() == ["Ancienne"]
+    with engine.connect() as conn:
+        consent = conn.execute(sa.select(store.consents)).mappings().one()
+    assert consent["given"] and consent["form_version"] == "ancien.csv"
+    engine.dispose()
+
+
+def test_new_records_wait_for_a_moderator(importer, engine):
+    importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
+    table = state(engine)
+    assert table["moderation_status"].tolist() == [PENDING]
+    assert store.read_public(engine).empty
+
+
+def test_validation_publishes_and_a_change_sends_back_to_check(importer, engine):
+    importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Non;Oui"])
+    (animator_id, theme), = state(engine).index
+    assert store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED)], actor="hub Bretagne") == 1
+    assert store.read_public(engine)["structure"].tolist() == ["Médiathèque"]
+    # The same answers in a newer export: still validated.
+    importer(["02/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Non;Oui"])
+    assert state(engine)["moderation_status"].tolist() == [VALIDATED]
+    # Now trained: what was checked changed, back to « à vérifier » and off the public page.
+    importer(["03/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
+    assert state(engine)["moderation_status"].tolist() == [PENDING]
+    assert store.read_public(engine).empty
+    with engine.connect() as conn:
+        events = conn.execute(sa.select(store.moderation_events)).mappings().all()
+    assert [(e["status"], e["actor"]) for e in events] == [(VALIDATED, "hub Bretagne")]
+
+
+def test_refusal_needs_a_reason_and_is_recorded(importer, engine):
+    importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
+    (animator_id, theme), = state(engine).index
+    with pytest.raises(ValueError, match="reason"):
+        store.moderate(engine, [store.Decision(animator_id, theme, REFUSED, "  ")], actor="hub")
+    store.moderate(engine, [store.Decision(animator_id, theme, REFUSED, "doublon d'une autre fiche")], actor="hub")
+    row = state(engine).iloc[0]
+    assert (row["moderation_status"], row["moderation_reason"]) == (REFUSED, "doublon d'une autre fiche")
+
+
+def test_the_latest_submission_wins_whatever_the_import_order(importer, engine):
+    importer(["05/09/2026 10:00;a@x.fr;Nouveau nom;35000;Rennes;Café IA;Oui;Oui"])
+    importer(["01/09/2026 10:00;a@x.fr;Ancien nom;35000;Rennes;Café IA;Oui;Oui"])
+    assert state(engine)["structure"].tolist() == ["Nouveau nom"]
+
+
+def test_reimporting_the_same_file_is_a_noop_that_says_so(engine, gazetteer, tmp_path):
+    path = write_export(tmp_path, "a.csv", ["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
+    result = load_files([path], gazetteer, LoadOptions())
+    assert store.save_import(engine, result).imported == ("a.csv",)
+    before = state(engine)
+    outcome = store.save_import(engine, result)
+    assert outcome.imported == () and outcome.already_imported == ("a.csv",)
+    pd.testing.assert_frame_equal(state(engine), before)
+    assert len(store.read_batches(engine)) == 1
+
+
+def test_a_full_export_unpublishes_what_it_no_longer_holds(importer, engine):
+    importer(["01/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui",
+              "01/09/2026 10:00;b@x.fr;B;35400;Saint-Malo;Café IA;Oui;Oui"], form="Café IA Bretagne", is_demo=True)
+    assert len(store.read_public(engine)) == 2
+    outcome = importer(["02/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui"], form="Café IA Bretagne",
+                       full_export=True)
+    assert outcome.marked_absent == 1
+    table = state(engine).set_index("structure")
+    assert table.loc["B", "absent_from_last_export"] and not table.loc["A", "absent_from_last_export"]
+    assert store.read_public(engine)["structure"].tolist() == ["A"]
+    assert len(store.read_animators(engine)) == 2  # flagged, not deleted
+    # A partial export of another form does not touch them; B's return clears the flag.
+    importer(["03/09/2026 10:00;c@x.fr;C;35500;Vitré;Café IA;Oui;Oui"], form="Autre formulaire")
+    importer(["04/09/2026 10:00;b@x.fr;B;35400;Saint-Malo;Café IA;Oui;Oui"], form="Café IA Bretagne")
+    assert not state(engine).set_index("structure").loc["B", "absent_from_last_export"]
+
+
+def test_consent_history_is_appended_when_the_answer_changes(importer, engine):
+    importer(["01/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui"], form="v1")
+    importer(["02/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui"], form="v1")
+    importer(["03/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Non"], form="v2")
+    with engine.connect() as conn:
+        history = conn.execute(sa.select(store.consents).order_by(store.consents.c.consent_id)).mappings().all()
+    assert [(c["given"], c["form_version"].split(" — ")[0]) for c in history] == [(True, "v1"), (False, "v2")]
+    assert not state(engine)["public_consent"].iloc[0]
+
+
+def test_geocoding_fixes_are_kept_and_hide_their_rejected_rows(engine):
+    store.save_fix(engine, "k1", "35238", "35000 Renne", actor="hub")
+    store.save_fix(engine, "k1", "35051", "35000 Renne", actor="hub")  # corrected again
+    fixes = store.read_fixes(engine)
+    assert fixes.loc["k1", "insee_code"] == "35051" and len(fixes) == 1
+
+
+def test_copy_store_between_engines(store_url, importer, engine, tmp_path, postgres_cluster, gazetteer):
+    """SQLite → PostgreSQL and PostgreSQL → SQLite: same content, and ids keep counting after the copy."""
+    from postgres import fresh_database
+
+    importer(["01/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui",
+              "01/09/2026 10:00;b@x.fr;B;00000;Nulle-Part;Café IA;Oui;Oui"], hub="Bretagne")
+    (animator_id, theme), = state(engine).index
+    store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED)], actor="hub")
+    with fresh_database(postgres_cluster) as postgres_url:
+        source_engine = sa.engine.make_url(store_url).get_backend_name()
+        target = store.connect(postgres_url if source_engine == "sqlite" else f"sqlite:///{tmp_path / 'copie.sqlite'}")
+        counts = store.copy_store(engine, target)
+        assert counts["animators"] == 1 and counts["row_outcomes"] == 2 and counts["moderation_events"] == 1
+        pd.testing.assert_frame_equal(state(target), state(engine))
+        with pytest.raises(ValueError, match="pas vide"):
+            store.copy_store(engine, target)
+        later = write_export(tmp_path, "apres.csv", ["02/09/2026 10:00;c@x.fr;C;35500;Vitré;Café IA;Oui;Oui"])
+        store.save_import(target, load_files([later], gazetteer, LoadOptions()))
+        assert sorted(store.read_batches(target)["batch_id"]) == [1, 2]
+        target.dispose()
+
+
+def test_migrate_store_command(tmp_path, store_home, postgres_cluster, repo_root):
+    from postgres import fresh_database
+
+    source = f"sqlite:///{tmp_path / 'source.sqlite'}"
+    export = write_export(tmp_path, "a.csv", ["01/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui"])
+    subprocess.run([sys.executable, "-m", "loaders", str(export), "--db", source, "--hub", "Bretagne"], check=True,
+                   cwd=repo_root, capture_output=True)
+    with fresh_database(postgres_cluster) as target:
+        done = subprocess.run([sys.executable, "-m", "loaders", "migrate-store", "--from", source, "--to", target],
+                              cwd=repo_root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "animators 1" in done.stdout
+        copied = store.connect(target)
+        assert store.read_batches(copied)["hub"].tolist() == ["Bretagne"]
+        copied.dispose()
+        again = subprocess.run([sys.executable, "-m", "loaders", "migrate-store", "--from", source, "--to", target],
+                               cwd=repo_root, capture_output=True, text=True)
+        assert again.returncode == 2 and "pas vide" in again.stderr
+
+
+def test_concurrent_imports_end_as_sequential_ones(store_url, realdata_dir, repo_root, tmp_path):
+    """Four hubs import four files at once while a fifth process re-imports one of them."""
+    files = sorted(realdata_dir.iterdir())
+    hub_files = [f for f in files if f.suffix == ".json"][:4]
+    assert len(hub_files) == 4
+    commands = [[str(path), "--theme", "cafe-ia", "--hub", path.stem] for path in hub_files]
+    commands.append([str(hub_files[0]), "--theme", "cafe-ia", "--hub", "bis"])
+    processes = [subprocess.Popen([sys.executable, "-m", "loaders", *command, "--db", store_url], cwd=repo_root,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for command in commands]
+    results = [(process.wait(timeout=600), process.stderr.read()) for process in processes]
+    for process in processes:
+        process.stdout.close()
+        process.stderr.close()
+    assert all(code == 0 for code, _ in results), results
+    concurrent = store.connect(store_url)
+    # Imports are serialised: replaying them one after another in the order they committed (batch ids)
+    # must give the same state, even where rows of two files compete without submission dates.
+    committed = store.read_batches(concurrent).sort_values("batch_id")["file_name"].tolist()
+    replay = sorted(commands[:4], key=lambda command: committed.index(Path(command[0]).name)) + commands[4:]
+    sequential = store.connect(f"sqlite:///{tmp_path / 'sequentiel.sqlite'}")
+    for command in replay:
+        subprocess.run([sys.executable, "-m", "loaders", *command, "--db", str(sequential.url)], cwd=repo_root,
+                       check=True, capture_output=True)
+    batches = store.read_batches(concurrent)
+    assert sorted(batches["file_name"]) == sorted(path.name for path in hub_files)  # every batch, once
+    ignored = ["batch_id", "first_imported_at", "trained_seen_at"]
+    mine, theirs = state(concurrent).drop(columns=ignored), state(sequential).drop(columns=ignored)
+    assert mine.index.is_unique and len(mine) == len(theirs)
+    pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
+    with concurrent.connect() as conn:
+        outcomes = conn.execute(sa.select(sa.func.count()).select_from(store.row_outcomes)).scalar_one()
+    assert outcomes == int(batches["rows"].sum())  # no lost row
+    concurrent.dispose()
+    sequential.dispose()
