@@ -216,7 +216,7 @@ def test_coverage_exports_are_french_ranked_and_formula_safe(app):
     from views import data
     from views.couverture import export_table
 
-    table = data.territory_table("commune", "cafe-ia", ("trained",), False, 15.0)
+    table = data.territory_table("commune", "cafe-ia", ("trained",), False, ("validated", "pending"), 15.0)
     table = table[table.index.str.startswith("35")].copy()
     table["nom"] = table["nom"].where(table.index != "35238", "=HYPERLINK(1)")
     table["priority_rank"] = priority_ranks(table)
@@ -301,7 +301,7 @@ def test_invitation_list_has_names_and_sessions(app):
     from views import data
     from views.formations import invitation_list
 
-    pool = data.theme_records("cafe-ia", False).query("training_status == 'referenced'")
+    pool = data.theme_records("cafe-ia", False, ("validated", "pending")).query("training_status == 'referenced'")
     table = invitation_list(pool, None)
     assert table["Courriel"].tolist() == ["vitre@x.fr"]
     assert restore_cell(str(table["Structure"].iloc[0])) == "Tiers-lieu Vitré"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -17,7 +19,15 @@ from loaders.normalize import REFERENCED, TRAINED
 from loaders.safe_files import csv_bytes, xlsx_bytes
 from views import chrome, data, url_state
 from views.basemap import new_map
-from views.labels import EXPORT_HEADERS, INDICATORS, STATUS_LABELS, Indicator, km
+from views.labels import (
+    DEFAULT_MODERATION,
+    EXPORT_HEADERS,
+    INDICATORS,
+    MODERATION_LABELS,
+    STATUS_LABELS,
+    Indicator,
+    km,
+)
 from views.safe_html import escape
 
 MAP_HEIGHT = 560
@@ -38,9 +48,9 @@ def render() -> None:
     batches = data.batches()
     chrome.demo_banner(batches)
     region, departement = _scope()
-    indicator_code, theme, statuses, conum_only, radius_km = _filters()
+    indicator_code, selected, radius_km = _filters()
     level = "commune" if departement else "epci"
-    table = _view_table(level, region, departement, theme, statuses, conum_only, radius_km)
+    table = _view_table(level, region, departement, selected, radius_km)
     if table.empty:
         st.info("Aucun territoire à afficher.")
         return
@@ -48,7 +58,7 @@ def render() -> None:
     clicked = _choropleth(table, level, departement, indicator_code, indicator)
     _priorities(table, level)
     _exports(table, level, departement)
-    _details(table, level, clicked, theme, statuses, conum_only)
+    _details(table, level, clicked, selected)
     chrome.footer(batches)
 
 
@@ -68,29 +78,41 @@ def _scope() -> tuple[str, str]:
     return region, departement
 
 
-def _filters() -> tuple[str, str, list[str], bool, int]:
+@dataclass(frozen=True)
+class Selected:
+    """Which records the view counts."""
+
+    theme: str
+    statuses: tuple[str, ...]
+    conum_only: bool
+    moderation: tuple[str, ...]
+
+
+def _filters() -> tuple[str, Selected, int]:
     registry = data.themes()
     with st.container(border=True):
         indicator = url_state.choice("Indicateur", {code: i.label for code, i in INDICATORS.items()},
                                      "uncovered_share", key="indicateur")
-        columns = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
+        columns = st.columns([2, 3, 2, 2, 2], vertical_alignment="bottom")
         with columns[0]:
             theme = url_state.choice("Thématique", {s: registry.get(s).label for s in registry.slugs()}, "cafe-ia",
                                      key="theme")
         with columns[1]:
             statuses = url_state.choices("Animateur·rices pris·es en compte", STATUS_LABELS, [TRAINED], key="statut")
         with columns[2]:
-            conum_only = url_state.flag("Conseillers numériques uniquement", key="conum")
+            moderation = url_state.choices("Vérification", MODERATION_LABELS, DEFAULT_MODERATION, key="verif")
         with columns[3]:
+            conum_only = url_state.flag("Conseillers numériques uniquement", key="conum")
+        with columns[4]:
             radius = url_state.number("Rayon de couverture (km)", key="rayon", minimum=5, maximum=50,
                                       default=int(DEFAULT_RADIUS_KM))
-    return indicator, theme, statuses, conum_only, radius
+    return indicator, Selected(theme, tuple(statuses), conum_only, tuple(moderation)), radius
 
 
-def _view_table(level: str, region: str, departement: str, theme: str, statuses: list[str], conum_only: bool,
-                radius_km: int) -> pd.DataFrame:
+def _view_table(level: str, region: str, departement: str, selected: Selected, radius_km: int) -> pd.DataFrame:
     """The territories of the view, ranked among themselves."""
-    table = data.territory_table(level, theme, tuple(statuses), conum_only, float(radius_km))
+    table = data.territory_table(level, selected.theme, selected.statuses, selected.conum_only,
+                                 selected.moderation, float(radius_km))
     communes = data.reference().communes
     if departement:
         table = table[table.index.isin(communes.index[communes["departement_code"] == departement])]
@@ -201,8 +223,7 @@ def _exports(table: pd.DataFrame, level: str, departement: str) -> None:
                                "application/geo+json")
 
 
-def _details(table: pd.DataFrame, level: str, clicked: str | None, theme: str, statuses: list[str],
-             conum_only: bool) -> None:
+def _details(table: pd.DataFrame, level: str, clicked: str | None, selected: Selected) -> None:
     st.subheader("Détail d'un territoire")
     options = {"": "Choisir (ou cliquer sur la carte)",
                **table.sort_values("nom")["nom"].astype(str).to_dict()}
@@ -219,7 +240,7 @@ def _details(table: pd.DataFrame, level: str, clicked: str | None, theme: str, s
     for indicator_code, indicator in INDICATORS.items():
         st.markdown(f"- {indicator.label} : **{indicator.format(row[indicator_code])}**")
     lon, lat = _territory_point(code, level)
-    chosen = data.selection(theme, tuple(statuses), conum_only)
+    chosen = data.selection(selected.theme, selected.statuses, selected.conum_only, selected.moderation)
     if not chosen.empty:
         closest = nearest(chosen.drop_duplicates("animator_id"), lon, lat, NEAREST_IN_DETAILS)
         st.markdown("**Animateur·rices les plus proches**")
@@ -227,7 +248,7 @@ def _details(table: pd.DataFrame, level: str, clicked: str | None, theme: str, s
                                    "Distance": closest["distance_km"].map(km),
                                    "Statut": closest["training_status"].map(STATUS_LABELS)}),
                      hide_index=True, use_container_width=True)
-    _pool(code, level, theme, conum_only)
+    _pool(code, level, selected)
 
 
 def _territory_point(code: str, level: str) -> tuple[float, float]:
@@ -238,9 +259,9 @@ def _territory_point(code: str, level: str) -> tuple[float, float]:
     return point.x, point.y
 
 
-def _pool(code: str, level: str, theme: str, conum_only: bool) -> None:
+def _pool(code: str, level: str, selected: Selected) -> None:
     """Referenced animators of the territory not trained yet: the people to invite to a training."""
-    records = data.theme_records(theme, conum_only)
+    records = data.theme_records(selected.theme, selected.conum_only, selected.moderation)
     column = "insee_code" if level == "commune" else "epci_code"
     pool = records[(records[column] == code) & (records["training_status"] == REFERENCED)]
     st.markdown(f"**Vivier à former** : {len(pool)} animateur·rice(s) référencé·e(s), pas encore formé·e(s).")

@@ -51,8 +51,8 @@ def records() -> pd.DataFrame:
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def consented_contacts() -> pd.DataFrame:
-    """E-mail and phone of the animators who agreed to publish them, indexed by ``animator_id``."""
-    table = store.read_animators(engine(), personal=True)
+    """E-mail and phone of published animators who agreed to show them, indexed by ``animator_id``."""
+    table = store.read_public(engine(), personal=True)
     consented = table.loc[table["public_consent"], ["animator_id", "email", "phone"]]
     return consented.drop_duplicates("animator_id").set_index("animator_id")
 
@@ -75,12 +75,18 @@ def batches() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
-def selection(theme: str, statuses: tuple[str, ...], conum_only: bool) -> pd.DataFrame:
-    """The records of one theme in the given training statuses (Conseillers numériques only if asked)."""
+def selection(theme: str, statuses: tuple[str, ...], conum_only: bool,
+              moderation: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The records of one theme in the given training statuses (Conseillers numériques only if asked).
+
+    ``moderation=None`` keeps what the public may see (validated, in their form's last export);
+    pilot pages pass the moderation statuses they show.
+    """
     table = records()
     if table.empty:
         return table
     chosen = (table["theme"] == theme) & table["training_status"].isin(statuses)
+    chosen &= table["published"] if moderation is None else table["moderation_status"].isin(moderation)
     if conum_only:
         chosen &= table["is_conum"]
     return table[chosen].reset_index(drop=True)
@@ -88,8 +94,9 @@ def selection(theme: str, statuses: tuple[str, ...], conum_only: bool) -> pd.Dat
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def theme_labels_by_animator() -> pd.Series:
-    """Every theme an animator is referenced for, as a readable list (``animator_id`` → text)."""
+    """Every published theme of an animator, as a readable list (``animator_id`` → text)."""
     table = records()
+    table = table[table["published"]] if not table.empty else table
     if table.empty:
         return pd.Series(dtype=str)
     registry = themes()
@@ -105,26 +112,27 @@ def refresh() -> None:
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
-def theme_records(theme: str, conum_only: bool) -> pd.DataFrame:
-    """Every record of one theme, whatever its status (Conseillers numériques only if asked)."""
-    return selection(theme, ALL_STATUSES, conum_only)
+def theme_records(theme: str, conum_only: bool, moderation: tuple[str, ...]) -> pd.DataFrame:
+    """Every record of one theme, whatever its training status (see :func:`selection`)."""
+    return selection(theme, ALL_STATUSES, conum_only, moderation)
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
-def commune_coverage(theme: str, statuses: tuple[str, ...], conum_only: bool, radius_km: float) -> pd.DataFrame:
+def commune_coverage(theme: str, statuses: tuple[str, ...], conum_only: bool, moderation: tuple[str, ...],
+                     radius_km: float) -> pd.DataFrame:
     """Every commune (without contour) with the coverage indicators of the selected animators."""
     communes = pd.DataFrame(reference().communes.drop(columns="geometry")).rename_axis(None)
-    chosen = selection(theme, statuses, conum_only).drop_duplicates("animator_id")
+    chosen = selection(theme, statuses, conum_only, moderation).drop_duplicates("animator_id")
     indicators = commune_indicators(communes, chosen, radius_km)
     return communes.join(indicators).assign(insee_code=communes.index)
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def territory_table(level: str, theme: str, statuses: tuple[str, ...], conum_only: bool,
-                    radius_km: float) -> pd.DataFrame:
+                    moderation: tuple[str, ...], radius_km: float) -> pd.DataFrame:
     """Aggregates of :func:`geo.aggregates.territory_aggregates` with the territory names."""
-    communes = commune_coverage(theme, statuses, conum_only, radius_km)
-    table = territory_aggregates(communes, theme_records(theme, conum_only), level)
+    communes = commune_coverage(theme, statuses, conum_only, moderation, radius_km)
+    table = territory_aggregates(communes, theme_records(theme, conum_only, moderation), level)
     names = {"commune": communes["nom"], "epci": reference().epcis["nom"],
              "departement": reference().departements["nom"], "region": reference().regions["nom"]}[level]
     table.insert(0, "nom", names.reindex(table.index))

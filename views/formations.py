@@ -12,7 +12,7 @@ from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
 from loaders.safe_files import csv_bytes, xlsx_bytes
 from views import chrome, data, url_state
 from views.basemap import marker_cluster, new_map
-from views.labels import STATUS_LABELS
+from views.labels import DEFAULT_MODERATION, MODERATION_LABELS, STATUS_LABELS
 from views.safe_html import escape
 
 MAP_HEIGHT = 520
@@ -43,8 +43,8 @@ def render() -> None:
         st.info("Choisissez une région pour commencer.")
         chrome.footer(batches)
         return
-    theme, conum_only, sites, radius_km = _filters()
-    records = data.theme_records(theme, conum_only)
+    theme, conum_only, moderation, sites, radius_km = _filters()
+    records = data.theme_records(theme, conum_only, moderation)
     scoped = records[records["insee_code"].isin(in_scope)]
     _counts_by_epci(scoped)
     pool = training_pool(records, in_scope)
@@ -77,20 +77,22 @@ def _scope() -> tuple[str, pd.Index | None]:
     return regions[region], communes.index[communes["region_code"] == region]
 
 
-def _filters() -> tuple[str, bool, int, int]:
+def _filters() -> tuple[str, bool, tuple[str, ...], int, int]:
     registry = data.themes()
-    columns = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
+    columns = st.columns([2, 2, 2, 2, 2], vertical_alignment="bottom")
     with columns[0]:
         theme = url_state.choice("Thématique", {s: registry.get(s).label for s in registry.slugs()}, "cafe-ia",
                                  key="theme")
     with columns[1]:
-        conum_only = url_state.flag("Conseillers numériques uniquement", key="conum")
+        moderation = url_state.choices("Vérification", MODERATION_LABELS, DEFAULT_MODERATION, key="verif")
     with columns[2]:
-        sites = url_state.number("Nombre de sessions ou de sites", key="sites", minimum=1, maximum=20, default=5)
+        conum_only = url_state.flag("Conseillers numériques uniquement", key="conum")
     with columns[3]:
+        sites = url_state.number("Nombre de sessions ou de sites", key="sites", minimum=1, maximum=20, default=5)
+    with columns[4]:
         radius = url_state.number("Rayon de couverture (km)", key="rayon", minimum=5, maximum=50,
                                   default=int(DEFAULT_RADIUS_KM))
-    return theme, conum_only, sites, radius
+    return theme, conum_only, tuple(moderation), sites, radius
 
 
 def _counts_by_epci(scoped: pd.DataFrame) -> None:

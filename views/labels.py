@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
+from loaders.schema import PENDING, REFUSED, VALIDATED
 
 STATUS_LABELS: dict[str, str] = {TRAINED: "Formé·e", IN_TRAINING: "En formation", REFERENCED: "Référencé·e"}
 ALL_STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
+MODERATION_LABELS: dict[str, str] = {PENDING: "À vérifier", VALIDATED: "Validé", REFUSED: "Refusé"}
+# Pilot pages count what is published or still to check; refused records only when asked.
+DEFAULT_MODERATION: tuple[str, ...] = (VALIDATED, PENDING)
 
 
 def status_badge(status: str, training_date: object) -> str:
