@@ -252,6 +252,7 @@ _SQUASHED_PREFIX_LENGTH = 10
 
 _CONTENT_SHARE = 0.8
 _CONTENT_SAMPLE = 2000
+_FILLED_PROBE_ROWS = 100  # rows read first to tell whether a column holds values
 _DOT_DECIMAL_PAIR = re.compile(r"[(\[]?\s*([-+]?\d{1,3}\.\d+)\s*[,; ]\s*([-+]?\d{1,3}\.\d+)\s*[)\]]?")
 _COMMA_DECIMAL_PAIR = re.compile(r"[(\[]?\s*([-+]?\d{1,3},\d+)\s*;\s*([-+]?\d{1,3},\d+)\s*[)\]]?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -455,8 +456,9 @@ class _Assignment:
 
     def is_filled(self, header: _Header) -> bool:
         if header.position not in self._filled:
-            column = self.frame.iloc[:, header.position].dropna().astype(str).str.strip()
-            self._filled[header.position] = bool(column.ne("").any())
+            column = self.frame.iloc[:, header.position]
+            # A filled column nearly always shows it in its first rows: read them before the whole column.
+            self._filled[header.position] = _has_text(column.head(_FILLED_PROBE_ROWS)) or _has_text(column)
         return self._filled[header.position]
 
     def fits(self, field: str, header: _Header) -> bool:
@@ -553,6 +555,11 @@ class _Assignment:
             header = next((header for header in self.free if _mostly(frame.iloc[:, header.position], looks_like)), None)
             if header:
                 self.assign(field, header, FROM_CONTENT)
+
+
+def _has_text(column: pd.Series) -> bool:
+    """Tell whether a value of the column holds more than spaces."""
+    return bool(column.dropna().astype(str).str.strip().ne("").any())
 
 
 def _fold_headers(originals: Sequence[str]) -> list[_Header]:

@@ -11,9 +11,13 @@ Rules, first that places the row wins (see ``docs/geocoding.md``):
 4. an address field holding the postcode and the city;
 5. a commune name alone, when it is unique in France.
 
-Every rule is computed on the unique values of its input columns only, so the
-cost grows with the number of distinct places, not of rows. When a lower rule
-names another commune than the winning one, ``geocode_note`` says so.
+Every rule is computed on the distinct values of its input columns only, so the
+cost grows with the number of distinct places, not of rows. The keys of a rule
+(cleaned postcode, name key, numbers of a coordinate field) are computed once
+per distinct value of their column, then looked up in the same tables as the
+rule for one row; the decision between the rules runs once per distinct
+combination of what it reads. When a lower rule names another commune than the
+winning one, ``geocode_note`` says so.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from operator import getitem
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyproj
 import shapely
 import shapely.ops
@@ -54,6 +61,7 @@ GEOCODE_COLUMNS: tuple[str, ...] = (
 LOCATION_FIELDS: tuple[str, ...] = (
     "insee_code", "postcode", "city", "address", "coordinates", "lat", "lon", "x", "y",
 )
+COORDINATE_FIELDS: tuple[str, ...] = ("lat", "lon", "coordinates", "x", "y")
 ARTICLE_TOKENS = frozenset({"le", "la", "les", "l", "aux", "las", "los"})
 ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 ARRONDISSEMENT_COMMUNES = frozenset({"75056", "69123", "13055"})
@@ -74,6 +82,12 @@ SNAP_DEGREES = 0.01  # about 1 km: simplified contours cut harbours and beaches
 LAMBERT93_BOUNDS = ((50_000.0, 1_300_000.0), (6_000_000.0, 7_200_000.0))
 
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+_WHITESPACE = re.compile(r"\s")
+_NOT_DIGIT = re.compile(r"\D")
+_FOUR_DIGITS = re.compile(r"\d{4}")
+_CORSICAN_AS_NUMBER = re.compile(r"20\d{3}")
+_TYPED_AS_NUMBER = re.compile(r"[\d\s.]*")
+_ADDRESS_SEPARATOR = re.compile(r"[,;\n]")
 _POSTCODE_IN_TEXT = re.compile(r"(?<![\d])(\d{2})\s?(\d{3})(?![\d])")
 _ARRONDISSEMENT_LABEL = re.compile(
     r"^(paris|lyon|marseille)\s*(\d{1,2})\s*(?:e|eme|er|ere|em|arr|arrondissement)?(?:\s+arr(?:ondissement)?)?$"
@@ -82,23 +96,67 @@ _OVERSEAS_CODE = re.compile(r"9[78]\d{3}")
 _CEDEX = re.compile(r"\bcedex\b(\s*\d+)?")
 
 
-@dataclass(frozen=True)
-class Place:
+# Places and outcomes are named tuples: rows are grouped by them, and tuples hash fast.
+class Place(NamedTuple):
     """A commune (and, in Paris, Lyon or Marseille, an arrondissement)."""
 
     insee_code: str
     arrondissement_code: str = ""
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What one rule says of one row: a place with notes, or a reason why not."""
+class Outcome(NamedTuple):
+    """What one rule says of one row: a place with notes, or a reason why not.
+
+    The point that placed a row by its coordinates is kept beside the outcomes of
+    rule 2 (see :meth:`Gazetteer.place_coordinates`), so that rows placed in one
+    commune by different points share one outcome.
+    """
 
     place: Place | None = None
     notes: tuple[str, ...] = ()
     reason: str | None = None
-    point: tuple[float, float] | None = None  # (lon, lat) in WGS84 when coordinates placed it
     exact: bool = False  # the postcode and the exact commune name agree (strong evidence)
+
+
+@dataclass(frozen=True)
+class RuleOutcomes:
+    """What one rule says of every row: its distinct outcomes, and the position of each row's among them."""
+
+    outcomes: tuple[Outcome, ...]
+    codes: np.ndarray
+
+    @classmethod
+    def interned(cls, outcomes: Sequence[Outcome], positions: np.ndarray) -> RuleOutcomes:
+        """Make equal outcomes one; row ``i`` says ``outcomes[positions[i]]``."""
+        by_value: dict[Outcome, int] = {}
+        # Rules memoise their answers, so most outcomes are objects met before: compare each object once.
+        by_object: dict[int, int] = {}
+        codes = np.array(
+            [by_object[key] if (key := id(outcome)) in by_object
+             else by_object.setdefault(key, by_value.setdefault(outcome, len(by_value))) for outcome in outcomes],
+            dtype=np.intp,
+        )
+        return cls(tuple(by_value), codes[positions])
+
+    def values(self, read: Callable[[Outcome], object], dtype: type = object) -> np.ndarray:
+        """``read`` of each row's outcome, computed once per distinct outcome."""
+        return np.array([read(outcome) for outcome in self.outcomes], dtype=dtype)[self.codes]
+
+    def view(self, read: Callable[[Outcome], Hashable]) -> np.ndarray:
+        """Per row, a code that two rows share exactly when ``read`` gives equal values of their outcomes."""
+        index: dict[Hashable, int] = {}
+        codes = np.array([index.setdefault(read(outcome), len(index)) for outcome in self.outcomes], dtype=np.intp)
+        return codes[self.codes]
+
+
+@dataclass(frozen=True)
+class _Readings:
+    """One candidate point per row, read from coordinates in one of the ways they may be written."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    note: np.ndarray
+    valid: np.ndarray  # the row has this reading
 
 
 @dataclass(frozen=True)
@@ -119,6 +177,29 @@ class Gazetteer:
     @cached_property
     def communes(self) -> pd.DataFrame:
         return self.reference.communes
+
+    @cached_property
+    def commune_codes(self) -> frozenset[str]:
+        return frozenset(self.communes.index.tolist())
+
+    @cached_property
+    def territories(self) -> dict[str, pa.Array]:
+        """Name, EPCI, département and région of each commune, in the order of :attr:`communes`.
+
+        Arrow text, to be taken for many rows at once; each array has one more
+        value, ``""``, at the end: the territories of "no commune".
+        """
+        communes = self.communes
+        epci_name = dict(zip(self.reference.epcis.index.tolist(), self.reference.epcis["nom"].tolist()))
+        columns = {
+            "commune": communes["nom"].tolist(),
+            "epci_code": communes["epci_code"].tolist(),
+            "epci": [epci_name.get(code, "") for code in communes["epci_code"].tolist()],
+            "departement_code": communes["departement_code"].tolist(),
+            "region_code": communes["region_code"].tolist(),
+        }
+        return {name: pa.array([*values, ""], type=pa.large_string(), from_pandas=True)
+                for name, values in columns.items()}
 
     @cached_property
     def name_of(self) -> dict[str, str]:
@@ -217,19 +298,19 @@ class Gazetteer:
 
     def resolve_insee(self, raw: str) -> Outcome:
         """Rule 1: an INSEE code, repaired when needed."""
-        code = re.sub(r"\s", "", raw).upper()
+        code = _WHITESPACE.sub("", raw).upper()
         if not code:
             return Outcome()
         notes: list[str] = []
-        if re.fullmatch(r"\d{4}", code):
+        if _FOUR_DIGITS.fullmatch(code):
             code = "0" + code
             notes.append(f"code INSEE « {raw.strip()} » complété d'un zéro initial")
-        if re.fullmatch(r"20\d{3}", code) and code not in self.communes.index:
-            corsican = [c for c in ("2A" + code[2:], "2B" + code[2:]) if c in self.communes.index]
+        if _CORSICAN_AS_NUMBER.fullmatch(code) and code not in self.commune_codes:
+            corsican = [c for c in ("2A" + code[2:], "2B" + code[2:]) if c in self.commune_codes]
             if len(corsican) == 1:
                 notes.append(f"code INSEE corse « {raw.strip()} » lu comme {corsican[0]}")
                 code = corsican[0]
-        if code in self.communes.index:
+        if code in self.commune_codes:
             return Outcome(Place(code), tuple(notes))
         if code in self.alias_of:
             place = self.alias_of[code]
@@ -246,96 +327,143 @@ class Gazetteer:
 
     # -- rule 2: coordinates --------------------------------------------------
 
-    def locate_points(self, lon: np.ndarray, lat: np.ndarray) -> list[Place | None]:
-        """Point-in-polygon for WGS84 points; ``None`` where no commune contains the point."""
+    def locate_points(self, lon: Sequence[float], lat: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Point-in-polygon for WGS84 points.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            For each point, the INSEE code of the commune holding it (``None``
+            when no contour is within :data:`SNAP_DEGREES`) and its arrondissement
+            code (``""`` outside Paris, Lyon and Marseille).
+        """
         points = shapely.points(lon, lat)
-        found: list[Place | None] = [None] * len(points)
-        point_index, commune_index = self._tree.query(points, predicate="within")
         codes = self.communes.index.to_numpy()
-        for p, c in zip(point_index, commune_index):
-            if found[p] is None:
-                found[p] = Place(codes[c])
-        missing = np.array([i for i, place in enumerate(found) if place is None], dtype=int)
-        if len(missing):
+        insee = np.full(len(points), None, dtype=object)
+        point_index, commune_index = self._tree.query(points, predicate="within")
+        # Simplified contours overlap a little: a point inside two goes to the first the tree gives.
+        inside, first = np.unique(point_index, return_index=True)
+        insee[inside] = codes[commune_index[first]]
+        outside = np.setdiff1d(np.arange(len(points)), inside)
+        if len(outside):
             near_point, near_commune = self._tree.query_nearest(
-                points[missing], max_distance=SNAP_DEGREES, all_matches=False
+                points[outside], max_distance=SNAP_DEGREES, all_matches=False
             )
-            for p, c in zip(near_point, near_commune):
-                found[missing[p]] = Place(codes[c])
-        return self._with_arrondissements(points, found)
+            insee[outside[near_point]] = codes[near_commune]
+        return insee, self._arrondissements(points, insee)
 
-    def _with_arrondissements(self, points: np.ndarray, found: list[Place | None]) -> list[Place | None]:
-        split = [i for i, place in enumerate(found) if place and place.insee_code in ("75056", "69123", "13055")]
-        if not split:
-            return found
+    def _arrondissements(self, points: np.ndarray, insee: np.ndarray) -> np.ndarray:
+        arrondissement = np.full(len(points), "", dtype=object)
+        split = np.flatnonzero(pd.Series(insee, dtype=object).isin(sorted(ARRONDISSEMENT_COMMUNES)).to_numpy())
+        if not len(split):
+            return arrondissement
         point_index, arrondissement_index = self._arrondissement_tree.query(points[split], predicate="within")
+        # A point inside two arrondissement contours goes to the last the tree gives.
+        reversed_first = np.unique(point_index[::-1], return_index=True)[1]
+        last = len(point_index) - 1 - reversed_first
         codes = self.reference.arrondissements.index.to_numpy()
-        for p, a in zip(point_index, arrondissement_index):
-            found[split[p]] = Place(found[split[p]].insee_code, codes[a])
-        return found
+        arrondissement[split[point_index[last]]] = codes[arrondissement_index[last]]
+        return arrondissement
 
-    def parse_coordinates(self, fields: dict[str, str]) -> tuple[list[tuple[float, float, str]], str | None]:
-        """Candidate (lon, lat, note) pairs in WGS84 from the coordinate fields, or a reason."""
-        pairs: list[tuple[float, float, str]] = []
-        if fields.get("lat") or fields.get("lon"):
-            lat, lon = _number(fields.get("lat", "")), _number(fields.get("lon", ""))
-            if lat is None or lon is None:
-                return [], f"latitude « {fields.get('lat', '')} » / longitude « {fields.get('lon', '')} » illisibles"
-            pairs += self._orientations(lat, lon, "latitude/longitude")
-        if fields.get("coordinates"):
-            text = fields["coordinates"]
-            numbers = [float(n.replace(",", ".")) for n in _NUMBER.findall(text)]
-            if len(numbers) != 2:
-                return pairs, f"coordonnées « {text} » illisibles (attendu « latitude, longitude »)"
-            first, second = numbers
-            if "point" in fold(text):  # WKT is "POINT(lon lat)"
-                first, second = second, first
-            pairs += self._orientations(first, second, "coordonnées")
-        if fields.get("x") or fields.get("y"):
-            x, y = _number(fields.get("x", "")), _number(fields.get("y", ""))
-            if x is None or y is None:
-                return pairs, f"coordonnées x « {fields.get('x', '')} » / y « {fields.get('y', '')} » illisibles"
-            pairs += self._orientations(y, x, "x/y")
-        return pairs, None
+    def read_coordinates(self, texts: Mapping[str, np.ndarray]) -> tuple[list[_Readings], np.ndarray]:
+        """Candidate WGS84 points of many rows, in the order they are tried, and why a row has none.
 
-    def _orientations(self, first: float, second: float, label: str) -> list[tuple[float, float, str]]:
-        """Given-order then swapped readings of a pair written as (lat, lon) or Lambert-93 (y, x)."""
-        if _is_lambert93(second, first):
-            lon, lat = self._lambert_to_wgs84.transform(second, first)
-            return [(lon, lat, f"{label} en Lambert-93 converties en WGS84")]
-        if _is_lambert93(first, second):
-            lon, lat = self._lambert_to_wgs84.transform(first, second)
-            return [(lon, lat, f"{label} en Lambert-93 (inversées) converties en WGS84")]
-        readings = []
-        if abs(first) <= 90 and abs(second) <= 180:
-            readings.append((second, first, ""))
-        if abs(second) <= 90 and abs(first) <= 180:
-            readings.append((first, second, f"{label} inversées (longitude avant latitude), remises dans l'ordre"))
-        return readings
+        The ways of writing coordinates are read in turn: latitude/longitude
+        columns, the combined field, x/y columns. Unreadable text stops the
+        reading of its row: the reason is kept and the later ways are ignored.
 
-    def place_coordinates(self, rows: Iterable[dict[str, str]]) -> list[Outcome]:
-        """Rule 2 for many rows at once (one point-in-polygon call for all candidates)."""
-        parsed = [self.parse_coordinates(row) for row in rows]
-        flat = [(i, lon, lat, note) for i, (pairs, _) in enumerate(parsed) for lon, lat, note in pairs
-                if not (lon == 0 and lat == 0)]
-        places = self.locate_points(
-            np.array([f[1] for f in flat], dtype=float), np.array([f[2] for f in flat], dtype=float)
-        ) if flat else []
-        outcomes: list[Outcome | None] = [None] * len(parsed)
-        for (i, lon, lat, note), place in zip(flat, places):
-            if outcomes[i] is None and place is not None:
-                outcomes[i] = Outcome(place, (note,) if note else (), point=(lon, lat))
-        result = []
-        for i, (pairs, reason) in enumerate(parsed):
-            if outcomes[i] is not None:
-                result.append(outcomes[i])
-            elif pairs:
-                lon, lat, _ = pairs[0]
-                result.append(Outcome(reason=f"coordonnées ({lat:.5f}, {lon:.5f}) hors de toute commune couverte "
-                                             "(métropole et DROM)"))
-            else:
-                result.append(Outcome(reason=reason))
-        return result
+        Parameters
+        ----------
+        texts
+            Stripped text of each field of :data:`COORDINATE_FIELDS` present, one per row.
+
+        Returns
+        -------
+        tuple
+            Two readings (given order, swapped) per way of writing, and per row
+            the reason why its coordinates are unreadable (``None`` if they are not).
+        """
+        rows = len(next(iter(texts.values()), ()))
+        text = {name: texts.get(name, np.full(rows, "", dtype=object)) for name in COORDINATE_FIELDS}
+        reasons = np.full(rows, None, dtype=object)
+        reading = np.ones(rows, dtype=bool)
+        readings: list[_Readings] = []
+        ways: tuple[tuple[str, tuple[np.ndarray, ...], Callable[[int], str]], ...] = (
+            ("latitude/longitude", _two_columns(text["lat"], text["lon"]),
+             lambda i: f"latitude « {text['lat'][i]} » / longitude « {text['lon'][i]} » illisibles"),
+            ("coordonnées", _combined_field(text["coordinates"]),
+             lambda i: f"coordonnées « {text['coordinates'][i]} » illisibles (attendu « latitude, longitude »)"),
+            ("x/y", _two_columns(text["y"], text["x"]),
+             lambda i: f"coordonnées x « {text['x'][i]} » / y « {text['y'][i]} » illisibles"),
+        )
+        for label, (given, first, second, readable), reason in ways:
+            given = given & reading
+            unreadable = given & ~readable
+            reasons[unreadable] = [reason(i) for i in np.flatnonzero(unreadable)]
+            readings += self._orientations(first, second, given & readable, label)
+            reading &= ~unreadable
+        return readings, reasons
+
+    def _orientations(self, first: np.ndarray, second: np.ndarray, given: np.ndarray, label: str) -> list[_Readings]:
+        """Given-order then swapped readings of pairs written as (lat, lon) or Lambert-93 (y, x).
+
+        A Lambert-93 pair is converted, in its given order if it fits the
+        ranges, else swapped; it has no other reading.
+        """
+        lambert = given & _is_lambert93(second, first)
+        lambert_swapped = given & ~lambert & _is_lambert93(first, second)
+        projected = lambert | lambert_swapped
+        degrees = given & ~projected
+        lon, lat = second.copy(), first.copy()
+        if projected.any():
+            x, y = np.where(lambert, second, first)[projected], np.where(lambert, first, second)[projected]
+            lon[projected], lat[projected] = self._lambert_to_wgs84.transform(x, y)
+        note = np.full(len(given), "", dtype=object)
+        note[lambert] = f"{label} en Lambert-93 converties en WGS84"
+        note[lambert_swapped] = f"{label} en Lambert-93 (inversées) converties en WGS84"
+        in_order = projected | (degrees & (np.abs(first) <= 90) & (np.abs(second) <= 180))
+        swapped = degrees & (np.abs(second) <= 90) & (np.abs(first) <= 180)
+        swapped_note = np.full(len(given), f"{label} inversées (longitude avant latitude), remises dans l'ordre",
+                               dtype=object)
+        return [_Readings(lon, lat, note, in_order), _Readings(first, second, swapped_note, swapped)]
+
+    def place_coordinates(self, texts: Mapping[str, np.ndarray]) -> tuple[list[Outcome], np.ndarray]:
+        """Rule 2 for many rows at once (one point-in-polygon call per reading, for the rows still unplaced).
+
+        Parameters
+        ----------
+        texts
+            Stripped text of each field of :data:`COORDINATE_FIELDS` present, one per row.
+
+        Returns
+        -------
+        tuple
+            The outcome of each row, and the (lon, lat) point that placed it,
+            shape (rows, 2), NaN where none did.
+        """
+        readings, reasons = self.read_coordinates(texts)
+        rows = len(reasons)
+        outcomes = [Outcome(reason=reason) for reason in reasons.tolist()]
+        points = np.full((rows, 2), np.nan)
+        unplaced = np.ones(rows, dtype=bool)
+        # The first reading located places the row: later readings are located only for rows still unplaced.
+        for reading in readings:
+            # 0, 0 is what some tools write for "no coordinates": it is read, never located.
+            tried = np.flatnonzero(unplaced & reading.valid & ~((reading.lon == 0) & (reading.lat == 0)))
+            insee, arrondissement = self.locate_points(reading.lon[tried], reading.lat[tried])
+            located = pd.notna(insee)
+            for row, code, part, note in zip(tried[located].tolist(), insee[located], arrondissement[located],
+                                             reading.note[tried[located]]):
+                outcomes[row] = Outcome(Place(code, part), (note,) if note else ())
+            placed = tried[located]
+            points[placed, 0], points[placed, 1] = reading.lon[placed], reading.lat[placed]
+            unplaced[placed] = False
+        valid = np.column_stack([reading.valid for reading in readings])
+        for row in np.flatnonzero(unplaced & valid.any(axis=1)).tolist():
+            first = readings[int(valid[row].argmax())]
+            outcomes[row] = Outcome(reason=f"coordonnées ({first.lat[row]:.5f}, {first.lon[row]:.5f}) hors de toute "
+                                           "commune couverte (métropole et DROM)")
+        return outcomes, points
 
     def distance_to_commune_km(self, point: tuple[float, float], insee_code: str) -> float:
         """Great-circle distance from a (lon, lat) point to the nearest edge of a commune's contour."""
@@ -356,13 +484,63 @@ class Gazetteer:
             self._cache[key] = self._match_postcode_city(raw_postcode, raw_city)
         return self._cache[key]
 
+    def match_postcode_city_columns(self, postcodes: pd.Series, cities: pd.Series) -> RuleOutcomes:
+        """Rule 3 for every row.
+
+        The keys of the rule are computed once per distinct postcode and per
+        distinct city, and each distinct pair first goes through
+        :meth:`match_keys`, as in :meth:`match_postcode_city`; only the pairs
+        that it does not answer need the rule with their texts as written.
+        """
+        postcode_positions, raw_postcodes = pd.factorize(postcodes.to_numpy(dtype=object), use_na_sentinel=False)
+        city_positions, raw_cities = pd.factorize(cities.to_numpy(dtype=object), use_na_sentinel=False)
+        cleaned = [clean_postcode(raw) for raw in raw_postcodes.tolist()]
+        keys = [city_name_key(raw) for raw in raw_cities.tolist()]
+        width = max(len(keys), 1)
+        pair_positions, pairs = pd.factorize(postcode_positions.astype(np.int64) * width + city_positions)
+        outcomes = []
+        for pair in pairs.tolist():
+            p, c = divmod(pair, width)
+            (postcode, postcode_notes), (city_key, city_notes) = cleaned[p], keys[c]
+            by_keys = self.match_keys(postcode, city_key)
+            outcomes.append(_with_spelling_notes(by_keys, postcode_notes + city_notes) if by_keys
+                            else self.match_postcode_city(raw_postcodes[p], raw_cities[c]))
+        return RuleOutcomes.interned(outcomes, pair_positions)
+
+    def match_keys(self, postcode: str, city_key: str) -> Outcome | None:
+        """What rule 3 says from its keys alone, before any spelling note.
+
+        An arrondissement label, or a name key that is exactly the name of one
+        commune of the postcode (its former communes and arrondissements
+        included). ``None`` when the answer needs the texts as written: a
+        missing or unknown postcode, an approximate name, a reason to give.
+        """
+        memo = ("keys", postcode, city_key)
+        if memo not in self._cache:
+            self._cache[memo] = self._match_keys(postcode, city_key)
+        return self._cache[memo]
+
+    def _match_keys(self, postcode: str, city_key: str) -> Outcome | None:
+        arrondissement = self.arrondissement_from_label(city_key)
+        if arrondissement:
+            return Outcome(arrondissement)
+        if not postcode or not city_key or _uncovered_territory(postcode):
+            return None
+        hits = self._exact_entries(city_key, postcode)
+        return self._from_entries(hits, self.places_by_postcode[postcode], exact=True) if hits else None
+
+    def _exact_entries(self, city_key: str, postcode: str) -> list[NameEntry]:
+        """Names of the postcode's communes whose key is exactly ``city_key``."""
+        communes = self.communes_by_postcode.get(postcode, frozenset())
+        return [e for e in self.names.get(city_key, ()) if e.insee_code in communes]
+
     def _match_postcode_city(self, raw_postcode: str, raw_city: str) -> Outcome:
         postcode, postcode_notes = clean_postcode(raw_postcode)
         city_key, city_notes = city_name_key(raw_city)
         notes = postcode_notes + city_notes
-        arrondissement = self.arrondissement_from_label(city_key)
-        if arrondissement:
-            return Outcome(arrondissement, notes)
+        by_keys = self.match_keys(postcode, city_key)
+        if by_keys:
+            return _with_spelling_notes(by_keys, notes)
         if not postcode:
             if raw_postcode.strip():
                 return Outcome(reason=f"code postal « {raw_postcode.strip()} » invalide (5 chiffres attendus)")
@@ -373,16 +551,11 @@ class Gazetteer:
         in_postcode = self.places_by_postcode.get(postcode, ())
         if not city_key:
             return self._postcode_alone(raw_postcode, postcode, in_postcode, notes)
-        exact = self._cache.get(("exact", postcode, city_key))
-        if exact:
-            return Outcome(exact.place, notes + exact.notes, exact=True)
-        if in_postcode:
-            found = self._name_in_places(city_key, in_postcode, self.communes_by_postcode[postcode], raw_city)
-            if found and found.exact:
-                # Exact matches do not quote the raw text: reuse them for every spelling of the pair.
-                self._cache[("exact", postcode, city_key)] = found
+        # A name shared by several communes of the postcode is not approximated within it.
+        if in_postcode and not self._exact_entries(city_key, postcode):
+            found = self._approximate_in_postcode(city_key, postcode, raw_city)
             if found:
-                return Outcome(found.place, notes + found.notes, exact=found.exact)
+                return Outcome(found.place, notes + found.notes)
         departement = departement_of_postcode(postcode)
         found = self._name_in_departement(city_key, departement, raw_city)
         if found:
@@ -421,27 +594,28 @@ class Gazetteer:
         code = f"{prefix}{number:0{5 - len(prefix)}d}"
         return Place(insee, code)
 
-    def _name_in_places(
-        self, city_key: str, places: tuple[Place, ...], communes: frozenset[str], raw_city: str
-    ) -> Outcome | None:
-        hits = [e for e in self.names.get(city_key, ()) if e.insee_code in communes]
-        if hits:
-            return self._from_entries(hits, places, raw_city, exact=True)
-        choices = self._keys_of(communes)
+    def _approximate_in_postcode(self, city_key: str, postcode: str, raw_city: str) -> Outcome | None:
+        """A commune of the postcode whose name starts the text, that the text starts, or close to it."""
+        choices = self._names_in_postcode(postcode)
+        places = self.places_by_postcode[postcode]
         prefix = self._longest_prefix(city_key, choices) or self._completions(city_key, choices)
         if prefix:
-            return self._from_entries(list(prefix), places, raw_city, fuzzy=True)
+            return self._from_entries(list(prefix), places, approximated=raw_city)
         best = process.extractOne(city_key, list(choices), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if best:
-            return self._from_entries(list(choices[best[0]]), places, raw_city, fuzzy=True)
+            return self._from_entries(list(choices[best[0]]), places, approximated=raw_city)
         return None
 
-    def _keys_of(self, communes: set[str]) -> dict[str, tuple[NameEntry, ...]]:
-        keys: dict[str, list[NameEntry]] = defaultdict(list)
-        for code in communes:
-            for key, entry in self.keys_by_commune.get(code, ()):
-                keys[key].append(entry)
-        return {k: tuple(v) for k, v in keys.items()}
+    def _names_in_postcode(self, postcode: str) -> dict[str, tuple[NameEntry, ...]]:
+        """Name keys of the postcode's communes, each with its entries."""
+        memo = ("names in postcode", postcode)
+        if memo not in self._cache:
+            keys: dict[str, list[NameEntry]] = defaultdict(list)
+            for code in self.communes_by_postcode[postcode]:
+                for key, entry in self.keys_by_commune.get(code, ()):
+                    keys[key].append(entry)
+            self._cache[memo] = {k: tuple(v) for k, v in keys.items()}
+        return self._cache[memo]
 
     def _longest_prefix(self, city_key: str, keys: dict[str, tuple[NameEntry, ...]]) -> tuple[NameEntry, ...]:
         """Entries whose name starts the city text ("saint sulpice le dunois ateliers" → Saint-Sulpice-le-Dunois)."""
@@ -465,12 +639,13 @@ class Gazetteer:
             if not best:
                 return None
             hits, fuzzy = names[best[0]], True
-        return self._from_entries(list(hits), (), raw_city, fuzzy=fuzzy)
+        return self._from_entries(list(hits), (), approximated=raw_city if fuzzy else None)
 
     def _from_entries(
-        self, entries: list[NameEntry], places: tuple[Place, ...], raw_city: str, *, fuzzy: bool = False,
+        self, entries: list[NameEntry], places: tuple[Place, ...], *, approximated: str | None = None,
         exact: bool = False,
     ) -> Outcome | None:
+        """The one commune the entries name (``None`` if several), with a note when former or approximated."""
         communes = {e.insee_code for e in entries}
         if len(communes) != 1:
             return None
@@ -484,8 +659,8 @@ class Gazetteer:
         former = [e for e in entries if e.kind == "ancienne commune"]
         if former and not any(e.kind == "commune" for e in entries):
             notes.append(f"{former[0].label} est une commune déléguée ou associée de {label}")
-        elif fuzzy:
-            notes.append(f"commune « {raw_city.strip()} » rapprochée de « {label} »")
+        elif approximated is not None:
+            notes.append(f"commune « {approximated.strip()} » rapprochée de « {label} »")
         return Outcome(place, tuple(notes), exact=exact)
 
     def _unique_name(self, city_key: str) -> Place | None:
@@ -514,8 +689,8 @@ class Gazetteer:
         first_failure: Outcome | None = None
         for match in reversed(found):
             postcode = match.group(1) + match.group(2)
-            after = [s for s in re.split(r"[,;\n]", raw[match.end():]) if s.strip()]
-            before = [s for s in re.split(r"[,;\n]", raw[: match.start()]) if s.strip()][-1:]
+            after = [s for s in _ADDRESS_SEPARATOR.split(raw[match.end():]) if s.strip()]
+            before = [s for s in _ADDRESS_SEPARATOR.split(raw[: match.start()]) if s.strip()][-1:]
             for candidate in after[:3] + before:
                 outcome = self.match_postcode_city(postcode, candidate)
                 if outcome.place and not any("rapprochée" in n or "ne correspond pas" in n for n in outcome.notes):
@@ -565,9 +740,43 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _is_lambert93(x: float, y: float) -> bool:
+def _numbers(texts: np.ndarray) -> np.ndarray:
+    """:func:`_number` of each text, NaN where it is unreadable, computed once per distinct text."""
+    positions, distinct = pd.factorize(texts, use_na_sentinel=False)
+    values = [_number(text) for text in distinct.tolist()]
+    return np.array([np.nan if value is None else value for value in values], dtype=float)[positions]
+
+
+def _two_columns(first_text: np.ndarray, second_text: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Coordinates in two columns: whether given, both numbers, whether readable."""
+    given = (first_text != "") | (second_text != "")
+    first, second = _numbers(first_text), _numbers(second_text)
+    return given, first, second, ~np.isnan(first) & ~np.isnan(second)
+
+
+def _combined_numbers(text: str) -> tuple[float, float] | None:
+    """The two numbers of a combined field, latitude (or y) first; ``None`` unless there are two."""
+    numbers = [float(n.replace(",", ".")) for n in _NUMBER.findall(text)]
+    if len(numbers) != 2:
+        return None
+    first, second = numbers
+    if "point" in fold(text):  # WKT is "POINT(lon lat)"
+        first, second = second, first
+    return first, second
+
+
+def _combined_field(texts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Coordinates in one field: whether given, both numbers, whether readable (once per distinct text)."""
+    positions, distinct = pd.factorize(texts, use_na_sentinel=False)
+    pairs = [_combined_numbers(text) for text in distinct.tolist()]
+    readable = np.array([pair is not None for pair in pairs], dtype=bool)
+    first, second = (np.array([pair[i] if pair else np.nan for pair in pairs], dtype=float) for i in (0, 1))
+    return texts != "", first[positions], second[positions], readable[positions]
+
+
+def _is_lambert93(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     (x_min, x_max), (y_min, y_max) = LAMBERT93_BOUNDS
-    return x_min <= x <= x_max and y_min <= y <= y_max
+    return (x_min <= x) & (x <= x_max) & (y_min <= y) & (y <= y_max)
 
 
 def _uncovered_territory(code: str) -> str | None:
@@ -582,13 +791,18 @@ def _uncovered_reason(territory: str) -> str:
             "départements d'outre-mer) : la ligne ne peut pas être placée sur la carte")
 
 
+def _with_spelling_notes(outcome: Outcome, notes: tuple[str, ...]) -> Outcome:
+    """A rule-3 answer found from the keys, with the notes on how the postcode and city were written."""
+    return Outcome(outcome.place, notes + outcome.notes, exact=outcome.exact) if notes else outcome
+
+
 @lru_cache(maxsize=1 << 16)
 def clean_postcode(raw: str) -> tuple[str, tuple[str, ...]]:
     """Digits of a postcode, with a lost leading zero restored; ``""`` if unusable."""
     text = fold(raw)
     text = _CEDEX.sub("", text).strip()
-    digits = re.sub(r"\D", "", text)
-    if len(digits) == 4 and re.fullmatch(r"[\d\s.]*", raw.strip()):
+    digits = _NOT_DIGIT.sub("", text)
+    if len(digits) == 4 and _TYPED_AS_NUMBER.fullmatch(raw.strip()):
         return "0" + digits, (f"code postal « {raw.strip()} » complété d'un zéro initial",)
     if len(digits) == 5:
         notes = ("mention CEDEX ignorée",) if "cedex" in fold(raw) else ()
@@ -605,6 +819,7 @@ def departement_of_postcode(postcode: str) -> str:
     return postcode[:2]
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """Comparison key of a commune name: folded, St/Ste expanded, leading and trailing articles dropped."""
     tokens = [ABBREVIATIONS.get(t, t) for t in fold(name).split()]
@@ -653,143 +868,231 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     """
     column = lambda name: frame[name].astype(object) if name in frame else pd.Series("", index=frame.index,  # noqa: E731
                                                                                       dtype=object)
-    # Equal outcomes are made one object, so that rows can be compared by identity below.
-    interned: dict[Outcome, Outcome] = {}
     insee_raw = column("insee_code")
-    by_insee = _map_unique(insee_raw, gazetteer.resolve_insee, interned)
+    by_insee = _on_distinct_values(insee_raw, gazetteer.resolve_insee)
 
     postcode = column("postcode")
-    insee_is_postcode = [o.reason is not None and "est un code postal" in o.reason for o in by_insee]
-    borrowed = (postcode.str.strip() == "") & pd.Series(insee_is_postcode, index=frame.index)
+    insee_is_postcode = by_insee.values(lambda o: o.reason is not None and "est un code postal" in o.reason, bool)
+    borrowed = _blank(postcode) & insee_is_postcode
     postcode = postcode.where(~borrowed, insee_raw)
     city = column("city")
-    by_name = _map_unique_pairs(postcode, city, gazetteer.match_postcode_city, interned)
-    by_address = _map_unique(column("address"), gazetteer.match_address, interned)
-    by_name_alone = _map_unique(city.where(postcode.str.strip() == "", ""), gazetteer.match_name_alone, interned)
-    by_coordinates = _coordinates(frame, gazetteer, interned)
+    by_name = gazetteer.match_postcode_city_columns(postcode, city)
+    by_address = _on_distinct_values(column("address"), gazetteer.match_address)
+    by_name_alone = _on_distinct_values(city.where(_blank(postcode), ""), gazetteer.match_name_alone)
+    by_coordinates, points = _coordinates(frame, gazetteer)
+    by_coordinates = _without_implausible_coordinates(by_insee, by_coordinates, by_name, points, gazetteer)
 
-    decided: dict[tuple, tuple] = {}
-    verdicts = []
-    for outcomes in zip(by_insee, by_coordinates, by_name, by_address, by_name_alone, borrowed.tolist()):
-        # Rows whose rules said the same things decide once.
-        key = (*map(id, outcomes[:5]), outcomes[5])
-        if key not in decided:
-            decided[key] = _decide(outcomes[:5], gazetteer, outcomes[5])
-        verdicts.append(decided[key])
-    result = pd.DataFrame(verdicts, index=frame.index, columns=["insee_code", "arrondissement_code", "lon", "lat",
-                                                                 "geocode_precision", "geocode_note",
-                                                                 "reject_reason"])
-    return _with_territories(result, gazetteer)
-
-
-def _intern(outcome: Outcome, interned: dict[Outcome, Outcome]) -> Outcome:
-    return interned.setdefault(outcome, outcome)
+    rules = (by_insee, by_coordinates, by_name, by_address, by_name_alone)
+    insee, arrondissement, precision, note, reason = _decide_rows(rules, borrowed, gazetteer)
+    commune = _positions_in(gazetteer.communes.index, insee)
+    lon, lat = _verdict_points(commune, precision, points, gazetteer)
+    # The commune's columns are taken in Arrow: converting 100,000 Python strings per column costs more.
+    no_commune = np.where(commune < 0, len(gazetteer.communes), commune)
+    columns = {
+        "insee_code": insee, "arrondissement_code": arrondissement, "lat": lat.tolist(), "lon": lon.tolist(),
+        "geocode_precision": precision, "geocode_note": note, "reject_reason": reason,
+        **{name: pd.array(values.take(no_commune), dtype="str") for name, values in gazetteer.territories.items()},
+    }
+    # Typed as pandas infers them: str for text (object where every value is None); float64 for lat/lon.
+    return pd.DataFrame({name: columns[name] for name in GEOCODE_COLUMNS}, index=frame.index)
 
 
-def _map_unique(values: pd.Series, function, interned: dict[Outcome, Outcome]) -> list[Outcome]:
-    items = values.tolist()
-    uniques = {value: _intern(function(value), interned) for value in dict.fromkeys(items)}
-    return [uniques[value] for value in items]
+def _on_distinct_values(values: pd.Series, rule: Callable[[str], Outcome]) -> RuleOutcomes:
+    positions, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    return RuleOutcomes.interned([rule(value) for value in distinct.tolist()], positions)
 
 
-def _map_unique_pairs(first: pd.Series, second: pd.Series, function, interned: dict[Outcome, Outcome]
-                      ) -> list[Outcome]:
-    pairs = list(zip(first.tolist(), second.tolist()))
-    uniques = {pair: _intern(function(*pair), interned) for pair in dict.fromkeys(pairs)}
-    return [uniques[pair] for pair in pairs]
+def _distinct_rows(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Code of each row's combination of values (numbered in order of appearance), and the first row of each."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for values in columns:
+        codes, distinct = pd.factorize(values)
+        # Renumbered at each step, the combined codes stay below the number of rows: no overflow.
+        combined, _ = pd.factorize(combined * len(distinct) + codes)
+    return combined, np.unique(combined, return_index=True)[1]
 
 
-def _coordinates(frame: pd.DataFrame, gazetteer: Gazetteer, interned: dict[Outcome, Outcome]) -> list[Outcome]:
-    fields = [name for name in ("lat", "lon", "coordinates", "x", "y") if name in frame]
+def _stripped(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct stripped texts of a column, and the position of each row's text among them."""
+    positions, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    stripped_positions, stripped = pd.factorize(np.array([value.strip() for value in distinct.tolist()], dtype=object))
+    return stripped_positions[positions], stripped
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    positions, stripped = _stripped(values)
+    return (stripped == "")[positions]
+
+
+def _coordinates(frame: pd.DataFrame, gazetteer: Gazetteer) -> tuple[RuleOutcomes, np.ndarray]:
+    """Rule 2 on the distinct coordinate fields of the rows, and the (lon, lat) point that placed each row."""
+    fields = [name for name in COORDINATE_FIELDS if name in frame]
     if not fields:
-        return [_intern(Outcome(), interned)] * len(frame)
-    keys = list(zip(*(frame[name].astype(object).tolist() for name in fields)))
-    uniques = list(dict.fromkeys(keys))
-    inputs = [{name: value.strip() for name, value in zip(fields, key) if value.strip()} for key in uniques]
-    placed = gazetteer.place_coordinates(inputs)
-    by_key = {key: _intern(outcome if row else Outcome(), interned)
-              for key, outcome, row in zip(uniques, placed, inputs)}
-    return [by_key[key] for key in keys]
+        return RuleOutcomes.interned([Outcome()], np.zeros(len(frame), dtype=np.intp)), np.full((len(frame), 2), np.nan)
+    texts = {name: _stripped(frame[name]) for name in fields}
+    positions, first_rows = _distinct_rows([codes for codes, _ in texts.values()])
+    outcomes, points = gazetteer.place_coordinates({name: stripped[codes[first_rows]]
+                                                    for name, (codes, stripped) in texts.items()})
+    return RuleOutcomes.interned(outcomes, positions), points[positions]
 
 
-def _decide(outcomes: tuple[Outcome, ...], gazetteer: Gazetteer, borrowed_postcode: bool) -> tuple:
-    winner_rank = next((rank for rank, o in enumerate(outcomes) if o.place is not None), None)
-    if winner_rank is None:
+def _without_implausible_coordinates(
+    by_insee: RuleOutcomes, by_coordinates: RuleOutcomes, by_name: RuleOutcomes, points: np.ndarray,
+    gazetteer: Gazetteer,
+) -> RuleOutcomes:
+    """Rule 2 where coordinates far from the commune that the postcode and name agree on are a copy error.
+
+    Only where rule 1 placed nothing, so that the coordinates would win: they
+    are then ignored with a reason, and rule 3 places the row.
+    """
+    coordinates_commune = by_coordinates.values(lambda o: o.place.insee_code if o.place else "")
+    named_commune = by_name.values(lambda o: o.place.insee_code if o.exact else "")
+    suspect = np.flatnonzero(
+        ~by_insee.values(lambda o: o.place is not None, bool)
+        & (coordinates_commune != "") & (named_commune != "") & (coordinates_commune != named_commune)
+    )
+    outcomes, codes = list(by_coordinates.outcomes), by_coordinates.codes.copy()
+    for row in suspect.tolist():
+        point = (float(points[row, 0]), float(points[row, 1]))
+        reason = _implausible_coordinates_reason(point, named_commune[row], gazetteer)
+        if reason:
+            codes[row] = len(outcomes)
+            outcomes.append(Outcome(reason=reason))
+    return RuleOutcomes(tuple(outcomes), codes) if len(outcomes) > len(by_coordinates.outcomes) else by_coordinates
+
+
+def _implausible_coordinates_reason(point: tuple[float, float], named: str, gazetteer: Gazetteer) -> str | None:
+    """Why coordinates more than :data:`IMPLAUSIBLE_COORDINATES_KM` from the named commune are ignored."""
+    distance = gazetteer.distance_to_commune_km(point, named)
+    if distance <= IMPLAUSIBLE_COORDINATES_KM:
+        return None
+    return (f"coordonnées ({point[1]:.5f}, {point[0]:.5f}) à {distance:.0f} km de {gazetteer.name_of[named]}, la "
+            "commune indiquée par le code postal et le nom : vérifiez-les")
+
+
+# How a rule ranked after the winner relates to it (what the note of the row says of that rule).
+AGREES, OTHER_ARRONDISSEMENT, OTHER_COMMUNE = 0, 1, 2
+
+
+def _decide_rows(rules: Sequence[RuleOutcomes], borrowed: np.ndarray, gazetteer: Gazetteer) -> tuple[np.ndarray, ...]:
+    """The verdict of every row from what the five rules said of it.
+
+    The first rule that places a row wins; the place and the precision follow
+    row by row. The note (or the reason of a rejection) is written by
+    :func:`_note_and_reason` once per distinct combination of what it reads.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        insee_code, arrondissement_code, geocode_precision, geocode_note and
+        reject_reason of every row.
+    """
+    rows, ranks = len(borrowed), len(rules)
+    placed = np.column_stack([rule.values(lambda o: o.place is not None, bool) for rule in rules]).reshape(rows, ranks)
+    winner = np.where(placed.any(axis=1), placed.argmax(axis=1), ranks)
+    insee = [rule.values(lambda o: o.place.insee_code if o.place else "") for rule in rules]
+    arrondissement = [rule.values(lambda o: o.place.arrondissement_code if o.place else "") for rule in rules]
+    winner_insee, winner_arrondissement = np.full(rows, "", dtype=object), np.full(rows, "", dtype=object)
+    for rank in range(ranks):
+        won = winner == rank
+        winner_insee[won], winner_arrondissement[won] = insee[rank][won], arrondissement[rank][won]
+    relation = np.column_stack([
+        _relation(placed[:, rank], insee[rank], arrondissement[rank], winner_insee, winner_arrondissement)
+        for rank in range(ranks)
+    ]).reshape(rows, ranks)
+    # Coordinates in the winning commune give the row its point (and their notes, when another rule won).
+    coordinates_agree = placed[:, 1] & (insee[1] == winner_insee) & (winner < ranks)
+
+    # What _note_and_reason reads: the reason of each rule before the winner, the notes of the winner, how each
+    # rule after it relates to it (and where it points when it disagrees), the notes of agreeing coordinates.
+    read = [winner, borrowed, np.where(coordinates_agree, rules[1].view(lambda o: o.notes), -1)]
+    for rank, rule in enumerate(rules):
+        disagreement = np.where(relation[:, rank] == AGREES, -1,
+                                rule.view(lambda o: o.place) * 3 + relation[:, rank])
+        read.append(np.select([rank < winner, rank == winner],
+                              [rule.view(lambda o: o.reason), rule.view(lambda o: o.notes)], disagreement))
+    positions, first_rows = _distinct_rows(read)
+    outcomes = [rule.outcomes for rule in rules]
+    written = [
+        _note_and_reason(tuple(map(getitem, outcomes, codes)), rank, kinds, agree, borrowed_postcode, gazetteer)
+        for codes, rank, kinds, agree, borrowed_postcode in zip(
+            np.column_stack([rule.codes[first_rows] for rule in rules]).tolist(), winner[first_rows].tolist(),
+            relation[first_rows].tolist(), coordinates_agree[first_rows].tolist(), borrowed[first_rows].tolist(),
+        )
+    ]
+    note, reason = (np.array(values, dtype=object)[positions] for values in (zip(*written) if written else [(), ()]))
+    precision = np.where(winner == ranks, "", np.where(coordinates_agree, "coordinates", "commune")).astype(object)
+    # A commune named without its arrondissement gets the one of the coordinates.
+    arrondissement_code = np.where(coordinates_agree & (winner_arrondissement == ""), arrondissement[1],
+                                   winner_arrondissement)
+    return winner_insee, arrondissement_code, precision, note, reason
+
+
+def _relation(
+    placed: np.ndarray, insee: np.ndarray, arrondissement: np.ndarray, winner_insee: np.ndarray,
+    winner_arrondissement: np.ndarray,
+) -> np.ndarray:
+    """How the place given by a rule relates to the winning place, row by row."""
+    same_commune = insee == winner_insee
+    other_arrondissement = (placed & same_commune & (arrondissement != "") & (winner_arrondissement != "")
+                            & (arrondissement != winner_arrondissement))
+    return np.where(other_arrondissement, OTHER_ARRONDISSEMENT,
+                    np.where(placed & ~same_commune, OTHER_COMMUNE, AGREES))
+
+
+def _note_and_reason(
+    outcomes: tuple[Outcome, ...], winner_rank: int, relation: Sequence[int], coordinates_agree: bool,
+    borrowed_postcode: bool, gazetteer: Gazetteer,
+) -> tuple[str, str | None]:
+    """geocode_note and reject_reason of a row.
+
+    Reads only the reasons of the rules ranked before the winner, the notes of
+    the winner, the places of the rules after it that disagree with it, and the
+    notes of coordinates that agree with it.
+    """
+    if winner_rank == len(outcomes):
         reasons = list(dict.fromkeys(o.reason for o in outcomes if o.reason))
         if len(reasons) > 1:  # a street without postcode says nothing more than the other reasons
             reasons = [r for r in reasons if not r.endswith("sans code postal")]
         reason = " ; ".join(reasons) if reasons else NO_LOCATION_REASON
-        return ("", "", None, None, "", "", reason[0].upper() + reason[1:])
-    winner = outcomes[winner_rank]
-    if winner_rank == 1:
-        outcomes, winner_rank = _discard_implausible_coordinates(outcomes, gazetteer)
-        winner = outcomes[winner_rank]
-    notes = list(winner.notes)
+        return "", reason[0].upper() + reason[1:]
+    notes = list(outcomes[winner_rank].notes)
     if borrowed_postcode and winner_rank >= 2:
         notes.insert(0, "code postal lu dans le champ code INSEE")
     for rank, outcome in enumerate(outcomes[:winner_rank]):
         if outcome.reason and not (rank == 0 and borrowed_postcode):
             notes.append(f"ignoré : {outcome.reason}")
-    for rank, outcome in enumerate(outcomes[winner_rank + 1:], start=winner_rank + 1):
-        if _other_arrondissement(outcome.place, winner.place):
+    for rank in range(winner_rank + 1, len(outcomes)):
+        place = outcomes[rank].place
+        if relation[rank] == OTHER_ARRONDISSEMENT:
             notes.append(f"{RULE_LABELS[rank]} indiqu{'ent' if rank in (1, 2) else 'e'} un autre arrondissement "
-                         f"({outcome.place.arrondissement_code}) : priorité {RULE_PRIORITY[winner_rank]}")
-        elif outcome.place and outcome.place.insee_code != winner.place.insee_code:
-            other = gazetteer.name_of[outcome.place.insee_code]
+                         f"({place.arrondissement_code}) : priorité {RULE_PRIORITY[winner_rank]}")
+        elif relation[rank] == OTHER_COMMUNE:
             notes.append(f"{RULE_LABELS[rank]} désign{'ent' if rank in (1, 2) else 'e'} une autre commune "
-                         f"({other}, {outcome.place.insee_code}) : priorité {RULE_PRIORITY[winner_rank]}")
-    coordinates = outcomes[1]
-    place = winner.place
-    if coordinates.place and coordinates.place.insee_code == place.insee_code:
-        lon, lat = coordinates.point
-        precision = "coordinates"
-        if not place.arrondissement_code:
-            place = coordinates.place
-        if winner_rank != 1:
-            notes += coordinates.notes
-    else:
-        lon, lat = gazetteer.point_of[place.insee_code]
-        precision = "commune"
-    return (place.insee_code, place.arrondissement_code, float(lon), float(lat), precision,
-            " ; ".join(dict.fromkeys(notes)), None)
+                         f"({gazetteer.name_of[place.insee_code]}, {place.insee_code}) : "
+                         f"priorité {RULE_PRIORITY[winner_rank]}")
+    if coordinates_agree and winner_rank != 1:
+        notes += outcomes[1].notes
+    return " ; ".join(dict.fromkeys(notes)), None
 
 
-def _other_arrondissement(place: Place | None, winner: Place) -> bool:
-    return (
-        place is not None
-        and place.insee_code == winner.insee_code
-        and bool(place.arrondissement_code)
-        and bool(winner.arrondissement_code)
-        and place.arrondissement_code != winner.arrondissement_code
-    )
+def _verdict_points(
+    commune: np.ndarray, precision: np.ndarray, points: np.ndarray, gazetteer: Gazetteer
+) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) of each row: the given coordinates, else the commune's reference point; ``None`` if rejected.
+
+    ``commune`` is the position of each row's commune in the reference.
+    """
+    lon, lat = np.full(len(commune), None, dtype=object), np.full(len(commune), None, dtype=object)
+    given = precision == "coordinates"
+    lon[given], lat[given] = points[given, 0], points[given, 1]
+    by_commune = precision == "commune"
+    lon[by_commune] = gazetteer.communes["lon"].to_numpy(dtype=float)[commune[by_commune]]
+    lat[by_commune] = gazetteer.communes["lat"].to_numpy(dtype=float)[commune[by_commune]]
+    return lon, lat
 
 
-def _discard_implausible_coordinates(
-    outcomes: tuple[Outcome, ...], gazetteer: Gazetteer
-) -> tuple[tuple[Outcome, ...], int]:
-    """Coordinates far from the commune that the postcode and name agree on are a copy error: drop them."""
-    named = outcomes[2]
-    if not named.exact or named.place.insee_code == outcomes[1].place.insee_code:
-        return outcomes, 1
-    point = outcomes[1].point
-    distance = gazetteer.distance_to_commune_km(point, named.place.insee_code)
-    if distance <= IMPLAUSIBLE_COORDINATES_KM:
-        return outcomes, 1
-    label = gazetteer.name_of[named.place.insee_code]
-    reason = (f"coordonnées ({point[1]:.5f}, {point[0]:.5f}) à {distance:.0f} km de {label}, la commune indiquée "
-              "par le code postal et le nom : vérifiez-les")
-    return (outcomes[0], Outcome(reason=reason), *outcomes[2:]), 2
-
-
-def _with_territories(result: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
-    communes = gazetteer.communes
-    codes = result["insee_code"].tolist()
-    epci_of = dict(zip(communes.index.tolist(), communes["epci_code"].tolist()))
-    epci_name = dict(zip(gazetteer.reference.epcis.index.tolist(), gazetteer.reference.epcis["nom"].tolist()))
-    region_of = dict(zip(communes.index.tolist(), communes["region_code"].tolist()))
-    result["commune"] = [gazetteer.name_of.get(code, "") for code in codes]
-    result["epci_code"] = [epci_of.get(code, "") for code in codes]
-    result["epci"] = [epci_name.get(code, "") for code in result["epci_code"].tolist()]
-    result["departement_code"] = [gazetteer.departement_of.get(code, "") for code in codes]
-    result["region_code"] = [region_of.get(code, "") for code in codes]
-    return result[list(GEOCODE_COLUMNS)]
+def _positions_in(index: pd.Index, codes: np.ndarray) -> np.ndarray:
+    """Position of each code in ``index``, -1 where absent (looked up once per distinct code)."""
+    positions, distinct = pd.factorize(codes, use_na_sentinel=False)
+    return index.get_indexer(distinct)[positions]
