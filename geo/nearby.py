@@ -1,9 +1,11 @@
-"""The animators nearest to a point, for the public search."""
+"""Points and places: the animators nearest to a point, the commune under a point."""
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.distances import haversine_km
 
@@ -35,3 +37,17 @@ def nearest(points: pd.DataFrame, lon: float, lat: float, limit: int) -> pd.Data
     km = haversine_km(lon, lat, points["lon"].to_numpy(dtype=float), points["lat"].to_numpy(dtype=float))
     order = np.argsort(km, kind="stable")[:limit]
     return points.iloc[order].assign(distance_km=km[order])
+
+
+def commune_at(communes: gpd.GeoDataFrame, lon: float, lat: float) -> str | None:
+    """The code of the commune whose contour contains the point, ``None`` outside every commune.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> squares = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], index=["A", "B"])
+    >>> commune_at(squares, 1.5, 0.5), commune_at(squares, 5.0, 5.0)
+    ('B', None)
+    """
+    hits = communes.sindex.query(shapely.Point(lon, lat), predicate="intersects")
+    return str(communes.index[hits.min()]) if len(hits) else None

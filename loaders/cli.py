@@ -84,9 +84,10 @@ def import_files(argv: Sequence[str]) -> int:
     if args.full and not args.form:
         parser.error("--full demande --form (le nom du formulaire dont l'export est complet)")
     try:
-        options = LoadOptions(theme=args.theme, columns=parse_column_options(args.column), profile=args.profile)
-        result = load_files(args.inputs, Gazetteer(load_reference()), options)
         engine = store.connect(args.db)
+        options = LoadOptions(theme=args.theme, columns=parse_column_options(args.column), profile=args.profile,
+                              fixes=store.fix_map(engine))
+        result = load_files(args.inputs, Gazetteer(load_reference()), options)
         saved = store.save_import(engine, result, is_demo=args.demo, hub=args.hub, form=args.form,
                                   full_export=args.full)
     except LoaderError as error:

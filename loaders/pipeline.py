@@ -8,8 +8,11 @@ writes to the database. Every input row ends in exactly one place: among the
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +22,7 @@ import pandas as pd
 
 from loaders._errors import ConfigurationError, NoLocationColumnError
 from loaders.columns import CANONICAL_FIELDS, ColumnMapping, Profile, load_profile, map_columns
+from loaders.fixes import FIX_NOTE, apply_fixes, location_keys, location_texts
 from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
 from loaders.normalize import (
     IN_TRAINING,
@@ -45,8 +49,9 @@ DETAIL_COLUMNS: tuple[str, ...] = (
     "training_body", "submission_id", "submitted_at", "winning_file", "winning_row",
 )
 REJECT_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "reason")
+PLACE_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "location_key", "location_text")
 STATUSES: tuple[str, ...] = (TRAINED, IN_TRAINING, REFERENCED)
-_EMAIL = r"([^\s@<>:;,()]+@[^\s@<>:;,()]+\.[^\s@<>:;,()]+)"
+_EMAIL = re.compile(r"([^\s@<>:;,()]+@[^\s@<>:;,()]+\.[^\s@<>:;,()]+)")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,9 @@ class ImportResult:
     rejects: pd.DataFrame
     files: tuple[FileReport, ...]
     theme: str | None = None
+    # Aligned with ``rejects``: what each rejected row said about its place, and its location key
+    # (:mod:`loaders.fixes`), so that a hub can place it by hand.
+    reject_places: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PLACE_COLUMNS)))
 
     def report(self) -> dict:
         """Counts for ``rapport.json`` (keys in French, for people)."""
@@ -114,11 +122,12 @@ def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """How to read the files: theme of the form, forced columns, profile."""
+    """How to read the files: theme of the form, forced columns, profile, manual geocoding fixes."""
 
     theme: str | None = None
     columns: Mapping[str, str] = field(default_factory=dict)
     profile: str | None = None
+    fixes: Mapping[str, str] = field(default_factory=dict)  # location key → INSEE code
 
 
 def load_files(
@@ -147,12 +156,34 @@ def load_tables(
     """Same as :func:`load_files`, for tables already read (uploads)."""
     registry = registry or load_themes()
     profile, theme = _resolve_options(options, registry)
-    prepared = [_prepare(table, options.columns, profile, theme, registry, gazetteer) for table in tables]
-    accepted = pd.concat([p.accepted for p in prepared], ignore_index=True) if prepared else pd.DataFrame()
-    records = _deduplicate(accepted)
-    rejects = _rejects(prepared)
+    with _cyclic_gc_paused():
+        prepared = [_prepare(table, options, profile, theme, registry, gazetteer) for table in tables]
+        accepted = pd.concat([p.accepted for p in prepared], ignore_index=True) if prepared else pd.DataFrame()
+        records = _deduplicate(accepted)
+        rejects = _rejects(prepared)
+        places = (pd.concat([p.places for p in prepared], ignore_index=True) if prepared
+                  else pd.DataFrame(columns=list(PLACE_COLUMNS)))
     files = tuple(p.report for p in prepared)
-    return ImportResult(records=records, rejects=rejects, files=files, theme=theme)
+    return ImportResult(records=records, rejects=rejects, files=files, theme=theme, reject_places=places)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration of an import.
+
+    An import creates hundreds of thousands of small objects (outcomes, notes,
+    theme lists, timestamps) that all stay reachable until it ends: every few
+    hundred allocations the collector would walk every live object again, for
+    nothing, and that walk grows with the import. Reference counting still
+    frees memory as usual; unreachable cycles wait for the next collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _resolve_options(options: LoadOptions, registry: ThemeRegistry) -> tuple[Profile | None, str | None]:
@@ -168,18 +199,19 @@ class _Prepared:
     accepted: pd.DataFrame
     rejected: pd.DataFrame
     raw: pd.DataFrame
+    places: pd.DataFrame
     report: FileReport
 
 
 def _prepare(
     table: RawTable,
-    forced: Mapping[str, str],
+    options: LoadOptions,
     profile: Profile | None,
     theme: str | None,
     registry: ThemeRegistry,
     gazetteer: Gazetteer,
 ) -> _Prepared:
-    mapping = map_columns(table.frame, forced, profile)
+    mapping = map_columns(table.frame, options.columns, profile)
     if not set(mapping.fields) & set(LOCATION_FIELDS):
         raise NoLocationColumnError(
             f"{table.source_file} : aucune colonne ne permet de situer les lignes (code postal, commune, "
@@ -191,7 +223,8 @@ def _prepare(
             f"{table.source_file} : le fichier n'a pas de colonne de thématique. Indiquez la thématique du "
             f"formulaire avec --theme ({', '.join(registry.slugs())})."
         )
-    canonical = _canonical(table, mapping)
+    as_written = _canonical(table, mapping)
+    canonical, fixed = apply_fixes(as_written, options.fixes)
     located = geocode(canonical, gazetteer)
     theme_lists, unknown = _themes(canonical["themes"], theme, registry)
     reasons = located["reject_reason"].copy()
@@ -200,9 +233,9 @@ def _prepare(
         f"thématique « {', '.join(labels) or '(vide)'} » inconnue : attendu {_theme_labels(registry)}"
         for labels in unknown[no_theme]
     ]
-    notes = located["geocode_note"]
+    notes = located["geocode_note"].where(~fixed, FIX_NOTE)
     accepted_mask = reasons.isna()
-    accepted = _records(canonical, located, theme_lists, table)[accepted_mask.to_numpy()]
+    accepted = _records(canonical, located, theme_lists, table, accepted_mask.to_numpy())
     accepted["geocode_note"] = notes[accepted_mask].to_numpy()
     rejected = pd.DataFrame(
         {
@@ -212,6 +245,13 @@ def _prepare(
         }
     )
     raw = table.frame[~accepted_mask.to_numpy()].reset_index(drop=True)
+    rejected_as_written = as_written[~accepted_mask.to_numpy()]
+    places = pd.DataFrame({
+        "source_file": table.source_file,
+        "source_row": rejected["source_row"].to_numpy(),
+        "location_key": location_keys(rejected_as_written).to_numpy(),
+        "location_text": location_texts(rejected_as_written).to_numpy(),
+    }, columns=list(PLACE_COLUMNS))
     report = FileReport(
         source_file=table.source_file,
         sha256=table.sha256,
@@ -222,7 +262,7 @@ def _prepare(
         blank_rows=table.blank_rows,
         mapping=mapping,
     )
-    return _Prepared(accepted=accepted, rejected=rejected, raw=raw, report=report)
+    return _Prepared(accepted=accepted, rejected=rejected, raw=raw, places=places, report=report)
 
 
 def _canonical(table: RawTable, mapping: ColumnMapping) -> pd.DataFrame:
@@ -248,37 +288,50 @@ def _themes(values: pd.Series, theme: str | None, registry: ThemeRegistry) -> tu
     return slugs, unknown
 
 
-def _records(canonical: pd.DataFrame, located: pd.DataFrame, theme_lists: pd.Series, table: RawTable) -> pd.DataFrame:
+def _records(
+    canonical: pd.DataFrame, located: pd.DataFrame, theme_lists: pd.Series, table: RawTable, accepted: np.ndarray
+) -> pd.DataFrame:
+    """The accepted rows, one column per field, before deduplication.
+
+    Answers are parsed over the whole file (the order of day and month is decided
+    per column); each column is typed as it is over the whole file, whatever the
+    rows kept.
+    """
+    def text(values: Sequence[str] | np.ndarray) -> pd.api.extensions.ExtensionArray:
+        return pd.array(np.asarray(values, dtype=object)[accepted], dtype="str")
+
+    def inferred(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        return pd.Series(values, index=canonical.index).array[accepted]
+
     training_dates = dates(canonical["training_date"])
-    frame = pd.DataFrame(
-        {
-            "animator_id": _animator_ids(canonical, located, table),
-            "themes": theme_lists.to_numpy(),
-            "training_status": _training_status(canonical["trained"], training_dates).to_numpy(),
-            "training_date": training_dates.to_numpy(),
-            "structure": canonical["structure"].to_numpy(),
-            "public_consent": yes_no(canonical["consent"]).eq(True).to_numpy(),
-            "is_conum": yes_or_named(canonical["conum"]).eq(True).to_numpy(),
-            "postcode": canonical["postcode"].to_numpy(),
-            "submitted_at": datetimes(canonical["submitted_at"]).to_numpy(),
-            "source_file": table.source_file,
-            "source_row": table.frame.index.to_numpy(),
-            **{name: canonical[name].to_numpy() for name in DETAIL_COLUMNS
-               if name in CANONICAL_FIELDS and name != "submitted_at"},
-        },
-        index=canonical.index,
-    )
-    for name in located.columns:
-        if name != "reject_reason":
-            frame[name] = located[name].to_numpy()
-    return frame
+    columns = {
+        "animator_id": text(_animator_ids(canonical, located, table)),
+        "themes": theme_lists.to_numpy()[accepted],
+        "training_status": text(_training_status(canonical["trained"], training_dates).to_numpy()),
+        "training_date": inferred(training_dates.to_numpy()),
+        "structure": text(canonical["structure"].to_numpy()),
+        "public_consent": yes_no(canonical["consent"]).eq(True).to_numpy()[accepted],
+        "is_conum": yes_or_named(canonical["conum"]).eq(True).to_numpy()[accepted],
+        "postcode": text(canonical["postcode"].to_numpy()),
+        "submitted_at": inferred(datetimes(canonical["submitted_at"]).to_numpy()),
+        "source_file": text(np.full(len(canonical), table.source_file, dtype=object)),
+        "source_row": table.frame.index.to_numpy()[accepted],
+        **{name: text(canonical[name].to_numpy()) for name in DETAIL_COLUMNS
+           if name in CANONICAL_FIELDS and name != "submitted_at"},
+        **{name: located[name].array[accepted] for name in located.columns if name != "reject_reason"},
+    }
+    return pd.DataFrame(columns, index=canonical.index[accepted])
 
 
 def _training_status(answers: pd.Series, trained_on: pd.Series) -> pd.Series:
     """Status from the answer about training, else from the training date (past → trained)."""
     stated = training_statuses(answers)
     today = date.today()
-    by_date = trained_on.map(lambda d: None if d is None or pd.isna(d) else (TRAINED if d <= today else IN_TRAINING))
+    # Once per distinct date: a column holds few.
+    positions, distinct = pd.factorize(trained_on.to_numpy(dtype=object), use_na_sentinel=False)
+    statuses = np.array([None if d is None or pd.isna(d) else (TRAINED if d <= today else IN_TRAINING)
+                         for d in distinct.tolist()], dtype=object)
+    by_date = pd.Series(statuses[positions], index=trained_on.index, dtype=object)
     return stated.where(stated.notna(), by_date).where(lambda s: s.notna(), REFERENCED)
 
 
@@ -287,14 +340,14 @@ def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTabl
 
     A cell may hold several addresses ("a@x.fr ou b@y.fr"): the first one identifies the person.
     """
-    email = canonical["email"].astype(str).str.extract(_EMAIL, expand=False)
+    emails = [found[1] if (found := _EMAIL.search(cell)) else None for cell in canonical["email"].tolist()]
     submission = canonical["submission_id"].tolist()
     form = "|".join(sorted(table.frame.columns))
     keys = [
-        f"email:{address.casefold()}" if isinstance(address, str)
+        f"email:{address.casefold()}" if address is not None
         else f"submission:{form}|{submitted}" if submitted
         else None
-        for address, submitted in zip(email.tolist(), submission)
+        for address, submitted in zip(emails, submission)
     ]
     anonymous = [i for i, key in enumerate(keys) if key is None]
     if anonymous:
@@ -333,19 +386,25 @@ def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
     winner_themes = theme_names[theme_codes[order][last_of_key]]
     appearance = np.argsort(first_seen, kind="stable")
 
-    files = accepted["source_file"].to_numpy()[position].tolist()
-    rows = accepted["source_row"].to_numpy()[position].tolist()
-    bounds = np.r_[group_starts, len(key)].tolist()
-    groups = [list(zip(files[a:b], rows[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+    files = accepted["source_file"].to_numpy(dtype=object)[position]
+    rows = accepted["source_row"].to_numpy()[position]
+    starts = group_starts[appearance]
+    sizes = np.diff(np.r_[group_starts, len(key)])[appearance]
+    # Most records hold one row: only merged ones list their rows one by one.
+    source_rows = rows[starts].astype(str).astype(object)
+    source_files = files[starts]
+    for record in np.flatnonzero(sizes > 1).tolist():
+        merged = slice(starts[record], starts[record] + sizes[record])
+        group = list(zip(files[merged].tolist(), rows[merged].tolist()))
+        source_rows[record] = _source_rows(group)
+        source_files[record] = "|".join(dict.fromkeys(source for source, _ in group))
 
     latest = accepted.iloc[winners[appearance]].drop(columns="themes").reset_index(drop=True)
     latest.insert(1, "theme", np.asarray(winner_themes)[appearance])
     latest["winning_file"] = latest["source_file"]
     latest["winning_row"] = latest["source_row"]
-    ordered_groups = [groups[i] for i in appearance.tolist()]
-    latest["source_rows"] = [str(g[0][1]) if len(g) == 1 else _source_rows(g) for g in ordered_groups]
-    latest["source_file"] = [g[0][0] if len(g) == 1 else "|".join(dict.fromkeys(f for f, _ in g))
-                             for g in ordered_groups]
+    latest["source_rows"] = source_rows
+    latest["source_file"] = source_files
     return latest[columns]
 
 

@@ -92,6 +92,7 @@ referencings = sa.Table(
     sa.Column("moderation_status", sa.String, nullable=False, server_default=PENDING, index=True),
     sa.Column("moderation_reason", sa.String),
     sa.Column("absent_from_last_export", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("first_submitted_at", sa.DateTime),
     sa.Column("first_imported_at", sa.DateTime),
     sa.Column("trained_seen_at", sa.DateTime),
 )
@@ -104,6 +105,7 @@ row_outcomes = sa.Table(
     sa.Column("outcome", sa.String, nullable=False),  # accepted | merged | rejected
     sa.Column("reason", sa.String),
     sa.Column("location_key", sa.String(32)),
+    sa.Column("location_text", sa.String),
 )
 
 consents = sa.Table(
@@ -135,8 +137,6 @@ geocoding_fixes = sa.Table(
     metadata,
     sa.Column("location_key", sa.String(32), primary_key=True),
     sa.Column("insee_code", sa.String(5), nullable=False),
-    sa.Column("lat", sa.Float),
-    sa.Column("lon", sa.Float),
     sa.Column("description", sa.String, nullable=False),
     sa.Column("actor", sa.String, nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),

@@ -208,7 +208,7 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
         if is_demo:
             _log_demo_validation(conn, records, now)
         absent = _flag_absences(conn, every_record, form) if full_export and batch_of else 0
-        _insert_outcomes(conn, result.rejects, every_record, batch_of)
+        _insert_outcomes(conn, result.rejects, result.reject_places, every_record, batch_of)
     return SaveOutcome(tuple(imported), tuple(skipped), absent)
 
 
@@ -293,6 +293,7 @@ def _upsert_referencings(conn: Connection, records: pd.DataFrame, status: str, n
     rows = [
         {**_sql_values(row, ("animator_id", "theme", *REFERENCING_FIELDS, "batch_id", "form", "content_hash")),
          "moderation_status": status, "absent_from_last_export": False, "first_imported_at": now,
+         "first_submitted_at": _sql_value(row.get("submitted_at")),
          "trained_seen_at": now if row["training_status"] == "trained" else None}
         for row in records.to_dict("records")
     ]
@@ -310,6 +311,8 @@ def _upsert_referencings(conn: Connection, records: pd.DataFrame, status: str, n
                                          else_=statement.excluded.moderation_status),
             "moderation_reason": sa.case((unchanged, referencings.c.moderation_reason), else_=None),
             "trained_seen_at": sa.func.coalesce(referencings.c.trained_seen_at, statement.excluded.trained_seen_at),
+            "first_submitted_at": sa.func.coalesce(referencings.c.first_submitted_at,
+                                                   statement.excluded.first_submitted_at),
         },
         where=_newer(referencings, statement),
     )
@@ -355,19 +358,21 @@ def _flag_absences(conn: Connection, every_record: pd.DataFrame, form: str) -> i
     return len(missing)
 
 
-def _insert_outcomes(conn: Connection, rejects: pd.DataFrame, records: pd.DataFrame,
+def _insert_outcomes(conn: Connection, rejects: pd.DataFrame, places: pd.DataFrame, records: pd.DataFrame,
                      batch_of: dict[str, int]) -> None:
     rows: list[dict] = []
     for source_file, batch_id in batch_of.items():
-        rejected = rejects[rejects["source_file"] == source_file]
-        keys = rejected["location_key"] if "location_key" in rejected else [None] * len(rejected)
+        mine = (rejects["source_file"] == source_file).to_numpy()
+        rejected, place = rejects[mine], places[mine]
         rows += [
             {"batch_id": batch_id, "source_row": int(r), "outcome": "rejected", "reason": reason,
-             "location_key": key}
-            for r, reason, key in zip(rejected["source_row"], rejected["reason"], keys)
+             "location_key": key or None, "location_text": text or None}
+            for r, reason, key, text in zip(rejected["source_row"], rejected["reason"], place["location_key"],
+                                            place["location_text"])
         ]
         rows += [
-            {"batch_id": batch_id, "source_row": r, "outcome": outcome, "reason": None, "location_key": None}
+            {"batch_id": batch_id, "source_row": r, "outcome": outcome, "reason": None, "location_key": None,
+             "location_text": None}
             for r, outcome in _accepted_rows(records, source_file).items()
         ]
     if rows:
@@ -427,6 +432,29 @@ def read_animators(engine: Engine, *, personal: bool = False, published_only: bo
     return pd.DataFrame(rows, columns=list(statement.selected_columns.keys()))
 
 
+def read_public_contacts(engine: Engine, animator_ids: Sequence[str]) -> pd.DataFrame:
+    """E-mail and phone of the given animators, only for those published who agreed to show them."""
+    published = sa.and_(referencings.c.moderation_status == VALIDATED,
+                        referencings.c.absent_from_last_export.is_(False))
+    statement = (sa.select(animators.c.animator_id, animators.c.email, animators.c.phone).distinct()
+                 .join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id)
+                 .where(animators.c.animator_id.in_(list(animator_ids)), animators.c.public_consent, published))
+    with engine.connect() as conn:
+        rows = conn.execute(statement).mappings().all()
+    return pd.DataFrame(rows, columns=["animator_id", "email", "phone"]).set_index("animator_id")
+
+
+def version(engine: Engine) -> tuple:
+    """A cheap fingerprint of the store's content: it changes with every import, verdict or fix."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.select(
+            sa.select(sa.func.max(import_batches.c.batch_id)).scalar_subquery(),
+            sa.select(sa.func.max(moderation_events.c.event_id)).scalar_subquery(),
+            sa.select(sa.func.max(consents.c.consent_id)).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(geocoding_fixes).scalar_subquery(),
+        )).one())
+
+
 def read_batches(engine: Engine) -> pd.DataFrame:
     """Import history, newest first."""
     with engine.connect() as conn:
@@ -477,30 +505,35 @@ def moderate(engine: Engine, decisions: Sequence[Decision], actor: str) -> int:
     return changed
 
 
-def save_fix(engine: Engine, location_key: str, insee_code: str, description: str, actor: str,
-             lat: float | None = None, lon: float | None = None) -> None:
-    """Remember where a rejected row's place really is, for this and every later import of it."""
+def save_fix(engine: Engine, location_key: str, insee_code: str, description: str, actor: str) -> None:
+    """Remember the commune of a rejected row's place, for every later import of that row."""
     with _writing(engine) as conn:
         statement = _dialect_insert(conn, geocoding_fixes)
-        values = {"location_key": location_key, "insee_code": insee_code, "lat": lat, "lon": lon,
-                  "description": description, "actor": actor, "at": _now()}
+        values = {"location_key": location_key, "insee_code": insee_code, "description": description,
+                  "actor": actor, "at": _now()}
         conn.execute(statement.on_conflict_do_update(
             index_elements=["location_key"], set_={k: statement.excluded[k] for k in values if k != "location_key"}),
             values)
 
 
 def read_fixes(engine: Engine) -> pd.DataFrame:
-    """Manual geocoding fixes, indexed by location key (``insee_code``, ``lat``, ``lon``)."""
+    """Manual geocoding fixes, indexed by location key (``insee_code``, who and when)."""
     with engine.connect() as conn:
         rows = conn.execute(sa.select(geocoding_fixes)).mappings().all()
     return pd.DataFrame(rows, columns=[c.name for c in geocoding_fixes.columns]).set_index("location_key")
+
+
+def fix_map(engine: Engine) -> dict[str, str]:
+    """The manual fixes as the loader takes them (:attr:`loaders.pipeline.LoadOptions.fixes`)."""
+    return read_fixes(engine)["insee_code"].to_dict()
 
 
 def read_rejected_rows(engine: Engine) -> pd.DataFrame:
     """Rejected rows of every import that a manual fix could place, with their file, not fixed yet."""
     statement = (
         sa.select(import_batches.c.file_name, import_batches.c.hub, row_outcomes.c.batch_id,
-                  row_outcomes.c.source_row, row_outcomes.c.reason, row_outcomes.c.location_key)
+                  row_outcomes.c.source_row, row_outcomes.c.reason, row_outcomes.c.location_key,
+                  row_outcomes.c.location_text)
         .join_from(row_outcomes, import_batches, row_outcomes.c.batch_id == import_batches.c.batch_id)
         .outerjoin(geocoding_fixes, geocoding_fixes.c.location_key == row_outcomes.c.location_key)
         .where(row_outcomes.c.outcome == "rejected", row_outcomes.c.location_key.is_not(None),
@@ -509,7 +542,8 @@ def read_rejected_rows(engine: Engine) -> pd.DataFrame:
     )
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(statement).mappings().all(),
-                            columns=["file_name", "hub", "batch_id", "source_row", "reason", "location_key"])
+                            columns=["file_name", "hub", "batch_id", "source_row", "reason", "location_key",
+                                     "location_text"])
 
 
 COPY_ORDER: tuple[sa.Table, ...] = (import_batches, animators, referencings, row_outcomes, consents,

@@ -343,3 +343,18 @@ def test_only_the_changed_columns_are_forced(importer):
 def test_read_uploads_refuses_a_bar_in_a_file_name(importer):
     with pytest.raises(LoaderError, match="contient le caractère « | »"):
         importer.read_uploads([("a|b.csv", EXPORT)])
+
+
+def test_hub_form_and_complete_export_are_recorded(page):
+    upload(page, (EXPORT_NAME, EXPORT))
+    page.radio(key="importer-full").set_value(True).run()
+    assert page.button[0].disabled
+    assert any("nom du formulaire" in warning.value for warning in page.warning)
+    page.text_input(key="importer-hub").input("Hub Occitanie").run()
+    page.text_input(key="importer-form").input("Café IA Occitanie").run()
+    assert not page.button[0].disabled
+    page.button[0].click().run()
+    assert not page.exception
+    saved = batches(store.connect())
+    assert saved[["hub", "form", "is_full_export"]].values.tolist() == [["Hub Occitanie", "Café IA Occitanie", True]]
+    assert store.read_public(store.connect()).empty  # « à vérifier » until a moderator validates it

@@ -260,3 +260,26 @@ def test_concurrent_imports_end_as_sequential_ones(store_url, realdata_dir, repo
     assert outcomes == int(batches["rows"].sum())  # no lost row
     concurrent.dispose()
     sequential.dispose()
+
+
+def test_the_first_answer_date_stays_when_a_record_is_answered_again(importer, engine):
+    importer(["01/02/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Non;Oui"])
+    importer(["01/06/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui"])
+    row = store.read_animators(engine).iloc[0]
+    assert (row["first_submitted_at"].month, row["training_status"]) == (2, "trained")
+
+
+def test_a_fixed_row_is_placed_on_every_later_import(engine, gazetteer, tmp_path):
+    """The hub places a rejected row by hand; the next export containing the same row uses the fix."""
+    row = "01/09/2026 10:00;c@x.fr;Tiers-lieu C;99999;Renne;Café IA;Oui;Oui"
+    store.save_import(engine, load_files([write_export(tmp_path, "a.csv", [row])], gazetteer, LoadOptions()))
+    rejected = store.read_rejected_rows(engine)
+    assert rejected["location_text"].tolist() == ["99999, Renne"]
+    store.save_fix(engine, rejected["location_key"].iloc[0], "35238", "99999, Renne", actor="hub")
+    assert store.read_rejected_rows(engine).empty
+    later = write_export(tmp_path, "b.csv", [row.replace("01/09", "02/09")])
+    result = load_files([later], gazetteer, LoadOptions(fixes=store.fix_map(engine)))
+    store.save_import(engine, result)
+    placed = store.read_animators(engine).iloc[0]
+    assert (placed["insee_code"], placed["commune"]) == ("35238", "Rennes")
+    assert "placée à la main" in placed["geocode_note"]

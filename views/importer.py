@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import pandas as pd
@@ -168,9 +169,10 @@ def _import(uploads: Sequence[UploadedFile], theme: str | None, profile_name: st
     if detected is None:
         return
     forced = forced_columns(_mapping_editor(tables, profile_name, detected), detected)
-    options = LoadOptions(theme=theme, columns=forced, profile=profile_name)
+    fixes = data.fixes()
+    options = LoadOptions(theme=theme, columns=forced, profile=profile_name, fixes=fixes)
     key = (tuple((table.source_file, table.sha256) for table in tables), theme, profile_name,
-           tuple(sorted(forced.items())))
+           tuple(sorted(forced.items())), tuple(sorted(fixes.items())))
     result = _guarded(lambda: _remembered(_RESULT_STATE, key,
                                           lambda: load_tables(tables, gazetteer(), options, data.themes())),
                       hint=OPTIONS_HINT)
@@ -484,15 +486,49 @@ def _save(tables: Sequence[RawTable], result: ImportResult, key: Hashable, batch
         _saved_message(saved[1], result)
         return
     _already_imported_notice(tables, batches)
-    if not st.button("Enregistrer l'import", type="primary"):
+    target = _import_target()
+    st.caption("Les fiches nouvelles ou modifiées seront « à vérifier » : elles n'apparaîtront sur la carte "
+               "publique qu'une fois validées (page « Contrôler la cartographie »).")
+    if not st.button("Enregistrer l'import", type="primary", disabled=target is None):
         return
     # save_import is one transaction: whatever fails, nothing was written, as the messages say.
-    outcome = _guarded(lambda: store.save_import(data.engine(), result, is_demo=False))
+    outcome = _guarded(lambda: store.save_import(data.engine(), result, is_demo=False, hub=target.hub,
+                                                 form=target.form, full_export=target.full_export))
     if outcome is None:
         return
     data.refresh()
     st.session_state[_SAVED_STATE] = (key, outcome)
     _saved_message(outcome, result)
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """Who imports, from which form, and whether the export holds every answer of that form."""
+
+    hub: str
+    form: str
+    full_export: bool
+
+
+def _import_target() -> ImportTarget | None:
+    """The hub's answers about the export; ``None`` while a complete export has no form name."""
+    columns = st.columns(2)
+    hub = columns[0].text_input("Votre hub", key="importer-hub", placeholder="ex. Hub Bretagne")
+    form = columns[1].text_input("Nom du formulaire", key="importer-form", placeholder="ex. Café IA Bretagne",
+                                 help="Le même nom à chaque export du même formulaire.")
+    full = st.radio(
+        "Cet export est-il complet ?",
+        [False, True],
+        format_func=lambda complete: ("Complet : il contient toutes les réponses du formulaire" if complete
+                                      else "Partiel : il ne contient qu'une partie des réponses"),
+        key="importer-full",
+        help="Avec un export complet, les fiches de ce formulaire qui n'y sont plus sont signalées "
+             "« absent du dernier export » et retirées de la carte publique (elles ne sont pas supprimées).",
+    )
+    if full and not form.strip():
+        st.warning("Donnez le nom du formulaire : c'est lui qui dit quelles fiches un export complet remplace.")
+        return None
+    return ImportTarget(hub=hub.strip(), form=form.strip(), full_export=full)
 
 
 def _saved_message(outcome: store.SaveOutcome, result: ImportResult) -> None:
@@ -503,6 +539,9 @@ def _saved_message(outcome: store.SaveOutcome, result: ImportResult) -> None:
                    "rejetée(s).")
     if outcome.already_imported:
         st.info(f"Déjà importé, rien de changé : {escape(', '.join(outcome.already_imported))}.")
+    if outcome.marked_absent:
+        st.warning(f"{outcome.marked_absent} fiche(s) de ce formulaire absente(s) de l'export complet : "
+                   "retirée(s) de la carte publique, pas supprimée(s).")
 
 
 # --- Messages ---------------------------------------------------------------------------

@@ -31,13 +31,16 @@ def upgrade() -> None:
         batch.add_column(sa.Column("moderation_reason", sa.String))
         batch.add_column(sa.Column("absent_from_last_export", sa.Boolean, nullable=False,
                                    server_default=sa.false()))
+        batch.add_column(sa.Column("first_submitted_at", sa.DateTime))
         batch.add_column(sa.Column("first_imported_at", sa.DateTime))
         batch.add_column(sa.Column("trained_seen_at", sa.DateTime))
         batch.create_index("ix_referencings_moderation_status", ["moderation_status"])
     with op.batch_alter_table("row_outcomes") as batch:
         batch.add_column(sa.Column("location_key", sa.String(32)))
+        batch.add_column(sa.Column("location_text", sa.String))
     op.execute(
         "UPDATE referencings SET moderation_status = 'validated', moderation_reason = 'reprise de l''existant', "
+        "first_submitted_at = submitted_at, "
         "first_imported_at = (SELECT imported_at FROM import_batches b WHERE b.batch_id = referencings.batch_id)"
     )
     op.execute(
@@ -73,8 +76,6 @@ def upgrade() -> None:
         "geocoding_fixes",
         sa.Column("location_key", sa.String(32), primary_key=True),
         sa.Column("insee_code", sa.String(5), nullable=False),
-        sa.Column("lat", sa.Float),
-        sa.Column("lon", sa.Float),
         sa.Column("description", sa.String, nullable=False),
         sa.Column("actor", sa.String, nullable=False),
         sa.Column("at", sa.DateTime, nullable=False),

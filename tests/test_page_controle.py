@@ -1,0 +1,88 @@
+"""« Contrôler la cartographie »: hubs validate or refuse records, and place rejected rows (AppTest, real store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from loaders import store
+from loaders.pipeline import LoadOptions, load_files
+from loaders.schema import PENDING, REFUSED, VALIDATED
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+EXPORT = ("Horodateur;Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement\n"
+          "01/09/2026 10:00;a@x.fr;Médiathèque A;35000;Rennes;Café IA;Oui;Oui\n"
+          "01/09/2026 10:01;b@x.fr;Espace B;35400;Saint-Malo;Café IA;Oui;Oui\n"
+          "01/09/2026 10:02;c@x.fr;Tiers-lieu C;99999;Renne;Café IA;Oui;Oui\n")
+
+
+@pytest.fixture()
+def page(store_home, tmp_path, gazetteer, monkeypatch):
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT, encoding="utf-8")
+    store.save_import(store.connect(), load_files([export], gazetteer, LoadOptions()), hub="Bretagne")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.switch_page("views/controle.py")
+    return app
+
+
+def statuses() -> dict[str, str]:
+    table = store.read_animators(store.connect())
+    return dict(zip(table["structure"], table["moderation_status"]))
+
+
+def test_new_records_are_listed_for_checking(page):
+    page.run()
+    assert not page.exception
+    table = page.dataframe[0].value
+    assert sorted(table["Structure"]) == ["Espace B", "Médiathèque A"]
+    assert set(table["Vérification"]) == {"À vérifier"}
+    assert "Courriel" not in table.columns  # real data: no personal details before sign-in exists
+
+
+def test_decisions_read_from_the_edited_table_publish_the_validated_record(page):
+    page.run()
+    page.text_input(key="moderation-actor").input("Hub Bretagne").run()
+    editor = page.dataframe[0]
+    assert editor is not None
+    from views.controle import decisions_from
+
+    table = editor.value.copy()
+    table.loc[table["Structure"] == "Médiathèque A", "Décision"] = "Valider"
+    table.loc[table["Structure"] == "Espace B", ["Décision", "Motif"]] = ["Refuser", "structure fermée"]
+    decisions = decisions_from(table)
+    assert {(d.status, d.reason) for d in decisions} == {(VALIDATED, ""), (REFUSED, "structure fermée")}
+    store.moderate(store.connect(), decisions, actor="Hub Bretagne")
+    assert statuses() == {"Médiathèque A": VALIDATED, "Espace B": REFUSED}
+    assert store.read_public(store.connect())["structure"].tolist() == ["Médiathèque A"]
+
+
+def test_a_refusal_without_reason_cannot_be_saved(page):
+    from views.controle import decisions_from
+
+    page.run()
+    table = page.dataframe[0].value.copy()
+    table["Décision"] = "Refuser"
+    assert all(d.status == REFUSED and not d.reason for d in decisions_from(table))
+    assert statuses() == {"Médiathèque A": PENDING, "Espace B": PENDING}
+
+
+def test_rejected_rows_are_offered_for_placing(page):
+    page.run()
+    row = next(s for s in page.selectbox if s.label == "Ligne à placer")
+    assert "ligne 4" in row.options[0] and "Renne" in row.options[0]
+    assert any(b.label.startswith("Placer cette ligne à Rennes") and b.disabled for b in page.button)
+    page.text_input(key="moderation-actor").input("Hub Bretagne").run()
+    next(b for b in page.button if b.label.startswith("Placer cette ligne à Rennes")).click().run()
+    assert not page.exception
+    fixes = store.read_fixes(store.connect())
+    assert fixes["insee_code"].tolist() == ["35238"] and fixes["actor"].tolist() == ["Hub Bretagne"]
+    assert store.read_rejected_rows(store.connect()).empty
+
+

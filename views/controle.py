@@ -1,0 +1,116 @@
+"""« Contrôler la cartographie » — hubs check new records before they are published, and place rejected rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from loaders import store
+from loaders.schema import PENDING, REFUSED, VALIDATED
+from views import chrome, data, url_state
+from views.labels import MODERATION_LABELS, STATUS_LABELS
+from views.placing import place_rejected_rows
+
+DECISIONS = {"": "—", VALIDATED: "Valider", REFUSED: "Refuser"}
+EDITOR_KEY = "moderation-editor"
+SHOWN_ROWS = 500
+
+
+def render() -> None:
+    chrome.apply_style()
+    chrome.masthead()
+    st.title("Contrôler la cartographie")
+    st.markdown("Chaque fiche nouvelle ou modifiée attend qu'un hub la vérifie : seules les fiches validées "
+                "apparaissent sur la carte publique. Un refus demande un motif.")
+    batches = data.batches()
+    chrome.demo_banner(batches)
+    actor = st.text_input("Votre nom ou votre hub (enregistré avec chaque décision)", key="moderation-actor")
+    _queue(actor.strip(), personal=not batches.empty and bool(batches["is_demo"].all()))
+    place_rejected_rows(actor.strip())
+    chrome.footer(batches)
+
+
+def _queue(actor: str, personal: bool) -> None:
+    st.subheader("Fiches à vérifier")
+    registry = data.themes()
+    columns = st.columns(3)
+    with columns[0]:
+        shown = url_state.choices("Vérification", MODERATION_LABELS, [PENDING], key="verif")
+    with columns[1]:
+        theme = url_state.choice("Thématique", {"": "Toutes", **{s: registry.get(s).label for s in registry.slugs()}},
+                                 "", key="theme")
+    with columns[2]:
+        departement = url_state.text("Département (code)", key="dep", placeholder="ex. 35")
+    records = data.records()
+    if records.empty:
+        st.info("Aucune fiche pour l'instant.")
+        return
+    chosen = records[records["moderation_status"].isin(shown)]
+    if theme:
+        chosen = chosen[chosen["theme"] == theme]
+    if departement:
+        chosen = chosen[chosen["departement_code"] == departement.upper()]
+    st.caption(f"{len(chosen)} fiche(s)" + (f", les {SHOWN_ROWS} premières affichées" if len(chosen) > SHOWN_ROWS
+                                            else ""))
+    if chosen.empty:
+        return
+    edited = st.data_editor(
+        review_table(chosen.head(SHOWN_ROWS), personal),
+        key=EDITOR_KEY,
+        hide_index=True,
+        width="stretch",
+        disabled=[c for c in review_table(chosen.head(0), personal).columns if c not in ("Décision", "Motif")],
+        column_config={
+            "Décision": st.column_config.SelectboxColumn("Décision", options=list(DECISIONS.values()), required=True),
+            "Motif": st.column_config.TextColumn("Motif", help="Obligatoire pour un refus."),
+            "animator_id": None,
+            "theme": None,
+        },
+    )
+    decisions = decisions_from(edited)
+    problems = [d for d in decisions if d.status == REFUSED and not d.reason.strip()]
+    if problems:
+        st.warning(f"{len(problems)} refus sans motif : indiquez un motif pour chacun.")
+    if not actor:
+        st.caption("Indiquez votre nom ou votre hub pour enregistrer les décisions.")
+    if st.button(f"Enregistrer {len(decisions)} décision(s)", type="primary",
+                 disabled=not decisions or bool(problems) or not actor):
+        changed = store.moderate(data.engine(), decisions, actor=actor)
+        data.refresh()
+        del st.session_state[EDITOR_KEY]
+        st.success(f"{changed} fiche(s) mise(s) à jour.")
+        st.rerun()
+
+
+def review_table(records: pd.DataFrame, personal: bool) -> pd.DataFrame:
+    """What a moderator checks, one row per record, with empty Décision/Motif columns to fill in."""
+    registry = data.themes()
+    table = pd.DataFrame({
+        "Décision": DECISIONS[""],
+        "Motif": "",
+        "Structure": records["structure"].fillna(""),
+        "Commune": records["commune"] + " (" + records["departement_code"] + ")",
+        "Thématique": records["theme"].map(lambda slug: registry.get(slug).label),
+        "Formation": records["training_status"].map(STATUS_LABELS),
+        "Vérification": records["moderation_status"].map(MODERATION_LABELS),
+        "Dernier motif": records["moderation_reason"].fillna(""),
+        "Absente du dernier export": records["absent_from_last_export"].map({True: "oui", False: ""}),
+        "animator_id": records["animator_id"],
+        "theme": records["theme"],
+    })
+    if personal:
+        people = data.personal_details().reindex(records["animator_id"])
+        table.insert(3, "Nom", people["full_name"].fillna("").to_numpy())
+        table.insert(4, "Courriel", people["email"].fillna("").to_numpy())
+    return table.reset_index(drop=True)
+
+
+def decisions_from(edited: pd.DataFrame) -> list[store.Decision]:
+    """The rows where the moderator chose Valider or Refuser."""
+    status_of = {label: code for code, label in DECISIONS.items() if code}
+    chosen = edited[edited["Décision"].isin(status_of)]
+    return [store.Decision(row.animator_id, row.theme, status_of[row.Décision], str(row.Motif or ""))
+            for row in chosen.itertuples(index=False)]
+
+
+render()
