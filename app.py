@@ -13,6 +13,8 @@ pages = {
         st.Page("views/couverture.py", title="Couverture du territoire", icon="🗺️", url_path="couverture"),
         st.Page("views/formations.py", title="Préparer les formations", icon="🎓", url_path="formations"),
         st.Page("views/importer.py", title="Importer", icon="📥", url_path="importer"),
+        st.Page("views/pilotage.py", title="Pilotage", icon="📈", url_path="pilotage"),
+        st.Page("views/controle.py", title="Contrôler la cartographie", icon="✅", url_path="controle"),
     ],
 }
 # A partner website embeds the public page alone (``?embed=1``): no navigation.

@@ -1,0 +1,152 @@
+"""« Pilotage » — for the national team and the hubs: progress month by month, and the imports of each hub.
+
+Aggregates only (counts and shares): no personal data on this page. The definitions live in
+:mod:`loaders.progress`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from loaders.progress import Headline, french_count, headline, imports_per_hub, monthly_progress
+from loaders.safe_files import csv_bytes, xlsx_bytes
+from views import chrome, data, url_state
+
+EVERYWHERE = ""  # the URL code of « every theme » and of « the whole of France »
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PROGRESS_HEADERS: dict[str, str] = {
+    "month": "Mois",
+    "referenced": "Référencé·es (cumul)",
+    "in_training": "En formation",
+    "trained": "Formé·es (cumul)",
+    "conum_share_referenced": "Part de Conseillers numériques parmi les référencé·es (%)",
+    "conum_share_trained": "Part de Conseillers numériques parmi les formé·es (%)",
+}
+CHART_COLUMNS: dict[str, str] = {"referenced": "Référencé·es", "in_training": "En formation", "trained": "Formé·es"}
+IMPORT_HEADERS: dict[str, str] = {
+    "hub": "Hub", "month": "Mois", "batches": "Imports", "rows": "Lignes lues", "accepted_rows": "Lignes acceptées",
+    "rejected_rows": "Lignes rejetées",
+}
+UNNAMED_HUB = "Hub non renseigné"
+DEFINITIONS = (
+    "Un référencement compte à partir du mois de la réponse au formulaire (à défaut, de son premier import), une "
+    "formation à partir du mois de formation (à défaut, du premier import qui la montre) ; les courbes cumulent "
+    "jusqu'au mois indiqué, « en formation » compte les personnes en formation aujourd'hui, et « toutes les "
+    "thématiques » compte chaque personne une fois. « En N mois » va du premier mois de référencement au dernier "
+    "mois avec des données, tous deux inclus ; les référencements refusés à la vérification sont exclus de tous "
+    "les chiffres."
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The selection of the page: theme and région codes (``None`` for everything), and how to name it."""
+
+    theme: str | None
+    region: str | None
+    description: str
+
+    @property
+    def file_stem(self) -> str:
+        return f"pilotage-{self.theme or 'toutes-thematiques'}-{self.region or 'france'}"
+
+
+def render() -> None:
+    chrome.apply_style()
+    chrome.masthead()
+    st.title("Pilotage")
+    st.markdown("La progression mois par mois des animateur·rices référencé·es, en formation et formé·es, "
+                "et les imports de chaque hub.")
+    batches = data.batches()
+    chrome.demo_banner(batches)
+    scope = _scope()
+    records = data.records()
+    figures = headline(records, scope.theme, scope.region)
+    if figures.months == 0:
+        st.info("Aucun animateur référencé pour cette sélection.")
+    else:
+        _headline(figures, scope)
+        _progress(monthly_progress(records, scope.theme, scope.region, until=_current_month()), scope)
+    _imports(batches)
+    st.caption(DEFINITIONS)
+    chrome.footer(batches)
+
+
+def _scope() -> Scope:
+    registry = data.themes()
+    themes = {EVERYWHERE: "Toutes les thématiques", **{slug: registry.get(slug).label for slug in registry.slugs()}}
+    regions = {EVERYWHERE: "Toute la France", **data.reference().regions["nom"].sort_values().to_dict()}
+    columns = st.columns(2)
+    with columns[0]:
+        theme = url_state.choice("Thématique", themes, EVERYWHERE, key="theme")
+    with columns[1]:
+        region = url_state.choice("Région", regions, EVERYWHERE, key="region")
+    # For one theme a record is a person; over every theme a person may hold several records.
+    counted = " (chaque personne comptée une fois)" if theme == EVERYWHERE else ""
+    return Scope(theme or None, region or None, f"{themes[theme]}{counted} · {regions[region]}")
+
+
+def _current_month() -> pd.Period:
+    # The store's own dates are naive UTC.
+    return pd.Period(datetime.now(UTC).replace(tzinfo=None), freq="M")
+
+
+def _headline(figures: Headline, scope: Scope) -> None:
+    st.subheader(figures.sentence())
+    st.caption(scope.description)
+    columns = st.columns(4)
+    columns[0].metric("Référencé·es", french_count(figures.referenced))
+    columns[1].metric("En formation", french_count(figures.in_training))
+    columns[2].metric("Formé·es", french_count(figures.trained))
+    columns[3].metric("Part de Conseillers numériques", _percent(figures.conum_share_referenced),
+                      help=f"Parmi les référencé·es ; parmi les formé·es : {_percent(figures.conum_share_trained)}.")
+
+
+def _percent(share: float) -> str:
+    return "—" if np.isnan(share) else f"{share * 100:.0f} %"
+
+
+def _progress(series: pd.DataFrame, scope: Scope) -> None:
+    st.subheader("Évolution mois par mois")
+    chart = series[list(CHART_COLUMNS)].rename(columns=CHART_COLUMNS).set_axis(series.index.to_timestamp())
+    st.line_chart(chart, x_label="Mois", y_label="Animateur·rices")
+    # The same figures as a table: a chart alone is out of reach of screen readers.
+    table = _progress_table(series)
+    st.dataframe(table, hide_index=True, width="stretch")
+    _downloads(table, "Évolution mensuelle", scope.file_stem, "Pilotage")
+
+
+def _progress_table(series: pd.DataFrame) -> pd.DataFrame:
+    """The monthly series as shown and exported: French headers, shares in percent."""
+    table = series.reset_index()
+    table["month"] = table["month"].astype(str)
+    for share in ("conum_share_referenced", "conum_share_trained"):
+        table[share] = (table[share] * 100).round(1)
+    return table[list(PROGRESS_HEADERS)].rename(columns=PROGRESS_HEADERS)
+
+
+def _imports(batches: pd.DataFrame) -> None:
+    st.subheader("Imports par hub")
+    per_hub = imports_per_hub(batches)
+    if per_hub.empty:
+        st.info("Aucun import pour le moment.")
+        return
+    table = per_hub.assign(hub=per_hub["hub"].replace("", UNNAMED_HUB), month=per_hub["month"].astype(str))
+    table = table.rename(columns=IMPORT_HEADERS)
+    st.dataframe(table, hide_index=True, width="stretch")
+    _downloads(table, "Imports par hub", "imports-par-hub", "Imports")
+
+
+def _downloads(table: pd.DataFrame, label: str, file_stem: str, sheet: str) -> None:
+    columns = st.columns(2)
+    columns[0].download_button(f"{label} (CSV)", csv_bytes(table), f"{file_stem}.csv", "text/csv", on_click="ignore")
+    columns[1].download_button(f"{label} (XLSX)", xlsx_bytes(table, sheet), f"{file_stem}.xlsx", XLSX_MIME,
+                               on_click="ignore")
+
+
+render()
