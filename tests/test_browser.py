@@ -30,7 +30,8 @@ def store_home_of_app(tmp_path_factory, repo_root):
     hostile.write_text("Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;"
                        "Consentement\n" + "\n".join(rows) + "\n", encoding="utf-8")
     env = {**os.environ, "CARTE_DATA_HOME": str(home)}
-    for command in ([str(repo_root / "data/demo/demo-animateurs.csv"), "--demo"], [str(hostile)]):
+    # Both demo imports: published at once, without a moderator.
+    for command in ([str(repo_root / "data/demo/demo-animateurs.csv"), "--demo"], [str(hostile), "--demo"]):
         subprocess.run([sys.executable, "-m", "loaders", *command], env=env, check=True, capture_output=True)
     return home
 
@@ -105,7 +106,7 @@ def test_hostile_names_show_as_text_in_the_list_and_the_map(browser_page, app_ur
         assert name in shown
     frame = browser_page.frame_locator(MAP_FRAME).first
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    # Open, as Leaflet would on click, the popup and tooltip of every marker around Rennes.
+    # Open, as Leaflet would on click, the popup of every marker around Rennes.
     opened = browser_page.frames[-1].evaluate(OPEN_POPUPS_NEAR_RENNES)
     assert opened >= len(HOSTILE_NAMES)
     popup_text = frame.locator(".leaflet-popup-content").all_inner_texts()
@@ -135,8 +136,9 @@ OPEN_POPUPS_NEAR_RENNES = """
       if (!marker.getLatLng || !marker.getPopup()) return;
       const at = marker.getLatLng();
       if (Math.abs(at.lat - 48.11) > 0.05 || Math.abs(at.lng + 1.68) > 0.08) return;
-      L.popup({autoClose: false}).setLatLng(at).setContent(marker.getPopup().getContent()).addTo(map);
-      L.tooltip({permanent: true}).setLatLng(at).setContent(marker.getTooltip().getContent()).addTo(map);
+      const content = marker.getPopup().getContent();
+      const html = typeof content === "function" ? content(marker) : content;
+      L.popup({autoClose: false}).setLatLng(at).setContent(html).addTo(map);
       opened += 1;
     });
   });
@@ -228,7 +230,7 @@ def test_nearest_order_matches_a_naive_distance_sort(browser_page, app_url, stor
 
     items = _search(browser_page, app_url, "Rennes")
     town_hall = reference.communes.loc["35238"]
-    animators = store.read_animators(store.connect(f"sqlite:///{store_home_of_app / 'carte.sqlite'}"))
+    animators = store.read_public(store.connect(f"sqlite:///{store_home_of_app / 'carte.sqlite'}"))
     trained = animators[(animators["theme"] == "cafe-ia") & (animators["training_status"] == "trained")]
 
     def naive_km(lat: float, lon: float) -> float:

@@ -35,10 +35,15 @@ CLUSTER_CSS = [
 ]
 
 
-def new_map(location: tuple[float, float], zoom_start: int) -> folium.Map:
-    """A folium map whose scripts and styles come from the app, with the configured basemap."""
+def new_map(location: tuple[float, float], zoom_start: int, *, prefer_canvas: bool = False) -> folium.Map:
+    """A folium map whose scripts and styles come from the app, with the configured basemap.
+
+    ``prefer_canvas`` draws vector layers on one canvas instead of one SVG element each: much
+    faster for thousands of circle markers, but their shapes are no longer DOM elements.
+    """
     tiles_url = os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL)
-    fmap = folium.Map(location=location, zoom_start=zoom_start, control_scale=True, tiles=None)
+    fmap = folium.Map(location=location, zoom_start=zoom_start, control_scale=True, tiles=None,
+                      prefer_canvas=prefer_canvas)
     # The cluster plugin needs a maxZoom even when no tile layer gives one (tests run without tiles).
     fmap.options["maxZoom"] = MAX_ZOOM
     # Instance attributes shadow folium's CDN defaults (jQuery, Bootstrap, Font Awesome are unused).
@@ -58,7 +63,8 @@ def tiles_attribution() -> str:
 
 def marker_cluster(points: list, callback: str) -> FastMarkerCluster:
     """A client-side marker cluster using the self-hosted plugin."""
-    cluster = FastMarkerCluster(points, callback=callback, name="Animateurs")
+    # Chunked loading hands the browser back every few milliseconds while thousands of markers load.
+    cluster = FastMarkerCluster(points, callback=callback, name="Animateurs", options={"chunkedLoading": True})
     cluster.default_js = CLUSTER_JS
     cluster.default_css = CLUSTER_CSS
     return cluster

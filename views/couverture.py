@@ -197,7 +197,7 @@ def _priorities(table: pd.DataFrame, level: str) -> None:
         "Formé·es": top["animators_trained"],
         "Accessibilité (pour 10 000 hab.)": top["mean_accessibility_per_10k"].round(2),
     })
-    st.dataframe(shown, hide_index=True, use_container_width=True)
+    st.dataframe(shown, hide_index=True, width="stretch")
 
 
 def export_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -247,7 +247,7 @@ def _details(table: pd.DataFrame, level: str, clicked: str | None, selected: Sel
         st.dataframe(pd.DataFrame({"Structure": closest["structure"], "Commune": closest["commune"],
                                    "Distance": closest["distance_km"].map(km),
                                    "Statut": closest["training_status"].map(STATUS_LABELS)}),
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, width="stretch")
     _pool(code, level, selected)
 
 
@@ -267,7 +267,7 @@ def _pool(code: str, level: str, selected: Selected) -> None:
     st.markdown(f"**Vivier à former** : {len(pool)} animateur·rice(s) référencé·e(s), pas encore formé·e(s).")
     if not pool.empty:
         st.dataframe(pool[["structure", "commune"]].rename(columns={"structure": "Structure", "commune": "Commune"}),
-                     hide_index=True, use_container_width=True)
+                     hide_index=True, width="stretch")
 
 
 render()

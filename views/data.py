@@ -18,9 +18,12 @@ from geo.reference import ReferenceGeography, load_reference
 from geo.search import CommuneSearch
 from loaders import store
 from loaders.themes import ThemeRegistry, load_themes
-from views.labels import ALL_STATUSES
+from views.labels import ALL_STATUSES, STATUS_LABELS
+from views.safe_html import escape
 
 STORE_TTL_SECONDS = 60
+# How often a replica asks the store whether anything changed (one cheap query).
+VERSION_TTL_SECONDS = 10
 
 
 @st.cache_resource
@@ -43,18 +46,28 @@ def themes() -> ThemeRegistry:
     return load_themes()
 
 
-@st.cache_data(ttl=STORE_TTL_SECONDS)
+@st.cache_data(ttl=VERSION_TTL_SECONDS)
+def store_version() -> tuple:
+    """Changes with every import, verdict or fix, in this replica or another one."""
+    return store.version(engine())
+
+
 def records() -> pd.DataFrame:
-    """One row per (animator, theme), without personal columns."""
+    """One row per (animator, theme), without personal columns (read again only when the store changed)."""
+    return _records_at(store_version())
+
+
+@st.cache_data(max_entries=2)
+def _records_at(_version: tuple) -> pd.DataFrame:
     return store.read_animators(engine())
 
 
-@st.cache_data(ttl=STORE_TTL_SECONDS)
-def consented_contacts() -> pd.DataFrame:
-    """E-mail and phone of published animators who agreed to show them, indexed by ``animator_id``."""
-    table = store.read_public(engine(), personal=True)
-    consented = table.loc[table["public_consent"], ["animator_id", "email", "phone"]]
-    return consented.drop_duplicates("animator_id").set_index("animator_id")
+def consented_contacts(animator_ids: tuple[str, ...]) -> pd.DataFrame:
+    """E-mail and phone of the listed animators who are published and agreed to show them.
+
+    Read on demand for the few animators listed, so that contact details never sit in a cache.
+    """
+    return store.read_public_contacts(engine(), animator_ids)
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
@@ -92,22 +105,44 @@ def selection(theme: str, statuses: tuple[str, ...], conum_only: bool,
     return table[chosen].reset_index(drop=True)
 
 
-@st.cache_data(ttl=STORE_TTL_SECONDS)
-def theme_labels_by_animator() -> pd.Series:
-    """Every published theme of an animator, as a readable list (``animator_id`` → text)."""
+def theme_labels(animator_ids: tuple[str, ...]) -> pd.Series:
+    """Every published theme of the given animators, as a readable list (``animator_id`` → text)."""
     table = records()
-    table = table[table["published"]] if not table.empty else table
     if table.empty:
         return pd.Series(dtype=str)
+    table = table[table["published"] & table["animator_id"].isin(animator_ids)]
     registry = themes()
     labels = table["theme"].map(lambda slug: registry.get(slug).label)
     return labels.groupby(table["animator_id"]).agg(lambda values: ", ".join(sorted(set(values))))
 
 
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def marker_points(theme: str, statuses: tuple[str, ...], conum_only: bool) -> list[tuple]:
+    """Public map markers, as compact as the browser needs: lat, lon (5 decimals, about a metre),
+    then the escaped structure, commune and status shown in the popup."""
+    chosen = selection(theme, statuses, conum_only)
+    names = chosen["structure"].where(chosen["structure"].fillna("") != "", chosen["commune"])
+    return list(zip(chosen["lat"].round(5), chosen["lon"].round(5), names.map(escape),
+                    (chosen["commune"] + " (" + chosen["departement_code"] + ")").map(escape),
+                    chosen["training_status"].map(STATUS_LABELS).map(escape)))
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def fixes() -> dict[str, str]:
+    """Manual geocoding fixes for the loader (location key → INSEE code)."""
+    return store.fix_map(engine())
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def rejected_rows() -> pd.DataFrame:
+    """Rejected rows that a manual fix could place and that nobody placed yet."""
+    return store.read_rejected_rows(engine())
+
+
 def refresh() -> None:
     """Forget cached store reads (after an import), keeping the reference geography."""
-    for function in (records, consented_contacts, personal_details, batches, selection, theme_labels_by_animator, theme_records,
-                     commune_coverage, territory_table):
+    for function in (store_version, personal_details, batches, selection, marker_points, theme_records,
+                     commune_coverage, territory_table, rejected_rows, fixes):
         function.clear()
 
 

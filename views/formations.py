@@ -107,7 +107,7 @@ def _counts_by_epci(scoped: pd.DataFrame) -> None:
                                                                                  ascending=False)
     totals = counts.sum()
     st.markdown(" · ".join(f"**{int(totals[label])}** {label.lower()}" for label in counts.columns))
-    st.dataframe(counts, use_container_width=True)
+    st.dataframe(counts, width="stretch")
 
 
 def _pool_map(pool: pd.DataFrame, in_scope: pd.Index) -> None:
@@ -133,7 +133,7 @@ def _coverage_plan(records: pd.DataFrame, in_scope: pd.Index, sites: int, radius
     st.dataframe(pd.DataFrame({
         "Rang": plan["rank"], "Commune": plan["commune"], "Habitants ajoutés": plan["added_population"],
         "Part couverte cumulée (%)": (plan["cumulative_covered_share"] * 100).round(1),
-    }), hide_index=True, use_container_width=True)
+    }), hide_index=True, width="stretch")
 
 
 def _session_plan(records: pd.DataFrame, in_scope: pd.Index, sites: int) -> pd.DataFrame | None:
@@ -147,7 +147,7 @@ def _session_plan(records: pd.DataFrame, in_scope: pd.Index, sites: int) -> pd.D
     st.dataframe(pd.DataFrame({
         "Rang": plan["rank"], "Commune": plan["commune"], "Stagiaires": plan["trainees"].astype(int),
         "Trajet moyen (km)": plan["mean_travel_km"].round(1),
-    }), hide_index=True, use_container_width=True)
+    }), hide_index=True, width="stretch")
     return assignments
 
 

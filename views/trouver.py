@@ -32,13 +32,15 @@ POSITION_DECIMALS = 2
 OUTLINE_TOLERANCE_DEG = 2e-4
 # streamlit-folium 0.27 under Streamlit 1.67 leaves its iframe at height 0 (the map inside is drawn).
 FRAME_HEIGHT_CSS = f"<style>iframe[title='streamlit_folium.st_folium']{{height:{MAP_HEIGHT}px !important}}</style>"
-# Markers are drawn in the browser from one JSON array, so 10,000 stay smooth. Popup and tooltip
-# texts are escaped by views.safe_html before they are serialised.
+# Markers are drawn in the browser from one compact JSON array (see data.marker_points), as vector
+# circles on a canvas, so 10,000 stay smooth; each popup is built only when it is opened. Its texts
+# were escaped by views.safe_html before they were serialised.
 MARKER_CALLBACK = """
 function (row) {
-    var marker = L.marker(new L.LatLng(row[0], row[1]), {title: row[3], alt: row[3]});
-    marker.bindPopup(row[2], {maxWidth: 320});
-    marker.bindTooltip(row[3]);
+    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
+                                {radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9});
+    marker.bindPopup(function () { return "<strong>" + row[2] + "</strong><br>" + row[3] + "<br>" + row[4]; },
+                     {maxWidth: 320});
     return marker;
 }
 """
@@ -67,8 +69,12 @@ def render() -> None:
     theme, statuses, conum_only = _filters(embedded)
     animators = data.selection(theme, tuple(statuses), conum_only)
     closest = nearest(animators, place.lon, place.lat, RESULTS) if place and not animators.empty else None
-    _map(animators, place)
+    # The list is written before the map is built (the map stays above it on the page): people see
+    # their nearest animators as soon as possible.
+    map_slot = st.container()
     _results(animators, closest, place)
+    with map_slot:
+        _map(data.marker_points(theme, tuple(statuses), conum_only), place)
     if not embedded:
         _embed_snippet()
         chrome.footer(batches)
@@ -157,14 +163,9 @@ def _filters(embedded: bool) -> tuple[str, list[str], bool]:
     return theme, statuses, conum_only
 
 
-def _map(animators: pd.DataFrame, place: Place | None) -> None:
+def _map(points: list[tuple], place: Place | None) -> None:
     center, zoom = ((place.lat, place.lon), 11) if place else (FRANCE_CENTER, 6)
-    fmap = new_map(center, zoom_start=zoom)
-    registry = data.themes()
-    points = [
-        [row.lat, row.lon, _popup(row, registry), escape(row.structure or row.commune)]
-        for row in animators.itertuples(index=False)
-    ]
+    fmap = new_map(center, zoom_start=zoom, prefer_canvas=True)
     marker_cluster(points, MARKER_CALLBACK).add_to(fmap)
     if place:
         _add_place(fmap, place)
@@ -185,12 +186,6 @@ def _add_place(fmap: folium.Map, place: Place) -> None:
                         tooltip=escape(place.label)).add_to(fmap)
 
 
-def _popup(row, registry) -> str:
-    lines = [f"<strong>{escape(row.structure)}</strong>", escape(row.commune),
-             escape(registry.get(row.theme).label), escape(STATUS_LABELS[row.training_status])]
-    return "<br>".join(line for line in lines if line)
-
-
 def _results(animators: pd.DataFrame, closest: pd.DataFrame | None, place: Place | None) -> None:
     if animators.empty:
         st.info("Aucun animateur ne correspond à ces filtres.")
@@ -199,7 +194,8 @@ def _results(animators: pd.DataFrame, closest: pd.DataFrame | None, place: Place
         st.markdown(f"**{len(animators)}** animateur·rices correspondent à ces filtres. "
                     "Cherchez une commune pour voir les plus proches.")
         return
-    st.html(results_html(closest, place.label, data.theme_labels_by_animator(), data.consented_contacts()))
+    listed = tuple(closest["animator_id"])
+    st.html(results_html(closest, place.label, data.theme_labels(listed), data.consented_contacts(listed)))
 
 
 def results_html(closest: pd.DataFrame, place_label: str, themes_of: pd.Series, contacts: pd.DataFrame) -> str:
