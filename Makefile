@@ -30,8 +30,10 @@ run: $(INSTALLED) $(VENDOR)
 test: $(INSTALLED) $(VENDOR)
 	$(BIN)/python -m pytest
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(VENDOR)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_app.py
+	$(BIN)/python bench/bench_geometry.py
 
 demo: $(INSTALLED)
 	$(BIN)/python scripts/make_demo_export.py
