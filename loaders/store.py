@@ -276,8 +276,7 @@ def _latest_per_animator(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def _upsert_animators(conn: Connection, records: pd.DataFrame) -> None:
-    rows = [_sql_values(row, ("animator_id", *ANIMATOR_FIELDS, "batch_id"))
-            for row in _latest_per_animator(records).to_dict("records")]
+    rows = _sql_rows(_latest_per_animator(records), ("animator_id", *ANIMATOR_FIELDS, "batch_id"))
     if not rows:
         return
     statement = _dialect_insert(conn, animators)
@@ -290,13 +289,12 @@ def _upsert_animators(conn: Connection, records: pd.DataFrame) -> None:
 
 
 def _upsert_referencings(conn: Connection, records: pd.DataFrame, status: str, now: datetime) -> None:
-    rows = [
-        {**_sql_values(row, ("animator_id", "theme", *REFERENCING_FIELDS, "batch_id", "form", "content_hash")),
-         "moderation_status": status, "absent_from_last_export": False, "first_imported_at": now,
-         "first_submitted_at": _sql_value(row.get("submitted_at")),
-         "trained_seen_at": now if row["training_status"] == "trained" else None}
-        for row in records.to_dict("records")
-    ]
+    rows = _sql_rows(records.assign(
+        moderation_status=status, absent_from_last_export=False, first_imported_at=now,
+        first_submitted_at=records["submitted_at"],
+        trained_seen_at=[now if value == "trained" else None for value in records["training_status"]],
+    ), ("animator_id", "theme", *REFERENCING_FIELDS, "batch_id", "form", "content_hash", "moderation_status",
+        "absent_from_last_export", "first_imported_at", "first_submitted_at", "trained_seen_at"))
     if not rows:
         return
     statement = _dialect_insert(conn, referencings)
@@ -324,8 +322,9 @@ def _changed_consents(conn: Connection, records: pd.DataFrame, now: datetime) ->
     latest = _latest_per_animator(records)
     if latest.empty:
         return []
-    stored = dict(conn.execute(sa.select(animators.c.animator_id, animators.c.public_consent).where(
-        animators.c.animator_id.in_(latest["animator_id"].tolist()))).all())
+    # The whole column, not an IN list: an import can hold more animators than a statement has
+    # parameters (65,535 on PostgreSQL).
+    stored = dict(conn.execute(sa.select(animators.c.animator_id, animators.c.public_consent)).all())
     return [
         {"animator_id": row["animator_id"], "given": bool(row["public_consent"]),
          "answered_at": _sql_value(row.get("submitted_at")), "recorded_at": now,
@@ -394,8 +393,16 @@ def _accepted_rows(records: pd.DataFrame, source_file: str) -> dict[int, str]:
     return outcome
 
 
-def _sql_values(row: dict, names: Sequence[str]) -> dict:
-    return {name: _sql_value(row.get(name)) for name in names}
+def _sql_rows(frame: pd.DataFrame, names: Sequence[str]) -> list[dict]:
+    """Rows of plain Python values for the driver, converted column by column (much faster than per cell)."""
+    columns = [_sql_column(frame[name]) for name in names]
+    return [dict(zip(names, values)) for values in zip(*columns)]
+
+
+def _sql_column(column: pd.Series) -> list:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return [None if pd.isna(value) else value.to_pydatetime() for value in column.tolist()]
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
 def _sql_value(value):
