@@ -34,6 +34,7 @@ bench: $(INSTALLED) $(VENDOR)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/bench_app.py
 	$(BIN)/python bench/bench_geometry.py
+	$(BIN)/python bench/bench_store.py
 
 demo: $(INSTALLED)
 	$(BIN)/python scripts/make_demo_export.py
