@@ -144,9 +144,8 @@ class RuleOutcomes:
 
     def view(self, read: Callable[[Outcome], Hashable]) -> np.ndarray:
         """Per row, a code that two rows share exactly when ``read`` gives equal values of their outcomes."""
-        index: dict[Hashable, int] = {}
-        codes = np.array([index.setdefault(read(outcome), len(index)) for outcome in self.outcomes], dtype=np.intp)
-        return codes[self.codes]
+        read_values = pd.Series([read(outcome) for outcome in self.outcomes], dtype=object)
+        return pd.factorize(read_values, use_na_sentinel=False)[0][self.codes]
 
 
 @dataclass(frozen=True)
@@ -443,18 +442,24 @@ class Gazetteer:
         """
         readings, reasons = self.read_coordinates(texts)
         rows = len(reasons)
-        outcomes = [Outcome(reason=reason) for reason in reasons.tolist()]
+        nothing = Outcome()
+        outcomes = [nothing if reason is None else Outcome(reason=reason) for reason in reasons.tolist()]
         points = np.full((rows, 2), np.nan)
         unplaced = np.ones(rows, dtype=bool)
+        # Rows placed in one commune by the same reading share one outcome.
+        made: dict[tuple[str, str, str], Outcome] = {}
         # The first reading located places the row: later readings are located only for rows still unplaced.
         for reading in readings:
             # 0, 0 is what some tools write for "no coordinates": it is read, never located.
             tried = np.flatnonzero(unplaced & reading.valid & ~((reading.lon == 0) & (reading.lat == 0)))
             insee, arrondissement = self.locate_points(reading.lon[tried], reading.lat[tried])
             located = pd.notna(insee)
-            for row, code, part, note in zip(tried[located].tolist(), insee[located], arrondissement[located],
-                                             reading.note[tried[located]]):
-                outcomes[row] = Outcome(Place(code, part), (note,) if note else ())
+            for row, key in zip(tried[located].tolist(), zip(insee[located], arrondissement[located],
+                                                             reading.note[tried[located]])):
+                if key not in made:
+                    code, part, note = key
+                    made[key] = Outcome(Place(code, part), (note,) if note else ())
+                outcomes[row] = made[key]
             placed = tried[located]
             points[placed, 0], points[placed, 1] = reading.lon[placed], reading.lat[placed]
             unplaced[placed] = False

@@ -414,7 +414,9 @@ def datetimes(series: pd.Series) -> pd.Series:
     submission has its own timestamp, so the usual formats are parsed in bulk
     first; the rest goes through :func:`parse_datetime`.
     """
-    codes, uniques = pd.factorize(series.map(_text).str.strip(), use_na_sentinel=False)
+    # A column of text needs no conversion cell by cell (_text keeps a str as it is).
+    texts = series if pd.api.types.infer_dtype(series, skipna=False) == "string" else series.map(_text)
+    codes, uniques = pd.factorize(texts.str.strip(), use_na_sentinel=False)
     values = pd.Series(uniques.tolist(), dtype=object)
     day_first = _reads_day_first(values.to_numpy())
     parsed = np.full(len(values), None, dtype=object)

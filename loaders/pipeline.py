@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from loaders._errors import ConfigurationError, NoLocationColumnError
 from loaders.columns import CANONICAL_FIELDS, ColumnMapping, Profile, load_profile, map_columns
@@ -298,7 +299,8 @@ def _records(
     rows kept.
     """
     def text(values: Sequence[str] | np.ndarray) -> pd.api.extensions.ExtensionArray:
-        return pd.array(np.asarray(values, dtype=object)[accepted], dtype="str")
+        # Every cell is a str: Arrow converts them without pandas' checks of each one.
+        return pd.array(pa.array(np.asarray(values, dtype=object)[accepted], type=pa.large_string()), dtype="str")
 
     def inferred(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
         return pd.Series(values, index=canonical.index).array[accepted]
@@ -391,7 +393,7 @@ def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
     starts = group_starts[appearance]
     sizes = np.diff(np.r_[group_starts, len(key)])[appearance]
     # Most records hold one row: only merged ones list their rows one by one.
-    source_rows = rows[starts].astype(str).astype(object)
+    source_rows = np.array([str(row) for row in rows[starts].tolist()], dtype=object)
     source_files = files[starts]
     for record in np.flatnonzero(sizes > 1).tolist():
         merged = slice(starts[record], starts[record] + sizes[record])
