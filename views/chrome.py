@@ -61,6 +61,15 @@ def masthead() -> None:
     st.html('<div class="carte-bandeau">République française <span>·</span> Carte des animateurs</div>')
 
 
+def page_header(title: str, introduction: str, batches: pd.DataFrame) -> None:
+    """The top of a page: look, masthead, title, one-paragraph introduction, demo banner."""
+    apply_style()
+    masthead()
+    st.title(title)
+    st.markdown(introduction)
+    demo_banner(batches)
+
+
 def demo_banner(batches: pd.DataFrame) -> None:
     if not batches.empty and batches["is_demo"].any():
         st.warning("**Données de démonstration** : les personnes et structures affichées sont fictives.", icon="⚠️")

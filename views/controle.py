@@ -14,16 +14,15 @@ from views.placing import place_rejected_rows
 DECISIONS = {"": "—", VALIDATED: "Valider", REFUSED: "Refuser"}
 EDITOR_KEY = "moderation-editor"
 SHOWN_ROWS = 500
+INTRODUCTION = (
+    "Chaque fiche nouvelle ou modifiée attend qu'un hub la vérifie : seules les fiches validées "
+    "apparaissent sur la carte publique. Un refus demande un motif."
+)
 
 
 def render() -> None:
-    chrome.apply_style()
-    chrome.masthead()
-    st.title("Contrôler la cartographie")
-    st.markdown("Chaque fiche nouvelle ou modifiée attend qu'un hub la vérifie : seules les fiches validées "
-                "apparaissent sur la carte publique. Un refus demande un motif.")
     batches = data.batches()
-    chrome.demo_banner(batches)
+    chrome.page_header("Contrôler la cartographie", INTRODUCTION, batches)
     actor = st.text_input("Votre nom ou votre hub (enregistré avec chaque décision)", key="moderation-actor")
     _queue(actor.strip(), personal=not batches.empty and bool(batches["is_demo"].all()))
     place_rejected_rows(actor.strip())

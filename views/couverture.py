@@ -38,15 +38,14 @@ PRIORITY_ROWS = 15
 NEAREST_IN_DETAILS = 5
 FRANCE_CENTER = (46.6, 2.4)
 NATIONAL_EPCI_COUNT = 1_000
+INTRODUCTION = (
+    "Repérez les EPCI et les communes qu'aucun animateur formé n'atteint, puis emportez la liste."
+)
 
 
 def render() -> None:
-    chrome.apply_style()
-    chrome.masthead()
-    st.title("Couverture du territoire")
-    st.markdown("Repérez les EPCI et les communes qu'aucun animateur formé n'atteint, puis emportez la liste.")
     batches = data.batches()
-    chrome.demo_banner(batches)
+    chrome.page_header("Couverture du territoire", INTRODUCTION, batches)
     region, departement = _scope()
     indicator_code, selected, radius_km = _filters()
     level = "commune" if departement else "epci"

@@ -29,15 +29,15 @@ INVITATION_HEADERS = {
     "full_name": "Nom", "email": "Courriel", "phone": "Téléphone", "structure": "Structure", "commune": "Commune",
     "session_commune": "Session proposée", "travel_km": "Distance à la session (km)",
 }
+INTRODUCTION = (
+    "Pour une région ou un département : qui reste à former, et où organiser les prochaines "
+    "sessions."
+)
 
 
 def render() -> None:
-    chrome.apply_style()
-    chrome.masthead()
-    st.title("Préparer les formations")
-    st.markdown("Pour une région ou un département : qui reste à former, et où organiser les prochaines sessions.")
     batches = data.batches()
-    chrome.demo_banner(batches)
+    chrome.page_header("Préparer les formations", INTRODUCTION, batches)
     scope_label, in_scope = _scope()
     if in_scope is None:
         st.info("Choisissez une région pour commencer.")

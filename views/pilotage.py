@@ -41,6 +41,10 @@ DEFINITIONS = (
     "mois avec des données, tous deux inclus ; les référencements refusés à la vérification sont exclus de tous "
     "les chiffres."
 )
+INTRODUCTION = (
+    "La progression mois par mois des animateur·rices référencé·es, en formation et formé·es, et les "
+    "imports de chaque hub."
+)
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,8 @@ class Scope:
 
 
 def render() -> None:
-    chrome.apply_style()
-    chrome.masthead()
-    st.title("Pilotage")
-    st.markdown("La progression mois par mois des animateur·rices référencé·es, en formation et formé·es, "
-                "et les imports de chaque hub.")
     batches = data.batches()
-    chrome.demo_banner(batches)
+    chrome.page_header("Pilotage", INTRODUCTION, batches)
     scope = _scope()
     records = data.records()
     figures = headline(records, scope.theme, scope.region)
