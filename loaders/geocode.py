@@ -173,6 +173,14 @@ class Gazetteer:
     reference: ReferenceGeography = field(repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def build_indexes(self) -> Gazetteer:
+        """Build every index now rather than at first use (once per process: at start, or before timing)."""
+        for index in ("communes_by_postcode", "alias_of", "name_of", "departement_of", "point_of", "contour_of",
+                      "commune_codes", "territories", "names_by_departement", "_tree", "_arrondissement_tree",
+                      "_lambert_to_wgs84"):
+            getattr(self, index)
+        return self
+
     @cached_property
     def communes(self) -> pd.DataFrame:
         return self.reference.communes
@@ -497,8 +505,8 @@ class Gazetteer:
         :meth:`match_keys`, as in :meth:`match_postcode_city`; only the pairs
         that it does not answer need the rule with their texts as written.
         """
-        postcode_positions, raw_postcodes = pd.factorize(postcodes.to_numpy(dtype=object), use_na_sentinel=False)
-        city_positions, raw_cities = pd.factorize(cities.to_numpy(dtype=object), use_na_sentinel=False)
+        postcode_positions, raw_postcodes = _distinct(postcodes.to_numpy(dtype=object))
+        city_positions, raw_cities = _distinct(cities.to_numpy(dtype=object))
         cleaned = [clean_postcode(raw) for raw in raw_postcodes.tolist()]
         keys = [city_name_key(raw) for raw in raw_cities.tolist()]
         width = max(len(keys), 1)
@@ -747,7 +755,7 @@ def _number(text: str) -> float | None:
 
 def _numbers(texts: np.ndarray) -> np.ndarray:
     """:func:`_number` of each text, NaN where it is unreadable, computed once per distinct text."""
-    positions, distinct = pd.factorize(texts, use_na_sentinel=False)
+    positions, distinct = _distinct(texts)
     values = [_number(text) for text in distinct.tolist()]
     return np.array([np.nan if value is None else value for value in values], dtype=float)[positions]
 
@@ -772,7 +780,7 @@ def _combined_numbers(text: str) -> tuple[float, float] | None:
 
 def _combined_field(texts: np.ndarray) -> tuple[np.ndarray, ...]:
     """Coordinates in one field: whether given, both numbers, whether readable (once per distinct text)."""
-    positions, distinct = pd.factorize(texts, use_na_sentinel=False)
+    positions, distinct = _distinct(texts)
     pairs = [_combined_numbers(text) for text in distinct.tolist()]
     readable = np.array([pair is not None for pair in pairs], dtype=bool)
     first, second = (np.array([pair[i] if pair else np.nan for pair in pairs], dtype=float) for i in (0, 1))
@@ -903,8 +911,18 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
 
 
 def _on_distinct_values(values: pd.Series, rule: Callable[[str], Outcome]) -> RuleOutcomes:
-    positions, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    positions, distinct = _distinct(values.to_numpy(dtype=object))
     return RuleOutcomes.interned([rule(value) for value in distinct.tolist()], positions)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each value among the distinct values, numbered in order of appearance; and those values.
+
+    A missing value (None, NaN) is one value among the others.
+    """
+    positions, distinct = pd.factorize(values)
+    # Counting missing values as values costs pandas a second pass: only when there are some.
+    return pd.factorize(values, use_na_sentinel=False) if (positions < 0).any() else (positions, distinct)
 
 
 def _distinct_rows(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -919,8 +937,8 @@ def _distinct_rows(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarra
 
 def _stripped(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The distinct stripped texts of a column, and the position of each row's text among them."""
-    positions, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
-    stripped_positions, stripped = pd.factorize(np.array([value.strip() for value in distinct.tolist()], dtype=object))
+    positions, distinct = _distinct(values.to_numpy(dtype=object))
+    stripped_positions, stripped = _distinct(np.array([value.strip() for value in distinct.tolist()], dtype=object))
     return stripped_positions[positions], stripped
 
 
@@ -1099,5 +1117,5 @@ def _verdict_points(
 
 def _positions_in(index: pd.Index, codes: np.ndarray) -> np.ndarray:
     """Position of each code in ``index``, -1 where absent (looked up once per distinct code)."""
-    positions, distinct = pd.factorize(codes, use_na_sentinel=False)
+    positions, distinct = _distinct(codes)
     return index.get_indexer(distinct)[positions]

@@ -186,7 +186,8 @@ def read_bytes(data: bytes, name: str, *, limits: ReadLimits = DEFAULT_LIMITS) -
     """
     source = PurePath(name).name
     _check_size(len(data), source, limits)
-    if not data.removeprefix(codecs.BOM_UTF8).strip():
+    content = data.removeprefix(codecs.BOM_UTF8)
+    if not content or content.isspace():  # as `not content.strip()`, without copying the file
         raise NotATableError(f"Le fichier « {source} » est vide.")
     kind = _detect_kind(data, source)
     encoding = delimiter = None
@@ -441,8 +442,10 @@ def _restored(grid: pd.DataFrame) -> pd.DataFrame:
 
 def _csv_grid_fast(text: str, delimiter: str) -> pd.DataFrame:
     """Parse with pandas' C parser; it fails on rows longer than the first one."""
+    # The parser reads UTF-8 bytes: given them at once, it does not copy and encode the text piece by piece.
     return pd.read_csv(
-        io.StringIO(text),
+        io.BytesIO(text.encode("utf-8")),
+        encoding="utf-8",
         sep=delimiter,
         header=None,
         dtype=object,

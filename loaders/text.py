@@ -19,6 +19,17 @@ _UNDECOMPOSED_LETTERS = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": 
 _SEPARATOR_RUN = re.compile(r"[\W_]+")
 
 
+class _CombiningMarks(dict):
+    """``str.translate`` table deleting combining marks (accents once decomposed), filled as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        self[code] = None if unicodedata.combining(chr(code)) else code
+        return self[code]
+
+
+_WITHOUT_COMBINING_MARKS = _CombiningMarks()
+
+
 @lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Reduce a text to a comparison key.
@@ -51,5 +62,5 @@ def fold(text: str) -> str:
     if not folded.isascii():
         decomposed = unicodedata.normalize("NFKD", folded.translate(_UNDECOMPOSED_LETTERS))
         # Compatibility characters (such as "Ⅸ" or "ℌ") decompose to capitals.
-        folded = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+        folded = decomposed.translate(_WITHOUT_COMBINING_MARKS).casefold()
     return _SEPARATOR_RUN.sub(" ", folded).strip()
