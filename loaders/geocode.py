@@ -936,13 +936,14 @@ def _distinct_rows(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarra
 
 
 def _stripped(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct stripped texts of a column, and the position of each row's text among them."""
+    """The position of each row's stripped text among the distinct ones, and those texts."""
     positions, distinct = _distinct(values.to_numpy(dtype=object))
     stripped_positions, stripped = _distinct(np.array([value.strip() for value in distinct.tolist()], dtype=object))
     return stripped_positions[positions], stripped
 
 
 def _blank(values: pd.Series) -> np.ndarray:
+    """Whether each cell holds only spaces, or nothing."""
     positions, stripped = _stripped(values)
     return (stripped == "")[positions]
 

@@ -116,7 +116,9 @@ def test_sample_gets_the_expected_places(sample, gazetteer):
     by_case = {tuple(row): place for row, place in zip(sample.itertuples(index=False), located.itertuples())}
     assert by_case[("75111", *[""] * 8)].arrondissement_code == "75111"
     assert by_case[("69159", *[""] * 8)].insee_code == "69114"
-    assert by_case[("", "34000", "Montpelier", *[""] * 6)].geocode_note.startswith("commune « Montpelier » rapprochée")
+    misspelt = by_case[("", "34000", "Montpelier", *[""] * 6)]
+    assert misspelt.insee_code == "34172"
+    assert misspelt.geocode_note.startswith("commune « Montpelier » rapprochée")
     assert "Nouvelle-Calédonie" in by_case[("", "98800", "Nouméa", *[""] * 6)].reject_reason
     assert by_case[("", "", "", "", "", "", "", "652000", "6862000")].arrondissement_code == "75101"
     copy_error = by_case[("", "18000", "BOURGES", "", "50.613114", "3.047418", "", "", "")]
