@@ -2,7 +2,8 @@
 
 ``python -m loaders INPUT... [--out DIR] [--db URL] [--theme SLUG] [--column FIELD=HEADER]... [--hub NAME]
 [--form NAME [--full]]`` imports exports; ``python -m loaders migrate-store --from URL --to URL`` copies a
-whole store into an empty one (e.g. from the embedded SQLite file to PostgreSQL).
+whole store into an empty one (e.g. from the embedded SQLite file to PostgreSQL);
+``python -m loaders users add|remove|list`` manages who may open the pilot pages.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from pathlib import Path
 import sqlalchemy.exc
 
 from geo.reference import load_reference
-from loaders import store
+from loaders import access, store
 from loaders._errors import LoaderError
 from loaders.columns import parse_column_options
 from loaders.geocode import Gazetteer
 from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_files
 from loaders.safe_files import write_csv
+from loaders.schema import ROLES
 
 EXIT_UNUSABLE = 2
 
@@ -57,11 +59,60 @@ def build_migrate_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_users_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m loaders users",
+        description="Gère les agents autorisés sur les pages de pilotage : rôle et périmètre par adresse e-mail.",
+    )
+    parser.add_argument("--db", metavar="URL", help="base de données (par défaut : la base SQLite embarquée)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="add|remove|list")
+    add = actions.add_parser("add", help="donne (ou change) le rôle et le périmètre d'un agent")
+    add.add_argument("email", help="adresse e-mail de connexion (ProConnect)")
+    add.add_argument("--role", required=True, choices=ROLES, help="prefecture, hub ou national")
+    add.add_argument("--scope", required=True, metavar="PÉRIMÈTRE",
+                     help="france, region:CODE (ex. region:53) ou departement:CODE (ex. departement:35)")
+    add.add_argument("--by", default="ligne de commande", metavar="QUI", help="qui accorde l'accès (journal)")
+    remove = actions.add_parser("remove", help="retire l'accès d'un agent")
+    remove.add_argument("email")
+    actions.add_parser("list", help="liste les agents")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["migrate-store"]:
         return migrate_store(argv[1:])
+    if argv[:1] == ["users"]:
+        return manage_users(argv[1:])
     return import_files(argv)
+
+
+def manage_users(argv: Sequence[str]) -> int:
+    args = build_users_parser().parse_args(argv)
+    engine = store.connect(args.db)
+    if args.action == "list":
+        table = access.read_agents(engine)
+        for agent in table.itertuples():
+            scope = access.Scope(agent.scope_level, agent.scope_code)
+            print(f"{agent.email}\t{agent.role}\t{scope}\t(ajouté le {agent.added_at:%d/%m/%Y} par {agent.added_by})")
+        print(f"{len(table)} agent(s).")
+        return 0
+    if args.action == "remove":
+        if not access.remove_agent(engine, args.email):
+            print(f"Erreur : aucun agent « {args.email} ».", file=sys.stderr)
+            return EXIT_UNUSABLE
+        print(f"Accès retiré : {access.normalise_email(args.email)}.")
+        return 0
+    reference = load_reference()
+    try:
+        scope = access.Scope.parse(args.scope)
+        access.check_agent(args.role, scope, reference.departements.index, reference.regions.index)
+    except LoaderError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    access.add_agent(engine, args.email, args.role, scope, args.by)
+    print(f"Accès accordé : {access.normalise_email(args.email)}, rôle {args.role}, {scope.label}.")
+    return 0
 
 
 def migrate_store(argv: Sequence[str]) -> int:

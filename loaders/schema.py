@@ -41,6 +41,7 @@ import_batches = sa.Table(
     sa.Column("form", sa.String, nullable=False, server_default=""),
     sa.Column("is_full_export", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("merged_rows", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("imported_by", sa.String, nullable=False, server_default=""),  # the signed-in agent's e-mail
 )
 
 animators = sa.Table(
@@ -140,4 +141,44 @@ geocoding_fixes = sa.Table(
     sa.Column("description", sa.String, nullable=False),
     sa.Column("actor", sa.String, nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
+)
+
+# Step 5: who may open the pilot pages, what they looked at, and who asked to be erased.
+ROLES: tuple[str, ...] = ("prefecture", "hub", "national")
+SCOPE_LEVELS: tuple[str, ...] = ("departement", "region", "france")
+
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("email", sa.String, primary_key=True),  # lower case
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("scope_level", sa.String, nullable=False),
+    sa.Column("scope_code", sa.String, nullable=False, server_default=""),
+    sa.Column("added_at", sa.DateTime, nullable=False),
+    sa.Column("added_by", sa.String, nullable=False),
+)
+
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
+    sa.Column("actor", sa.String, nullable=False),
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("scope", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),  # view_personal | export | withdraw | erase | purge | agents
+    sa.Column("page", sa.String, nullable=False),
+    sa.Column("detail", sa.String, nullable=False, server_default=""),
+)
+
+# A tombstone: the animator id (a digest, not the e-mail) stays so that a later import of the
+# same person's old answers is refused instead of bringing the data back.
+erasures = sa.Table(
+    "erasures",
+    metadata,
+    sa.Column("animator_id", sa.String(32), primary_key=True),
+    sa.Column("requested_at", sa.DateTime, nullable=False),
+    sa.Column("recorded_by", sa.String, nullable=False),
+    sa.Column("reason", sa.String, nullable=False, server_default=""),
+    sa.Column("purged_at", sa.DateTime),
 )

@@ -26,13 +26,17 @@ import platformdirs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from loaders.access import FRANCE, Scope
 from loaders.pipeline import ImportResult
 from loaders.schema import (
     PENDING,
     REFUSED,
     VALIDATED,
+    access_log,
+    agents,
     animators,
     consents,
+    erasures,
     geocoding_fixes,
     import_batches,
     moderation_events,
@@ -151,7 +155,7 @@ def _writing(engine: Engine, *, foreign_keys: bool = True) -> Iterator[Connectio
 
 
 def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, hub: str = "", form: str = "",
-                full_export: bool = False) -> SaveOutcome:
+                full_export: bool = False, imported_by: str = "") -> SaveOutcome:
     """Write an import in one transaction.
 
     Parameters
@@ -167,6 +171,8 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
     full_export
         The export holds every answer of ``form``: referencings of that form missing from it
         are flagged « absent du dernier export » and unpublished (never deleted).
+    imported_by
+        E-mail of the signed-in agent who imports (empty from the command line).
 
     Files already imported (same SHA-256) are skipped; a file identical to another one of the
     same import (same bytes, another name) is skipped too, and the records its rows won are kept
@@ -193,7 +199,8 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
             first_with_sha[report.sha256] = report.source_file
             batch_of[report.source_file] = _insert_batch(
                 conn, result, report, summaries[report.source_file],
-                _BatchInfo(is_demo=is_demo, hub=hub, form=form, full_export=full_export, at=now))
+                _BatchInfo(is_demo=is_demo, hub=hub, form=form, full_export=full_export, at=now,
+                           imported_by=imported_by))
             imported.append(report.source_file)
         # A record belongs to the batch of the file whose row won it (or of that file's twin).
         every_record = result.records.assign(winning_file=result.records["winning_file"].replace(twin_of))
@@ -219,6 +226,7 @@ class _BatchInfo:
     form: str
     full_export: bool
     at: datetime
+    imported_by: str
 
 
 def _insert_batch(conn: Connection, result: ImportResult, report, summary: dict, info: _BatchInfo) -> int:
@@ -236,6 +244,7 @@ def _insert_batch(conn: Connection, result: ImportResult, report, summary: dict,
             hub=info.hub,
             form=info.form,
             is_full_export=info.full_export,
+            imported_by=info.imported_by,
             report=json.dumps(summary, ensure_ascii=False),
         )
     ).inserted_primary_key[0]
@@ -415,12 +424,13 @@ def _sql_value(value):
     return value
 
 
-def read_animators(engine: Engine, *, personal: bool = False, published_only: bool = False) -> pd.DataFrame:
+def read_animators(engine: Engine, *, personal: bool = False, published_only: bool = False,
+                   scope: Scope = FRANCE) -> pd.DataFrame:
     """One row per (animator, theme), joined with the animator's place.
 
     Personal columns (names, e-mail, phone, address) are only returned with ``personal=True``.
     ``published`` is true for validated records present in their form's last export; with
-    ``published_only`` only those are returned.
+    ``published_only`` only those are returned. Only animators placed in ``scope`` are read.
     """
     hidden = set(PERSONAL_FIELDS)
     animator_columns = [c for c in animators.columns if personal or c.name not in hidden]
@@ -431,7 +441,8 @@ def read_animators(engine: Engine, *, personal: bool = False, published_only: bo
         *[c for c in referencings.columns if c.name not in ("animator_id", "batch_id", "submitted_at",
                                                              "content_hash")],
         published.label("published"),
-    ).join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id)
+    ).join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id
+                ).where(scope.clause())
     if published_only:
         statement = statement.where(published)
     with engine.connect() as conn:
@@ -535,8 +546,12 @@ def fix_map(engine: Engine) -> dict[str, str]:
     return read_fixes(engine)["insee_code"].to_dict()
 
 
-def read_rejected_rows(engine: Engine) -> pd.DataFrame:
-    """Rejected rows of every import that a manual fix could place, with their file, not fixed yet."""
+def read_rejected_rows(engine: Engine, imported_by: str | None = None) -> pd.DataFrame:
+    """Rejected rows that a manual fix could place, with their file, not fixed yet.
+
+    A rejected row has no place, hence no territory: an agent sees those of the files they imported
+    (``imported_by``); ``None`` reads every import's.
+    """
     statement = (
         sa.select(import_batches.c.file_name, import_batches.c.hub, row_outcomes.c.batch_id,
                   row_outcomes.c.source_row, row_outcomes.c.reason, row_outcomes.c.location_key,
@@ -547,6 +562,8 @@ def read_rejected_rows(engine: Engine) -> pd.DataFrame:
                geocoding_fixes.c.location_key.is_(None))
         .order_by(row_outcomes.c.batch_id, row_outcomes.c.source_row)
     )
+    if imported_by is not None:
+        statement = statement.where(import_batches.c.imported_by == imported_by)
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(statement).mappings().all(),
                             columns=["file_name", "hub", "batch_id", "source_row", "reason", "location_key",
@@ -554,7 +571,7 @@ def read_rejected_rows(engine: Engine) -> pd.DataFrame:
 
 
 COPY_ORDER: tuple[sa.Table, ...] = (import_batches, animators, referencings, row_outcomes, consents,
-                                    moderation_events, geocoding_fixes)
+                                    moderation_events, geocoding_fixes, agents, access_log, erasures)
 COPY_CHUNK = 5_000
 
 
@@ -583,7 +600,8 @@ def copy_store(source: Engine, target: Engine) -> dict[str, int]:
 
 def _reset_sequences(conn: Connection) -> None:
     """After rows were copied with their ids, the next generated id must come after them."""
-    for column in (import_batches.c.batch_id, consents.c.consent_id, moderation_events.c.event_id):
+    for column in (import_batches.c.batch_id, consents.c.consent_id, moderation_events.c.event_id,
+                   access_log.c.event_id):
         table = column.table.name
         conn.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('{table}', '{column.name}'), "
