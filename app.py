@@ -3,11 +3,15 @@
 import streamlit as st
 
 from views.chrome import is_embedded
+from views.oidc import lengthen_state_and_nonce
 
+# ProConnect wants a state and a nonce of 32 characters or more (see views/oidc.py).
+lengthen_state_and_nonce()
 st.set_page_config(page_title="Carte des animateurs", page_icon="🗺️", layout="wide")
 pages = {
     "Grand public": [
         st.Page("views/trouver.py", title="Trouver un animateur", icon="🔎", url_path="trouver", default=True),
+        st.Page("views/donnees.py", title="Données personnelles", icon="🔒", url_path="donnees"),
     ],
     "Préfectures et hubs": [
         st.Page("views/couverture.py", title="Couverture du territoire", icon="🗺️", url_path="couverture"),

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders import store
+from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.safe_files import restore_cell
 
@@ -216,8 +217,10 @@ def test_coverage_exports_are_french_ranked_and_formula_safe(app):
     from views import data
     from views.couverture import export_table
 
-    table = data.territory_table("commune", "cafe-ia", ("trained",), False, ("validated", "pending"), 15.0)
-    table = table[table.index.str.startswith("35")].copy()
+    table = data.territory_table("commune", "cafe-ia", ("trained",), False, ("validated", "pending"), 15.0,
+                                 Scope("departement", "35"))
+    assert table.index.str.startswith("35").all()
+    table = table.copy()
     table["nom"] = table["nom"].where(table.index != "35238", "=HYPERLINK(1)")
     table["priority_rank"] = priority_ranks(table)
     frame = export_table(table)
@@ -301,8 +304,9 @@ def test_invitation_list_has_names_and_sessions(app):
     from views import data
     from views.formations import invitation_list
 
-    pool = data.theme_records("cafe-ia", False, ("validated", "pending")).query("training_status == 'referenced'")
-    table = invitation_list(pool, None)
+    pool = data.theme_records("cafe-ia", False, ("validated", "pending"), FRANCE).query(
+        "training_status == 'referenced'")
+    table = invitation_list(pool, None, FRANCE)
     assert table["Courriel"].tolist() == ["vitre@x.fr"]
     assert restore_cell(str(table["Structure"].iloc[0])) == "Tiers-lieu Vitré"
 

@@ -10,7 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from loaders import store
 from loaders.pipeline import LoadOptions, load_files
+from loaders.access import Scope
 from loaders.schema import PENDING, REFUSED, VALIDATED
+from signin import sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 EXPORT = ("Horodateur;Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement\n"
@@ -24,12 +26,13 @@ def page(store_home, tmp_path, gazetteer, monkeypatch):
     monkeypatch.setenv("CARTE_TILES_URL", "")
     export = tmp_path / "export.csv"
     export.write_text(EXPORT, encoding="utf-8")
-    store.save_import(store.connect(), load_files([export], gazetteer, LoadOptions()), hub="Bretagne")
+    store.save_import(store.connect(), load_files([export], gazetteer, LoadOptions()), hub="Bretagne",
+                      imported_by="hub@bretagne.fr")
     st.cache_data.clear()
     st.cache_resource.clear()
     app = AppTest.from_file(APP, default_timeout=120)
     app.switch_page("views/controle.py")
-    return app
+    return sign_in(app, "hub@bretagne.fr", "hub", Scope("region", "53"))
 
 
 def statuses() -> dict[str, str]:
@@ -43,12 +46,11 @@ def test_new_records_are_listed_for_checking(page):
     table = page.dataframe[0].value
     assert sorted(table["Structure"]) == ["Espace B", "Médiathèque A"]
     assert set(table["Vérification"]) == {"À vérifier"}
-    assert "Courriel" not in table.columns  # real data: no personal details before sign-in exists
+    assert sorted(table["Courriel"]) == ["a@x.fr", "b@x.fr"]  # signed in, within the hub's région
 
 
 def test_decisions_read_from_the_edited_table_publish_the_validated_record(page):
     page.run()
-    page.text_input(key="moderation-actor").input("Hub Bretagne").run()
     editor = page.dataframe[0]
     assert editor is not None
     from views.controle import decisions_from
@@ -77,12 +79,23 @@ def test_rejected_rows_are_offered_for_placing(page):
     page.run()
     row = next(s for s in page.selectbox if s.label == "Ligne à placer")
     assert "ligne 4" in row.options[0] and "Renne" in row.options[0]
-    assert any(b.label.startswith("Placer cette ligne à Rennes") and b.disabled for b in page.button)
-    page.text_input(key="moderation-actor").input("Hub Bretagne").run()
     next(b for b in page.button if b.label.startswith("Placer cette ligne à Rennes")).click().run()
     assert not page.exception
     fixes = store.read_fixes(store.connect())
-    assert fixes["insee_code"].tolist() == ["35238"] and fixes["actor"].tolist() == ["Hub Bretagne"]
+    assert fixes["insee_code"].tolist() == ["35238"] and fixes["actor"].tolist() == ["hub@bretagne.fr"]
     assert store.read_rejected_rows(store.connect()).empty
 
 
+
+
+def test_a_hub_sees_neither_the_records_nor_the_rejected_rows_of_another_territory(page):
+    sign_in(page, "hub@normandie.fr", "hub", Scope("region", "28")).run()
+    assert not page.exception
+    assert "Aucune fiche" in " ".join(i.value for i in page.info)
+    assert not [s for s in page.selectbox if s.label == "Ligne à placer"]  # rows of files it did not import
+
+
+def test_a_prefecture_may_read_but_not_moderate(page):
+    sign_in(page, "pref@ille-et-vilaine.gouv.fr", "prefecture", Scope("departement", "35")).run()
+    assert "permet de consulter, pas de modifier" in " ".join(w.value for w in page.warning)
+    assert not page.dataframe

@@ -30,6 +30,7 @@ from test_app import APP, HEADER, by_label, text_of, url_values
 from loaders import store
 from loaders.pipeline import LoadOptions, load_files
 from loaders.read import read_bytes
+from signin import sign_in
 
 HOSTILE_HUB = '=HYPERLINK("http://x.example";"Hub Sud")'
 WEST = [
@@ -67,7 +68,8 @@ def pilot(pilot_store, monkeypatch):
     monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()
     st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=120).switch_page("views/pilotage.py")
+    return sign_in(AppTest.from_file(APP, default_timeout=120), "national@anct.gouv.fr").switch_page(
+        "views/pilotage.py")
 
 
 @pytest.fixture()

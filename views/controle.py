@@ -7,7 +7,8 @@ import streamlit as st
 
 from loaders import store
 from loaders.schema import PENDING, REFUSED, VALIDATED
-from views import chrome, data, url_state
+from loaders.access import Agent
+from views import chrome, data, signin, url_state
 from views.labels import MODERATION_LABELS, STATUS_LABELS
 from views.placing import place_rejected_rows
 
@@ -23,13 +24,13 @@ INTRODUCTION = (
 def render() -> None:
     batches = data.batches()
     chrome.page_header("Contrôler la cartographie", INTRODUCTION, batches)
-    actor = st.text_input("Votre nom ou votre hub (enregistré avec chaque décision)", key="moderation-actor")
-    _queue(actor.strip(), personal=not batches.empty and bool(batches["is_demo"].all()))
-    place_rejected_rows(actor.strip())
+    agent = signin.pilot_agent(editing=True)
+    _queue(agent)
+    place_rejected_rows(agent)
     chrome.footer(batches)
 
 
-def _queue(actor: str, personal: bool) -> None:
+def _queue(agent: Agent) -> None:
     st.subheader("Fiches à vérifier")
     registry = data.themes()
     columns = st.columns(3)
@@ -40,7 +41,7 @@ def _queue(actor: str, personal: bool) -> None:
                                  "", key="theme")
     with columns[2]:
         departement = url_state.text("Département (code)", key="dep", placeholder="ex. 35")
-    records = data.records()
+    records = data.scoped_records(agent.scope)
     if records.empty:
         st.info("Aucune fiche pour l'instant.")
         return
@@ -53,12 +54,13 @@ def _queue(actor: str, personal: bool) -> None:
                                             else ""))
     if chosen.empty:
         return
+    signin.log_once(agent, "view_personal", "controle", f"fiches {'+'.join(shown)}")
     edited = st.data_editor(
-        review_table(chosen.head(SHOWN_ROWS), personal),
+        review_table(chosen.head(SHOWN_ROWS), agent),
         key=EDITOR_KEY,
         hide_index=True,
         width="stretch",
-        disabled=[c for c in review_table(chosen.head(0), personal).columns if c not in ("Décision", "Motif")],
+        disabled=[c for c in review_table(chosen.head(0), agent).columns if c not in ("Décision", "Motif")],
         column_config={
             "Décision": st.column_config.SelectboxColumn("Décision", options=list(DECISIONS.values()), required=True),
             "Motif": st.column_config.TextColumn("Motif", help="Obligatoire pour un refus."),
@@ -70,19 +72,18 @@ def _queue(actor: str, personal: bool) -> None:
     problems = [d for d in decisions if d.status == REFUSED and not d.reason.strip()]
     if problems:
         st.warning(f"{len(problems)} refus sans motif : indiquez un motif pour chacun.")
-    if not actor:
-        st.caption("Indiquez votre nom ou votre hub pour enregistrer les décisions.")
     if st.button(f"Enregistrer {len(decisions)} décision(s)", type="primary",
-                 disabled=not decisions or bool(problems) or not actor):
-        changed = store.moderate(data.engine(), decisions, actor=actor)
+                 disabled=not decisions or bool(problems)):
+        changed = store.moderate(data.engine(), decisions, actor=agent.email)
         data.refresh()
         del st.session_state[EDITOR_KEY]
         st.success(f"{changed} fiche(s) mise(s) à jour.")
         st.rerun()
 
 
-def review_table(records: pd.DataFrame, personal: bool) -> pd.DataFrame:
-    """What a moderator checks, one row per record, with empty Décision/Motif columns to fill in."""
+def review_table(records: pd.DataFrame, agent: Agent) -> pd.DataFrame:
+    """What a moderator checks, one row per record (with name and e-mail, read within the agent's scope),
+    with empty Décision/Motif columns to fill in."""
     registry = data.themes()
     table = pd.DataFrame({
         "Décision": DECISIONS[""],
@@ -97,10 +98,9 @@ def review_table(records: pd.DataFrame, personal: bool) -> pd.DataFrame:
         "animator_id": records["animator_id"],
         "theme": records["theme"],
     })
-    if personal:
-        people = data.personal_details().reindex(records["animator_id"])
-        table.insert(3, "Nom", people["full_name"].fillna("").to_numpy())
-        table.insert(4, "Courriel", people["email"].fillna("").to_numpy())
+    people = data.personal_details(agent.scope).reindex(records["animator_id"])
+    table.insert(3, "Nom", people["full_name"].fillna("").to_numpy())
+    table.insert(4, "Courriel", people["email"].fillna("").to_numpy())
     return table.reset_index(drop=True)
 
 
@@ -112,4 +112,6 @@ def decisions_from(edited: pd.DataFrame) -> list[store.Decision]:
             for row in chosen.itertuples(index=False)]
 
 
-render()
+# Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.
+if __name__ == "__main__":
+    render()

@@ -17,7 +17,9 @@ from geo.coverage import DEFAULT_RADIUS_KM
 from geo.nearby import nearest
 from loaders.normalize import REFERENCED, TRAINED
 from loaders.safe_files import csv_bytes, xlsx_bytes
-from views import chrome, data, url_state
+from loaders.access import Agent, Scope
+from views import chrome, data, signin, url_state
+from views.territory import territory_choice
 from views.basemap import new_map
 from views.labels import (
     DEFAULT_MODERATION,
@@ -46,8 +48,9 @@ INTRODUCTION = (
 def render() -> None:
     batches = data.batches()
     chrome.page_header("Couverture du territoire", INTRODUCTION, batches)
-    region, departement = _scope()
-    indicator_code, selected, radius_km = _filters()
+    agent = signin.pilot_agent()
+    region, departement = territory_choice(agent.scope, "Toute la France")
+    indicator_code, selected, radius_km = _filters(agent.scope)
     level = "commune" if departement else "epci"
     table = _view_table(level, region, departement, selected, radius_km)
     if table.empty:
@@ -56,25 +59,9 @@ def render() -> None:
     indicator = INDICATORS[indicator_code]
     clicked = _choropleth(table, level, departement, indicator_code, indicator)
     _priorities(table, level)
-    _exports(table, level, departement)
+    _exports(table, level, departement, agent)
     _details(table, level, clicked, selected)
     chrome.footer(batches)
-
-
-def _scope() -> tuple[str, str]:
-    reference = data.reference()
-    regions = {"": "Toute la France", **reference.regions["nom"].sort_values().to_dict()}
-    columns = st.columns(2)
-    with columns[0]:
-        region = url_state.choice("Région", regions, "", key="region")
-    departement = ""
-    if region:
-        in_region = reference.departements[reference.departements["region_code"] == region]
-        departements = {"": "Toute la région",
-                        **{code: f"{name} ({code})" for code, name in in_region["nom"].sort_index().items()}}
-        with columns[1]:
-            departement = url_state.choice("Département", departements, "", key="dep")
-    return region, departement
 
 
 @dataclass(frozen=True)
@@ -85,9 +72,10 @@ class Selected:
     statuses: tuple[str, ...]
     conum_only: bool
     moderation: tuple[str, ...]
+    scope: Scope
 
 
-def _filters() -> tuple[str, Selected, int]:
+def _filters(scope: Scope) -> tuple[str, Selected, int]:
     registry = data.themes()
     with st.container(border=True):
         indicator = url_state.choice("Indicateur", {code: i.label for code, i in INDICATORS.items()},
@@ -105,13 +93,13 @@ def _filters() -> tuple[str, Selected, int]:
         with columns[4]:
             radius = url_state.number("Rayon de couverture (km)", key="rayon", minimum=5, maximum=50,
                                       default=int(DEFAULT_RADIUS_KM))
-    return indicator, Selected(theme, tuple(statuses), conum_only, tuple(moderation)), radius
+    return indicator, Selected(theme, tuple(statuses), conum_only, tuple(moderation), scope), radius
 
 
 def _view_table(level: str, region: str, departement: str, selected: Selected, radius_km: int) -> pd.DataFrame:
     """The territories of the view, ranked among themselves."""
     table = data.territory_table(level, selected.theme, selected.statuses, selected.conum_only,
-                                 selected.moderation, float(radius_km))
+                                 selected.moderation, float(radius_km), selected.scope)
     communes = data.reference().communes
     if departement:
         table = table[table.index.isin(communes.index[communes["departement_code"] == departement])]
@@ -209,17 +197,19 @@ def export_table(table: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=EXPORT_HEADERS | {"uncovered_share": "Part de la population non couverte (%)"})
 
 
-def _exports(table: pd.DataFrame, level: str, departement: str) -> None:
+def _exports(table: pd.DataFrame, level: str, departement: str, agent: Agent) -> None:
     frame = export_table(table)
     name = f"couverture-{'communes-' + departement if departement else 'epci'}"
     shapes = data.territory_shapes(level, departement or None)
     geo = gpd.GeoDataFrame(frame, geometry=shapes.geometry.reindex(frame["Code"]).to_numpy(), crs=shapes.crs)
-    columns = st.columns(3)
-    columns[0].download_button("Télécharger (CSV)", csv_bytes(frame), f"{name}.csv", "text/csv")
-    columns[1].download_button("Télécharger (XLSX)", xlsx_bytes(frame, "Couverture"), f"{name}.xlsx",
-                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    columns[2].download_button("Télécharger (GeoJSON)", geo.to_json(drop_id=True).encode(), f"{name}.geojson",
-                               "application/geo+json")
+    downloads = (("Télécharger (CSV)", csv_bytes(frame), f"{name}.csv", "text/csv"),
+                 ("Télécharger (XLSX)", xlsx_bytes(frame, "Couverture"), f"{name}.xlsx",
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                 ("Télécharger (GeoJSON)", geo.to_json(drop_id=True).encode(), f"{name}.geojson",
+                  "application/geo+json"))
+    for column, (label, content, file_name, mime) in zip(st.columns(3), downloads):
+        column.download_button(label, content, file_name, mime, on_click=signin.log_export,
+                               args=(agent, "couverture", file_name))
 
 
 def _details(table: pd.DataFrame, level: str, clicked: str | None, selected: Selected) -> None:
@@ -239,7 +229,8 @@ def _details(table: pd.DataFrame, level: str, clicked: str | None, selected: Sel
     for indicator_code, indicator in INDICATORS.items():
         st.markdown(f"- {indicator.label} : **{indicator.format(row[indicator_code])}**")
     lon, lat = _territory_point(code, level)
-    chosen = data.selection(selected.theme, selected.statuses, selected.conum_only, selected.moderation)
+    chosen = data.selection(selected.theme, selected.statuses, selected.conum_only, selected.moderation,
+                            selected.scope)
     if not chosen.empty:
         closest = nearest(chosen.drop_duplicates("animator_id"), lon, lat, NEAREST_IN_DETAILS)
         st.markdown("**Animateur·rices les plus proches**")
@@ -260,7 +251,7 @@ def _territory_point(code: str, level: str) -> tuple[float, float]:
 
 def _pool(code: str, level: str, selected: Selected) -> None:
     """Referenced animators of the territory not trained yet: the people to invite to a training."""
-    records = data.theme_records(selected.theme, selected.conum_only, selected.moderation)
+    records = data.theme_records(selected.theme, selected.conum_only, selected.moderation, selected.scope)
     column = "insee_code" if level == "commune" else "epci_code"
     pool = records[(records[column] == code) & (records["training_status"] == REFERENCED)]
     st.markdown(f"**Vivier à former** : {len(pool)} animateur·rice(s) référencé·e(s), pas encore formé·e(s).")
@@ -269,4 +260,6 @@ def _pool(code: str, level: str, selected: Selected) -> None:
                      hide_index=True, width="stretch")
 
 
-render()
+# Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.
+if __name__ == "__main__":
+    render()

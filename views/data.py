@@ -3,6 +3,11 @@
 Each function wraps a pure function (``loaders.store``, ``geo``) in Streamlit's caches, so a
 rerun that does not change its inputs recomputes nothing. Store reads expire after a minute
 and are cleared at once by :func:`refresh` after an import.
+
+This is the one data-access layer of the pages: what a pilot page reads goes through a
+``scope`` argument (the signed-in agent's territory, :class:`loaders.access.Scope`), applied here
+to maps, tables and exports alike, never taken from the URL. Public reads use the default,
+France, and only ever see published records without personal columns.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from geo.coverage import commune_indicators
 from geo.reference import ReferenceGeography, load_reference
 from geo.search import CommuneSearch
 from loaders import store
+from loaders.access import FRANCE, Scope
 from loaders.themes import ThemeRegistry, load_themes
 from views.labels import ALL_STATUSES, STATUS_LABELS
 from views.safe_html import escape
@@ -57,6 +63,12 @@ def records() -> pd.DataFrame:
     return _records_at(store_version())
 
 
+def scoped_records(scope: Scope) -> pd.DataFrame:
+    """:func:`records` of the animators placed in ``scope``."""
+    table = records()
+    return table if scope == FRANCE or table.empty else table[scope.mask(table)].reset_index(drop=True)
+
+
 @st.cache_data(max_entries=2)
 def _records_at(_version: tuple) -> pd.DataFrame:
     return store.read_animators(engine())
@@ -71,12 +83,13 @@ def consented_contacts(animator_ids: tuple[str, ...]) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
-def personal_details() -> pd.DataFrame:
-    """Name, e-mail and phone of every animator, indexed by ``animator_id``.
+def personal_details(scope: Scope) -> pd.DataFrame:
+    """Name, e-mail and phone of every animator placed in ``scope``, indexed by ``animator_id``.
 
     For pilot pages only: whoever calls it must have checked the right to see personal data.
     """
-    table = store.read_animators(engine(), personal=True).drop_duplicates("animator_id").set_index("animator_id")
+    table = (store.read_animators(engine(), personal=True, scope=scope).drop_duplicates("animator_id")
+             .set_index("animator_id"))
     given = (table["first_name"].fillna("") + " " + table["last_name"].fillna("")).str.strip()
     names = table["full_name"].where(table["full_name"].fillna("") != "", given)
     return pd.DataFrame({"full_name": names, "email": table["email"], "phone": table["phone"]})
@@ -87,15 +100,21 @@ def batches() -> pd.DataFrame:
     return store.read_batches(engine())
 
 
+def demo_only() -> bool:
+    """Whether the store holds no real data (nothing, or demonstration imports only)."""
+    history = batches()
+    return history.empty or bool(history["is_demo"].all())
+
+
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def selection(theme: str, statuses: tuple[str, ...], conum_only: bool,
-              moderation: tuple[str, ...] | None = None) -> pd.DataFrame:
+              moderation: tuple[str, ...] | None = None, scope: Scope = FRANCE) -> pd.DataFrame:
     """The records of one theme in the given training statuses (Conseillers numériques only if asked).
 
     ``moderation=None`` keeps what the public may see (validated, in their form's last export);
-    pilot pages pass the moderation statuses they show.
+    pilot pages pass the moderation statuses they show and the agent's ``scope``.
     """
-    table = records()
+    table = scoped_records(scope)
     if table.empty:
         return table
     chosen = (table["theme"] == theme) & table["training_status"].isin(statuses)
@@ -134,9 +153,10 @@ def fixes() -> dict[str, str]:
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
-def rejected_rows() -> pd.DataFrame:
-    """Rejected rows that a manual fix could place and that nobody placed yet."""
-    return store.read_rejected_rows(engine())
+def rejected_rows(imported_by: str | None) -> pd.DataFrame:
+    """Rejected rows that a manual fix could place and that nobody placed yet (those of the files
+    ``imported_by`` imported; ``None``: every file's)."""
+    return store.read_rejected_rows(engine(), imported_by)
 
 
 def refresh() -> None:
@@ -147,27 +167,28 @@ def refresh() -> None:
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
-def theme_records(theme: str, conum_only: bool, moderation: tuple[str, ...]) -> pd.DataFrame:
+def theme_records(theme: str, conum_only: bool, moderation: tuple[str, ...], scope: Scope) -> pd.DataFrame:
     """Every record of one theme, whatever its training status (see :func:`selection`)."""
-    return selection(theme, ALL_STATUSES, conum_only, moderation)
+    return selection(theme, ALL_STATUSES, conum_only, moderation, scope)
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def commune_coverage(theme: str, statuses: tuple[str, ...], conum_only: bool, moderation: tuple[str, ...],
-                     radius_km: float) -> pd.DataFrame:
-    """Every commune (without contour) with the coverage indicators of the selected animators."""
+                     radius_km: float, scope: Scope) -> pd.DataFrame:
+    """The communes of ``scope`` (without contour) with the coverage indicators of the selected animators."""
     communes = pd.DataFrame(reference().communes.drop(columns="geometry")).rename_axis(None)
-    chosen = selection(theme, statuses, conum_only, moderation).drop_duplicates("animator_id")
+    communes = communes[scope.mask(communes)]
+    chosen = selection(theme, statuses, conum_only, moderation, scope).drop_duplicates("animator_id")
     indicators = commune_indicators(communes, chosen, radius_km)
     return communes.join(indicators).assign(insee_code=communes.index)
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def territory_table(level: str, theme: str, statuses: tuple[str, ...], conum_only: bool,
-                    moderation: tuple[str, ...], radius_km: float) -> pd.DataFrame:
-    """Aggregates of :func:`geo.aggregates.territory_aggregates` with the territory names."""
-    communes = commune_coverage(theme, statuses, conum_only, moderation, radius_km)
-    table = territory_aggregates(communes, theme_records(theme, conum_only, moderation), level)
+                    moderation: tuple[str, ...], radius_km: float, scope: Scope) -> pd.DataFrame:
+    """Aggregates of :func:`geo.aggregates.territory_aggregates` over ``scope``, with the territory names."""
+    communes = commune_coverage(theme, statuses, conum_only, moderation, radius_km, scope)
+    table = territory_aggregates(communes, theme_records(theme, conum_only, moderation, scope), level)
     names = {"commune": communes["nom"], "epci": reference().epcis["nom"],
              "departement": reference().departements["nom"], "region": reference().regions["nom"]}[level]
     table.insert(0, "nom", names.reindex(table.index))

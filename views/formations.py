@@ -10,7 +10,9 @@ from geo.coverage import DEFAULT_RADIUS_KM
 from geo.planning import coverage_sites, session_sites, training_pool
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
 from loaders.safe_files import csv_bytes, xlsx_bytes
-from views import chrome, data, url_state
+from loaders.access import Agent, Scope
+from views import chrome, data, signin, url_state
+from views.territory import territory_choice
 from views.basemap import marker_cluster, new_map
 from views.labels import DEFAULT_MODERATION, MODERATION_LABELS, STATUS_LABELS
 from views.safe_html import escape
@@ -38,13 +40,14 @@ INTRODUCTION = (
 def render() -> None:
     batches = data.batches()
     chrome.page_header("Préparer les formations", INTRODUCTION, batches)
-    scope_label, in_scope = _scope()
+    agent = signin.pilot_agent()
+    scope_label, in_scope = _area(agent.scope)
     if in_scope is None:
         st.info("Choisissez une région pour commencer.")
         chrome.footer(batches)
         return
     theme, conum_only, moderation, sites, radius_km = _filters()
-    records = data.theme_records(theme, conum_only, moderation)
+    records = data.theme_records(theme, conum_only, moderation, agent.scope)
     scoped = records[records["insee_code"].isin(in_scope)]
     _counts_by_epci(scoped)
     pool = training_pool(records, in_scope)
@@ -54,27 +57,21 @@ def render() -> None:
         _coverage_plan(records, in_scope, sites, radius_km)
     with sessions_tab:
         assignments = _session_plan(records, in_scope, sites)
-    _invitations(pool, assignments, batches, scope_label)
+    _invitations(pool, assignments, agent, scope_label)
     chrome.footer(batches)
 
 
-def _scope() -> tuple[str, pd.Index | None]:
-    reference = data.reference()
-    regions = {"": "Choisir une région", **reference.regions["nom"].sort_values().to_dict()}
-    columns = st.columns(2)
-    with columns[0]:
-        region = url_state.choice("Région", regions, "", key="region")
+def _area(scope: Scope) -> tuple[str, pd.Index | None]:
+    """Name and communes of the chosen région or département (``None`` until one is chosen)."""
+    region, departement = territory_choice(scope, "Choisir une région")
     if not region:
         return "", None
-    in_region = reference.departements[reference.departements["region_code"] == region]
-    departements = {"": "Toute la région",
-                    **{code: f"{name} ({code})" for code, name in in_region["nom"].sort_index().items()}}
-    with columns[1]:
-        departement = url_state.choice("Département", departements, "", key="dep")
+    reference = data.reference()
     communes = reference.communes
     if departement:
-        return departements[departement], communes.index[communes["departement_code"] == departement]
-    return regions[region], communes.index[communes["region_code"] == region]
+        return (f"{reference.departements.loc[departement, 'nom']} ({departement})",
+                communes.index[communes["departement_code"] == departement])
+    return reference.regions.loc[region, "nom"], communes.index[communes["region_code"] == region]
 
 
 def _filters() -> tuple[str, bool, tuple[str, ...], int, int]:
@@ -151,28 +148,25 @@ def _session_plan(records: pd.DataFrame, in_scope: pd.Index, sites: int) -> pd.D
     return assignments
 
 
-def _invitations(pool: pd.DataFrame, assignments: pd.DataFrame | None, batches: pd.DataFrame, scope: str) -> None:
-    """The invitation list holds personal data: demo data only until sign-in exists (step 5)."""
+def _invitations(pool: pd.DataFrame, assignments: pd.DataFrame | None, agent: Agent, area: str) -> None:
+    """The invitation list holds personal data: its downloads are recorded in the access log."""
     st.subheader("Liste d'invitation")
-    if batches.empty or not batches["is_demo"].all():
-        st.info("La liste d'invitation contient des données personnelles : elle ne sera proposée qu'aux "
-                "personnes connectées, une fois la connexion mise en place. Sur les données de démonstration, "
-                "elle est disponible.")
-        return
     if pool.empty:
         st.caption("Personne à inviter.")
         return
-    table = invitation_list(pool, assignments)
-    name = f"invitations-{scope}".replace(" ", "-").lower()
-    columns = st.columns(2)
-    columns[0].download_button("Liste d'invitation (CSV)", csv_bytes(table), f"{name}.csv", "text/csv")
-    columns[1].download_button("Liste d'invitation (XLSX)", xlsx_bytes(table, "Invitations"), f"{name}.xlsx",
-                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    table = invitation_list(pool, assignments, agent.scope)
+    name = f"invitations-{area}".replace(" ", "-").lower()
+    downloads = (("Liste d'invitation (CSV)", csv_bytes(table), f"{name}.csv", "text/csv"),
+                 ("Liste d'invitation (XLSX)", xlsx_bytes(table, "Invitations"), f"{name}.xlsx",
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    for column, (label, content, file_name, mime) in zip(st.columns(2), downloads):
+        column.download_button(label, content, file_name, mime, on_click=signin.log_export,
+                               args=(agent, "formations", file_name))
 
 
-def invitation_list(pool: pd.DataFrame, assignments: pd.DataFrame | None) -> pd.DataFrame:
+def invitation_list(pool: pd.DataFrame, assignments: pd.DataFrame | None, scope: Scope) -> pd.DataFrame:
     """Name, contact, structure and proposed session of each person to invite (French headers)."""
-    people = data.personal_details().reindex(pool["animator_id"])
+    people = data.personal_details(scope).reindex(pool["animator_id"])
     table = pd.DataFrame({"full_name": people["full_name"].to_numpy(), "email": people["email"].to_numpy(),
                           "phone": people["phone"].to_numpy(), "structure": pool["structure"].to_numpy(),
                           "commune": pool["commune"].to_numpy()})
@@ -183,4 +177,6 @@ def invitation_list(pool: pd.DataFrame, assignments: pd.DataFrame | None) -> pd.
     return table.rename(columns=INVITATION_HEADERS)
 
 
-render()
+# Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.
+if __name__ == "__main__":
+    render()

@@ -15,7 +15,8 @@ import streamlit as st
 
 from loaders.progress import Headline, french_count, headline, imports_per_hub, monthly_progress
 from loaders.safe_files import csv_bytes, xlsx_bytes
-from views import chrome, data, url_state
+from loaders.access import Agent, Scope
+from views import chrome, data, signin, url_state
 
 EVERYWHERE = ""  # the URL code of « every theme » and of « the whole of France »
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,7 +49,7 @@ INTRODUCTION = (
 
 
 @dataclass(frozen=True)
-class Scope:
+class Selection:
     """The selection of the page: theme and région codes (``None`` for everything), and how to name it."""
 
     theme: str | None
@@ -63,23 +64,27 @@ class Scope:
 def render() -> None:
     batches = data.batches()
     chrome.page_header("Pilotage", INTRODUCTION, batches)
-    scope = _scope()
-    records = data.records()
-    figures = headline(records, scope.theme, scope.region)
+    agent = signin.pilot_agent()
+    selection = _selection(agent.scope)
+    records = data.scoped_records(agent.scope)
+    figures = headline(records, selection.theme, selection.region)
     if figures.months == 0:
         st.info("Aucun animateur référencé pour cette sélection.")
     else:
-        _headline(figures, scope)
-        _progress(monthly_progress(records, scope.theme, scope.region, until=_current_month()), scope)
-    _imports(batches)
+        _headline(figures, selection)
+        _progress(monthly_progress(records, selection.theme, selection.region, until=_current_month()),
+                  selection, agent)
+    _imports(batches, agent)
     st.caption(DEFINITIONS)
     chrome.footer(batches)
 
 
-def _scope() -> Scope:
+def _selection(scope: Scope) -> Selection:
     registry = data.themes()
     themes = {EVERYWHERE: "Toutes les thématiques", **{slug: registry.get(slug).label for slug in registry.slugs()}}
-    regions = {EVERYWHERE: "Toute la France", **data.reference().regions["nom"].sort_values().to_dict()}
+    # The records are those of the agent's scope already; a national agent may narrow to a région.
+    regions = ({EVERYWHERE: "Toute la France", **data.reference().regions["nom"].sort_values().to_dict()}
+               if scope.level == "france" else {EVERYWHERE: f"Votre périmètre ({scope.label})"})
     columns = st.columns(2)
     with columns[0]:
         theme = url_state.choice("Thématique", themes, EVERYWHERE, key="theme")
@@ -87,7 +92,7 @@ def _scope() -> Scope:
         region = url_state.choice("Région", regions, EVERYWHERE, key="region")
     # For one theme a record is a person; over every theme a person may hold several records.
     counted = " (chaque personne comptée une fois)" if theme == EVERYWHERE else ""
-    return Scope(theme or None, region or None, f"{themes[theme]}{counted} · {regions[region]}")
+    return Selection(theme or None, region or None, f"{themes[theme]}{counted} · {regions[region]}")
 
 
 def _current_month() -> pd.Period:
@@ -95,9 +100,9 @@ def _current_month() -> pd.Period:
     return pd.Period(datetime.now(UTC).replace(tzinfo=None), freq="M")
 
 
-def _headline(figures: Headline, scope: Scope) -> None:
+def _headline(figures: Headline, selection: Selection) -> None:
     st.subheader(figures.sentence())
-    st.caption(scope.description)
+    st.caption(selection.description)
     columns = st.columns(4)
     columns[0].metric("Référencé·es", french_count(figures.referenced))
     columns[1].metric("En formation", french_count(figures.in_training))
@@ -110,14 +115,14 @@ def _percent(share: float) -> str:
     return "—" if np.isnan(share) else f"{share * 100:.0f} %"
 
 
-def _progress(series: pd.DataFrame, scope: Scope) -> None:
+def _progress(series: pd.DataFrame, selection: Selection, agent: Agent) -> None:
     st.subheader("Évolution mois par mois")
     chart = series[list(CHART_COLUMNS)].rename(columns=CHART_COLUMNS).set_axis(series.index.to_timestamp())
     st.line_chart(chart, x_label="Mois", y_label="Animateur·rices")
     # The same figures as a table: a chart alone is out of reach of screen readers.
     table = _progress_table(series)
     st.dataframe(table, hide_index=True, width="stretch")
-    _downloads(table, "Évolution mensuelle", scope.file_stem, "Pilotage")
+    _downloads(table, "Évolution mensuelle", selection.file_stem, "Pilotage", agent)
 
 
 def _progress_table(series: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +134,7 @@ def _progress_table(series: pd.DataFrame) -> pd.DataFrame:
     return table[list(PROGRESS_HEADERS)].rename(columns=PROGRESS_HEADERS)
 
 
-def _imports(batches: pd.DataFrame) -> None:
+def _imports(batches: pd.DataFrame, agent: Agent) -> None:
     st.subheader("Imports par hub")
     per_hub = imports_per_hub(batches)
     if per_hub.empty:
@@ -138,14 +143,17 @@ def _imports(batches: pd.DataFrame) -> None:
     table = per_hub.assign(hub=per_hub["hub"].replace("", UNNAMED_HUB), month=per_hub["month"].astype(str))
     table = table.rename(columns=IMPORT_HEADERS)
     st.dataframe(table, hide_index=True, width="stretch")
-    _downloads(table, "Imports par hub", "imports-par-hub", "Imports")
+    _downloads(table, "Imports par hub", "imports-par-hub", "Imports", agent)
 
 
-def _downloads(table: pd.DataFrame, label: str, file_stem: str, sheet: str) -> None:
-    columns = st.columns(2)
-    columns[0].download_button(f"{label} (CSV)", csv_bytes(table), f"{file_stem}.csv", "text/csv", on_click="ignore")
-    columns[1].download_button(f"{label} (XLSX)", xlsx_bytes(table, sheet), f"{file_stem}.xlsx", XLSX_MIME,
-                               on_click="ignore")
+def _downloads(table: pd.DataFrame, label: str, file_stem: str, sheet: str, agent: Agent) -> None:
+    downloads = ((f"{label} (CSV)", csv_bytes(table), f"{file_stem}.csv", "text/csv"),
+                 (f"{label} (XLSX)", xlsx_bytes(table, sheet), f"{file_stem}.xlsx", XLSX_MIME))
+    for column, (button, content, file_name, mime) in zip(st.columns(2), downloads):
+        column.download_button(button, content, file_name, mime, on_click=signin.log_export,
+                               args=(agent, "pilotage", file_name))
 
 
-render()
+# Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.
+if __name__ == "__main__":
+    render()

@@ -13,6 +13,7 @@ from streamlit_folium import st_folium
 
 from geo.nearby import commune_at
 from loaders import store
+from loaders.access import Agent
 from views import data
 from views.basemap import new_map
 from views.safe_html import escape
@@ -21,9 +22,10 @@ MAP_HEIGHT = 420
 FRANCE_CENTER = (46.6, 2.4)
 
 
-def place_rejected_rows(actor: str) -> None:
+def place_rejected_rows(agent: Agent) -> None:
+    """Rejected rows of the files the agent imported (every file's for the national team)."""
     st.subheader("Lignes rejetées à placer")
-    rows = data.rejected_rows()
+    rows = data.rejected_rows(None if agent.role == "national" else agent.email)
     if rows.empty:
         st.caption("Aucune ligne rejetée à placer : toutes les lignes des imports ont trouvé leur commune.")
         return
@@ -37,11 +39,9 @@ def place_rejected_rows(actor: str) -> None:
     if insee_code is None:
         return
     commune = data.reference().communes.loc[insee_code]
-    if not actor:
-        st.caption("Indiquez votre nom ou votre hub pour enregistrer la correction.")
-    if st.button(f"Placer cette ligne à {commune['nom']} ({commune['departement_code']})", disabled=not actor):
+    if st.button(f"Placer cette ligne à {commune['nom']} ({commune['departement_code']})"):
         store.save_fix(data.engine(), row["location_key"], insee_code, description=row["location_text"],
-                       actor=actor)
+                       actor=agent.email)
         data.refresh()
         st.success(f"Correction enregistrée : « {escape(row['location_text'])} » → {escape(commune['nom'])}.")
 
