@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -79,31 +79,33 @@ def artifacts() -> Path:
 
 
 @contextlib.contextmanager
-def running_app(home: Path, **env: str) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free loopback port over the store in ``home``; yield its URL."""
+def running_app(home: Path, *, port: int | None = None, options: Sequence[str] = (), **env: str) -> Iterator[str]:
+    """Start ``streamlit run app.py`` on a loopback port (free one by default) over the store in ``home``,
+    with extra Streamlit command-line ``options``; yield its URL."""
     environment = {**os.environ, "CARTE_DATA_HOME": str(home), "CARTE_TILES_URL": "", **env}
-    port = _free_port()
+    port = port or free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", *options],
         cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/_stcore/health")
+        wait_for(f"{url}/_stcore/health")
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _wait_for(url: str, seconds: float = 60) -> None:
+def wait_for(url: str, seconds: float = 60) -> None:
+    """Wait until ``url`` answers 200, or fail the test."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:

@@ -60,8 +60,9 @@ def pilot_agent(*, editing: bool = False) -> Agent:
         st.stop()
     if not st.user.is_logged_in:
         _ask_to_sign_in()
-    agent = _agent_of(_signed_in_email())
-    _show_who(agent)
+    claims = _claims()
+    agent = _agent_of(_email_of(claims))
+    _show_who(agent, claims)
     if editing and not agent.may_edit:
         st.warning("Cette page est réservée aux hubs et à l'équipe nationale : votre rôle "
                    f"({access.ROLE_LABELS[agent.role]}) permet de consulter, pas de modifier.", icon="🔒")
@@ -89,8 +90,7 @@ def _ask_to_sign_in() -> None:
     st.stop()
 
 
-def _signed_in_email() -> str:
-    claims = _claims()
+def _email_of(claims: dict[str, Any]) -> str:
     email = str(claims.get("email") or "")
     if not email:
         _refuse("Le fournisseur d'identité n'a pas transmis votre adresse e-mail : impossible de vous "
@@ -129,7 +129,12 @@ def _refuse(message: str) -> None:
     st.stop()
 
 
-def _show_who(agent: Agent) -> None:
+def _show_who(agent: Agent, claims: dict[str, Any]) -> None:
+    """Who is signed in: ProConnect's ``given_name`` and ``usual_name`` (or the OIDC ``family_name``),
+    e-mail and organisation SIRET, then the role and scope the store gives them."""
+    name = " ".join(str(claims[c]) for c in ("given_name", "usual_name") if claims.get(c)) or claims.get("name", "")
+    siret = f" · SIRET {claims['siret']}" if claims.get("siret") else ""
     with st.sidebar:
-        st.caption(f"Connecté·e : {escape(agent.email)} — {access.ROLE_LABELS[agent.role]}, {agent.scope.label}")
+        st.caption(f"Connecté·e : {escape(name)} {escape(agent.email)}{escape(siret)} — "
+                   f"{access.ROLE_LABELS[agent.role]}, {agent.scope.label}")
         st.button("Se déconnecter", on_click=st.logout, key="signin-logout")
