@@ -3,7 +3,8 @@
 ``python -m loaders INPUT... [--out DIR] [--db URL] [--theme SLUG] [--column FIELD=HEADER]... [--hub NAME]
 [--form NAME [--full]]`` imports exports; ``python -m loaders migrate-store --from URL --to URL`` copies a
 whole store into an empty one (e.g. from the embedded SQLite file to PostgreSQL);
-``python -m loaders users add|remove|list`` manages who may open the pilot pages.
+``python -m loaders users add|remove|list`` manages who may open the pilot pages;
+``python -m loaders privacy withdraw|erase|purge|retention`` carries out people's requests about their data.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy.exc
 
 from geo.reference import load_reference
-from loaders import access, store
+from loaders import access, privacy, settings, store
 from loaders._errors import LoaderError
 from loaders.columns import parse_column_options
 from loaders.geocode import Gazetteer
@@ -78,12 +80,35 @@ def build_users_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_privacy_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m loaders privacy",
+        description="Données personnelles : retrait du consentement, effacement à la demande, purge, conservation.",
+    )
+    parser.add_argument("--db", metavar="URL", help="base de données (par défaut : la base SQLite embarquée)")
+    parser.add_argument("--by", default="ligne de commande", metavar="QUI", help="qui enregistre la demande (journal)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="withdraw|erase|purge|retention")
+    withdraw = actions.add_parser("withdraw", help="retire le consentement à publier nom et coordonnées")
+    withdraw.add_argument("who", metavar="QUI", help="adresse e-mail ou identifiant de la personne")
+    erase = actions.add_parser("erase", help="efface une personne à sa demande (retirée à l'instant de la carte)")
+    erase.add_argument("who", metavar="QUI", help="adresse e-mail ou identifiant de la personne")
+    erase.add_argument("--reason", required=True, metavar="TEXTE",
+                       help="motif, en quelques mots et sans donnée personnelle (il est conservé)")
+    actions.add_parser("purge", help="supprime définitivement les données des personnes effacées")
+    retention = actions.add_parser("retention", help="liste les fiches non reconfirmées, dépubliées")
+    retention.add_argument("--months", type=int, metavar="MOIS",
+                           help="durée de conservation (par défaut : CARTE_RETENTION_MONTHS, 24 mois)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["migrate-store"]:
         return migrate_store(argv[1:])
     if argv[:1] == ["users"]:
         return manage_users(argv[1:])
+    if argv[:1] == ["privacy"]:
+        return manage_privacy(argv[1:])
     return import_files(argv)
 
 
@@ -113,6 +138,51 @@ def manage_users(argv: Sequence[str]) -> int:
     access.add_agent(engine, args.email, args.role, scope, args.by)
     print(f"Accès accordé : {access.normalise_email(args.email)}, rôle {args.role}, {scope.label}.")
     return 0
+
+
+def manage_privacy(argv: Sequence[str]) -> int:
+    parser = build_privacy_parser()
+    args = parser.parse_args(argv)
+    if args.action == "retention" and args.months is not None and args.months < 1:
+        parser.error("--months demande un nombre de mois, au moins 1")
+    engine = store.connect(args.db)
+    action = {"withdraw": _withdraw, "erase": _erase, "purge": _purge, "retention": _retention}[args.action]
+    try:
+        print(action(engine, args))
+    except LoaderError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    return 0
+
+
+def _withdraw(engine: sqlalchemy.Engine, args: argparse.Namespace) -> str:
+    animator_id = privacy.withdraw_consent(engine, args.who, args.by)
+    return f"Consentement retiré ({animator_id}) : nom et coordonnées ne sont plus publiés."
+
+
+def _erase(engine: sqlalchemy.Engine, args: argparse.Namespace) -> str:
+    animator_id = privacy.erase(engine, args.who, args.by, args.reason)
+    return (f"Personne effacée ({animator_id}) : retirée de la carte et des pages de pilotage. "
+            "« python -m loaders privacy purge » supprime ses données pour de bon.")
+
+
+def _purge(engine: sqlalchemy.Engine, args: argparse.Namespace) -> str:
+    counts = privacy.purge(engine, args.by)
+    persons = counts.pop("erasures")
+    return (f"Purge : {persons} personne(s) ; lignes supprimées : "
+            + ", ".join(f"{table} {count}" for table, count in counts.items()) + ".")
+
+
+def _retention(engine: sqlalchemy.Engine, args: argparse.Namespace) -> str:
+    months = args.months or settings.retention_months()
+    overdue = privacy.retention_overdue(engine, months)
+    lines = [
+        f"{record.animator_id}\t{record.theme}\t{record.departement_code} {record.commune}\tconfirmée : "
+        f"{'jamais' if pd.isna(record.confirmed_at) else format(record.confirmed_at, '%d/%m/%Y')}\t"
+        f"{record.form or '(formulaire sans nom)'}"
+        for record in overdue.itertuples()
+    ]
+    return "\n".join([*lines, f"{len(overdue)} fiche(s) non reconfirmée(s) depuis {months} mois : dépubliée(s)."])
 
 
 def migrate_store(argv: Sequence[str]) -> int:
@@ -174,4 +244,7 @@ def summary(result: ImportResult, saved: store.SaveOutcome) -> str:
         lines.append("Déjà importé, rien de changé : " + ", ".join(saved.already_imported) + ".")
     if saved.marked_absent:
         lines.append(f"{saved.marked_absent} fiche(s) absente(s) de cet export complet : dépubliée(s), pas supprimée(s).")
+    if saved.erased_rows:
+        lines.append(f"{saved.erased_rows} ligne(s) de personne(s) effacée(s) à leur demande : non importée(s), "
+                     "comptée(s) comme rejetée(s) dans la base.")
     return "\n".join(lines)

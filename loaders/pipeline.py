@@ -9,7 +9,6 @@ writes to the database. Every input row ends in exactly one place: among the
 from __future__ import annotations
 
 import gc
-import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from loaders.normalize import (
     yes_no,
     yes_or_named,
 )
+from loaders.privacy import homes_at_commune_point, person_id
 from loaders.read import RawTable, read_table
 from loaders.text import fold
 from loaders.themes import ThemeRegistry, load_themes
@@ -227,6 +227,7 @@ def _prepare(
     as_written = _canonical(table, mapping)
     canonical, fixed = apply_fixes(as_written, options.fixes)
     located = geocode(canonical, gazetteer)
+    located = homes_at_commune_point(canonical, located, gazetteer)  # a home is never stored
     theme_lists, unknown = _themes(canonical["themes"], theme, registry)
     reasons = located["reject_reason"].copy()
     no_theme = theme_lists.map(len).eq(0) & reasons.isna()
@@ -357,7 +358,7 @@ def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTabl
         structure, insee = canonical["structure"].tolist(), located["insee_code"].tolist()
         for i in anonymous:
             keys[i] = f"person:{fold(person[i])}|{fold(structure[i])}|{insee[i]}"
-    digests = {key: hashlib.sha256(key.encode()).hexdigest()[:16] for key in dict.fromkeys(keys)}
+    digests = {key: person_id(key) for key in dict.fromkeys(keys)}
     return [digests[key] for key in keys]
 
 

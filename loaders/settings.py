@@ -5,7 +5,17 @@ variables, so that a hub can adapt them without touching the code:
 
 ``CARTE_MAX_UPLOAD_MB``
     Largest input file accepted, in megabytes (1 MB = 1,048,576 bytes, the unit
-    Streamlit uses for its own upload limit). Default: 20.
+    Streamlit uses for its own upload limit). Default: 20, the ``maxUploadSize``
+    of ``.streamlit/config.toml``. The web page cannot receive files larger than
+    Streamlit's own limit: to accept larger uploads there, raise both (Streamlit
+    reads ``STREAMLIT_SERVER_MAX_UPLOAD_SIZE``). Read each time a file is read
+    (see `current_limits`), so that an invalid value gives a French
+    `ConfigurationError` where the file is read, not a crash at start-up.
+
+``CARTE_RETENTION_MONTHS``
+    How long a record stays published without being re-confirmed by a newer
+    form answer, in whole months. Default: 24. Read at each use (see
+    `retention_months`); demonstration imports are exempt.
 """
 
 from __future__ import annotations
@@ -30,7 +40,8 @@ class ReadLimits:
 
     They protect the application from files that would exhaust memory or time
     (a huge upload, a "zip bomb" disguised as an XLSX workbook, a CSV whose
-    delimiter was misdetected into thousands of columns).
+    delimiter was misdetected into thousands of columns, a sparse table whose
+    few cells are padded into billions).
 
     Attributes
     ----------
@@ -46,6 +57,12 @@ class ReadLimits:
         archive; real workbooks stay well below it, decompression bombs far above.
     max_columns : int
         Largest number of columns in a table.
+    max_cells : int
+        Largest number of cells in a table, rows times columns, counting the
+        empty cells that complete short rows (100,000 rows of 27 columns, a large
+        hub export, hold 2.7 million). A CSV file needs a byte per cell at least:
+        `limits_from_env` raises this limit with the file size, to half a cell
+        per byte.
     """
 
     max_file_bytes: int = 20 * MEGABYTE
@@ -53,6 +70,11 @@ class ReadLimits:
     xlsx_max_uncompressed_bytes: int = 200 * MEGABYTE
     xlsx_max_compression_ratio: float = 200.0
     max_columns: int = 2_000
+    max_cells: int = 10_000_000
+
+
+DEFAULT_LIMITS = ReadLimits()
+"""The documented defaults, before any environment override."""
 
 
 def limits_from_env(environ: Mapping[str, str]) -> ReadLimits:
@@ -67,28 +89,92 @@ def limits_from_env(environ: Mapping[str, str]) -> ReadLimits:
     -------
     ReadLimits
         Defaults, with ``max_file_bytes`` taken from ``CARTE_MAX_UPLOAD_MB``
-        when that variable is set.
+        when that variable is set (and ``max_cells`` raised with it).
 
     Raises
     ------
     ConfigurationError
-        If ``CARTE_MAX_UPLOAD_MB`` is not a positive number.
+        If ``CARTE_MAX_UPLOAD_MB`` is not a number of megabytes worth at least
+        one byte and small enough to be counted.
+
+    Examples
+    --------
+    >>> limits_from_env({"CARTE_MAX_UPLOAD_MB": "0,5"}).max_file_bytes
+    524288
+    >>> limits_from_env({"CARTE_MAX_UPLOAD_MB": "100"}).max_cells
+    52428800
     """
     raw = environ.get(MAX_UPLOAD_ENV, "").strip()
     if not raw:
-        return ReadLimits()
+        return DEFAULT_LIMITS
     try:
         # French users write decimals with a comma.
-        megabytes = float(raw.replace(",", "."))
+        size = float(raw.replace(",", ".")) * MEGABYTE
     except ValueError:
-        megabytes = math.nan
-    if not (math.isfinite(megabytes) and megabytes > 0):
+        size = math.nan
+    # A size must be finite (1e400 overflows to infinity) and hold at least one byte.
+    if not (math.isfinite(size) and size >= 1):
         raise ConfigurationError(
             f"La variable d'environnement {MAX_UPLOAD_ENV} vaut « {raw} » : "
             "indiquez une taille maximale de fichier en mégaoctets, par exemple 20."
         )
-    return ReadLimits(max_file_bytes=int(megabytes * MEGABYTE))
+    return ReadLimits(max_file_bytes=int(size), max_cells=max(DEFAULT_LIMITS.max_cells, int(size) // 2))
 
 
-DEFAULT_LIMITS = limits_from_env(os.environ)
-"""Limits used when a caller gives none."""
+def current_limits() -> ReadLimits:
+    """The read limits for the current environment (see `limits_from_env`).
+
+    Returns
+    -------
+    ReadLimits
+        Defaults with the overrides of ``os.environ``, read at each call.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``CARTE_MAX_UPLOAD_MB`` is invalid.
+    """
+    return limits_from_env(os.environ)
+
+
+RETENTION_ENV = "CARTE_RETENTION_MONTHS"
+"""Environment variable setting the retention period of published records, in months."""
+
+DEFAULT_RETENTION_MONTHS = 24
+"""Records not re-confirmed within this many months are unpublished (``CARTE_RETENTION_MONTHS``)."""
+
+
+def retention_months(environ: Mapping[str, str] | None = None) -> int:
+    """The retention period of published records, in months.
+
+    Parameters
+    ----------
+    environ : Mapping[str, str], optional
+        Environment variables; ``os.environ``, read at each call, when omitted.
+
+    Returns
+    -------
+    int
+        ``CARTE_RETENTION_MONTHS`` when set, else `DEFAULT_RETENTION_MONTHS`.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``CARTE_RETENTION_MONTHS`` is not a whole number of months, at least 1.
+
+    Examples
+    --------
+    >>> retention_months({"CARTE_RETENTION_MONTHS": " 36 "})
+    36
+    >>> retention_months({})
+    24
+    """
+    raw = (os.environ if environ is None else environ).get(RETENTION_ENV, "").strip()
+    if not raw:
+        return DEFAULT_RETENTION_MONTHS
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        raise ConfigurationError(
+            f"La variable d'environnement {RETENTION_ENV} vaut « {raw} » : "
+            "indiquez une durée de conservation en mois entiers, par exemple 24."
+        )
+    return int(raw)

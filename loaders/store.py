@@ -15,19 +15,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import platformdirs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from loaders import settings
 from loaders.access import FRANCE, Scope
-from loaders.pipeline import ImportResult
 from loaders.schema import (
     PENDING,
     REFUSED,
@@ -43,6 +45,10 @@ from loaders.schema import (
     referencings,
     row_outcomes,
 )
+
+if TYPE_CHECKING:
+    # Only for annotations: loaders.pipeline imports loaders.privacy, which imports this module.
+    from loaders.pipeline import ImportResult
 
 ANIMATOR_FIELDS: tuple[str, ...] = tuple(
     c.name for c in animators.columns if c.name not in ("animator_id", "batch_id")
@@ -61,6 +67,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises imports and migrations.
 WRITE_LOCK_KEY = 7_320_411
 DEMO_ACTOR = "données de démonstration"
+# The form version of the consents row a withdrawal appends (it has no batch: nobody's file carried it).
+WITHDRAWAL = "retrait de consentement"
+ERASED_REASON = "personne effacée à sa demande le {:%d/%m/%Y} : ligne non importée"
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class SaveOutcome:
     imported: tuple[str, ...]
     already_imported: tuple[str, ...]
     marked_absent: int = 0
+    erased_rows: int = 0  # rows of persons erased at their request, rejected (see ERASED_REASON)
 
 
 def default_database_path() -> Path:
@@ -177,6 +187,11 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
     Files already imported (same SHA-256) are skipped; a file identical to another one of the
     same import (same bytes, another name) is skipped too, and the records its rows won are kept
     under the batch of its twin. New or changed records start « à vérifier ».
+
+    Privacy: the rows of a person erased at their request (``erasures``) are rejected with
+    :data:`ERASED_REASON`, and counted so in the batch, its report and its row outcomes; a « oui »
+    to publication answered before a withdrawal of consent is read as « non » (only a newer
+    answer gives consent again).
     """
     if full_export and not form:
         raise ValueError("full_export needs the form's name")
@@ -184,6 +199,7 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
     imported: list[str] = []
     skipped: list[str] = []
     with _writing(engine) as conn:
+        result, erased_rows = _without_erased(result, _erasure_dates(conn))
         known = set(conn.execute(sa.select(import_batches.c.sha256)).scalars())
         summaries = {summary["fichier"]: summary for summary in result.report()["fichiers"]}
         batch_of: dict[str, int] = {}
@@ -207,6 +223,8 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
         records = every_record[every_record["winning_file"].isin(batch_of)]
         records = records.assign(batch_id=records["winning_file"].map(batch_of), form=form,
                                  content_hash=_content_hashes(records))
+        # After the digest: a withdrawal changes what is published, not what a moderator checked.
+        records = _without_answers_before_withdrawal(conn, records)
         consent_rows = _changed_consents(conn, records, now)
         _upsert_animators(conn, records)
         _upsert_referencings(conn, records, VALIDATED if is_demo else PENDING, now)
@@ -216,7 +234,73 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
             _log_demo_validation(conn, records, now)
         absent = _flag_absences(conn, every_record, form) if full_export and batch_of else 0
         _insert_outcomes(conn, result.rejects, result.reject_places, every_record, batch_of)
-    return SaveOutcome(tuple(imported), tuple(skipped), absent)
+    return SaveOutcome(tuple(imported), tuple(skipped), absent,
+                       erased_rows=sum(source_file in batch_of for source_file, _ in erased_rows))
+
+
+def _erasure_dates(conn: Connection) -> dict[str, datetime]:
+    """When each erased person asked to be erased, by animator id."""
+    return dict(conn.execute(sa.select(erasures.c.animator_id, erasures.c.requested_at)).all())
+
+
+def _without_erased(result: ImportResult,
+                    erased: Mapping[str, datetime]) -> tuple[ImportResult, list[tuple[str, int]]]:
+    """The import with every row of an erased person moved from its records to its rejects.
+
+    Returns
+    -------
+    tuple
+        The import (its files' counts updated, the rows rejected with :data:`ERASED_REASON`, no
+        place text kept) and the ``(file, row)`` of those rows.
+    """
+    records = result.records
+    if not erased or records.empty:
+        return result, []
+    mine = records["animator_id"].isin(list(erased)).to_numpy()
+    if not mine.any():
+        return result, []
+    reasons: dict[tuple[str, int], str] = {}
+    for animator_id, source_file, source_rows in records.loc[mine, ["animator_id", "source_file",
+                                                                     "source_rows"]].itertuples(index=False):
+        for row in _record_rows(source_file, source_rows):
+            reasons[row] = ERASED_REASON.format(erased[animator_id])
+    where = pd.DataFrame(list(reasons), columns=["source_file", "source_row"])
+    rejects = where.assign(reason=list(reasons.values()))
+    places = where.assign(location_key="", location_text="")
+    per_file = Counter(source_file for source_file, _ in reasons)
+    files = tuple(replace(f, accepted_rows=f.accepted_rows - per_file[f.source_file],
+                          rejected_rows=f.rejected_rows + per_file[f.source_file]) for f in result.files)
+    return replace(
+        result, records=records[~mine].reset_index(drop=True), files=files,
+        rejects=pd.concat([result.rejects, rejects], ignore_index=True).fillna(""),
+        reject_places=pd.concat([result.reject_places, places], ignore_index=True),
+    ), list(reasons)
+
+
+def _record_rows(source_file: str, source_rows: str) -> list[tuple[str, int]]:
+    """``(file, row)`` of a record's rows: ``2|7`` within one file, ``a.csv:2|b.csv:7`` across files."""
+    rows = []
+    for entry in source_rows.split("|"):
+        file_name, separator, row = entry.rpartition(":")
+        rows.append((file_name if separator else source_file, int(row)))
+    return rows
+
+
+def _without_answers_before_withdrawal(conn: Connection, records: pd.DataFrame) -> pd.DataFrame:
+    """Records whose « oui » to publication predates the person's latest withdrawal, read as « non».
+
+    An answer without a date cannot be shown to be newer: it does not give consent again.
+    """
+    withdrawn = dict(conn.execute(
+        sa.select(consents.c.animator_id, sa.func.max(consents.c.recorded_at))
+        .where(consents.c.form_version == WITHDRAWAL, consents.c.batch_id.is_(None))
+        .group_by(consents.c.animator_id)).all())
+    if not withdrawn or records.empty:
+        return records
+    withdrawn_at = pd.to_datetime(records["animator_id"].map(withdrawn))
+    answered_at = pd.to_datetime(records["submitted_at"], errors="coerce")
+    stale = withdrawn_at.notna() & ~(answered_at > withdrawn_at)
+    return records.assign(public_consent=records["public_consent"].astype(bool) & ~stale)
 
 
 @dataclass(frozen=True)
@@ -385,6 +469,8 @@ def _insert_outcomes(conn: Connection, rejects: pd.DataFrame, places: pd.DataFra
         ]
     if rows:
         conn.execute(row_outcomes.insert(), rows)
+
+
 def _accepted_rows(records: pd.DataFrame, source_file: str) -> dict[int, str]:
     """Rows of one file kept as a record's latest submission (``accepted``) or merged into one (``merged``)."""
     outcome: dict[int, str] = {}
@@ -393,12 +479,9 @@ def _accepted_rows(records: pd.DataFrame, source_file: str) -> dict[int, str]:
     for files, rows in zip(records["source_file"], records["source_rows"]):
         if source_file not in files.split("|"):
             continue
-        for entry in rows.split("|"):
-            file_name, _, row = entry.rpartition(":")
-            if file_name in ("", source_file):
-                number = int(row)
-                if outcome.get(number) != "accepted":
-                    outcome[number] = "accepted" if number in winners else "merged"
+        for file_name, number in _record_rows(files, rows):
+            if file_name == source_file and outcome.get(number) != "accepted":
+                outcome[number] = "accepted" if number in winners else "merged"
     return outcome
 
 
@@ -424,25 +507,56 @@ def _sql_value(value):
     return value
 
 
+def retention_cutoff(months: int | None = None) -> datetime:
+    """The oldest re-confirmation date still published: now minus the retention period.
+
+    ``months`` defaults to the setting ``CARTE_RETENTION_MONTHS`` (:func:`loaders.settings.retention_months`).
+    """
+    months = settings.retention_months() if months is None else months
+    return (pd.Timestamp(_now()) - pd.DateOffset(months=months)).to_pydatetime()
+
+
+def confirmed_at() -> sa.ColumnElement:
+    """When a referencing was last confirmed: its latest form answer, else its first import."""
+    return sa.func.coalesce(referencings.c.submitted_at, referencings.c.first_imported_at)
+
+
+def published_clause() -> sa.ColumnElement[bool]:
+    """What the public may see, the one definition of every read.
+
+    A referencing is published when it is validated by a moderator, present in its form's last
+    export, and re-confirmed within the retention period (:func:`retention_cutoff`); records of
+    demonstration imports are exempt from retention (the bundled demo export is old on purpose).
+    """
+    demo_batches = sa.select(import_batches.c.batch_id).where(import_batches.c.is_demo)
+    return sa.and_(referencings.c.moderation_status == VALIDATED,
+                   referencings.c.absent_from_last_export.is_(False),
+                   sa.or_(confirmed_at() >= retention_cutoff(), referencings.c.batch_id.in_(demo_batches)))
+
+
+def not_erased() -> sa.ColumnElement[bool]:
+    """The animator did not ask to be erased: erased persons vanish from every read at once."""
+    return animators.c.animator_id.not_in(sa.select(erasures.c.animator_id))
+
+
 def read_animators(engine: Engine, *, personal: bool = False, published_only: bool = False,
                    scope: Scope = FRANCE) -> pd.DataFrame:
     """One row per (animator, theme), joined with the animator's place.
 
     Personal columns (names, e-mail, phone, address) are only returned with ``personal=True``.
-    ``published`` is true for validated records present in their form's last export; with
-    ``published_only`` only those are returned. Only animators placed in ``scope`` are read.
+    ``published`` is :func:`published_clause`; with ``published_only`` only published records are
+    returned. Only animators placed in ``scope`` are read, never erased ones.
     """
     hidden = set(PERSONAL_FIELDS)
     animator_columns = [c for c in animators.columns if personal or c.name not in hidden]
-    published = sa.and_(referencings.c.moderation_status == VALIDATED,
-                        referencings.c.absent_from_last_export.is_(False))
+    published = published_clause()
     statement = sa.select(
         *animator_columns,
         *[c for c in referencings.columns if c.name not in ("animator_id", "batch_id", "submitted_at",
                                                              "content_hash")],
         published.label("published"),
     ).join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id
-                ).where(scope.clause())
+                ).where(scope.clause(), not_erased())
     if published_only:
         statement = statement.where(published)
     with engine.connect() as conn:
@@ -451,26 +565,48 @@ def read_animators(engine: Engine, *, personal: bool = False, published_only: bo
 
 
 def read_public_contacts(engine: Engine, animator_ids: Sequence[str]) -> pd.DataFrame:
-    """E-mail and phone of the given animators, only for those published who agreed to show them."""
-    published = sa.and_(referencings.c.moderation_status == VALIDATED,
-                        referencings.c.absent_from_last_export.is_(False))
-    statement = (sa.select(animators.c.animator_id, animators.c.email, animators.c.phone).distinct()
-                 .join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id)
-                 .where(animators.c.animator_id.in_(list(animator_ids)), animators.c.public_consent, published))
+    """Name, e-mail and phone of the given animators, for those published whose consent is recorded.
+
+    Recorded consent: the person's latest ``consents`` row says yes and names its recording time,
+    its form version and the batch that brought it. Indexed by ``animator_id``; ``name`` is the
+    full name, else first and last names.
+    """
+    latest = consents.alias("latest")
+    latest_id = (sa.select(sa.func.max(latest.c.consent_id))
+                 .where(latest.c.animator_id == animators.c.animator_id).scalar_subquery())
+    statement = (
+        sa.select(animators.c.animator_id, animators.c.full_name, animators.c.first_name, animators.c.last_name,
+                  animators.c.email, animators.c.phone).distinct()
+        .join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id)
+        .join(consents, consents.c.consent_id == latest_id)
+        .where(animators.c.animator_id.in_(list(animator_ids)), animators.c.public_consent, published_clause(),
+               not_erased(), consents.c.given, consents.c.recorded_at.is_not(None), consents.c.form_version != "",
+               consents.c.batch_id.is_not(None))
+    )
     with engine.connect() as conn:
-        rows = conn.execute(statement).mappings().all()
-    return pd.DataFrame(rows, columns=["animator_id", "email", "phone"]).set_index("animator_id")
+        rows = pd.DataFrame(conn.execute(statement).mappings().all(),
+                            columns=list(statement.selected_columns.keys()))
+    given = (rows["first_name"].fillna("") + " " + rows["last_name"].fillna("")).str.strip()
+    names = rows["full_name"].where(rows["full_name"].fillna("") != "", given)
+    return pd.DataFrame({"name": names, "email": rows["email"], "phone": rows["phone"]}).set_index(
+        rows["animator_id"])
 
 
 def version(engine: Engine) -> tuple:
-    """A cheap fingerprint of the store's content: it changes with every import, verdict or fix."""
+    """A cheap fingerprint of what the store publishes.
+
+    It changes with every import, verdict, fix, withdrawal of consent (a ``consents`` row) or
+    erasure, and with the retention cutoff, which moves each day.
+    """
     with engine.connect() as conn:
-        return tuple(conn.execute(sa.select(
+        content = tuple(conn.execute(sa.select(
             sa.select(sa.func.max(import_batches.c.batch_id)).scalar_subquery(),
             sa.select(sa.func.max(moderation_events.c.event_id)).scalar_subquery(),
             sa.select(sa.func.max(consents.c.consent_id)).scalar_subquery(),
             sa.select(sa.func.count()).select_from(geocoding_fixes).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(erasures).scalar_subquery(),
         )).one())
+    return (*content, retention_cutoff().date())
 
 
 def read_batches(engine: Engine) -> pd.DataFrame:
@@ -481,7 +617,7 @@ def read_batches(engine: Engine) -> pd.DataFrame:
 
 
 def read_public(engine: Engine, *, personal: bool = False) -> pd.DataFrame:
-    """The published records: validated by a moderator and present in their form's last export."""
+    """The published records (see :func:`published_clause`)."""
     return read_animators(engine, personal=personal, published_only=True)
 
 

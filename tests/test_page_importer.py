@@ -17,11 +17,14 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders import cli, store
+from loaders.access import Scope
 from loaders._errors import LoaderError
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes
+from signin import sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+HUB = "hub@occitanie.fr"
 HOSTILE = "<img src=x onerror=alert(1)>"
 # Row 2 and 3: the same person twice (merged); 4: empty; 5: unknown postcode, but a right INSEE code
 # in a column the detection cannot recognise; 6: unknown theme.
@@ -48,7 +51,7 @@ def page(store_home, monkeypatch) -> AppTest:
     monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=120).run()
+    app = sign_in(AppTest.from_file(APP, default_timeout=120), HUB, "hub", Scope("region", "76")).run()
     return app.switch_page("views/importer.py").run()
 
 
@@ -111,7 +114,7 @@ def outcomes(engine: sa.Engine) -> list[tuple]:
 def test_without_upload_the_page_explains_and_offers_the_options(page):
     assert not page.exception
     assert [title.value for title in page.title] == ["Importer un export"]
-    assert any("réservé aux hubs" in caption.value for caption in page.caption)
+    assert any(HUB in caption.value and "région 76" in caption.value for caption in page.sidebar.caption)
     assert any("Déposez un fichier" in info.value for info in page.info)
     uploader = page.file_uploader[0]
     assert uploader.accept_multiple_files
@@ -119,7 +122,7 @@ def test_without_upload_the_page_explains_and_offers_the_options(page):
     theme, profile = page.selectbox
     assert theme.value is None and theme.options[0] == "Détecter dans le fichier"
     assert profile.value is None and any(option.startswith("la-creuse — ") for option in profile.options)
-    assert not page.metric and not page.button
+    assert not page.metric and not page.main.button
 
 
 def test_upload_shows_counts_report_and_rejects(page):
@@ -137,7 +140,7 @@ def test_upload_shows_counts_report_and_rejects(page):
     page.radio(key="importer-verdict").set_value("Rejetée").run()
     assert report_of(page)["Ligne"].tolist() == [5, 6]
     assert [button.proto.label for button in page.get("download_button")] == ["Télécharger rejets.csv"]
-    assert [button.label for button in page.button] == ["Enregistrer l'import"]
+    assert [button.label for button in page.main.button] == ["Enregistrer l'import"]
 
 
 def test_editing_the_mapping_changes_the_result(page):
@@ -156,7 +159,7 @@ def test_editing_the_mapping_changes_the_result(page):
 def test_a_missing_location_column_is_explained_and_can_be_fixed_on_the_page(page):
     export = "Courriel;Thématique;Où\na@x.fr;Café IA;Rennes\nb@x.fr;Café IA;Brest\n".encode()
     upload(page, ("sans-lieu.csv", export))
-    assert not page.exception and not page.metric and not page.button
+    assert not page.exception and not page.metric and not page.main.button
     assert any("aucune colonne ne permet de situer les lignes" in error for error in errors(page))
     choose_column(page, "Commune", "Où")
     assert not page.exception and not page.error
@@ -177,13 +180,13 @@ def test_an_unusable_file_gives_a_french_error_and_imports_nothing(page, name, c
     upload(page, (name, content))
     assert not page.exception
     assert len(page.error) == 1 and expected in errors(page)[0]
-    assert not page.metric and not page.button and not page.data_editor
+    assert not page.metric and not page.main.button and not page.data_editor
     assert batches(store.connect()).empty
 
 
 def test_save_commits_once_and_a_second_import_changes_nothing(page):
     upload(page, (EXPORT_NAME, EXPORT))
-    page.button[0].click().run()
+    page.main.button[0].click().run()
     assert not page.exception
     assert any("Import enregistré" in success.value and "1 fiche(s)" in success.value for success in page.success)
     # The file name reaches Markdown only as inert text: no link.
@@ -195,13 +198,13 @@ def test_save_commits_once_and_a_second_import_changes_nothing(page):
     assert store.read_animators(engine)["commune"].tolist() == ["Montpellier"]
     # A double click reruns the page with the button pressed again: nothing more is written.
     page.run()
-    assert not page.button and any("Import enregistré" in success.value for success in page.success)
+    assert not page.main.button and any("Import enregistré" in success.value for success in page.success)
     assert len(batches(engine)) == 1
 
-    again = AppTest.from_file(APP, default_timeout=120).run()
+    again = sign_in(AppTest.from_file(APP, default_timeout=120), HUB, "hub", Scope("region", "76")).run()
     upload(again.switch_page("views/importer.py").run(), (EXPORT_NAME, EXPORT))
     assert any("Déjà importé (même contenu)" in info.value for info in again.info)
-    again.button[0].click().run()
+    again.main.button[0].click().run()
     assert any("Déjà importé, rien de changé" in info.value for info in again.info)
     assert not again.success and len(batches(engine)) == 1
 
@@ -216,7 +219,7 @@ def test_a_failure_while_saving_leaves_the_store_unchanged(page):
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", locked)
     try:
-        page.button[0].click().run()
+        page.main.button[0].click().run()
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", locked)
     assert not page.exception and not page.success
@@ -233,7 +236,7 @@ def test_a_bug_while_analysing_gives_a_french_message(page, monkeypatch):
 
     monkeypatch.setattr(loaders.pipeline, "load_tables", bug)
     upload(page, (EXPORT_NAME, EXPORT))
-    assert not page.exception and not page.metric and not page.button
+    assert not page.exception and not page.metric and not page.main.button
     assert errors(page) == [importer_module().UNEXPECTED_ERROR]
 
 
@@ -263,7 +266,7 @@ def test_two_files_are_merged_and_reported_together(page):
 def test_uploads_sharing_a_name_or_a_content_are_refused(page, files, expected):
     upload(page, *files)
     assert not page.exception and len(page.error) == 1 and expected in errors(page)[0]
-    assert not page.button
+    assert not page.main.button
 
 
 def test_a_real_export_without_theme_column_loads_with_the_chosen_theme(page, realdata_dir, gazetteer):
@@ -348,12 +351,12 @@ def test_read_uploads_refuses_a_bar_in_a_file_name(importer):
 def test_hub_form_and_complete_export_are_recorded(page):
     upload(page, (EXPORT_NAME, EXPORT))
     page.radio(key="importer-full").set_value(True).run()
-    assert page.button[0].disabled
+    assert page.main.button[0].disabled
     assert any("nom du formulaire" in warning.value for warning in page.warning)
     page.text_input(key="importer-hub").input("Hub Occitanie").run()
     page.text_input(key="importer-form").input("Café IA Occitanie").run()
-    assert not page.button[0].disabled
-    page.button[0].click().run()
+    assert not page.main.button[0].disabled
+    page.main.button[0].click().run()
     assert not page.exception
     saved = batches(store.connect())
     assert saved[["hub", "form", "is_full_export"]].values.tolist() == [["Hub Occitanie", "Café IA Occitanie", True]]

@@ -75,7 +75,7 @@ def _records_at(_version: tuple) -> pd.DataFrame:
 
 
 def consented_contacts(animator_ids: tuple[str, ...]) -> pd.DataFrame:
-    """E-mail and phone of the listed animators who are published and agreed to show them.
+    """Name, e-mail and phone of the listed animators who are published and agreed to show them.
 
     Read on demand for the few animators listed, so that contact details never sit in a cache.
     """

@@ -6,6 +6,10 @@ geocoded and deduplicated by :func:`loaders.pipeline.load_tables`, and nothing r
 before the hub clicks « Enregistrer l'import » (:func:`loaders.store.save_import`, one transaction).
 Every row ends in the report as accepted, merged into a duplicate, rejected with its reason, or
 skipped as empty.
+
+Uploaded files are not kept after the import: the session forgets them and what was read from
+them, Streamlit's upload storage drops them, and a new, empty uploader replaces the one that held
+them. The store keeps the report and the row outcomes.
 """
 
 from __future__ import annotations
@@ -19,17 +23,20 @@ from typing import TypeVar
 import pandas as pd
 import sqlalchemy.exc
 import streamlit as st
+from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from loaders import store
 from loaders._errors import LoaderError
+from loaders.access import Agent
 from loaders.columns import CANONICAL_FIELDS, Profile, list_profiles, load_profile, map_columns
 from loaders.geocode import Gazetteer
 from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult, LoadOptions, load_tables
 from loaders.read import RawTable, read_bytes
 from loaders.safe_files import csv_bytes
 from loaders.themes import ThemeRegistry
-from views import chrome, data
+from views import chrome, data, signin
 from views.safe_html import escape
 
 LOGGER = logging.getLogger(__name__)
@@ -104,6 +111,8 @@ ROW_HEIGHT_PX = 35
 _TABLES_STATE = "importer-tables"
 _RESULT_STATE = "importer-result"
 _SAVED_STATE = "importer-saved"
+# How many imports this session saved: the uploader's key, so that each import empties it.
+_UPLOADER_STATE = "importer-uploader"
 
 
 @st.cache_resource
@@ -118,22 +127,24 @@ def render() -> None:
     st.title("Importer un export")
     batches = data.batches()
     chrome.demo_banner(batches)
+    agent = signin.pilot_agent(editing=True)
     st.markdown(
         "Déposez l'export de votre formulaire de référencement. L'outil reconnaît les colonnes, place chaque "
         "ligne sur sa commune et fusionne les doublons ; vous vérifiez le rapport ligne à ligne, puis vous "
         "enregistrez. Rien n'est enregistré avant que vous cliquiez sur « Enregistrer l'import »."
     )
-    st.caption("L'import est réservé aux hubs (la connexion des hubs arrive prochainement).")
     uploads = st.file_uploader(
         "Export du formulaire (CSV, XLSX ou JSON ; un ou plusieurs fichiers)",
         type=UPLOAD_TYPES,
         accept_multiple_files=True,
-        key="importer-files",
+        key=_uploader_key(),
     )
     theme, profile_name = _options(data.themes())
     if uploads:
-        _import(uploads, theme, profile_name, batches)
+        st.session_state.pop(_SAVED_STATE, None)
+        _import(uploads, theme, profile_name, batches, agent)
     else:
+        _last_saved_message()
         st.info("Déposez un fichier pour voir les colonnes détectées et le rapport ligne à ligne.")
     chrome.footer(batches)
 
@@ -159,7 +170,7 @@ def _options(registry: ThemeRegistry) -> tuple[str | None, str | None]:
 
 
 def _import(uploads: Sequence[UploadedFile], theme: str | None, profile_name: str | None,
-            batches: pd.DataFrame) -> None:
+            batches: pd.DataFrame, agent: Agent) -> None:
     """Everything after the upload; any error stops here with a French message, before any write."""
     tables = _guarded(lambda: _remembered(_TABLES_STATE, tuple((u.file_id, u.name) for u in uploads),
                                           lambda: read_uploads([(u.name, u.getvalue()) for u in uploads])))
@@ -178,8 +189,9 @@ def _import(uploads: Sequence[UploadedFile], theme: str | None, profile_name: st
                       hint=OPTIONS_HINT)
     if result is None:
         return
-    _report(result)
-    _save(tables, result, key, batches)
+    _report(result, agent)
+    if _save(tables, result, batches, agent):
+        _forget_uploads(uploads)
 
 
 def _guarded(compute: Callable[[], T], hint: str | None = None) -> T | None:
@@ -433,7 +445,7 @@ def rejects_csv(result: ImportResult) -> bytes:
     return csv_bytes(rejects_table(result))
 
 
-def _report(result: ImportResult) -> None:
+def _report(result: ImportResult, agent: Agent) -> None:
     st.subheader("Rapport ligne à ligne")
     report = row_report(result)
     counts = report[VERDICT_COLUMN].value_counts()
@@ -452,7 +464,7 @@ def _report(result: ImportResult) -> None:
         st.success("Aucune ligne rejetée.")
     else:
         st.download_button(f"Télécharger {REJECTS_FILE}", rejects_csv(result), REJECTS_FILE, "text/csv",
-                           on_click="ignore",
+                           on_click=signin.log_export, args=(agent, "importer", REJECTS_FILE),
                            help="Les lignes rejetées avec leur motif : corrigez-les, puis déposez ce fichier.")
     with st.expander("Colonnes retenues, fichier par fichier"):
         for file_report in result.files:
@@ -478,27 +490,45 @@ def _already_imported_notice(tables: Sequence[RawTable], batches: pd.DataFrame) 
         st.info(f"Déjà importé (même contenu) : {escape(', '.join(names))}. Enregistrer ne le modifiera pas.")
 
 
-def _save(tables: Sequence[RawTable], result: ImportResult, key: Hashable, batches: pd.DataFrame) -> None:
+def _save(tables: Sequence[RawTable], result: ImportResult, batches: pd.DataFrame, agent: Agent) -> bool:
+    """The « Enregistrer » section; ``True`` once the import is written (its outcome kept for the message)."""
     st.subheader("Enregistrer")
-    saved = st.session_state.get(_SAVED_STATE)
-    # A second click on the same import shows the first outcome instead of writing again.
-    if saved is not None and saved[0] == key:
-        _saved_message(saved[1], result)
-        return
     _already_imported_notice(tables, batches)
     target = _import_target()
     st.caption("Les fiches nouvelles ou modifiées seront « à vérifier » : elles n'apparaîtront sur la carte "
                "publique qu'une fois validées (page « Contrôler la cartographie »).")
     if not st.button("Enregistrer l'import", type="primary", disabled=target is None):
-        return
+        return False
     # save_import is one transaction: whatever fails, nothing was written, as the messages say.
     outcome = _guarded(lambda: store.save_import(data.engine(), result, is_demo=False, hub=target.hub,
-                                                 form=target.form, full_export=target.full_export))
+                                                 form=target.form, full_export=target.full_export,
+                                                 imported_by=agent.email))
     if outcome is None:
-        return
+        return False
     data.refresh()
-    st.session_state[_SAVED_STATE] = (key, outcome)
-    _saved_message(outcome, result)
+    st.session_state[_SAVED_STATE] = (outcome, result.report())
+    return True
+
+
+def _forget_uploads(uploads: Sequence[UploadedFile]) -> None:
+    """Drop the imported files from the session and from Streamlit's upload storage, then show an empty uploader.
+
+    Only the outcome and the report's counts stay in the session (see :func:`_last_saved_message`).
+    """
+    # The uploader's own value goes too: Streamlit keeps a widget's value when a run stops early.
+    for name in (_TABLES_STATE, _RESULT_STATE, _uploader_key()):
+        st.session_state.pop(name, None)
+    context = get_script_run_ctx()
+    if context is not None and isinstance(context.uploaded_file_mgr, MemoryUploadedFileManager):
+        for upload in uploads:
+            context.uploaded_file_mgr.remove_file(session_id=context.session_id, file_id=upload.file_id)
+    st.session_state[_UPLOADER_STATE] = st.session_state.get(_UPLOADER_STATE, 0) + 1
+    st.rerun()
+
+
+def _uploader_key() -> str:
+    """The uploader's key, new after each import: the browser then shows an empty uploader."""
+    return f"importer-files-{st.session_state.get(_UPLOADER_STATE, 0)}"
 
 
 @dataclass(frozen=True)
@@ -531,9 +561,16 @@ def _import_target() -> ImportTarget | None:
     return ImportTarget(hub=hub.strip(), form=form.strip(), full_export=full)
 
 
-def _saved_message(outcome: store.SaveOutcome, result: ImportResult) -> None:
+def _last_saved_message() -> None:
+    """The outcome of the import this session saved last, if any."""
+    saved = st.session_state.get(_SAVED_STATE)
+    if saved is not None:
+        _saved_message(*saved)
+
+
+def _saved_message(outcome: store.SaveOutcome, summary: dict) -> None:
+    """What an import wrote, from its outcome and its report (:meth:`loaders.pipeline.ImportResult.report`)."""
     if outcome.imported:
-        summary = result.report()
         st.success(f"Import enregistré : {escape(', '.join(outcome.imported))} — {summary['fiches']} fiche(s) "
                    f"pour {summary['animateurs']} animateur·rice(s), {summary['lignes_rejetees']} ligne(s) "
                    "rejetée(s).")
@@ -542,6 +579,9 @@ def _saved_message(outcome: store.SaveOutcome, result: ImportResult) -> None:
     if outcome.marked_absent:
         st.warning(f"{outcome.marked_absent} fiche(s) de ce formulaire absente(s) de l'export complet : "
                    "retirée(s) de la carte publique, pas supprimée(s).")
+    if outcome.erased_rows:
+        st.warning(f"{outcome.erased_rows} ligne(s) de personne(s) effacée(s) à leur demande : non importée(s), "
+                   "comptée(s) comme rejetée(s).")
 
 
 # --- Messages ---------------------------------------------------------------------------
@@ -552,4 +592,6 @@ def show_error(message: str) -> None:
     st.error(escape(message), icon="🚫")
 
 
-render()
+# Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.
+if __name__ == "__main__":
+    render()

@@ -222,13 +222,14 @@ def _result_item(row, themes_of: pd.Series, contacts: pd.DataFrame) -> str:
 
 
 def _contact(contact: pd.Series) -> str:
-    links = []
+    """Name, e-mail and phone of someone whose consent to show them is recorded (``store.read_public_contacts``)."""
+    parts = [escape(contact["name"])] if contact["name"] else []
     if contact["email"]:
-        links.append(f'<a href="mailto:{escape(contact["email"])}">{escape(contact["email"])}</a>')
+        parts.append(f'<a href="mailto:{escape(contact["email"])}">{escape(contact["email"])}</a>')
     if contact["phone"]:
         dial = re.sub(r"[^\d+]", "", str(contact["phone"]))
-        links.append(f'<a href="tel:{escape(dial)}">{escape(contact["phone"])}</a>')
-    return "<br>Contact : " + " · ".join(links) if links else ""
+        parts.append(f'<a href="tel:{escape(dial)}">{escape(contact["phone"])}</a>')
+    return "<br>Contact : " + " · ".join(parts) if parts else ""
 
 
 def _embed_snippet() -> None:
@@ -243,4 +244,6 @@ def _embed_snippet() -> None:
                 'loading="lazy" style="border:0"></iframe>', language="html")
 
 
-render()
+# Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.
+if __name__ == "__main__":
+    render()
