@@ -99,3 +99,32 @@ def test_a_prefecture_may_read_but_not_moderate(page):
     sign_in(page, "pref@ille-et-vilaine.gouv.fr", "prefecture", Scope("departement", "35")).run()
     assert "permet de consulter, pas de modifier" in " ".join(w.value for w in page.warning)
     assert not page.dataframe
+
+
+def _request(page, email: str, action: str, reason: str = ""):
+    by = {w.label: w for w in page.text_input}
+    by["Adresse e-mail de la personne"].input(email)
+    page.radio[0].set_value(action)
+    by["Motif (sans donnée personnelle, conservé)"].input(reason)
+    return next(b for b in page.button if b.label == "Enregistrer la demande").click().run()
+
+
+def test_a_withdrawal_recorded_by_the_hub_hides_contacts_from_the_public_at_once(page):
+    page.run()
+    engine = store.connect()
+    rennes = store.read_animators(engine).query("commune == 'Rennes'")["animator_id"].item()
+    store.moderate(engine, [store.Decision(rennes, "cafe-ia", VALIDATED, "")], actor="test")
+    assert not store.read_public_contacts(engine, [rennes]).empty
+    _request(page, "a@x.fr", "withdraw")
+    assert any("Demande enregistrée" in s.value for s in page.success)
+    assert store.read_public_contacts(engine, [rennes]).empty
+
+
+def test_an_erasure_needs_a_reason_and_stays_within_the_hubs_territory(page):
+    page.run()
+    _request(page, "b@x.fr", "erase")
+    assert any("motif" in e.value for e in page.error)
+    _request(page, "inconnu@x.fr", "erase", "demande écrite")
+    assert any("Aucune personne de votre périmètre" in e.value for e in page.error)
+    _request(page, "b@x.fr", "erase", "demande écrite")
+    assert "Espace B" not in set(store.read_animators(store.connect())["structure"])

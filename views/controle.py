@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from loaders import store
+from loaders import privacy, store
 from loaders.schema import PENDING, REFUSED, VALIDATED
 from loaders.access import Agent
 from views import chrome, data, signin, url_state
@@ -27,6 +27,7 @@ def render() -> None:
     agent = signin.pilot_agent(editing=True)
     _queue(agent)
     place_rejected_rows(agent)
+    _requests(agent)
     chrome.footer(batches)
 
 
@@ -79,6 +80,35 @@ def _queue(agent: Agent) -> None:
         del st.session_state[EDITOR_KEY]
         st.success(f"{changed} fiche(s) mise(s) à jour.")
         st.rerun()
+
+
+REQUESTS = {"withdraw": "Retirer son consentement (nom et coordonnées retirés de la carte publique)",
+            "erase": "Être effacée (la fiche disparaît ; données supprimées à la prochaine purge)"}
+
+
+def _requests(agent: Agent) -> None:
+    """A person's request about their data, recorded by the hub that received it; effective at once."""
+    st.subheader("Demande d'une personne")
+    with st.form("privacy-request", clear_on_submit=True):
+        who = st.text_input("Adresse e-mail de la personne")
+        action = st.radio("Demande", list(REQUESTS), format_func=REQUESTS.get)
+        reason = st.text_input("Motif (sans donnée personnelle, conservé)", placeholder="ex. demande reçue par courriel")
+        submitted = st.form_submit_button("Enregistrer la demande")
+    if not submitted:
+        return
+    # Only a person of the agent's territory: the same scope as every other read of this page.
+    if privacy.animator_id_of(who) not in set(data.scoped_records(agent.scope)["animator_id"]):
+        st.error("Aucune personne de votre périmètre n'a cette adresse e-mail.")
+        return
+    if action == "erase" and not reason.strip():
+        st.error("Indiquez un motif pour un effacement.")
+        return
+    if action == "withdraw":
+        privacy.withdraw_consent(data.engine(), who, recorded_by=agent.email)
+    else:
+        privacy.erase(data.engine(), who, recorded_by=agent.email, reason=reason.strip())
+    data.refresh()
+    st.success("Demande enregistrée : la carte publique en tient compte dès maintenant.")
 
 
 def review_table(records: pd.DataFrame, agent: Agent) -> pd.DataFrame:
