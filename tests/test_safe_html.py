@@ -14,13 +14,14 @@ HOSTILE = [
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "`${alert(1)}`", "\\`${alert(1)}\\`",
     "[clic](javascript:alert(1))", "![x](http://evil.example/a.png)", "**gras** _it_ ~~barré~~ | a | b |",
     "# titre\n## sous-titre", "$x^2$", "\"' onmouseover=alert(1) x='", "{{ 7 + 7 }} {% if x %}{# c #}",
+    "https://pirate.example/connexion www.pirate.example contact@pirate.example",
 ]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_no_special_character_survives(text):
     shown = escape(text)
-    assert not set(shown) & set("<>\"'`$\\[]()!*_~|{}\n")
+    assert not set(shown) & set("<>\"'`$\\[]()!*_~|{}:.@\n")
     assert "#" not in shown.replace("&#", "")
 
 
