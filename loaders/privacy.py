@@ -251,19 +251,26 @@ def erase(engine: Engine, who: str, recorded_by: str, reason: str = "") -> str:
 PURGED_TABLES: tuple[sa.Table, ...] = (consents, moderation_events, referencings, animators)
 
 
+ACCESS_LOG_MONTHS = 12
+"""How long the access log of the pilot pages is kept (stated on the « Données personnelles » page)."""
+
+
 def purge(engine: Engine, recorded_by: str = "") -> dict[str, int]:
-    """Delete for good the personal data of the persons erased and not purged yet.
+    """Delete for good the personal data of the persons erased and not purged yet, and old access-log lines.
 
     Their animator row, referencings, consents and moderation events are deleted; their tombstone
     stays, with ``purged_at``. Row outcomes and import reports hold no personal value of an
-    accepted row (only its file, row number and verdict), so they stay as they are.
+    accepted row (only its file, row number and verdict), so they stay as they are. Lines of the
+    access log older than :data:`ACCESS_LOG_MONTHS` are deleted too (they name agents).
 
     Returns
     -------
     dict
-        Rows deleted per table, and ``erasures``: how many persons were purged.
+        Rows deleted per table, ``erasures``: how many persons were purged, and ``access_log``.
     """
     with store._writing(engine) as conn:
+        log_cutoff = pd.Timestamp(store._now()) - pd.DateOffset(months=ACCESS_LOG_MONTHS)
+        expired = conn.execute(access_log.delete().where(access_log.c.at < log_cutoff.to_pydatetime())).rowcount
         pending = sa.select(erasures.c.animator_id).where(erasures.c.purged_at.is_(None))
         counts = {table.name: conn.execute(table.delete().where(table.c.animator_id.in_(pending))).rowcount
                   for table in PURGED_TABLES}
@@ -272,7 +279,7 @@ def purge(engine: Engine, recorded_by: str = "") -> dict[str, int]:
             erasures.update().where(erasures.c.purged_at.is_(None)).values(purged_at=now)).rowcount
         if counts["erasures"]:
             _log(conn, recorded_by, "purge", f"{counts['erasures']} personne(s)", now)
-    return counts
+    return counts | {"access_log": expired}
 
 
 # --- Retention --------------------------------------------------------------------------------

@@ -197,6 +197,20 @@ def test_purge_removes_every_personal_value_and_keeps_the_tombstone(importer, en
         privacy.animator_id_of("bob@exemple.fr")]
 
 
+def test_purge_drops_access_log_lines_older_than_twelve_months(engine):
+    from loaders import access
+    from loaders.schema import access_log
+
+    agent = access.Agent("hub@bretagne.fr", "hub", access.Scope("region", "53"))
+    access.log_access(engine, agent, "export", "pilotage", "récent.csv")
+    access.log_access(engine, agent, "export", "pilotage", "ancien.csv")
+    with engine.begin() as conn:
+        conn.execute(access_log.update().where(access_log.c.detail == "ancien.csv")
+                     .values(at=datetime(2020, 1, 1)))
+    assert privacy.purge(engine)["access_log"] == 1
+    assert access.read_access_log(engine)["detail"].tolist() == ["récent.csv"]
+
+
 # --- Retention -----------------------------------------------------------------------------------------
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from loaders import settings
+from loaders.privacy import ACCESS_LOG_MONTHS
 from loaders._errors import ConfigurationError
 from views import chrome, data
 
-# Policy of the national team for the access log of the pilot pages (not a setting of the store).
-ACCESS_LOG_MONTHS = 12
 INTRODUCTION = (
     "La carte recense les animateur·rices du numérique référencé·es par les hubs, pour que chacun trouve un "
     "atelier près de chez soi et que les préfectures et les hubs organisent les formations. Voici ce qu'elle "
@@ -52,9 +51,9 @@ def stored_data_table(retention_months: int) -> str:
          "Le hub qui a importé et l'équipe nationale"),
         ("Journal des accès : qui (courriel de l'agent), quand, avec quel périmètre, quelle page ou quel export",
          "Contrôler l'usage des données personnelles",
-         f"{ACCESS_LOG_MONTHS} mois",
+         f"{ACCESS_LOG_MONTHS} mois (supprimé par la purge)",
          "L'équipe nationale"),
-        ("Demande d'effacement : empreinte chiffrée de votre identifiant, date, motif",
+        ("Demande d'effacement : empreinte (hachage) de votre identifiant, date, motif",
          "Ne plus jamais réimporter une personne qui a demandé l'effacement",
          "Sans limite : elle ne contient ni nom, ni courriel",
          "L'équipe nationale"),
