@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO := data/demo/demo-animateurs.csv
 VENDOR := static/vendor/.installed
 
-.PHONY: run test bench demo clean
+.PHONY: run test fuzz bench demo clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: $(INSTALLED) $(VENDOR)
 
 test: $(INSTALLED) $(VENDOR)
 	$(BIN)/python -m pytest
+
+# The loader's fuzzing with a long budget (2,500 examples per property instead of 50): see tests/test_fuzz_loader.py.
+fuzz: $(INSTALLED)
+	CARTE_FUZZ_PROFILE=long $(BIN)/python -m pytest tests/test_fuzz_loader.py
 
 bench: $(INSTALLED) $(VENDOR)
 	$(BIN)/python bench/run.py

@@ -32,15 +32,17 @@ from pathlib import Path, PurePath
 import numpy as np
 import openpyxl
 import pandas as pd
+from openpyxl import DEFUSEDXML
 
 from loaders._errors import (
+    ConfigurationError,
     FileTooLargeError,
     LoaderError,
     NotATableError,
     UnreadableFileError,
 )
 from loaders.safe_files import cell_text, restore_cell
-from loaders.settings import DEFAULT_LIMITS, MEGABYTE, ReadLimits
+from loaders.settings import MEGABYTE, ReadLimits, current_limits
 
 _CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 _XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -54,12 +56,34 @@ _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError, EOFError)
 # Signature of OLE2 compound files, the container of old .xls workbooks.
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Content that is no table whatever the file's name says, and what to call it.
+_BINARY_SIGNATURES = {
+    b"\x1f\x8b": "une archive compressée (gzip)",
+    b"%PDF-": "un document PDF",
+    b"\x89PNG\r\n\x1a\n": "une image PNG",
+    b"\xff\xd8\xff": "une image JPEG",
+    b"GIF87a": "une image GIF",
+    b"GIF89a": "une image GIF",
+    b"7z\xbc\xaf\x27\x1c": "une archive 7-Zip",
+    b"Rar!\x1a\x07": "une archive RAR",
+}
+
+# Up to this many bytes that are not UTF-8 for one valid UTF-8 character, a file is
+# taken for damaged UTF-8 rather than for Windows-1252 (see `_mostly_utf8`).
+_STRAY_BYTES_PER_UTF8 = 10
 
 # Candidate delimiters, in order of preference when they fit equally well:
 # French spreadsheets export ";" by default.
 _DELIMITERS = (";", ",", "\t", "|")
 _SAMPLE_CHARS = 64 * 1024
 _SAMPLE_RECORDS = 50
+
+# JSON escapes that may hide a NUL or half of a surrogate pair, which no file or
+# database can store (valid pairs, such as escaped emoji, match too).
+_SUSPECT_JSON_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Deeper JSON documents are refused (export tools nest a handful of levels).
+_MAX_JSON_DEPTH = 32
 
 # A cell needs `restore_cell` only if an apostrophe precedes a formula trigger:
 # when the whole text has no such pair, restoring can be skipped.
@@ -109,7 +133,7 @@ class RawTable:
     blank_rows: tuple[int, ...]
 
 
-def read_table(path: str | os.PathLike[str], *, limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
+def read_table(path: str | os.PathLike[str], *, limits: ReadLimits | None = None) -> RawTable:
     """Read a CSV, XLSX or JSON file from disk.
 
     Parameters
@@ -117,7 +141,7 @@ def read_table(path: str | os.PathLike[str], *, limits: ReadLimits = DEFAULT_LIM
     path : str or os.PathLike
         File to read.
     limits : ReadLimits, optional
-        Size limits; defaults to `loaders.settings.DEFAULT_LIMITS`.
+        Size limits; by default `loaders.settings.current_limits`.
 
     Returns
     -------
@@ -128,9 +152,10 @@ def read_table(path: str | os.PathLike[str], *, limits: ReadLimits = DEFAULT_LIM
     ------
     LoaderError
         A subclass with a French message if the file is missing, too large,
-        unreadable or not a table.
+        unreadable or not a table, or if ``CARTE_MAX_UPLOAD_MB`` is invalid.
     """
     path = Path(path)
+    limits = current_limits() if limits is None else limits
     try:
         _check_size(path.stat().st_size, path.name, limits)
         data = path.read_bytes()
@@ -151,13 +176,14 @@ def _open_error(source: str, error: OSError) -> UnreadableFileError:
     return UnreadableFileError(f"Le fichier « {source} » {reason}.")
 
 
-def read_bytes(data: bytes, name: str, *, limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
+def read_bytes(data: bytes, name: str, *, limits: ReadLimits | None = None) -> RawTable:
     """Read the content of a CSV, XLSX or JSON file (an upload, for instance).
 
     The format is given by the extension of `name` (``.csv``, ``.tsv``,
     ``.txt``; ``.xlsx``, ``.xlsm``; ``.json``), or else guessed from the
-    content. The first non-empty row of a CSV file or of the first worksheet
-    of a workbook is the header.
+    content; a ZIP archive is always read as a workbook (an ``.xlsx`` renamed
+    ``.csv`` still is one). The first non-empty row of a CSV file or of the
+    first worksheet of a workbook is the header.
 
     Parameters
     ----------
@@ -166,7 +192,7 @@ def read_bytes(data: bytes, name: str, *, limits: ReadLimits = DEFAULT_LIMITS) -
     name : str
         File name, used for the format and in messages.
     limits : ReadLimits, optional
-        Size limits; defaults to `loaders.settings.DEFAULT_LIMITS`.
+        Size limits; by default `loaders.settings.current_limits`.
 
     Returns
     -------
@@ -176,15 +202,20 @@ def read_bytes(data: bytes, name: str, *, limits: ReadLimits = DEFAULT_LIMITS) -
     Raises
     ------
     FileTooLargeError
-        The file, its decompressed content or its number of columns is over
-        `limits`.
+        The file, its decompressed content, its number of columns or of cells
+        is over `limits`.
     UnreadableFileError
-        The bytes are not text in a known encoding, a valid workbook or valid
-        JSON, or the format is not supported (.xls, .ods).
+        The bytes are not text in a known encoding (see `_decode`), a valid
+        workbook or valid JSON; or they are binary (NUL bytes, an image, a PDF,
+        an archive); or the format is not supported (.xls, .ods).
     NotATableError
         The file is empty, has no data row, or its JSON holds no list of objects.
+    ConfigurationError
+        `limits` is not given and ``CARTE_MAX_UPLOAD_MB`` is invalid, or a
+        workbook would be parsed without defusedxml (``OPENPYXL_DEFUSEDXML``).
     """
     source = PurePath(name).name
+    limits = current_limits() if limits is None else limits
     _check_size(len(data), source, limits)
     content = data.removeprefix(codecs.BOM_UTF8)
     if not content or content.isspace():  # as `not content.strip()`, without copying the file
@@ -236,6 +267,15 @@ def _check_width(width: int, source: str, limits: ReadLimits) -> None:
         )
 
 
+def _check_cells(rows: int, width: int, source: str, limits: ReadLimits) -> None:
+    if rows * width > limits.max_cells:
+        raise FileTooLargeError(
+            f"Le fichier « {source} » formerait un tableau de {rows} lignes sur {width} colonnes, "
+            f"plus de {limits.max_cells} cellules : c'est au-delà de la limite. Supprimez les lignes "
+            "ou les colonnes inutiles, ou découpez-le en plusieurs fichiers."
+        )
+
+
 def _detect_kind(data: bytes, source: str) -> str:
     """Format of the file: by its extension, else by its content."""
     suffix = PurePath(source).suffix.lower()
@@ -244,14 +284,20 @@ def _detect_kind(data: bytes, source: str) -> str:
         raise UnreadableFileError(
             f"Le fichier « {source} » est au format {label}, que l'outil ne sait pas lire. " + _RESAVE_ADVICE
         )
+    for signature, label in _BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            raise UnreadableFileError(
+                f"Le fichier « {source} » n'est pas un tableau : c'est {label}. Déposez l'export de "
+                "votre formulaire, au format CSV, Excel (.xlsx) ou JSON."
+            )
+    if data.startswith(_ZIP_SIGNATURES):
+        return "xlsx"
     if suffix in _CSV_SUFFIXES:
         return "csv"
     if suffix in _XLSX_SUFFIXES:
         return "xlsx"
     if suffix in _JSON_SUFFIXES:
         return "json"
-    if data.startswith(_ZIP_SIGNATURES):
-        return "xlsx"
     if data.removeprefix(codecs.BOM_UTF8).lstrip()[:1] in (b"[", b"{"):
         return "json"
     return "csv"
@@ -260,30 +306,73 @@ def _detect_kind(data: bytes, source: str) -> str:
 def _decode(data: bytes, source: str) -> tuple[str, str]:
     """Text of the file and its encoding: UTF-8 (with or without BOM) or Windows-1252.
 
+    A file that is not valid UTF-8 is read as Windows-1252 only if it has no
+    BOM and does not look like UTF-8 (see `_mostly_utf8`): a UTF-8 file with a
+    few damaged bytes is refused, with the line of the first one, since reading
+    it as Windows-1252 would turn each of its accented letters into two wrong
+    characters (« Ã© » for « é »). A file valid in neither encoding (Windows-1252
+    leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined) is refused likewise.
     Latin-1 is never used as a fallback: it decodes any bytes, so it would turn
-    a wrongly encoded file into silently wrong text.
+    a wrongly encoded file into silently wrong text. Files with NUL bytes are
+    refused as binary (or UTF-16) before any decoding.
     """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UnreadableFileError(
             f"Le fichier « {source} » est enregistré en UTF-16 (« Texte Unicode »), un "
             "encodage que l'outil ne lit pas. " + _RESAVE_ADVICE
         )
+    if b"\x00" in data:
+        raise UnreadableFileError(
+            f"Le fichier « {source} » contient des caractères nuls : ce n'est pas un fichier "
+            "texte (fichier binaire, ou texte enregistré en UTF-16). " + _RESAVE_ADVICE
+        )
     utf8 = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         return data.decode(utf8), utf8
     except UnicodeDecodeError as exc:
         utf8_error = exc
-    # Windows-1252 is tried only without a BOM: a BOM says the file is meant to be UTF-8.
-    if utf8 == "utf-8":
-        with contextlib.suppress(UnicodeDecodeError):
-            return data.decode("cp1252"), "cp1252"
-    line = data[: utf8_error.start].count(b"\n") + 1
+    line = _line_number(data, utf8_error.start)
+    # A BOM says the file is meant to be UTF-8.
+    if utf8 == "utf-8-sig" or _mostly_utf8(data):
+        raise UnreadableFileError(
+            f"Le fichier « {source} » est enregistré en UTF-8, mais des caractères y sont abîmés "
+            f"(octets invalides dans cet encodage), le premier ligne {line} : un outil réglé sur un "
+            "autre encodage l'a sans doute modifié. Corrigez les lettres accentuées de cette ligne, "
+            "puis enregistrez le fichier en UTF-8 : depuis un tableur, choisissez le format "
+            "« CSV UTF-8 »."
+        ) from utf8_error
+    with contextlib.suppress(UnicodeDecodeError):
+        return data.decode("cp1252"), "cp1252"
     raise UnreadableFileError(
         f"Le fichier « {source} » n'est pas un texte dans un encodage reconnu (UTF-8 ou "
         f"Windows-1252) : le premier caractère illisible se trouve ligne {line}. "
         "Enregistrez-le de nouveau en UTF-8 : depuis un tableur, choisissez le format "
         "« CSV UTF-8 »."
     ) from utf8_error
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """True if there is a valid UTF-8 character per `_STRAY_BYTES_PER_UTF8` stray bytes, or more.
+
+    Stray bytes are the non-ASCII bytes outside valid UTF-8 characters. In a
+    Windows-1252 file, accented letters are single bytes, mostly followed by
+    ASCII: a valid UTF-8 character only appears by accident (an accented
+    capital followed by a symbol, « É… »; none in the 100,000 rows of
+    ``bench/make_messy_export.py``). A UTF-8 file with a few damaged bytes, or
+    with rows appended in Windows-1252, holds many.
+    """
+    # Each byte that is no part of a valid UTF-8 character decodes to a lone surrogate,
+    # which encoding drops again.
+    text = data.decode("utf-8", "surrogateescape")
+    stray = len(data) - len(text.encode("utf-8", "ignore"))
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return (non_ascii - stray) * _STRAY_BYTES_PER_UTF8 >= stray
+
+
+def _line_number(data: bytes, position: int) -> int:
+    """Line of `position`, lines ending with CR LF, LF or CR alone."""
+    before = data[:position]
+    return before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
 
 
 def _split_header(grid: pd.DataFrame, source: str) -> tuple[list[str], pd.DataFrame]:
@@ -356,12 +445,18 @@ def _blank_mask(body: pd.DataFrame) -> np.ndarray:
 def _column_names(header: list[str], width: int) -> list[str]:
     """Usable, unique column names from the header cells."""
     names: list[str] = []
+    taken: set[str] = set()
+    # Next copy number to try for each repeated name: thousands of identical
+    # headers would otherwise take a time growing with the cube of their number.
+    next_copy: dict[str, int] = {}
     for position in range(1, width + 1):
         cell = header[position - 1] if position <= len(header) else ""
         base = cell.replace("\ufeff", "").strip() or f"colonne {position}"
-        name, copy = base, 2
-        while name in names:
+        name, copy = base, next_copy.get(base, 2)
+        while name in taken:
             name, copy = f"{base} ({copy})", copy + 1
+        next_copy[base] = copy
+        taken.add(name)
         names.append(name)
     return names
 
@@ -381,17 +476,19 @@ def _sniff_delimiter(text: str) -> str:
     -------
     str
         The candidate whose header splits into at least two fields, with the
-        largest share of rows having the header's field count, then the most
-        fields, then the first in `_DELIMITERS`. Without any such candidate the
-        file has a single column: the candidate least present in the sample.
+        largest share of rows having the header's field count, then well-formed
+        quoting (see `_well_quoted`), then the most fields, then the first in
+        `_DELIMITERS`. Without any such candidate the file has a single column:
+        the candidate least present in the sample.
     """
     sample = text[:_SAMPLE_CHARS]
     truncated = len(text) > len(sample)
-    best_key: tuple[float, int, int] | None = None
+    best_key: tuple[float, bool, int, int] | None = None
     best = min(_DELIMITERS, key=sample.count)
     for rank, delimiter in enumerate(_DELIMITERS):
         reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
         records = list(itertools.islice(reader, _SAMPLE_RECORDS))
+        well_quoted = _well_quoted(sample, delimiter, len(records), truncated)
         # The last record may have been cut by the end of the sample.
         records = records[:-1] if truncated and len(records) > 2 else records
         rows = [row for row in records if any(row)]
@@ -401,22 +498,49 @@ def _sniff_delimiter(text: str) -> str:
             continue
         others = rows[1:]
         share = sum(len(row) == width for row in others) / len(others) if others else 1.0
-        key = (share, width, -rank)
+        key = (share, well_quoted, width, -rank)
         if best_key is None or key > best_key:
             best_key, best = key, delimiter
     return best
 
 
+def _well_quoted(sample: str, delimiter: str, records: int, truncated: bool) -> bool:
+    """True if, read with `delimiter`, every quoted cell of the first records ends the cell.
+
+    Read with a wrong delimiter, ``"a";"b,c"`` gives a quoted cell followed by
+    more text: this tells the project's own exports (see
+    `loaders.safe_files.csv_bytes`) from a genuine comma-separated file.
+
+    Parameters
+    ----------
+    sample : str
+        Beginning of the CSV text.
+    delimiter : str
+        Candidate delimiter.
+    records : int
+        Number of records to check.
+    truncated : bool
+        Whether the sample was cut from a longer text: its last record may then
+        end inside a quoted cell, which is not held against the delimiter.
+    """
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, strict=True)
+    checked = 0
+    try:
+        for _ in itertools.islice(reader, records):
+            checked += 1
+    except csv.Error:
+        return truncated and checked >= records - 1
+    return True
+
+
 def _csv_grid(text: str, delimiter: str, source: str, limits: ReadLimits) -> pd.DataFrame:
     """All records of a CSV text, padded to the same width, numbered from 1."""
-    if "\x00" in text:
-        raise UnreadableFileError(
-            f"Le fichier « {source} » contient des caractères nuls : ce n'est pas un fichier "
-            "CSV texte (fichier binaire, ou texte enregistré en UTF-16). " + _RESAVE_ADVICE
-        )
-    # pandas sizes the table on the first record: check it before parsing.
+    # pandas sizes the table on the first record, padding every shorter line to
+    # it: check both before parsing.
     sample = io.StringIO(text[:_SAMPLE_CHARS], newline="")
-    _check_width(len(next(csv.reader(sample, delimiter=delimiter), [])), source, limits)
+    width = len(next(csv.reader(sample, delimiter=delimiter), []))
+    _check_width(width, source, limits)
+    _check_cells(_line_count(text), width, source, limits)
     try:
         grid = _csv_grid_fast(text, delimiter)
     except pd.errors.ParserError as exc:
@@ -428,6 +552,11 @@ def _csv_grid(text: str, delimiter: str, source: str, limits: ReadLimits) -> pd.
         grid = _csv_grid_ragged(text, delimiter, source, limits)
     grid.index = pd.RangeIndex(1, len(grid) + 1)
     return _restored(grid) if _RESTORABLE.search(text) else grid
+
+
+def _line_count(text: str) -> int:
+    """Lines of the text, ending with CR LF, LF or CR alone (at least its records)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n") + 1
 
 
 def _restored(grid: pd.DataFrame) -> pd.DataFrame:
@@ -470,6 +599,7 @@ def _csv_grid_ragged(text: str, delimiter: str, source: str, limits: ReadLimits)
             f"{len(rows) + 1}). " + _RESAVE_ADVICE
         ) from exc
     width = max(map(len, rows), default=0)
+    _check_cells(len(rows), width, source, limits)
     return pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object)
 
 
@@ -489,6 +619,14 @@ def _unclosed_quote_error(source: str, pandas_message: str) -> UnreadableFileErr
 
 def _xlsx_grid(data: bytes, source: str, limits: ReadLimits) -> pd.DataFrame:
     """All rows of the first worksheet as text, padded to the same width, numbered from 1."""
+    if not DEFUSEDXML:
+        # openpyxl parses with defusedxml (no XML entities, so no "billion laughs" nor
+        # external entity) unless OPENPYXL_DEFUSEDXML says otherwise.
+        raise ConfigurationError(
+            f"Le classeur « {source} » ne peut pas être lu : la protection contre les fichiers XML "
+            "malveillants (defusedxml) est désactivée. Retirez la variable d'environnement "
+            "OPENPYXL_DEFUSEDXML, ou donnez-lui la valeur True."
+        )
     _check_archive(data, source, limits)
     try:
         with warnings.catch_warnings():
@@ -557,12 +695,16 @@ def _worksheet_rows(workbook: openpyxl.Workbook, source: str, limits: ReadLimits
     # The size recorded in the file may be wrong (some tools write "A1"): read all cells.
     sheet.reset_dimensions()
     rows: list[list[str]] = []
+    width = 0
     for values in sheet.iter_rows(values_only=True):
         cells = [restore_cell(cell_text(value)) for value in values]
         while cells and not cells[-1]:
             cells.pop()
         _check_width(len(cells), source, limits)
         rows.append(cells)
+        width = max(width, len(cells))
+        # Empty rows and cells cost nothing in the archive, but are padded in memory.
+        _check_cells(len(rows), width, source, limits)
     return rows
 
 
@@ -572,6 +714,24 @@ def _worksheet_rows(workbook: openpyxl.Workbook, source: str, limits: ReadLimits
 def _json_table(data: bytes, source: str, limits: ReadLimits) -> tuple[list[str], pd.DataFrame]:
     """Header (union of the keys) and rows (numbered from 2) of a JSON list of objects."""
     text, _ = _decode(data, source)
+    records = [_flatten(record) for record in _json_records(_parse_json(text, source), source)]
+    keys = list(dict.fromkeys(key for record in records for key in record))
+    _check_width(len(keys), source, limits)
+    _check_cells(len(records), len(keys), source, limits)
+    body = pd.DataFrame(
+        [[cell_text(record.get(key)) for key in keys] for record in records],
+        index=pd.RangeIndex(2, len(records) + 2),
+        columns=range(len(keys)),
+        dtype=object,
+    )
+    # Only escapes can put these characters in decoded text: look for them only then.
+    if _SUSPECT_JSON_ESCAPE.search(text):
+        _check_storable(keys, body, source)
+    return keys, body
+
+
+def _parse_json(text: str, source: str) -> object:
+    """The JSON document, refused if invalid or nested beyond `_MAX_JSON_DEPTH` levels."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -581,20 +741,39 @@ def _json_table(data: bytes, source: str, limits: ReadLimits) -> tuple[list[str]
         ) from exc
     except (ValueError, RecursionError) as exc:
         # Integers of thousands of digits, or thousands of nested levels.
-        raise UnreadableFileError(
-            f"Le fichier « {source} » contient un JSON hors normes (nombre trop long ou "
-            "imbrication trop profonde). Exportez-le de nouveau depuis l'outil d'origine."
-        ) from exc
-    records = [_flatten(record) for record in _json_records(document, source)]
-    keys = list(dict.fromkeys(key for record in records for key in record))
-    _check_width(len(keys), source, limits)
-    body = pd.DataFrame(
-        [[cell_text(record.get(key)) for key in keys] for record in records],
-        index=pd.RangeIndex(2, len(records) + 2),
-        columns=range(len(keys)),
-        dtype=object,
+        raise _unusual_json_error(source) from exc
+    if _too_deep(document):
+        # Flattening and converting the cells recurse once per level.
+        raise _unusual_json_error(source)
+    return document
+
+
+def _unusual_json_error(source: str) -> UnreadableFileError:
+    return UnreadableFileError(
+        f"Le fichier « {source} » contient un JSON hors normes (nombre trop long ou "
+        "imbrication trop profonde). Exportez-le de nouveau depuis l'outil d'origine."
     )
-    return keys, body
+
+
+def _too_deep(document: object) -> bool:
+    """True if lists and objects nest more than `_MAX_JSON_DEPTH` levels deep."""
+    level = [document]
+    for _ in range(_MAX_JSON_DEPTH + 1):
+        containers = [node for node in level if isinstance(node, (dict, list))]
+        if not containers:
+            return False
+        level = [child for node in containers for child in (node.values() if isinstance(node, dict) else node)]
+    return True
+
+
+def _check_storable(keys: list[str], body: pd.DataFrame, source: str) -> None:
+    """Refuse NUL characters and lone surrogates, which no file nor database can store."""
+    if _UNSTORABLE.search("".join([*keys, *body.to_numpy().ravel().tolist()])):
+        raise UnreadableFileError(
+            f"Le fichier « {source} » contient un caractère nul (\\u0000) ou une moitié de "
+            "caractère Unicode (\\uD800 à \\uDFFF, seule), que l'outil ne peut pas enregistrer. "
+            "Exportez-le de nouveau depuis l'outil d'origine."
+        )
 
 
 def _json_records(document: object, source: str) -> list[dict]:

@@ -13,7 +13,9 @@ Both outputs hold the same text for the same table. Characters that XML cannot
 hold (control characters other than tab and line breaks, U+FFFE, U+FFFF) and
 lone surrogates (which no encoding can write) are removed; line breaks inside
 cells are written as LF, the in-cell line break of spreadsheets (XML would turn
-any CR into LF anyway).
+any CR into LF anyway). A workbook holds numbers as numbers, with 16 significant
+digits (as openpyxl writes them; spreadsheets show 15): a float that needs 17,
+such as ``0.1 + 0.2``, reads back rounded to 16 (``0.3``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ _UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 # Excel stores numbers as IEEE doubles: larger integers would lose digits
 # (identifiers, SIRET-like codes), so they are written as text instead.
 _EXACT_INTEGER_LIMIT = 2**53
+
+# Delimiters that `loaders.read` may detect besides ";". A header holding one of
+# them is written with every cell quoted: read with that delimiter, the quoted
+# cells would be followed by ";", which the reader takes as the wrong choice.
+_OTHER_DELIMITERS = re.compile("[,\t|]")
 
 _MIN_COLUMN_WIDTH = 8
 _MAX_COLUMN_WIDTH = 60
@@ -165,15 +172,25 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     bytes
         UTF-8 with a byte order mark (so that Excel detects the encoding),
         ``;`` separators (what French spreadsheets expect), CRLF line endings;
-        a header line then one line per row, every cell neutralised.
+        a header line then one line per row, every cell neutralised. Cells are
+        quoted when needed, and always in the header if it holds a comma, a tab
+        or a ``|``, and everywhere in a table of one column: whatever the cells
+        hold, `loaders.read` then reads back ``;``-separated cells.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_safe_text(name) for name in frame.columns])
+    header = [_safe_text(name) for name in frame.columns]
+    single_column = len(header) == 1
+    quote_header = single_column or any(_OTHER_DELIMITERS.search(name) for name in header)
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=_quoting(quote_header)).writerow(header)
     # Column by column (positions, since names may repeat), then transposed.
     columns = [[_safe_text(value) for value in frame.iloc[:, i]] for i in range(frame.shape[1])]
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=_quoting(single_column))
     writer.writerows(zip(*columns, strict=True))
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _quoting(every_cell: bool) -> int:
+    return csv.QUOTE_ALL if every_cell else csv.QUOTE_MINIMAL
 
 
 def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Données") -> bytes:
@@ -190,8 +207,9 @@ def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "Données") -> bytes:
     -------
     bytes
         An XLSX workbook: a bold, frozen header row then one row per record.
-        Finite integers and floats are numeric cells; everything else is a text
-        cell, neutralised, so that no cell is ever a formula.
+        Finite integers and floats are numeric cells (16 significant digits);
+        everything else is a text cell, neutralised, so that no cell is ever a
+        formula.
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_name)

@@ -98,6 +98,13 @@ def test_undecodable_bytes_are_refused_with_advice(data: bytes) -> None:
     assert "export.csv" in str(error.value)
 
 
+def test_utf8_file_with_a_stray_byte_is_not_read_as_windows_1252() -> None:
+    # b"\xe9" is "é" in Windows-1252: decoding the whole file so would give "CafÃ©" on line 2.
+    data = "nom;ville\nCafé;Évry\n".encode() + b"Ren\xe9;Paris\n"
+    with pytest.raises(UnreadableFileError, match="UTF-8.*ligne 3"):
+        read_bytes(data, "a.csv")
+
+
 def test_undecodable_message_gives_the_line() -> None:
     data = b"a;b\n1;2\n3;4\n" + b"\x81;\x8d\n"
     with pytest.raises(UnreadableFileError, match="ligne 4"):
@@ -167,6 +174,14 @@ def test_mixed_line_endings() -> None:
         3: {"a": "3", "b": "4"},
         4: {"a": "5", "b": "6"},
     }
+
+
+def test_quoted_cells_tell_semicolons_from_commas() -> None:
+    # Read with ",", the header has 3 cells and so has the row; but the quoted "x" would be
+    # followed by ";", which well-formed CSV never does: the file is ";"-separated.
+    table = read_bytes(b'"x";"a,b,c"\r\n"1";"2,3,4"\r\n', "a.csv")
+    assert table.delimiter == ";"
+    assert records(table) == {2: {"x": "1", "a,b,c": "2,3,4"}}
 
 
 def test_unclosed_quote_is_refused_with_its_line() -> None:
@@ -279,7 +294,8 @@ def test_upload_limit_from_the_environment() -> None:
     assert limits_from_env({"CARTE_MAX_UPLOAD_MB": " 1,5 "}).max_file_bytes == int(1.5 * MEGABYTE)
 
 
-@pytest.mark.parametrize("value", ["beaucoup", "0", "-3", "nan", "inf"])
+# "1e400" overflows to infinity; "1e-9" megabytes is less than a byte.
+@pytest.mark.parametrize("value", ["beaucoup", "0", "-3", "nan", "inf", "1e400", "1e-9"])
 def test_invalid_upload_limit_is_a_configuration_error(value: str) -> None:
     with pytest.raises(ConfigurationError, match="CARTE_MAX_UPLOAD_MB"):
         limits_from_env({"CARTE_MAX_UPLOAD_MB": value})

@@ -174,29 +174,40 @@ def test_both_formats_drop_what_files_cannot_hold_and_use_lf_line_breaks() -> No
     assert read_bytes(xlsx_bytes(frame), "a.xlsx").frame.to_numpy().tolist() == expected
 
 
+def test_header_with_another_delimiter_is_quoted() -> None:
+    frame = pd.DataFrame({"Nom, prénom": ["Dupont, Jean, Paul"], "Ville": ["Lyon"]})
+    lines = csv_bytes(frame).decode("utf-8-sig").split("\r\n")
+    assert lines[:2] == ['"Nom, prénom";"Ville"', "Dupont, Jean, Paul;Lyon"]
+    table = read_bytes(csv_bytes(frame), "a.csv")
+    assert (table.delimiter, list(table.frame.columns)) == (";", ["Nom, prénom", "Ville"])
+
+
+def test_single_column_is_quoted_everywhere() -> None:
+    frame = pd.DataFrame({"adresse": ["1, rue Haute", "a|b\tc"]})
+    assert csv_bytes(frame).decode("utf-8-sig") == '"adresse"\r\n"1, rue Haute"\r\n"a|b\tc"\r\n'
+    assert read_bytes(csv_bytes(frame), "a.csv").frame["adresse"].tolist() == ["1, rue Haute", "a|b\tc"]
+
+
 def test_repeated_column_names_are_written() -> None:
     frame = pd.DataFrame([["1", "2"]], columns=["a", "a"])
     assert csv_bytes(frame).decode("utf-8-sig") == "a;a\r\n1;2\r\n"
 
 
-# Cells of text that files can hold, with the formula triggers. The other
-# candidate delimiters ("," and "|") are left out, and tabs are kept out of the
-# headers: with them a file can genuinely be read in two ways.
+# Cells of text that files can hold, with the formula triggers and every
+# delimiter the reader may detect.
 file_text = st.text(
     alphabet=st.one_of(
-        st.sampled_from(["'", "=", "+", "-", "@", "\t", "\n", "\r", ";", '"']),
-        st.characters(
-            min_codepoint=0x20, exclude_categories=["Cs"], exclude_characters=",|\ufeff\ufffe\uffff"
-        ),
+        st.sampled_from(["'", "=", "+", "-", "@", "\t", "\n", "\r", ";", ",", "|", '"']),
+        st.characters(min_codepoint=0x20, exclude_categories=["Cs"], exclude_characters="\ufeff\ufffe\uffff"),
     ),
     max_size=10,
 )
-header_text = file_text.filter(lambda text: "\t" not in text).map(str.strip).filter(bool)
+header_text = file_text.map(str.strip).filter(bool)
 
 
 @st.composite
 def text_frames(draw: st.DrawFn) -> pd.DataFrame:
-    names = draw(st.lists(header_text, min_size=1, max_size=4, unique=True))
+    names = draw(st.lists(header_text, min_size=1, max_size=4, unique_by=as_written))
     row = st.lists(file_text, min_size=len(names), max_size=len(names)).filter(any)
     return pd.DataFrame(draw(st.lists(row, min_size=1, max_size=5)), columns=names, dtype=object)
 
