@@ -361,3 +361,13 @@ def test_hub_form_and_complete_export_are_recorded(page):
     saved = batches(store.connect())
     assert saved[["hub", "form", "is_full_export"]].values.tolist() == [["Hub Occitanie", "Café IA Occitanie", True]]
     assert store.read_public(store.connect()).empty  # « à vérifier » until a moderator validates it
+
+
+def test_the_uploader_refuses_what_the_loader_would_refuse(page, monkeypatch):
+    assert page.get("file_uploader")[0].proto.max_upload_size_mb == 20
+    monkeypatch.setenv("CARTE_MAX_UPLOAD_MB", "5")
+    page.run()
+    assert page.get("file_uploader")[0].proto.max_upload_size_mb == 5
+    monkeypatch.setenv("CARTE_MAX_UPLOAD_MB", "beaucoup")
+    page.run()
+    assert not page.exception and "CARTE_MAX_UPLOAD_MB vaut « beaucoup »" in html.unescape(messages(page))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -35,6 +36,7 @@ from loaders.geocode import Gazetteer
 from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult, LoadOptions, load_tables
 from loaders.read import RawTable, read_bytes
 from loaders.safe_files import csv_bytes
+from loaders.settings import MEGABYTE, current_limits
 from loaders.themes import ThemeRegistry
 from views import chrome, data, signin
 from views.safe_html import escape
@@ -133,11 +135,16 @@ def render() -> None:
         "ligne sur sa commune et fusionne les doublons ; vous vérifiez le rapport ligne à ligne, puis vous "
         "enregistrez. Rien n'est enregistré avant que vous cliquiez sur « Enregistrer l'import »."
     )
+    limit_mb = _guarded(lambda: math.ceil(current_limits().max_file_bytes / MEGABYTE))
+    if limit_mb is None:
+        return
+    # The widget refuses what the loader would refuse: one setting, CARTE_MAX_UPLOAD_MB.
     uploads = st.file_uploader(
         "Export du formulaire (CSV, XLSX ou JSON ; un ou plusieurs fichiers)",
         type=UPLOAD_TYPES,
         accept_multiple_files=True,
         key=_uploader_key(),
+        max_upload_size=limit_mb,
     )
     theme, profile_name = _options(data.themes())
     if uploads:
