@@ -3,10 +3,10 @@
 import streamlit as st
 
 from views.chrome import is_embedded
-from views.oidc import lengthen_state_and_nonce
+from views.oidc import adapt_to_proconnect
 
 # ProConnect wants a state and a nonce of 32 characters or more (see views/oidc.py).
-lengthen_state_and_nonce()
+adapt_to_proconnect()
 st.set_page_config(page_title="Carte des animateurs", page_icon="🗺️", layout="wide")
 pages = {
     "Grand public": [

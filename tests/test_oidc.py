@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -122,3 +123,15 @@ def test_authorisation_requests_get_43_character_state_and_nonce():
     created = asyncio.run(client.create_authorization_url("https://app.example/oauth2callback"))
     assert len(created["state"]) == 43 and len(created["nonce"]) == 43
     assert f"state={created['state']}" in created["url"] and f"nonce={created['nonce']}" in created["url"]
+
+
+def test_the_logout_redirect_gets_a_43_character_state():
+    from streamlit.web.server.starlette import starlette_auth_routes
+
+    oidc.adapt_to_proconnect()
+    oidc.adapt_to_proconnect()
+    url = starlette_auth_routes.build_logout_url("https://idp.example/session/end", "c",
+                                                 "https://app.example/oauth2callback", id_token="a.b.c")
+    query = parse_qs(urlparse(url).query)
+    assert len(query["state"][0]) == 43 and query["id_token_hint"] == ["a.b.c"]
+    assert url.count("state=") == 1

@@ -180,6 +180,10 @@ def test_logout_ends_the_session_at_the_provider_and_closes_the_pilot_pages(brow
     sidebar_text(browser)
     browser.locator("[data-testid=stSidebar]").get_by_role("button", name="Se déconnecter").click()
     browser.get_by_role("button", name="End session").click()
+    end_session = next(u for u in browser.requested if "/oauth2/end_session?" in u)
+    query = parse_qs(urlparse(end_session).query)
+    assert len(query["state"][0]) >= 32 and query["id_token_hint"][0].count(".") == 2
+    assert query["post_logout_redirect_uri"] == [f"{url}/oauth2callback"]
     browser.goto(f"{url}/pilotage")
     browser.get_by_role("button", name="Se connecter avec ProConnect").wait_for(timeout=60_000)
 

@@ -1,11 +1,12 @@
 """What ``st.login`` needs to work with ProConnect, the French public agents' OpenID Connect federation.
 
 Streamlit signs in through Authlib and keeps the ID token's claims as ``st.user``. ProConnect
-differs from that default flow in two ways, both handled here:
+differs from that default flow in ways handled here:
 
 * **state and nonce of at least 32 characters.** Authlib draws a 30-character ``state`` and a
   20-character ``nonce``; ProConnect refuses them. :func:`lengthen_state_and_nonce` makes Authlib
-  draw 43-character values (32 random bytes, URL-safe base64) for every authorisation request.
+  draw 43-character values (32 random bytes, URL-safe base64) for every authorisation request, and
+  :func:`add_state_to_logout` adds such a ``state`` to the logout redirect, where Streamlit sends none.
 * **claims in a signed userinfo JWT.** ProConnect's ID token carries no ``email``, ``given_name``,
   ``usual_name`` or ``siret``: they come from the userinfo endpoint, which answers with a signed
   JWT (``application/jwt``) where Authlib expects JSON. :func:`userinfo_claims` calls that endpoint
@@ -33,6 +34,31 @@ JWT_CONTENT_TYPE = "application/jwt"
 
 class SignInError(Exception):
     """The identity provider's answer could not be trusted or read (French message)."""
+
+
+def adapt_to_proconnect() -> None:
+    """Install the two adaptations of the sign-in flow below (idempotent; called by ``app.py``)."""
+    lengthen_state_and_nonce()
+    add_state_to_logout()
+
+
+def add_state_to_logout() -> None:
+    """Give the logout redirect a 43-character ``state``, which ProConnect's ``end_session`` requires.
+
+    Streamlit sends ``client_id``, ``id_token_hint`` and ``post_logout_redirect_uri`` only.
+    """
+    from streamlit.web.server.starlette import starlette_auth_routes
+
+    original = starlette_auth_routes.build_logout_url
+    if getattr(original, "with_state", False):
+        return
+
+    def build_logout_url(*args, **kwargs) -> str:
+        url = original(*args, **kwargs)
+        return f"{url}&state={secrets.token_urlsafe(STATE_AND_NONCE_BYTES)}"
+
+    build_logout_url.with_state = True
+    starlette_auth_routes.build_logout_url = build_logout_url
 
 
 def lengthen_state_and_nonce() -> None:
