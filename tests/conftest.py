@@ -78,6 +78,22 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+@pytest.fixture()
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """The bytes behind every download button of AppTest runs, by file name."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    files: dict[str, bytes] = {}
+    keep = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        files[filename] = path_or_data
+        return keep(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    return files
+
+
 @contextlib.contextmanager
 def running_app(home: Path, *, port: int | None = None, options: Sequence[str] = (), **env: str) -> Iterator[str]:
     """Start ``streamlit run app.py`` on a loopback port (free one by default) over the store in ``home``,

@@ -13,7 +13,6 @@ import sys
 import pandas as pd
 import pytest
 import streamlit as st
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from test_app import APP, HEADER, text_of
 
@@ -55,20 +54,6 @@ def app(real_store, monkeypatch):
     st.cache_data.clear()
     st.cache_resource.clear()
     return AppTest.from_file(APP, default_timeout=120)
-
-
-@pytest.fixture()
-def downloads(monkeypatch) -> dict[str, bytes]:
-    """The bytes behind every download button of the runs, by file name."""
-    files: dict[str, bytes] = {}
-    keep = MemoryMediaFileStorage.load_and_get_id
-
-    def recording(self, path_or_data, mimetype, kind, filename=None):
-        files[filename] = path_or_data
-        return keep(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
-    return files
 
 
 def page_text(app: AppTest) -> str:

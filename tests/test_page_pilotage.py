@@ -23,7 +23,6 @@ import pandas as pd
 import pytest
 import streamlit as st
 from openpyxl import load_workbook
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from test_app import APP, HEADER, by_label, text_of, url_values
 
@@ -70,20 +69,6 @@ def pilot(pilot_store, monkeypatch):
     st.cache_resource.clear()
     return sign_in(AppTest.from_file(APP, default_timeout=120), "national@anct.gouv.fr").switch_page(
         "views/pilotage.py")
-
-
-@pytest.fixture()
-def downloads(monkeypatch) -> dict[str, bytes]:
-    """The bytes behind every download button of the runs, by file name."""
-    files: dict[str, bytes] = {}
-    keep = MemoryMediaFileStorage.load_and_get_id
-
-    def recording(self, path_or_data, mimetype, kind, filename=None):
-        files[filename] = path_or_data
-        return keep(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
-    return files
 
 
 def metrics(app: AppTest) -> dict[str, str]:
