@@ -371,3 +371,17 @@ def test_the_uploader_refuses_what_the_loader_would_refuse(page, monkeypatch):
     monkeypatch.setenv("CARTE_MAX_UPLOAD_MB", "beaucoup")
     page.run()
     assert not page.exception and "CARTE_MAX_UPLOAD_MB vaut « beaucoup »" in html.unescape(messages(page))
+
+
+def test_demo_mode_checks_a_file_but_does_not_save_real_data(store_home, monkeypatch):
+    """Without sign-in the app holds demo data only: saving real data would close the pilot pages."""
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=120).run().switch_page("views/importer.py").run()
+    assert "Mode démonstration" in messages(app)
+    upload(app, (EXPORT_NAME, EXPORT))
+    assert [m.label for m in app.metric][:2] == ["Lignes lues", "Acceptées"]  # the report is there
+    assert not [b for b in app.main.button if b.label == "Enregistrer l'import"]
+    assert "python -m loaders FICHIER" in messages(app)
+    assert batches(store.connect()).empty

@@ -200,3 +200,39 @@ def test_a_role_removed_in_the_store_closes_the_pages_at_the_next_run(browser, s
         browser.get_by_text("aucun rôle ne vous est attribué").wait_for(timeout=60_000)
     finally:
         access.add_agent(engine, HUB, "hub", Scope("region", "53"), "tests")
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+FILE_NAME = "<img src=x onerror=alert(2)> [clic](javascript:alert(3)).csv"
+EXPORT = (
+    "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques\n"
+    f"d@x.fr;{HOSTILE};35000;Rennes;Café IA\n"
+    "d@x.fr;Champs Libres;35000;Rennes;Café IA\n"
+    "e@x.fr;Ailleurs;99999;Nulle-Part;Café IA\n"
+)
+
+
+def test_a_hub_uploads_reads_the_report_and_saves_with_a_hostile_file_name(browser, signed_app, artifacts,
+                                                                             tmp_path):
+    """The structure and the file name are hostile: an injected ``alert`` would open a dialog (test fails)."""
+    from playwright.sync_api import expect
+
+    url, home = signed_app
+    export = tmp_path / FILE_NAME
+    export.write_text(EXPORT, encoding="utf-8")
+    sign_in(browser, url, HUB)
+    browser.goto(f"{url}/importer")
+    browser.get_by_text("Déposez un fichier pour voir").wait_for(timeout=60_000)
+    browser.locator("input[type=file]").set_input_files(export)
+    expect(browser.locator("[data-testid='stMetric']")).to_have_count(4, timeout=60_000)
+    values = dict(zip(browser.locator("[data-testid='stMetricLabel']").all_inner_texts(),
+                      browser.locator("[data-testid='stMetricValue']").all_inner_texts(), strict=True))
+    assert values == {"Lignes lues": "3", "Acceptées": "1", "Doublons fusionnés": "1", "Rejetées": "1"}
+    browser.get_by_role("button", name="Enregistrer l'import").click()
+    # User text is shown as written: neither run as HTML or Markdown, nor left as entities.
+    browser.get_by_text(f"Import enregistré : {FILE_NAME}").wait_for(timeout=60_000)
+    assert browser.locator("[data-testid='stAlert'] a").count() == 0
+    browser.screenshot(path=artifacts / "importer.png", full_page=True)
+    batches = store.read_batches(store.connect(_store_url(home)))
+    saved = batches[batches["file_name"] == FILE_NAME]
+    assert saved["imported_by"].tolist() == [HUB] and saved["rejected_rows"].tolist() == [1]

@@ -500,6 +500,12 @@ def _already_imported_notice(tables: Sequence[RawTable], batches: pd.DataFrame) 
 def _save(tables: Sequence[RawTable], result: ImportResult, batches: pd.DataFrame, agent: Agent) -> bool:
     """The « Enregistrer » section; ``True`` once the import is written (its outcome kept for the message)."""
     st.subheader("Enregistrer")
+    if agent == signin.DEMO_AGENT:
+        # Real data would close the pilot pages at once: without sign-in, the app holds demo data only.
+        st.info("**Mode démonstration** : le rapport ci-dessus vous permet de vérifier votre fichier, mais "
+                "l'enregistrement de données réelles demande la connexion des agents (README, « Connexion des "
+                "agents »). En ligne de commande : `python -m loaders FICHIER`.", icon="🔒")
+        return False
     _already_imported_notice(tables, batches)
     target = _import_target()
     st.caption("Les fiches nouvelles ou modifiées seront « à vérifier » : elles n'apparaîtront sur la carte "
