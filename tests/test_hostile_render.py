@@ -138,10 +138,9 @@ CSV_FIELDS = (
     "structure_type", "address", "postcode", "city", "conum", "themes", "training_date", "training_body",
     "consent",
 )
-# Other user-supplied text: names of the imported file, of the hub and of the form (CLI and Importer),
-# column headers, the public page's search box and URL parameters.
-OTHER_FIELDS = ("file_name", "hub", "form", "column_header", "upload_name", "upload_hub", "upload_form",
-                "search_query", "url_parameter")
+# Other user-supplied text: names of the imported file, of the hub and of the form (command line), column
+# headers, the name of an uploaded file, the public page's search box and URL parameters.
+OTHER_FIELDS = ("file_name", "hub", "form", "column_header", "upload_name", "search_query", "url_parameter")
 
 
 def _trained_row(index: int) -> list[str]:
@@ -803,14 +802,12 @@ def test_every_other_page_of_the_navigation(page, app_url, artifacts):
 
 
 def test_importer_page_report_of_a_hostile_upload(page, app_url, artifacts):
-    """Upload under a hostile name, the row report, rejets.csv, then the save (already imported: no change)."""
+    """Upload under a hostile name, the row report, rejets.csv; demo mode offers no save of real data."""
     page.goto(f"{app_url}/importer")
     upload = page.locator("input[type='file']")
     upload.set_input_files(files=[{"name": UPLOAD_FILE_NAME, "mimeType": "text/csv", "buffer": hostile_export()}])
     page.get_by_role("heading", name="Rapport ligne à ligne").wait_for()
     settle(page)
-    notice = page.locator("[data-testid='stAlertContentInfo']", has_text="Déjà importé (même contenu)")
-    assert shown(UPLOAD_FILE_NAME) in shown(notice.inner_text())
     page.get_by_text("Colonnes retenues, fichier par fichier").click()
     assert shown(UPLOAD_FILE_NAME) in shown(page.locator("[data-testid='stText']").first.inner_text())
     with page.expect_download() as download:
@@ -818,15 +815,8 @@ def test_importer_page_report_of_a_hostile_upload(page, app_url, artifacts):
     written = download.value.path().read_text(encoding="utf-8-sig")
     rejects = list(csv.DictReader(io.StringIO(written), delimiter=";"))
     assert [row["Commune"] for row in rejects] == [hostile("city", index) for index in range(len(TEMPLATES))]
-    page.get_by_role("textbox", name="Votre hub").fill(hostile_mix("upload_hub"))
-    form = page.get_by_role("textbox", name="Nom du formulaire")
-    form.fill(hostile_mix("upload_form"))
-    form.press("Enter")
-    settle(page)
-    page.get_by_role("button", name="Enregistrer l'import").click()
-    saved = page.locator("[data-testid='stAlertContentInfo']", has_text="Déjà importé, rien de changé")
-    saved.wait_for()
-    assert shown(UPLOAD_FILE_NAME) in shown(saved.inner_text())
+    page.locator("[data-testid='stAlertContentInfo']", has_text="Mode démonstration").last.wait_for()
+    assert page.get_by_role("button", name="Enregistrer l'import").count() == 0
     shot(page, artifacts, "importer")
     assert_inert(page, page.recorder)
     # An unreadable file: the French error quotes its hostile name as text.

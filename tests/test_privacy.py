@@ -19,8 +19,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders import privacy, store
+from loaders.access import Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.schema import VALIDATED, consents, erasures, import_batches, metadata, row_outcomes
+from signin import sign_in
 
 HEADER = ("Horodateur;Adresse e-mail;Prénom;Nom;Téléphone;Nom de votre structure;Code postal;Commune;"
           "Thématiques;Formé(e) ?;Consentement")
@@ -321,14 +323,14 @@ def test_uploaded_bytes_are_dropped_after_the_import(store_home, monkeypatch):
     monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=120).run()
-    app = app.switch_page("views/importer.py").run()
+    app = sign_in(AppTest.from_file(APP, default_timeout=120), "hub@bretagne.fr", "hub", Scope("region", "53"))
+    app = app.run().switch_page("views/importer.py").run()
     content = f"{HEADER}\n{answered(RECENT, email=MARKER)}\n".encode()
     app.file_uploader[0].set_value([("export.csv", content, "text/csv")])
     app.run()
     state = app.session_state
     assert any(holds(state[key], MARKER) for key in state.keys())  # the check sees an upload
-    app.button[0].click().run()
+    app.main.button[0].click().run()
     assert not app.exception
     assert len(store.read_batches(store.connect())) == 1
     assert not [key for key in state.keys() if holds(state[key], MARKER)]
