@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from loaders._errors import ConfigurationError
 from loaders.schema import ROLES, SCOPE_LEVELS, access_log, agents, animators
@@ -142,9 +142,15 @@ def find_agent(engine: Engine, email: str) -> Agent | None:
 def log_access(engine: Engine, agent: Agent, action: str, page: str, detail: str = "") -> None:
     """Append one line to the access log: who, when, on which scope, did what."""
     with engine.begin() as conn:
-        conn.execute(access_log.insert(), [{"at": _now(), "actor": agent.email, "role": agent.role,
-                                            "scope": str(agent.scope), "action": action, "page": page,
-                                            "detail": detail}])
+        append_to_log(conn, actor=agent.email, role=agent.role, scope=str(agent.scope), action=action, page=page,
+                      detail=detail)
+
+
+def append_to_log(conn: Connection, *, actor: str, action: str, page: str, detail: str = "", role: str = "",
+                  scope: str = "", at: datetime | None = None) -> None:
+    """Append one line to the access log within the caller's transaction (the one writer of ``access_log``)."""
+    conn.execute(access_log.insert(), [{"at": at or _now(), "actor": actor, "role": role, "scope": scope,
+                                        "action": action, "page": page, "detail": detail}])
 
 
 def read_access_log(engine: Engine, limit: int = 1_000) -> pd.DataFrame:

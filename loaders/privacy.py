@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from loaders import store
 from loaders._errors import LoaderError
+from loaders.access import append_to_log
 from loaders.geocode import Gazetteer
 from loaders.schema import access_log, animators, consents, erasures, import_batches, moderation_events, referencings
 from loaders.text import fold
@@ -180,8 +181,7 @@ def _known_animator(conn: Connection, who: str) -> str:
 
 
 def _log(conn: Connection, actor: str, action: str, detail: str, at: datetime) -> None:
-    conn.execute(access_log.insert(), [{"at": at, "actor": actor, "role": "", "scope": "", "action": action,
-                                        "page": LOG_PAGE, "detail": detail}])
+    append_to_log(conn, actor=actor, action=action, page=LOG_PAGE, detail=detail, at=at)
 
 
 # --- Withdrawal, erasure, purge ---------------------------------------------------------------
