@@ -172,3 +172,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     cluster: Cluster = request.getfixturevalue("postgres_cluster")
     with fresh_database(cluster) as url:
         yield url
+
+
+@pytest.fixture()
+def engine(store_url: str):
+    """A connected store on ``store_url`` (so, once per engine), disposed after the test."""
+    from loaders import store
+
+    engine = store.connect(store_url)
+    yield engine
+    engine.dispose()

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import openpyxl
 import pytest
 import sqlalchemy as sa
+from test_read import xlsx_file
 
 from loaders import cli, store
 from loaders._errors import (
@@ -56,15 +56,6 @@ def assert_french(error: LoaderError, source: str) -> None:
     message = str(error)
     assert f"« {source} »" in message
     assert not ENGLISH.search(message), message
-
-
-def xlsx_file(rows: list[list[object]]) -> bytes:
-    workbook = openpyxl.Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def members_of(archive: bytes) -> dict[str, bytes]:

@@ -48,13 +48,6 @@ BOB_ROW = bob(RECENT + timedelta(minutes=5))
 
 
 @pytest.fixture()
-def engine(store_url):
-    engine = store.connect(store_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture()
 def importer(engine, gazetteer, tmp_path):
     """Import rows as one new export file (validated at once unless asked); returns the save outcome."""
     counter = iter(range(1000))

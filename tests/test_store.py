@@ -28,13 +28,6 @@ def write_export(folder: Path, name: str, rows: list[str]) -> Path:
 
 
 @pytest.fixture()
-def engine(store_url):
-    engine = store.connect(store_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture()
 def importer(engine, gazetteer, tmp_path):
     """Import rows as one export file; returns the save outcome."""
     counter = iter(range(1000))
