@@ -68,6 +68,21 @@ class FileReport:
     blank_rows: tuple[int, ...]
     mapping: ColumnMapping
 
+    def summary(self) -> dict:
+        """This file's part of ``rapport.json`` (keys in French, for people)."""
+        return {
+            "fichier": self.source_file,
+            "sha256": self.sha256,
+            "format": self.kind,
+            "lignes": self.rows,
+            "lignes_acceptees": self.accepted_rows,
+            "lignes_rejetees": self.rejected_rows,
+            "lignes_vides_ignorees": list(self.blank_rows),
+            "colonnes": {name: self.mapping.fields[name] for name in self.mapping.fields},
+            "colonnes_detectees_par": dict(self.mapping.how),
+            "colonnes_non_utilisees": list(self.mapping.unmapped),
+        }
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -85,21 +100,7 @@ class ImportResult:
         """Counts for ``rapport.json`` (keys in French, for people)."""
         records = self.records
         return {
-            "fichiers": [
-                {
-                    "fichier": f.source_file,
-                    "sha256": f.sha256,
-                    "format": f.kind,
-                    "lignes": f.rows,
-                    "lignes_acceptees": f.accepted_rows,
-                    "lignes_rejetees": f.rejected_rows,
-                    "lignes_vides_ignorees": list(f.blank_rows),
-                    "colonnes": {name: f.mapping.fields[name] for name in f.mapping.fields},
-                    "colonnes_detectees_par": dict(f.mapping.how),
-                    "colonnes_non_utilisees": list(f.mapping.unmapped),
-                }
-                for f in self.files
-            ],
+            "fichiers": [f.summary() for f in self.files],
             "lignes": sum(f.rows for f in self.files),
             "lignes_acceptees": sum(f.accepted_rows for f in self.files),
             "lignes_rejetees": sum(f.rejected_rows for f in self.files),

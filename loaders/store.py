@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import platformdirs
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from loaders import settings
 from loaders.access import FRANCE, Scope
+from loaders.bulk import dialect_insert, insert_frame
 from loaders.schema import (
     PENDING,
     REFUSED,
@@ -48,7 +50,7 @@ from loaders.schema import (
 
 if TYPE_CHECKING:
     # Only for annotations: loaders.pipeline imports loaders.privacy, which imports this module.
-    from loaders.pipeline import ImportResult
+    from loaders.pipeline import FileReport, ImportResult
 
 ANIMATOR_FIELDS: tuple[str, ...] = tuple(
     c.name for c in animators.columns if c.name not in ("animator_id", "batch_id")
@@ -66,6 +68,7 @@ CHECKED_FIELDS: tuple[str, ...] = (
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises imports and migrations.
 WRITE_LOCK_KEY = 7_320_411
+SQLITE_CACHE_KIB = 65_536
 DEMO_ACTOR = "données de démonstration"
 # The form version of the consents row a withdrawal appends (it has no batch: nobody's file carried it).
 WITHDRAWAL = "retrait de consentement"
@@ -134,6 +137,8 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # 64 MB of page cache instead of 2 MB: an import's B-tree inserts stay in memory.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
@@ -196,45 +201,35 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
     if full_export and not form:
         raise ValueError("full_export needs the form's name")
     now = _now()
-    imported: list[str] = []
-    skipped: list[str] = []
     with _writing(engine) as conn:
         result, erased_rows = _without_erased(result, _erasure_dates(conn))
-        known = set(conn.execute(sa.select(import_batches.c.sha256)).scalars())
-        summaries = {summary["fichier"]: summary for summary in result.report()["fichiers"]}
-        batch_of: dict[str, int] = {}
-        first_with_sha: dict[str, str] = {}
-        twin_of: dict[str, str] = {}
-        for report in result.files:
-            if report.sha256 in first_with_sha:
-                twin_of[report.source_file] = first_with_sha[report.sha256]
-            if report.sha256 in known:
-                skipped.append(report.source_file)
-                continue
-            known.add(report.sha256)
-            first_with_sha[report.sha256] = report.source_file
-            batch_of[report.source_file] = _insert_batch(
-                conn, result, report, summaries[report.source_file],
-                _BatchInfo(is_demo=is_demo, hub=hub, form=form, full_export=full_export, at=now,
-                           imported_by=imported_by))
-            imported.append(report.source_file)
+        new_files, twin_of = _files_to_import(result.files, set(conn.execute(sa.select(import_batches.c.sha256)).scalars()))
         # A record belongs to the batch of the file whose row won it (or of that file's twin).
         every_record = result.records.assign(winning_file=result.records["winning_file"].replace(twin_of))
+        kept = _kept_rows(every_record)
+        merged = Counter(kept.loc[kept["outcome"] == "merged", "source_file"])
+        info = _BatchInfo(is_demo=is_demo, hub=hub, form=form, full_export=full_export, at=now, imported_by=imported_by)
+        batch_of = {report.source_file: _insert_batch(conn, result.theme, report, merged[report.source_file], info)
+                    for report in new_files}
         records = every_record[every_record["winning_file"].isin(batch_of)]
         records = records.assign(batch_id=records["winning_file"].map(batch_of), form=form,
                                  content_hash=_content_hashes(records))
         # After the digest: a withdrawal changes what is published, not what a moderator checked.
         records = _without_answers_before_withdrawal(conn, records)
-        consent_rows = _changed_consents(conn, records, now)
-        _upsert_animators(conn, records)
-        _upsert_referencings(conn, records, VALIDATED if is_demo else PENDING, now)
-        if consent_rows:
-            conn.execute(consents.insert(), consent_rows)
+        latest = _latest_per_animator(records)
+        # The whole column, not an IN list: an import can hold more animators than a statement has
+        # parameters (65,535 on PostgreSQL).
+        stored = dict(conn.execute(sa.select(animators.c.animator_id, animators.c.public_consent)).all())
+        changed_consents = _changed_consents(latest, stored, now)
+        _upsert_animators(conn, latest, stored)
+        _upsert_referencings(conn, records, stored, VALIDATED if is_demo else PENDING, now)
+        insert_frame(conn, consents, changed_consents)
         if is_demo:
             _log_demo_validation(conn, records, now)
         absent = _flag_absences(conn, every_record, form) if full_export and batch_of else 0
-        _insert_outcomes(conn, result.rejects, result.reject_places, every_record, batch_of)
-    return SaveOutcome(tuple(imported), tuple(skipped), absent,
+        insert_frame(conn, row_outcomes, _row_outcomes(result.rejects, result.reject_places, kept, batch_of))
+    skipped = tuple(report.source_file for report in result.files if report.source_file not in batch_of)
+    return SaveOutcome(tuple(batch_of), skipped, absent,
                        erased_rows=sum(source_file in batch_of for source_file, _ in erased_rows))
 
 
@@ -313,23 +308,40 @@ class _BatchInfo:
     imported_by: str
 
 
-def _insert_batch(conn: Connection, result: ImportResult, report, summary: dict, info: _BatchInfo) -> int:
+def _files_to_import(files: Sequence[FileReport], known: set[str]) -> tuple[list[FileReport], dict[str, str]]:
+    """The files not imported yet (SHA-256 unknown, first of their bytes), and each twin's first file.
+
+    A twin is a file with the same bytes as an earlier one of the same import, under another name.
+    """
+    new: list[FileReport] = []
+    first_with_sha: dict[str, str] = {}
+    twin_of: dict[str, str] = {}
+    for report in files:
+        if report.sha256 in first_with_sha:
+            twin_of[report.source_file] = first_with_sha[report.sha256]
+        elif report.sha256 not in known:
+            new.append(report)
+        first_with_sha.setdefault(report.sha256, report.source_file)
+    return new, twin_of
+
+
+def _insert_batch(conn: Connection, theme: str | None, report: FileReport, merged_rows: int, info: _BatchInfo) -> int:
     return conn.execute(
         import_batches.insert().values(
             file_name=report.source_file,
             sha256=report.sha256,
             imported_at=info.at,
-            theme=result.theme,
+            theme=theme,
             rows=report.rows,
             accepted_rows=report.accepted_rows,
             rejected_rows=report.rejected_rows,
-            merged_rows=int(summary.get("doublons_fusionnes", 0)),
+            merged_rows=merged_rows,
             is_demo=info.is_demo,
             hub=info.hub,
             form=info.form,
             is_full_export=info.full_export,
             imported_by=info.imported_by,
-            report=json.dumps(summary, ensure_ascii=False),
+            report=json.dumps({**report.summary(), "doublons_fusionnes": merged_rows}, ensure_ascii=False),
         )
     ).inserted_primary_key[0]
 
@@ -342,17 +354,9 @@ def _content_hashes(records: pd.DataFrame) -> pd.Series:
     """A digest of what a moderator checked, per record (see :data:`CHECKED_FIELDS`)."""
     fields = [name for name in CHECKED_FIELDS if name in records.columns]
     # str() of every cell (missing values included), so that the digest does not depend on dtypes.
-    text = ["\x1f".join(map(str, values)) for values in records[fields].itertuples(index=False)]
-    return pd.Series([hashlib.md5(t.encode(), usedforsecurity=False).hexdigest() for t in text],
-                     index=records.index, dtype=object)
-
-
-def _dialect_insert(conn: Connection, table: sa.Table):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    cells = [list(map(str, records[name].tolist())) for name in fields]
+    return pd.Series([hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+                      for text in map("\x1f".join, zip(*cells))], index=records.index, dtype=object)
 
 
 def _newer(table: sa.Table, statement) -> sa.ColumnElement[bool]:
@@ -365,73 +369,92 @@ def _newer(table: sa.Table, statement) -> sa.ColumnElement[bool]:
 
 
 def _latest_per_animator(records: pd.DataFrame) -> pd.DataFrame:
-    return records.sort_values("submitted_at", na_position="first", kind="stable").groupby("animator_id").tail(1)
+    """Each animator's record with the latest submission (the last one among equals or undated)."""
+    submitted = records["submitted_at"].to_numpy(dtype="datetime64[us]")
+    # Undated first, as the oldest: numpy would sort NaT last.
+    order = np.argsort(np.where(np.isnat(submitted), np.datetime64("0001-01-01", "us"), submitted), kind="stable")
+    newest = ~pd.Series(records["animator_id"].to_numpy()[order]).duplicated(keep="last").to_numpy()
+    return records.iloc[order[newest]]
 
 
-def _upsert_animators(conn: Connection, records: pd.DataFrame) -> None:
-    rows = _sql_rows(_latest_per_animator(records), ("animator_id", *ANIMATOR_FIELDS, "batch_id"))
-    if not rows:
-        return
-    statement = _dialect_insert(conn, animators)
-    statement = statement.on_conflict_do_update(
-        index_elements=["animator_id"],
-        set_={name: statement.excluded[name] for name in (*ANIMATOR_FIELDS, "batch_id")},
-        where=_newer(animators, statement),
-    )
-    conn.execute(statement, rows)
+def _is_new(frame: pd.DataFrame, stored: Mapping[str, object]) -> np.ndarray:
+    """Rows whose animator the store does not hold yet: written by a plain insert, cheaper than an upsert."""
+    return ~frame["animator_id"].isin(list(stored)).to_numpy()
 
 
-def _upsert_referencings(conn: Connection, records: pd.DataFrame, status: str, now: datetime) -> None:
-    rows = _sql_rows(records.assign(
+def _upsert_animators(conn: Connection, latest: pd.DataFrame, stored: Mapping[str, bool]) -> None:
+    """Write each animator's latest record; a stored one is replaced only by a newer submission."""
+    def latest_wins(statement):
+        return statement.on_conflict_do_update(
+            index_elements=["animator_id"],
+            set_={name: statement.excluded[name] for name in (*ANIMATOR_FIELDS, "batch_id")},
+            where=_newer(animators, statement),
+        )
+
+    rows = latest[["animator_id", *ANIMATOR_FIELDS, "batch_id"]]
+    new = _is_new(rows, stored)
+    insert_frame(conn, animators, rows[new])
+    insert_frame(conn, animators, rows[~new], on_conflict=latest_wins)
+
+
+def _upsert_referencings(conn: Connection, records: pd.DataFrame, stored: Mapping[str, bool], status: str,
+                         now: datetime) -> None:
+    def latest_wins(statement):
+        unchanged = referencings.c.content_hash == statement.excluded.content_hash
+        return statement.on_conflict_do_update(
+            index_elements=["animator_id", "theme"],
+            set_={
+                **{name: statement.excluded[name]
+                   for name in (*REFERENCING_FIELDS, "batch_id", "form", "content_hash")},
+                "absent_from_last_export": sa.false(),
+                # A record checked before stays checked until what was checked changes.
+                "moderation_status": sa.case((unchanged, referencings.c.moderation_status),
+                                             else_=statement.excluded.moderation_status),
+                "moderation_reason": sa.case((unchanged, referencings.c.moderation_reason), else_=sa.null()),
+                "trained_seen_at": sa.func.coalesce(referencings.c.trained_seen_at,
+                                                    statement.excluded.trained_seen_at),
+                "first_submitted_at": sa.func.coalesce(referencings.c.first_submitted_at,
+                                                       statement.excluded.first_submitted_at),
+            },
+            where=_newer(referencings, statement),
+        )
+
+    trained = records["training_status"].eq("trained")
+    rows = records.assign(
         moderation_status=status, absent_from_last_export=False, first_imported_at=now,
         first_submitted_at=records["submitted_at"],
-        trained_seen_at=[now if value == "trained" else None for value in records["training_status"]],
-    ), ("animator_id", "theme", *REFERENCING_FIELDS, "batch_id", "form", "content_hash", "moderation_status",
-        "absent_from_last_export", "first_imported_at", "first_submitted_at", "trained_seen_at"))
-    if not rows:
-        return
-    statement = _dialect_insert(conn, referencings)
-    unchanged = referencings.c.content_hash == statement.excluded.content_hash
-    statement = statement.on_conflict_do_update(
-        index_elements=["animator_id", "theme"],
-        set_={
-            **{name: statement.excluded[name] for name in (*REFERENCING_FIELDS, "batch_id", "form", "content_hash")},
-            "absent_from_last_export": False,
-            # A record checked before stays checked until what was checked changes.
-            "moderation_status": sa.case((unchanged, referencings.c.moderation_status),
-                                         else_=statement.excluded.moderation_status),
-            "moderation_reason": sa.case((unchanged, referencings.c.moderation_reason), else_=None),
-            "trained_seen_at": sa.func.coalesce(referencings.c.trained_seen_at, statement.excluded.trained_seen_at),
-            "first_submitted_at": sa.func.coalesce(referencings.c.first_submitted_at,
-                                                   statement.excluded.first_submitted_at),
-        },
-        where=_newer(referencings, statement),
+        trained_seen_at=pd.Series(now, index=records.index).where(trained),
     )
-    conn.execute(statement, rows)
+    rows = rows[["animator_id", "theme", *REFERENCING_FIELDS, "batch_id", "form", "content_hash", "moderation_status",
+                 "absent_from_last_export", "first_imported_at", "first_submitted_at", "trained_seen_at"]]
+    # A new animator has no referencing yet.
+    new = _is_new(rows, stored)
+    insert_frame(conn, referencings, rows[new])
+    insert_frame(conn, referencings, rows[~new], on_conflict=latest_wins)
 
 
-def _changed_consents(conn: Connection, records: pd.DataFrame, now: datetime) -> list[dict]:
-    """Consent answers that are new or differ from the stored one (read before the upsert)."""
-    latest = _latest_per_animator(records)
-    if latest.empty:
-        return []
-    # The whole column, not an IN list: an import can hold more animators than a statement has
-    # parameters (65,535 on PostgreSQL).
-    stored = dict(conn.execute(sa.select(animators.c.animator_id, animators.c.public_consent)).all())
-    return [
-        {"animator_id": row["animator_id"], "given": bool(row["public_consent"]),
-         "answered_at": _sql_value(row.get("submitted_at")), "recorded_at": now,
-         "form_version": f"{row['form'] or 'formulaire'} — {row['winning_file']}", "batch_id": row["batch_id"]}
-        for row in latest.to_dict("records")
-        if stored.get(row["animator_id"]) != bool(row["public_consent"])
-    ]
+def _changed_consents(latest: pd.DataFrame, stored: Mapping[str, bool], now: datetime) -> pd.DataFrame:
+    """Consent answers that differ from the stored one (``stored``: read before the upsert).
+
+    Without an answer on record nobody has consented: a new animator's « non » changes nothing and
+    is not kept (data minimisation); their « oui » is.
+    """
+    given = latest["public_consent"].astype(bool)
+    before = pd.Series(stored, dtype=bool).reindex(latest["animator_id"].to_numpy(), fill_value=False)
+    changed = before.to_numpy() != given.to_numpy()
+    latest = latest[changed]
+    return pd.DataFrame({
+        "animator_id": latest["animator_id"], "given": given[changed], "answered_at": latest["submitted_at"],
+        "recorded_at": now, "form_version": latest["form"].replace("", "formulaire") + " — " + latest["winning_file"],
+        "batch_id": latest["batch_id"],
+    })
 
 
 def _log_demo_validation(conn: Connection, records: pd.DataFrame, now: datetime) -> None:
-    rows = [{"animator_id": a, "theme": t, "status": VALIDATED, "reason": "publiées d'office", "actor": DEMO_ACTOR,
-             "at": now} for a, t in zip(records["animator_id"], records["theme"])]
-    if rows:
-        conn.execute(moderation_events.insert(), rows)
+    insert_frame(conn, moderation_events, pd.DataFrame({
+        "animator_id": records["animator_id"], "theme": records["theme"], "status": VALIDATED,
+        "reason": "publiées d'office", "actor": DEMO_ACTOR, "at": now,
+    }))
 
 
 def _flag_absences(conn: Connection, every_record: pd.DataFrame, form: str) -> int:
@@ -450,61 +473,27 @@ def _flag_absences(conn: Connection, every_record: pd.DataFrame, form: str) -> i
     return len(missing)
 
 
-def _insert_outcomes(conn: Connection, rejects: pd.DataFrame, places: pd.DataFrame, records: pd.DataFrame,
-                     batch_of: dict[str, int]) -> None:
-    rows: list[dict] = []
-    for source_file, batch_id in batch_of.items():
-        mine = (rejects["source_file"] == source_file).to_numpy()
-        rejected, place = rejects[mine], places[mine]
-        rows += [
-            {"batch_id": batch_id, "source_row": int(r), "outcome": "rejected", "reason": reason,
-             "location_key": key or None, "location_text": text or None}
-            for r, reason, key, text in zip(rejected["source_row"], rejected["reason"], place["location_key"],
-                                            place["location_text"])
-        ]
-        rows += [
-            {"batch_id": batch_id, "source_row": r, "outcome": outcome, "reason": None, "location_key": None,
-             "location_text": None}
-            for r, outcome in _accepted_rows(records, source_file).items()
-        ]
-    if rows:
-        conn.execute(row_outcomes.insert(), rows)
+def _row_outcomes(rejects: pd.DataFrame, places: pd.DataFrame, kept: pd.DataFrame,
+                  batch_of: Mapping[str, int]) -> pd.DataFrame:
+    """One outcome per source row of the imported files: rejected (with its reason), accepted or merged."""
+    rejected = pd.DataFrame({
+        "source_file": rejects["source_file"], "source_row": rejects["source_row"].astype(int),
+        "outcome": "rejected", "reason": rejects["reason"],
+        "location_key": places["location_key"].replace("", None).to_numpy(),
+        "location_text": places["location_text"].replace("", None).to_numpy(),
+    })
+    outcomes = pd.concat([rejected, kept], ignore_index=True)
+    outcomes = outcomes[outcomes["source_file"].isin(list(batch_of))]
+    return outcomes.assign(batch_id=outcomes["source_file"].map(batch_of)).drop(columns="source_file")
 
 
-def _accepted_rows(records: pd.DataFrame, source_file: str) -> dict[int, str]:
-    """Rows of one file kept as a record's latest submission (``accepted``) or merged into one (``merged``)."""
-    outcome: dict[int, str] = {}
-    mine = records[records["winning_file"] == source_file]
-    winners = set(mine["winning_row"].astype(int))
-    for files, rows in zip(records["source_file"], records["source_rows"]):
-        if source_file not in files.split("|"):
-            continue
-        for file_name, number in _record_rows(files, rows):
-            if file_name == source_file and outcome.get(number) != "accepted":
-                outcome[number] = "accepted" if number in winners else "merged"
-    return outcome
-
-
-def _sql_rows(frame: pd.DataFrame, names: Sequence[str]) -> list[dict]:
-    """Rows of plain Python values for the driver, converted column by column (much faster than per cell)."""
-    columns = [_sql_column(frame[name]) for name in names]
-    return [dict(zip(names, values)) for values in zip(*columns)]
-
-
-def _sql_column(column: pd.Series) -> list:
-    if pd.api.types.is_datetime64_any_dtype(column):
-        return [None if pd.isna(value) else value.to_pydatetime() for value in column.tolist()]
-    return column.astype(object).where(column.notna(), None).tolist()
-
-
-def _sql_value(value):
-    if value is None or (not isinstance(value, (str, list, tuple)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    return value
+def _kept_rows(records: pd.DataFrame) -> pd.DataFrame:
+    """Rows kept as a record's latest submission (``accepted``) or merged into one (``merged``)."""
+    winners = set(zip(records["winning_file"].tolist(), records["winning_row"].astype(int).tolist()))
+    kept = {place for files, rows in zip(records["source_file"].tolist(), records["source_rows"].tolist())
+            for place in _record_rows(files, rows)}
+    return pd.DataFrame([(file_name, row, "accepted" if (file_name, row) in winners else "merged")
+                         for file_name, row in kept], columns=["source_file", "source_row", "outcome"])
 
 
 def retention_cutoff(months: int | None = None) -> datetime:
@@ -662,7 +651,7 @@ def moderate(engine: Engine, decisions: Sequence[Decision], actor: str) -> int:
 def save_fix(engine: Engine, location_key: str, insee_code: str, description: str, actor: str) -> None:
     """Remember the commune of a rejected row's place, for every later import of that row."""
     with _writing(engine) as conn:
-        statement = _dialect_insert(conn, geocoding_fixes)
+        statement = dialect_insert(conn, geocoding_fixes)
         values = {"location_key": location_key, "insee_code": insee_code, "description": description,
                   "actor": actor, "at": _now()}
         conn.execute(statement.on_conflict_do_update(
@@ -708,7 +697,7 @@ def read_rejected_rows(engine: Engine, imported_by: str | None = None) -> pd.Dat
 
 COPY_ORDER: tuple[sa.Table, ...] = (import_batches, animators, referencings, row_outcomes, consents,
                                     moderation_events, geocoding_fixes, agents, access_log, erasures)
-COPY_CHUNK = 5_000
+COPY_CHUNK = 50_000
 
 
 def copy_store(source: Engine, target: Engine) -> dict[str, int]:
@@ -726,8 +715,9 @@ def copy_store(source: Engine, target: Engine) -> dict[str, int]:
         for table in COPY_ORDER:
             counts[table.name] = 0
             result = reading.execution_options(stream_results=True).execute(sa.select(table))
-            for chunk in result.mappings().partitions(COPY_CHUNK):
-                writing.execute(table.insert(), [dict(row) for row in chunk])
+            for chunk in result.partitions(COPY_CHUNK):
+                # Object columns: the values stay as read (no integer column turned into floats by a NULL).
+                insert_frame(writing, table, pd.DataFrame(chunk, columns=list(result.keys()), dtype=object))
                 counts[table.name] += len(chunk)
         if writing.dialect.name == "postgresql":
             _reset_sequences(writing)

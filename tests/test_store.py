@@ -47,8 +47,10 @@ def test_migrations_build_exactly_the_declared_schema(engine):
     inspector = sa.inspect(engine)
     for table in metadata.sorted_tables:
         assert {c["name"] for c in inspector.get_columns(table.name)} == {c.name for c in table.columns}, table.name
+        assert ({ix["name"] for ix in inspector.get_indexes(table.name) if ix["name"].startswith("ix_")}
+                == {ix.name for ix in table.indexes}), table.name
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
 
 
 def test_connecting_again_changes_nothing(store_url, importer, engine):
