@@ -23,9 +23,11 @@ $(VENDOR): assets/package.json assets/package-lock.json
 	cp -r assets/node_modules/leaflet.markercluster/dist static/vendor/leaflet.markercluster
 	touch $(VENDOR)
 
+# views/serve.py fills the caches (reference geography, commune search, store reads, public map) before the
+# server answers, then starts `streamlit run app.py` in the same process: slower to start, no visitor waits.
 run: $(INSTALLED) $(VENDOR)
 	$(BIN)/python -m loaders $(DEMO) --demo
-	$(BIN)/streamlit run app.py
+	$(BIN)/python -m views.serve
 
 test: $(INSTALLED) $(VENDOR)
 	$(BIN)/python -m pytest

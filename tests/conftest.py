@@ -95,13 +95,16 @@ def downloads(monkeypatch) -> dict[str, bytes]:
 
 
 @contextlib.contextmanager
-def running_app(home: Path, *, port: int | None = None, options: Sequence[str] = (), **env: str) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a loopback port (free one by default) over the store in ``home``,
-    with extra Streamlit command-line ``options``; yield its URL."""
+def running_app(home: Path, *, port: int | None = None, options: Sequence[str] = (), launcher: bool = True,
+                **env: str) -> Iterator[str]:
+    """Start the app as ``make run`` does (``python -m views.serve``: caches filled before it serves; with
+    ``launcher=False``, plain ``streamlit run app.py``) on a loopback port (free one by default) over the
+    store in ``home``, with extra Streamlit command-line ``options``; yield its URL."""
     environment = {**os.environ, "CARTE_DATA_HOME": str(home), "CARTE_TILES_URL": "", **env}
     port = port or free_port()
+    command = ["-m", "views.serve"] if launcher else ["-m", "streamlit", "run", "app.py"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, *command, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", *options],
         cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

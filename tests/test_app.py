@@ -17,6 +17,7 @@ from loaders import store
 from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.safe_files import restore_cell
+from views.trouver import EMBED_SNIPPET_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HOSTILE = "<img src=x onerror=alert(1)>`${alert(2)}`\\"
@@ -163,6 +164,41 @@ def test_shared_position_ranks_from_that_point(app):
     assert page.index("Fabrique Malouine") < page.index("Champs Libres")
 
 
+def test_launcher_fills_the_caches_that_the_first_visit_reads(filled_store, monkeypatch):
+    """views/serve.py computes, before Streamlit's runtime exists, what the public page reads: the page's
+    script runs find it in their caches (whatever it would compute again fails here)."""
+    from views import data, serve
+
+    monkeypatch.setenv("CARTE_DATA_HOME", str(filled_store))
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    serve.fill_caches()
+
+    def computed_again(*args, **kwargs):
+        raise AssertionError("computed again by the first visit")
+
+    for owner, name in ((store, "read_animators"), (store, "read_batches"), (data, "load_reference"),
+                        (data, "CommuneSearch"), (data, "load_themes")):
+        monkeypatch.setattr(owner, name, computed_again)
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params["q"] = "rennes"
+    app.run()
+    assert not app.exception
+    assert "les plus proches de Rennes" in html_of(app) and "Champs Libres" in html_of(app)
+
+
+def test_launcher_starts_the_server_even_when_the_caches_cannot_be_filled(monkeypatch, caplog):
+    from views import data, serve
+
+    def unreachable():
+        raise OSError("base injoignable")
+
+    monkeypatch.setattr(data, "commune_search", unreachable)
+    serve.fill_caches()  # logs, does not raise: the pages then say what is wrong
+    assert "Préchargement des caches impossible" in caplog.text and "base injoignable" in caplog.text
+
+
 def test_embed_mode_hides_navigation_title_and_footer(app, monkeypatch):
     app.query_params["q"] = "rennes"
     app.query_params["embed"] = "1"
@@ -176,6 +212,10 @@ def test_embed_mode_hides_navigation_title_and_footer(app, monkeypatch):
 
 def test_page_documents_an_iframe_snippet(app):
     app.query_params["q"] = "rennes"
+    app.run()
+    # The snippet is written only once its expander is opened (its code block is heavy for the browser).
+    assert [e.label for e in app.expander] == ["Intégrer cette carte sur votre site"] and not app.code
+    app.session_state[EMBED_SNIPPET_KEY] = True
     app.run()
     snippet = next(c.value for c in app.code)
     assert snippet.startswith("<iframe") and "embed=1" in snippet and "q=rennes" in snippet and "&amp;" in snippet

@@ -99,6 +99,44 @@ def test_search_lists_the_nearest_animators_in_order(browser_page, app_url, arti
     assert "les plus proches de Rennes" in browser_page.locator(".carte-resultats h2").inner_text()
 
 
+def test_public_map_ends_with_every_marker_clustered(browser_page, app_url, store_home_of_app):
+    """The map clusters the markers around the searched commune first, then all the others: every trained
+    Café IA animator of the store ends up in the cluster group, and nothing is requested from another host."""
+    from loaders import store
+
+    animators = store.read_public(store.connect(f"sqlite:///{store_home_of_app / 'carte.sqlite'}"))
+    expected = int(((animators["theme"] == "cafe-ia") & (animators["training_status"] == "trained")).sum())
+    page = browser_page
+    page.goto(f"{app_url}/?q=rennes")
+    page.frame_locator(MAP_FRAME).first.locator(".marker-cluster").first.wait_for(timeout=60_000)
+    (frame,) = [frame for frame in page.frames if "streamlit_folium" in frame.url]
+    frame.wait_for_function(f"({CLUSTERED_MARKERS})() === {expected}", timeout=60_000)
+    assert {urlparse(url).hostname for url in page.requested if url.startswith(("http:", "ws:"))} == {"127.0.0.1"}
+
+
+CLUSTERED_MARKERS = """
+() => {
+  const map = Object.values(window).find((value) => value instanceof L.Map);
+  let count = 0;
+  if (map) map.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) count += layer.getLayers().length; });
+  return count;
+}
+"""
+
+
+def test_plain_streamlit_run_still_serves_the_public_page(store_home_of_app, chromium):
+    """Without the launcher (``streamlit run app.py``), the first visit fills the caches itself."""
+    from playwright.sync_api import sync_playwright
+
+    with running_app(store_home_of_app, launcher=False) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{url}/?q=rennes")
+        page.locator(".carte-resultats li").first.wait_for(timeout=60_000)
+        page.frame_locator(MAP_FRAME).first.locator(".marker-cluster").first.wait_for(timeout=60_000)
+        browser.close()
+
+
 def test_hostile_names_show_as_text_in_the_list_and_the_map(browser_page, app_url):
     items = _search(browser_page, app_url, "35000")
     shown = "\n".join(items)

@@ -23,11 +23,15 @@ from geo.reference import ReferenceGeography, load_reference
 from geo.search import CommuneSearch
 from loaders import store
 from loaders.access import FRANCE, Scope
+from loaders.normalize import TRAINED
 from loaders.themes import ThemeRegistry, load_themes
 from views.labels import ALL_STATUSES, STATUS_LABELS
 from views.safe_html import escape
 
 STORE_TTL_SECONDS = 60
+# Default filters of the public page, whose map the server prepares before its first visitor (views/serve.py).
+PUBLIC_THEME = "cafe-ia"
+PUBLIC_STATUSES: tuple[str, ...] = (TRAINED,)
 # How often a replica asks the store whether anything changed (one cheap query).
 VERSION_TTL_SECONDS = 10
 

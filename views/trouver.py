@@ -25,6 +25,7 @@ from views.safe_html import escape
 
 RESULTS = 20
 MAP_HEIGHT = 520
+EMBED_SNIPPET_KEY = "integration"
 FRANCE_CENTER = (46.6, 2.4)
 # Positions from the browser are kept to about a kilometre in the URL: enough to rank
 # animators, not enough to point at someone's home in a shared link.
@@ -155,9 +156,9 @@ def _filters(embedded: bool) -> tuple[str, list[str], bool]:
     with container:
         columns = st.columns([2, 3, 2], vertical_alignment="bottom")
         with columns[0]:
-            theme = url_state.choice("Thématique", theme_options, "cafe-ia", key="theme")
+            theme = url_state.choice("Thématique", theme_options, data.PUBLIC_THEME, key="theme")
         with columns[1]:
-            statuses = url_state.choices("Statut de formation", STATUS_LABELS, [TRAINED], key="statut")
+            statuses = url_state.choices("Statut de formation", STATUS_LABELS, list(data.PUBLIC_STATUSES), key="statut")
         with columns[2]:
             conum_only = url_state.flag("Conseillers numériques uniquement", key="conum")
     return theme, statuses, conum_only
@@ -166,12 +167,16 @@ def _filters(embedded: bool) -> tuple[str, list[str], bool]:
 def _map(points: list[tuple], place: Place | None) -> None:
     center, zoom = ((place.lat, place.lon), 11) if place else (FRANCE_CENTER, 6)
     fmap = new_map(center, zoom_start=zoom, prefer_canvas=True)
-    marker_cluster(points, MARKER_CALLBACK).add_to(fmap)
     if place:
         _add_place(fmap, place)
+    # The markers travel beside the map, as a feature group that st_folium replaces in the map's frame:
+    # a filter change swaps them without reloading the frame (whose key hashes the map's script alone).
+    markers = folium.FeatureGroup(name="Animateurs")
+    marker_cluster(points, MARKER_CALLBACK).add_to(markers)
     st.html(FRAME_HEIGHT_CSS)
     # No returned objects: panning or zooming the map never reruns the page.
-    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="carte-public")
+    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="carte-public",
+              feature_group_to_add=markers)
 
 
 def _add_place(fmap: folium.Map, place: Place) -> None:
@@ -233,7 +238,12 @@ def _contact(contact: pd.Series) -> str:
 
 
 def _embed_snippet() -> None:
-    with st.expander("Intégrer cette carte sur votre site"):
+    # Written only once opened: the code block loads Streamlit's syntax highlighter (1.5 MB of
+    # JavaScript, about 0.4 s of the browser's time), which would delay the map of every visitor.
+    snippet = st.expander("Intégrer cette carte sur votre site", key=EMBED_SNIPPET_KEY, on_change="rerun")
+    if not snippet.open:
+        return
+    with snippet:
         st.markdown("Copiez ce code dans votre page : la carte et la liste s'affichent seules, "
                     "avec les filtres de l'adresse actuelle.")
         query = urlencode({key: st.query_params.get_all(key) for key in st.query_params}, doseq=True)
