@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -148,9 +149,17 @@ def test_an_export_is_recorded_in_the_access_log(browser, signed_app):
         browser.get_by_role("button", name="Imports par hub (CSV)").click()
     assert download.value.suggested_filename == "imports-par-hub.csv"
     engine = store.connect(_store_url(home))
+    # The browser has the file before the server has run the click's callback, which logs it.
+    deadline = time.monotonic() + 30
+    while not (exports := _exports_on(engine, "pilotage")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert exports == [["imports-par-hub.csv", "region:53"]]
+
+
+def _exports_on(engine, page: str) -> list[list[str]]:
     log = access.read_access_log(engine)
-    exports = log[(log["action"] == "export") & (log["actor"] == HUB)]
-    assert exports[["page", "detail", "scope"]].values.tolist()[0] == ["pilotage", "imports-par-hub.csv", "region:53"]
+    mine = log[(log["action"] == "export") & (log["actor"] == HUB) & (log["page"] == page)]
+    return mine[["detail", "scope"]].values.tolist()
 
 
 def _store_url(home: Path) -> str:
