@@ -21,6 +21,15 @@ SHARED = REPO.parent / "shared"
 ARTIFACTS = Path(os.environ.get("CARTE_TEST_ARTIFACTS", REPO / "test-artifacts"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+# A map's frame exposes its Leaflet map: how many markers its clusters hold (they load in chunks).
+CLUSTERED_MARKERS = """
+() => {
+  const map = Object.values(window).find((value) => value instanceof L.Map);
+  let count = 0;
+  if (map) map.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) count += layer.getLayers().length; });
+  return count;
+}
+"""
 
 
 @pytest.fixture(scope="session")

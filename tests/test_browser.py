@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import CHROMIUM_ARGS, running_app
+from conftest import CHROMIUM_ARGS, CLUSTERED_MARKERS, running_app
 
 HOSTILE_NAMES = ["<img src=x onerror=alert(1)>", "`${alert(2)}`", "\\`${alert(3)}\\`", "[clic](javascript:alert(4))"]
 MAP_FRAME = "iframe[title*='streamlit_folium']"
@@ -113,15 +113,6 @@ def test_public_map_ends_with_every_marker_clustered(browser_page, app_url, stor
     frame.wait_for_function(f"({CLUSTERED_MARKERS})() === {expected}", timeout=60_000)
     assert {urlparse(url).hostname for url in page.requested if url.startswith(("http:", "ws:"))} == {"127.0.0.1"}
 
-
-CLUSTERED_MARKERS = """
-() => {
-  const map = Object.values(window).find((value) => value instanceof L.Map);
-  let count = 0;
-  if (map) map.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) count += layer.getLayers().length; });
-  return count;
-}
-"""
 
 
 def test_plain_streamlit_run_still_serves_the_public_page(store_home_of_app, chromium):

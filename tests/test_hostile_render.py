@@ -37,7 +37,7 @@ from urllib.parse import urlencode, urlparse
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import CHROMIUM_ARGS, running_app
+from conftest import CHROMIUM_ARGS, CLUSTERED_MARKERS, running_app
 
 MAP_FRAME = "iframe[title*='streamlit_folium']"
 WAIT_MS = 60_000
@@ -316,15 +316,6 @@ OPEN_OVERLAYS = r"""
   };
   map.eachLayer((layer) => visit(layer, null));
   return {popups, tooltips, shown: document.querySelectorAll(".leaflet-popup-content, .leaflet-tooltip").length};
-}
-"""
-# A map's frame exposes its Leaflet map: how many markers its clusters hold (they load in chunks).
-CLUSTERED_MARKERS = """
-() => {
-  const map = Object.values(window).find((value) => value instanceof L.Map);
-  let count = 0;
-  if (map) map.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) count += layer.getLayers().length; });
-  return count;
 }
 """
 OVERLAY_LIMIT = 400
