@@ -203,7 +203,8 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
     now = _now()
     with _writing(engine) as conn:
         result, erased_rows = _without_erased(result, _erasure_dates(conn))
-        new_files, twin_of = _files_to_import(result.files, set(conn.execute(sa.select(import_batches.c.sha256)).scalars()))
+        known = set(conn.execute(sa.select(import_batches.c.sha256)).scalars())
+        new_files, twin_of = _files_to_import(result.files, known)
         # A record belongs to the batch of the file whose row won it (or of that file's twin).
         every_record = result.records.assign(winning_file=result.records["winning_file"].replace(twin_of))
         kept = _kept_rows(every_record)

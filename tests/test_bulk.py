@@ -35,7 +35,8 @@ FRAME = pd.DataFrame({
     "number": [48.1173, np.nan, -1.5e-7, 0.0],
     "count": [3, 0, -2, 10**9],
     "flag": [True, False, True, False],
-    "at": pd.to_datetime(["2026-12-03 09:15:00.123456", None, "1999-01-01 00:00:00", "2026-01-31 23:59:59"], format="ISO8601"),
+    "at": pd.to_datetime(["2026-12-03 09:15:00.123456", None, "1999-01-01 00:00:00", "2026-01-31 23:59:59"],
+                         format="ISO8601"),
     "day": [dt.date(2026, 12, 3), None, dt.date(2000, 2, 29), None],
 })
 
