@@ -258,7 +258,7 @@ def _without_erased(result: ImportResult,
     reasons: dict[tuple[str, int], str] = {}
     for animator_id, source_file, source_rows in records.loc[mine, ["animator_id", "source_file",
                                                                      "source_rows"]].itertuples(index=False):
-        for row in _record_rows(source_file, source_rows):
+        for row in record_rows(source_file, source_rows):
             reasons[row] = ERASED_REASON.format(erased[animator_id])
     where = pd.DataFrame(list(reasons), columns=["source_file", "source_row"])
     rejects = where.assign(reason=list(reasons.values()))
@@ -273,8 +273,11 @@ def _without_erased(result: ImportResult,
     ), list(reasons)
 
 
-def _record_rows(source_file: str, source_rows: str) -> list[tuple[str, int]]:
-    """``(file, row)`` of a record's rows: ``2|7`` within one file, ``a.csv:2|b.csv:7`` across files."""
+def record_rows(source_file: str, source_rows: str) -> list[tuple[str, int]]:
+    """``(file, row)`` of a record's rows: ``2|7`` within one file, ``a.csv:2|b.csv:7`` across files.
+
+    Reads the ``source_file`` and ``source_rows`` that :mod:`loaders.pipeline` writes on each record.
+    """
     rows = []
     for entry in source_rows.split("|"):
         file_name, separator, row = entry.rpartition(":")
@@ -492,7 +495,7 @@ def _kept_rows(records: pd.DataFrame) -> pd.DataFrame:
     """Rows kept as a record's latest submission (``accepted``) or merged into one (``merged``)."""
     winners = set(zip(records["winning_file"].tolist(), records["winning_row"].astype(int).tolist()))
     kept = {place for files, rows in zip(records["source_file"].tolist(), records["source_rows"].tolist())
-            for place in _record_rows(files, rows)}
+            for place in record_rows(files, rows)}
     return pd.DataFrame([(file_name, row, "accepted" if (file_name, row) in winners else "merged")
                          for file_name, row in kept], columns=["source_file", "source_row", "outcome"])
 

@@ -414,21 +414,12 @@ def _kept_rows(records: pd.DataFrame) -> list[tuple[str, int, str, str, str]]:
     lines: dict[tuple[str, int], tuple[str, int, str, str, str]] = {}
     for record in records.itertuples(index=False):
         winner = (record.winning_file, int(record.winning_row))
-        for source in _record_rows(record.source_file, record.source_rows):
+        for source in store.record_rows(record.source_file, record.source_rows):
             if source == winner:
                 lines[source] = (*source, ACCEPTED, record.geocode_note, record.commune)
             elif source not in lines:
                 lines[source] = (*source, MERGED, _merged_detail(source, winner), record.commune)
     return list(lines.values())
-
-
-def _record_rows(source_file: str, source_rows: str) -> list[tuple[str, int]]:
-    """``(file, row)`` of a record's rows: ``2|7`` within one file, ``a.csv:2|b.csv:7`` across files."""
-    rows = []
-    for entry in source_rows.split("|"):
-        file, separator, row = entry.rpartition(":")
-        rows.append((file if separator else source_file, int(row)))
-    return rows
 
 
 def _merged_detail(source: tuple[str, int], winner: tuple[str, int]) -> str:
