@@ -51,7 +51,7 @@ def insert_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame, *,
         return
     keys = [column.name for column in table.primary_key if column.name in frame.columns]
     if keys:
-        frame = frame.sort_values(keys, kind="stable")
+        frame = frame.take(_key_order(frame, keys))
     names = list(frame.columns)
     columns = [stored_values(frame[name], table.c[name].type) for name in names]
     if conn.dialect.name == "postgresql":
@@ -73,6 +73,11 @@ def stored_values(series: pd.Series, column_type: sa.types.TypeEngine) -> list:
     if isinstance(column_type, sa.Date):
         return [value.isoformat() if isinstance(value, dt.date) else None for value in series.tolist()]
     return series.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _key_order(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Row positions sorted by ``keys``; sorting the key columns alone costs less than sorting the frame."""
+    return frame.reset_index(drop=True)[keys].sort_values(keys, kind="stable").index.to_numpy()
 
 
 def dialect_insert(conn: Connection, table: sa.Table) -> sa.Insert:

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import platformdirs
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -255,11 +257,11 @@ def _without_erased(result: ImportResult,
     mine = records["animator_id"].isin(list(erased)).to_numpy()
     if not mine.any():
         return result, []
-    reasons: dict[tuple[str, int], str] = {}
-    for animator_id, source_file, source_rows in records.loc[mine, ["animator_id", "source_file",
-                                                                     "source_rows"]].itertuples(index=False):
-        for row in record_rows(source_file, source_rows):
-            reasons[row] = ERASED_REASON.format(erased[animator_id])
+    theirs = records[mine]
+    asked_at = [erased[animator_id] for animator_id in theirs["animator_id"]]
+    sources = source_rows(theirs)
+    reasons = {(source_file, int(source_row)): ERASED_REASON.format(asked_at[record])
+               for record, source_file, source_row in sources.itertuples(index=False)}
     where = pd.DataFrame(list(reasons), columns=["source_file", "source_row"])
     rejects = where.assign(reason=list(reasons.values()))
     places = where.assign(location_key="", location_text="")
@@ -273,16 +275,23 @@ def _without_erased(result: ImportResult,
     ), list(reasons)
 
 
-def record_rows(source_file: str, source_rows: str) -> list[tuple[str, int]]:
-    """``(file, row)`` of a record's rows: ``2|7`` within one file, ``a.csv:2|b.csv:7`` across files.
+def source_rows(records: pd.DataFrame) -> pd.DataFrame:
+    """Every source row of each record: ``record`` (its position in ``records``), ``source_file``, ``source_row``.
 
-    Reads the ``source_file`` and ``source_rows`` that :mod:`loaders.pipeline` writes on each record.
+    Reads the ``source_file`` and ``source_rows`` that :mod:`loaders.pipeline` writes on each record:
+    ``2|7`` within one file, ``a.csv:2|b.csv:7`` across files.
     """
-    rows = []
-    for entry in source_rows.split("|"):
-        file_name, separator, row = entry.rpartition(":")
-        rows.append((file_name if separator else source_file, int(row)))
-    return rows
+    lists = pc.split_pattern(pa.array(records["source_rows"], type=pa.large_string()), "|")
+    record = pc.list_parent_indices(lists).to_numpy()
+    # The file name is everything before the last colon, when there is one (names may hold colons).
+    parts = pc.extract_regex(pc.list_flatten(lists), r"^(?:(?P<file>.*):)?(?P<row>[0-9]+)$")
+    own_file = pa.array(records["source_file"], type=pa.large_string()).take(record)
+    named_file = parts.field("file")
+    return pd.DataFrame({
+        "record": record,
+        "source_file": pc.if_else(pc.equal(named_file, ""), own_file, named_file).to_numpy(zero_copy_only=False),
+        "source_row": parts.field("row").cast(pa.int64()).to_numpy(),
+    })
 
 
 def _without_answers_before_withdrawal(conn: Connection, records: pd.DataFrame) -> pd.DataFrame:
@@ -355,12 +364,24 @@ def _now() -> datetime:
 
 
 def _content_hashes(records: pd.DataFrame) -> pd.Series:
-    """A digest of what a moderator checked, per record (see :data:`CHECKED_FIELDS`)."""
+    """A digest of what a moderator checked, per record (see :data:`CHECKED_FIELDS`).
+
+    The MD5 of the ``str()`` of every checked cell (missing values included, so that the digest
+    does not depend on dtypes), joined by ``\x1f``: stored digests must stay comparable across
+    versions, or every validated record would go back to « à vérifier ».
+    """
     fields = [name for name in CHECKED_FIELDS if name in records.columns]
-    # str() of every cell (missing values included), so that the digest does not depend on dtypes.
-    cells = [list(map(str, records[name].tolist())) for name in fields]
-    return pd.Series([hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-                      for text in map("\x1f".join, zip(*cells))], index=records.index, dtype=object)
+    joined = pc.binary_join_element_wise(*map(_cell_texts, (records[name] for name in fields)),
+                                         pa.scalar("\x1f", pa.large_string()))
+    return pd.Series([hashlib.md5(text, usedforsecurity=False).hexdigest()
+                      for text in joined.cast(pa.large_binary()).to_pylist()], index=records.index, dtype=object)
+
+
+def _cell_texts(column: pd.Series) -> pa.Array:
+    """``str()`` of every cell; a text column is converted by Arrow (most checked cells are text)."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return pa.array(column).cast(pa.large_string()).fill_null(str(column.dtype.na_value))
+    return pa.array(list(map(str, column.tolist())), type=pa.large_string())
 
 
 def _newer(table: sa.Table, statement) -> sa.ColumnElement[bool]:
@@ -493,11 +514,12 @@ def _row_outcomes(rejects: pd.DataFrame, places: pd.DataFrame, kept: pd.DataFram
 
 def _kept_rows(records: pd.DataFrame) -> pd.DataFrame:
     """Rows kept as a record's latest submission (``accepted``) or merged into one (``merged``)."""
-    winners = set(zip(records["winning_file"].tolist(), records["winning_row"].astype(int).tolist()))
-    kept = {place for files, rows in zip(records["source_file"].tolist(), records["source_rows"].tolist())
-            for place in record_rows(files, rows)}
-    return pd.DataFrame([(file_name, row, "accepted" if (file_name, row) in winners else "merged")
-                         for file_name, row in kept], columns=["source_file", "source_row", "outcome"])
+    sources = source_rows(records).drop_duplicates(["source_file", "source_row"])
+    winners = pd.MultiIndex.from_arrays([records["winning_file"], records["winning_row"].astype(int)])
+    accepted = pd.MultiIndex.from_frame(sources[["source_file", "source_row"]]).isin(winners)
+    return pd.DataFrame({"source_file": sources["source_file"].to_numpy(),
+                         "source_row": sources["source_row"].to_numpy(),
+                         "outcome": np.where(accepted, "accepted", "merged")})
 
 
 def retention_cutoff(months: int | None = None) -> datetime:

@@ -412,13 +412,14 @@ def row_report(result: ImportResult) -> pd.DataFrame:
 def _kept_rows(records: pd.DataFrame) -> list[tuple[str, int, str, str, str]]:
     """Report lines of the rows that ended in records, as winners or as merged duplicates."""
     lines: dict[tuple[str, int], tuple[str, int, str, str, str]] = {}
-    for record in records.itertuples(index=False):
-        winner = (record.winning_file, int(record.winning_row))
-        for source in store.record_rows(record.source_file, record.source_rows):
-            if source == winner:
-                lines[source] = (*source, ACCEPTED, record.geocode_note, record.commune)
-            elif source not in lines:
-                lines[source] = (*source, MERGED, _merged_detail(source, winner), record.commune)
+    winners = list(zip(records["winning_file"], records["winning_row"].astype(int)))
+    notes, communes = records["geocode_note"].tolist(), records["commune"].tolist()
+    for record, source_file, source_row in store.source_rows(records).itertuples(index=False):
+        source, winner = (source_file, int(source_row)), winners[record]
+        if source == winner:
+            lines[source] = (*source, ACCEPTED, notes[record], communes[record])
+        elif source not in lines:
+            lines[source] = (*source, MERGED, _merged_detail(source, winner), communes[record])
     return list(lines.values())
 
 
