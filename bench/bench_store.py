@@ -10,6 +10,10 @@ Everything is measured in one run, beside its baseline:
    Target: end to end (loader + save) at least half of the bare loader's throughput. When the
    import fails, the failure is printed and the PostgreSQL database is filled from the SQLite one
    with :func:`loaders.store.copy_store`, so that the queries below still run on 100,000 animators;
+   the floor of each engine: the time it takes to store exactly the rows that import stored, every
+   value already as its driver takes it (read beforehand, untimed), by the fastest path of the
+   engine (the driver's ``executemany``, ``COPY``), into a fresh store. No import code writing
+   these rows can take less; on PostgreSQL, also without the foreign keys (dropped beforehand);
 4. public-page latency with those animators in the store, every record then validated by one
    untimed ``UPDATE`` (a moderator's verdicts, outside the import), for « the 20 nearest trained
    Café IA animators » at 1,000 random points of metropolitan France:
@@ -37,6 +41,7 @@ import os
 import pickle
 import platform
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -60,7 +65,9 @@ from loaders.geocode import Gazetteer  # noqa: E402
 from loaders.normalize import TRAINED  # noqa: E402
 from loaders.pipeline import LoadOptions, load_tables  # noqa: E402
 from loaders.read import read_table  # noqa: E402
-from loaders.schema import VALIDATED, animators, referencings  # noqa: E402
+from loaders.schema import (  # noqa: E402
+    VALIDATED, animators, consents, import_batches, referencings, row_outcomes,
+)
 from loaders.settings import MEGABYTE, RETENTION_ENV, ReadLimits  # noqa: E402
 from postgres import PostgresUnavailable, fresh_database, running_cluster  # noqa: E402
 
@@ -73,6 +80,8 @@ CACHED_POINTS = 300  # fewer points for the variants, to keep the run under six 
 SQL_POINTS = 100
 IMPORT_TARGET = 0.5  # share of the bare loader's throughput
 LATENCY_TARGET_MS = 200.0
+# What an import writes, parents first.
+IMPORTED_TABLES = (import_batches, animators, referencings, consents, row_outcomes)
 # The cold read is repeated at least MIN_READS times, at most MAX_READS, within READ_BUDGET_S per store.
 MIN_READS, MAX_READS, READ_BUDGET_S = 3, 10, 20.0
 FIRST_HALF_SIDE_KM = 20.0
@@ -123,6 +132,16 @@ def main() -> None:
                 print(f"     pour la suite, base PostgreSQL remplie depuis SQLite par store.copy_store : {copy:.1f} s "
                       f"({_int(sum(counts.values()))} lignes)")
         _import_verdict(bare, sqlite_save, postgres_save)
+        if sqlite_save is not None:
+            rows = _stored_rows(sqlite)
+            print(f"Plancher : le moteur seul écrit les {_int(sum(map(len, rows.values())))} lignes de cet import, "
+                  "valeurs prêtes d'avance (la cible demande save_import ≤ chargeur nu)")
+            _floor("SQLite, executemany du pilote", Path(folder) / "floor.sqlite", rows, bare)
+            if postgres is not None:
+                for foreign_keys in (True, False):
+                    label = f"PostgreSQL, COPY{'' if foreign_keys else ', sans clés étrangères'}"
+                    with fresh_database(cluster) as url:
+                        _floor(label, url, rows, bare, foreign_keys=foreign_keys)
         for engine in (sqlite, postgres):
             if engine is not None:
                 _publish_everything(engine)
@@ -148,6 +167,49 @@ def _import(label: str, engine: sa.Engine, result, bare: float) -> float | None:
     print(f"  {label}: {total:6.2f} s  ({_int(round(ROWS / total)):>7} lignes/s, {bare / total:4.0%} du chargeur nu)"
           f"  — dont save_import {save:.2f} s")
     return save
+
+
+def _stored_rows(engine: sa.Engine) -> dict[sa.Table, list[tuple]]:
+    """Every row an import wrote, per table in foreign-key order, as the SQLite driver returns it."""
+    with engine.connect() as conn:
+        return {table: conn.exec_driver_sql(f"SELECT {', '.join(_names(table))} FROM {table.name}").all()
+                for table in IMPORTED_TABLES}
+
+
+def _names(table: sa.Table) -> list[str]:
+    return [column.name for column in table.columns]
+
+
+def _floor(label: str, where: Path | str, rows: dict[sa.Table, list[tuple]], bare: float, *,
+           foreign_keys: bool = True) -> None:
+    """Print how long the engine takes to store ``rows`` into a fresh store, in one transaction."""
+    engine = store.connect(f"sqlite:///{where}" if isinstance(where, Path) else where)
+    try:
+        with engine.connect() as conn:
+            if not foreign_keys:
+                with conn.begin():
+                    for table in IMPORTED_TABLES:
+                        for key in sa.inspect(conn).get_foreign_keys(table.name):
+                            conn.exec_driver_sql(f'ALTER TABLE {table.name} DROP CONSTRAINT "{key["name"]}"')
+            start = time.perf_counter()
+            with conn.begin():
+                for table, values in rows.items():
+                    _write_raw(conn.connection.driver_connection, table, values)
+            floor = time.perf_counter() - start
+    finally:
+        engine.dispose()
+    print(f"  {label:<46}: {floor:6.2f} s  ({floor / bare:4.0%} du temps du chargeur nu)")
+
+
+def _write_raw(driver, table: sa.Table, values: list[tuple]) -> None:
+    names = ", ".join(_names(table))
+    if isinstance(driver, sqlite3.Connection):
+        driver.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(table.columns))})",
+                           values)
+        return
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(row)
 
 
 def _publish_everything(engine: sa.Engine) -> None:
