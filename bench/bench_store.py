@@ -10,19 +10,19 @@ Everything is measured in one run, beside its baseline:
    Target: end to end (loader + save) at least half of the bare loader's throughput. When the
    import fails, the failure is printed and the PostgreSQL database is filled from the SQLite one
    with :func:`loaders.store.copy_store`, so that the queries below still run on 100,000 animators;
-   the floor of each engine: the time it takes to store exactly the rows that import stored, every
+4. the floor of each engine: the time it takes to store exactly the rows that import stored, every
    value already as its driver takes it (read beforehand, untimed), by the fastest path of the
    engine (the driver's ``executemany``, ``COPY``), into a fresh store. No import code writing
-   these rows can take less; on PostgreSQL, also without the foreign keys (dropped beforehand);
-4. public-page latency with those animators in the store, every record then validated by one
+   these rows can take less. On PostgreSQL, also without the foreign keys (dropped beforehand);
+5. public-page latency with those animators in the store, every record then validated by one
    untimed ``UPDATE`` (a moderator's verdicts, outside the import), for « the 20 nearest trained
    Café IA animators » at 1,000 random points of metropolitan France:
 
    a. the app's per-request path: the published records already read (``views.data.records``,
-      cached 60 s), filter theme + training status + published as ``views.data.selection`` does,
-      then :func:`geo.nearby.nearest`; and the same when the selection comes out of
+      read again only when the store changed), filter theme + training status + published as
+      ``views.data.selection`` does, then :func:`geo.nearby.nearest`; and the same when the selection comes out of
       ``st.cache_data`` (which unpickles a copy on every hit);
-   b. the cold path, what a cache miss costs (every 60 s per replica):
+   b. the cold path, what a cache miss costs (once per replica after each import, verdict or fix):
       :func:`loaders.store.read_public` on SQLite and on PostgreSQL;
    c. a pure-SQL alternative: a bounding-box query on ``lat``/``lon`` (no index on them: the
       schema is not changed here), widened until the 20th nearest lies inside the box's
