@@ -283,8 +283,9 @@ def source_rows(records: pd.DataFrame) -> pd.DataFrame:
     """
     lists = pc.split_pattern(pa.array(records["source_rows"], type=pa.large_string()), "|")
     record = pc.list_parent_indices(lists).to_numpy()
-    # The file name is everything before the last colon, when there is one (names may hold colons).
-    parts = pc.extract_regex(pc.list_flatten(lists), r"^(?:(?P<file>.*):)?(?P<row>[0-9]+)$")
+    # The file name is everything before the last colon, when there is one (names may hold colons,
+    # even line breaks: hence the s flag).
+    parts = pc.extract_regex(pc.list_flatten(lists), r"(?s)^(?:(?P<file>.*):)?(?P<row>[0-9]+)$")
     own_file = pa.array(records["source_file"], type=pa.large_string()).take(record)
     named_file = parts.field("file")
     return pd.DataFrame({

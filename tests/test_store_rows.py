@@ -18,7 +18,7 @@ from loaders import store
 from loaders.store import CHECKED_FIELDS
 
 TEXTS = ["Médiathèque « Nord »", None, "a\x1fb|c:d", "=1+1"]
-INDEX = [4, 0, 2, 1, 3]
+INDEX = [4, 0, 2, 1, 3, 5]
 
 
 def naive_digest(cells) -> str:
@@ -58,9 +58,10 @@ def test_content_digest_of_no_record_is_empty():
 @pytest.mark.parametrize("text_dtype", ["str", object])
 def test_source_rows_reads_every_row_of_every_record(text_dtype):
     records = pd.DataFrame({
-        "source_file": pd.Series(["a.csv", "a.csv", "b.csv", "c:d.csv", "a.csv"], dtype=text_dtype, index=INDEX),
-        "source_rows": pd.Series(["2", "3|9", "a.csv:4|b.csv:7", "x:y.csv:5|6", "12|11|10"], dtype=text_dtype,
+        "source_file": pd.Series(["a.csv", "a.csv", "b.csv", "c:d.csv", "a.csv", "e.csv"], dtype=text_dtype,
                                  index=INDEX),
+        "source_rows": pd.Series(["2", "3|9", "a.csv:4|b.csv:7", "x:y.csv:5|6", "12|11|10", "ligne\n1.csv:3|e.csv:8"],
+                                 dtype=text_dtype, index=INDEX),
     })
     rows = store.source_rows(records)
     assert list(rows.itertuples(index=False, name=None)) == naive_source_rows(records)
