@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 import psycopg
+import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
