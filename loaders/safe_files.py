@@ -4,7 +4,9 @@ A cell whose text starts with ``=``, ``+``, ``-`` or ``@`` (or a tab, a line
 break or NUL) may be run as a formula when the file is opened in a spreadsheet
 ("CSV injection"). Every text cell written by this module is therefore
 *neutralised*: such a cell gets a leading apostrophe, as a spreadsheet user
-would type it. The apostrophe is also added when the text already starts with
+would type it. A plain number (``-0.5``, ``-12``, ``1e-3``, French ``-0,5``) is
+no formula and is written as is, so that spreadsheets, QGIS and pandas read a
+column of negative coordinates as numbers. The apostrophe is also added when the text already starts with
 apostrophes followed by a trigger, so that `restore_cell` can always undo
 `neutralise_cell` exactly: reading the project's own files gives back the
 original values.
@@ -39,6 +41,8 @@ from openpyxl.utils import get_column_letter
 _FIRST_CHARACTERS = frozenset("'=+-@\t\r\n\x00")
 _NEEDS_APOSTROPHE = re.compile(r"'*[=+\-@\t\r\n\x00]")
 _HAS_APOSTROPHE = re.compile(r"'+[=+\-@\t\r\n\x00]")
+# A decimal number with a point or a comma, maybe an exponent; "+" is left out: "+33…" is a phone number.
+_PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][-+]?[0-9]+)?")
 _LINE_BREAK = re.compile(r"\r\n?")
 _UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -68,11 +72,11 @@ def neutralise_cell(value: str) -> str:
     -------
     str
         ``value`` with one more leading apostrophe if it starts with a formula
-        trigger (``= + - @``, tab, CR, LF, NUL), possibly after apostrophes;
-        ``value`` unchanged otherwise.
+        trigger (``= + - @``, tab, CR, LF, NUL), possibly after apostrophes,
+        and is not a plain number; ``value`` unchanged otherwise.
     """
     # The cheap test first: most cells start with none of these characters.
-    if value[:1] in _FIRST_CHARACTERS and _NEEDS_APOSTROPHE.match(value):
+    if value[:1] in _FIRST_CHARACTERS and _NEEDS_APOSTROPHE.match(value) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 

@@ -116,8 +116,25 @@ def csv_cells(data: bytes) -> list[str]:
     return [cell for row in rows for cell in row]
 
 
+def is_plain_number(text: str) -> bool:
+    """Naive reference: a decimal number, negative or not, with a point or a French comma, maybe an exponent.
+
+    Spreadsheets read such a cell as a number, never as a formula (issue 13 §6); ``+`` is left out
+    (``+33…`` is a phone number, which a spreadsheet would turn into a formula's result).
+    """
+    if not text or text[0] not in "-0123456789.," or not set(text) <= set("0123456789.,eE+-"):
+        return False
+    if "." in text and "," in text:
+        return False
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
 def assert_csv_is_safe(data: bytes) -> None:
-    assert not [cell for cell in csv_cells(data) if cell.startswith(TRIGGERS)]
+    assert not [cell for cell in csv_cells(data) if cell.startswith(TRIGGERS) and not is_plain_number(cell)]
 
 
 def assert_xlsx_is_safe(data: bytes) -> None:
@@ -127,7 +144,8 @@ def assert_xlsx_is_safe(data: bytes) -> None:
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
     assert all(cell.data_type != "f" for cell in cells)
-    assert not [cell.value for cell in cells if isinstance(cell.value, str) and cell.value.startswith(TRIGGERS)]
+    assert not [cell.value for cell in cells
+                if isinstance(cell.value, str) and cell.value.startswith(TRIGGERS) and not is_plain_number(cell.value)]
 
 
 def assert_reads_back(data: bytes, name: str, frame: pd.DataFrame) -> None:
@@ -240,3 +258,41 @@ def test_corpus_cells_are_neutralised_in_both_formats(value: str) -> None:
     frame = pd.DataFrame({"a": [value, "x"], "b": ["y", value]}, dtype=object)
     assert_csv_is_safe(csv_bytes(frame))
     assert_xlsx_is_safe(xlsx_bytes(frame))
+
+
+# --- Numbers stay numbers (issue 13 §6) ---------------------------------------------------------------
+
+number_like = st.text(alphabet="0123456789.,eE+-", min_size=1, max_size=10)
+plain_numbers = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+    st.floats(min_value=-1e6, max_value=1e6).map(lambda x: f"{x:.6f}".replace(".", ",")),
+    st.sampled_from(["-0.5", "-12", "1e-3", "-0,5", "-1E5", "-.5", "-5.", "-1e+5"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=plain_numbers)
+def test_plain_numbers_are_written_as_is(value: str) -> None:
+    assert is_plain_number(value)
+    assert csv_cells(csv_bytes(pd.DataFrame({"n": [value]}, dtype=object)))[1] == value
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(pd.DataFrame({"n": [value]}, dtype=object))))
+    assert workbook.active["A2"].value == value
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.one_of(number_like, hostile_text))
+def test_cells_starting_with_a_trigger_are_neutralised_unless_plain_numbers(value: str) -> None:
+    written = csv_cells(csv_bytes(pd.DataFrame({"n": [value, "x"]}, dtype=object)))[1]
+    # Apostrophes before a trigger get one more too, so that reading back removes exactly one.
+    if as_written(value).lstrip("'").startswith(TRIGGERS) and not is_plain_number(as_written(value)):
+        assert written == "'" + as_written(value)
+    else:
+        assert written == as_written(value)
+
+
+def test_negative_coordinates_read_as_numbers_in_pandas() -> None:
+    frame = pd.DataFrame({"lon": [-0.567382, 2.35, -1.68], "lat": [44.84, 48.85, 48.11]})
+    back = pd.read_csv(io.BytesIO(csv_bytes(frame)), sep=";", encoding="utf-8-sig")
+    assert back["lon"].dtype == np.float64
+    assert back["lon"].tolist() == [-0.567382, 2.35, -1.68]

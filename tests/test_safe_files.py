@@ -128,7 +128,7 @@ def test_csv_bytes_format() -> None:
     lines = data.decode("utf-8-sig").split("\r\n")
     assert lines[0] == "texte;'=entête;nombre"
     assert lines[1] == "'=1+1;0;1"
-    assert lines[2] == "'-3.5;1;2"
+    assert lines[2] == "-3.5;1;2"  # a plain number is no formula (issue 13 §6)
 
 
 def test_write_csv_reads_back_every_value(tmp_path: Path) -> None:
