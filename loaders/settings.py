@@ -16,6 +16,17 @@ variables, so that a hub can adapt them without touching the code:
     How long a record stays published without being re-confirmed by a newer
     form answer, in whole months. Default: 24. Read at each use (see
     `retention_months`); demonstration imports are exempt.
+
+``CARTE_CONTROLLER_NAME``
+    The data controller (« responsable de traitement ») named on the page
+    « Données personnelles », e.g. « Agence nationale de la cohésion des
+    territoires ». Must be set in production: the default only says that it is
+    still to be set (see `privacy_contact`).
+
+``CARTE_PRIVACY_CONTACT``
+    Where people write to exercise their rights: an e-mail address (shown as a
+    link) or a postal address. Must be set in production: the default is an
+    address of the reserved ``.invalid`` domain that says it is a placeholder.
 """
 
 from __future__ import annotations
@@ -178,3 +189,63 @@ def retention_months(environ: Mapping[str, str] | None = None) -> int:
             "indiquez une durée de conservation en mois entiers, par exemple 24."
         )
     return int(raw)
+
+
+CONTROLLER_ENV = "CARTE_CONTROLLER_NAME"
+"""Environment variable naming the data controller shown on « Données personnelles »."""
+
+PRIVACY_CONTACT_ENV = "CARTE_PRIVACY_CONTACT"
+"""Environment variable giving the address people write to about their personal data."""
+
+DEFAULT_CONTROLLER = "responsable de traitement à renseigner (réglage CARTE_CONTROLLER_NAME)"
+"""Shown until ``CARTE_CONTROLLER_NAME`` is set: it says what is missing, it names nobody."""
+
+DEFAULT_PRIVACY_CONTACT = "adresse-a-renseigner@carte-des-animateurs.invalid"
+"""Shown until ``CARTE_PRIVACY_CONTACT`` is set: ``.invalid`` is reserved, no mail can reach it."""
+
+
+@dataclass(frozen=True)
+class PrivacyContact:
+    """Who is responsible for the personal data, and where to write.
+
+    Attributes
+    ----------
+    controller : str
+        The data controller (« responsable de traitement »).
+    contact : str
+        An e-mail or postal address for requests about personal data.
+    configured : bool
+        Whether both come from the settings; ``False`` means a placeholder is shown.
+    """
+
+    controller: str
+    contact: str
+    configured: bool
+
+
+def privacy_contact(environ: Mapping[str, str] | None = None) -> PrivacyContact:
+    """The data controller and the contact address, from ``CARTE_CONTROLLER_NAME`` and ``CARTE_PRIVACY_CONTACT``.
+
+    Parameters
+    ----------
+    environ : Mapping[str, str], optional
+        Environment variables; ``os.environ``, read at each call, when omitted.
+
+    Returns
+    -------
+    PrivacyContact
+        The settings (surrounding spaces removed), each replaced by its placeholder
+        default when unset or blank; ``configured`` only when both are set.
+
+    Examples
+    --------
+    >>> privacy_contact({"CARTE_CONTROLLER_NAME": " ANCT ", "CARTE_PRIVACY_CONTACT": "rgpd@anct.gouv.fr"})
+    PrivacyContact(controller='ANCT', contact='rgpd@anct.gouv.fr', configured=True)
+    >>> privacy_contact({}).configured
+    False
+    """
+    environ = os.environ if environ is None else environ
+    controller = environ.get(CONTROLLER_ENV, "").strip()
+    contact = environ.get(PRIVACY_CONTACT_ENV, "").strip()
+    return PrivacyContact(controller or DEFAULT_CONTROLLER, contact or DEFAULT_PRIVACY_CONTACT,
+                          configured=bool(controller and contact))

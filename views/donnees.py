@@ -1,11 +1,15 @@
 """« Données personnelles » — for everyone: what the map stores about people, why, for how long, who sees it.
 
 The figures come from the running configuration (the retention period, ``CARTE_RETENTION_MONTHS``)
-so that the page never states a period the store does not apply. The rules themselves live in
+so that the page never states a period the store does not apply; so do the data controller and the
+address to write to (``CARTE_CONTROLLER_NAME``, ``CARTE_PRIVACY_CONTACT``), whose placeholders say they
+must be set. The rules themselves live in
 :mod:`loaders.privacy` and docs/data-model.md.
 """
 
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
@@ -13,12 +17,36 @@ from loaders import settings
 from loaders.privacy import ACCESS_LOG_MONTHS
 from loaders._errors import ConfigurationError
 from views import chrome, data
+from views.safe_html import escape
 
 INTRODUCTION = (
     "La carte recense les animateur·rices du numérique référencé·es par les hubs, pour que chacun trouve un "
     "atelier près de chez soi et que les préfectures et les hubs organisent les formations. Voici ce qu'elle "
     "conserve sur les personnes, pourquoi, combien de temps, et qui le voit."
 )
+
+# Only plain addresses become a mailto link: nothing in them can close the Markdown link.
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+UNCONFIGURED_WARNING = (
+    "Réglages de démonstration : le responsable de traitement et l'adresse ci-dessous sont à remplacer. "
+    f"En production, l'exploitant renseigne {settings.CONTROLLER_ENV} et {settings.PRIVACY_CONTACT_ENV}."
+)
+
+
+def contact_text(contact: settings.PrivacyContact) -> str:
+    """Who is responsible for the data and where to write, in Markdown (the settings are escaped)."""
+    return (
+        "### Responsable de traitement et contact\n\n"
+        f"Responsable de traitement : **{escape(contact.controller)}**.\n\n"
+        f"Écrire à : {_address(contact.contact)}, pour consulter, corriger ou effacer vos données, ou retirer "
+        "votre accord de publication."
+    )
+
+
+def _address(contact: str) -> str:
+    if EMAIL_ADDRESS.fullmatch(contact):
+        return f"[{contact}](mailto:{contact})"
+    return escape(contact)
 
 
 def stored_data_table(retention_months: int) -> str:
@@ -77,7 +105,7 @@ RIGHTS = """
 
 - **Nom, courriel et téléphone ne sont publiés qu'avec votre accord**, donné dans le formulaire de
   référencement et enregistré avec sa date, la version du formulaire et l'import qui l'a apporté.
-- **Retirer votre accord** : écrivez au hub qui vous a référencé·e, ou à l'équipe nationale. Vos
+- **Retirer votre accord** : écrivez à l'adresse ci-dessus, ou au hub qui vous a référencé·e. Vos
   coordonnées disparaissent de la carte publique dès l'enregistrement du retrait. Une ancienne réponse
   réimportée ne vous republie pas : seule une nouvelle réponse au formulaire le peut.
 - **Demander l'effacement** : même démarche. Vous disparaissez aussitôt de la carte et des pages des agents ;
@@ -112,6 +140,10 @@ def render() -> None:
     except ConfigurationError as error:
         st.error(str(error))
         return
+    contact = settings.privacy_contact()
+    if not contact.configured:
+        st.warning(UNCONFIGURED_WARNING)
+    st.markdown(contact_text(contact))
     st.markdown(retention_text(months))
     st.markdown(stored_data_table(months))
     st.markdown(RIGHTS.format(months=ACCESS_LOG_MONTHS))
