@@ -2,6 +2,7 @@
 
 Used by the « Contrôler la cartographie » page. The fix is stored by the row's location key
 (:func:`loaders.pipeline.location_keys`), so the next import of the same row is placed with it.
+Rows that no fix may place (:class:`loaders.fixes.Placeability`) are listed apart, with the reason.
 """
 
 from __future__ import annotations
@@ -12,14 +13,27 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.nearby import commune_at
+from geo.search import CommuneSearch
 from loaders import store
 from loaders.access import Agent
+from loaders.fixes import Placeability, Placing, placing_of
 from views import data
 from views.basemap import new_map
 from views.safe_html import escape
 
 MAP_HEIGHT = 420
 FRANCE_CENTER = (46.6, 2.4)
+# Communes proposed for a search: a postcode may hold a few dozen.
+PROPOSED_COMMUNES = 30
+ROW_CHOICE_KEY = "placing-row"
+NOTHING_SAID = "aucun lieu indiqué"
+WHY_COLUMN = "Pourquoi elle ne peut pas être placée"
+NOT_PLACEABLE = {
+    Placeability.NO_LOCATION: ("La ligne n'indique aucun lieu : complétez son code postal et sa commune dans le "
+                               "fichier, puis importez-le de nouveau."),
+    Placeability.OUTSIDE_REFERENCE: ("{territory} n'est pas dans le référentiel géographique de la carte "
+                                     "(métropole et départements d'outre-mer) : la ligne ne peut y être placée."),
+}
 
 
 def place_rejected_rows(agent: Agent) -> None:
@@ -29,34 +43,100 @@ def place_rejected_rows(agent: Agent) -> None:
     if rows.empty:
         st.caption("Aucune ligne rejetée à placer : toutes les lignes des imports ont trouvé leur commune.")
         return
+    placings = pd.Series([placing_of(key, text) for key, text in zip(rows["location_key"], rows["location_text"])],
+                         index=rows.index, dtype=object)
+    placeable = placings.map(lambda placing: placing.placeability is Placeability.PLACEABLE)
+    if placeable.any():
+        _place_one(rows[placeable], placings[placeable], agent)
+    else:
+        st.caption("Aucune ligne rejetée ne peut être placée à la main.")
+    if not placeable.all():
+        _not_placeable(rows[~placeable], placings[~placeable])
+
+
+def _place_one(rows: pd.DataFrame, placings: pd.Series, agent: Agent) -> None:
+    """Choose one placeable row, its commune, and save the fix."""
     st.markdown(f"{len(rows)} ligne(s) rejetée(s) faute de lieu. Choisissez la commune d'une ligne : la correction "
                 "sera reprise à chaque prochain import de cette même ligne.")
-    labels = {index: f"{row.file_name}, ligne {row.source_row} — « {row.location_text} » : {row.reason}"
-              for index, row in rows.iterrows()}
-    index = st.selectbox("Ligne à placer", list(labels), format_func=labels.get, key="placing-row")
-    row = rows.loc[index]
-    insee_code = _choose_place(row, key=str(index))
+    # A row is named by its import and spreadsheet row: once a row is placed, the others keep their widgets.
+    ids = row_ids(rows)
+    labels = dict(zip(ids, map(row_label, rows["file_name"], rows["source_row"], rows["location_text"],
+                               rows["reason"]), strict=True))
+    chosen = st.selectbox("Ligne à placer", ids, format_func=labels.get, key=ROW_CHOICE_KEY)
+    position = ids.index(chosen)
+    row, placing = rows.iloc[position], placings.iloc[position]
+    insee_code = _choose_place(placing, key=chosen)
     if insee_code is None:
         return
     commune = data.reference().communes.loc[insee_code]
     if st.button(f"Placer cette ligne à {commune['nom']} ({commune['departement_code']})"):
-        store.save_fix(data.engine(), row["location_key"], insee_code, description=row["location_text"],
-                       actor=agent.email)
+        said = shown(row["location_text"])
+        store.save_fix(data.engine(), row["location_key"], insee_code, description=said, actor=agent.email)
         data.refresh()
-        st.success(f"Correction enregistrée : « {escape(row['location_text'])} » → {escape(commune['nom'])}.")
+        st.success(f"Correction enregistrée : « {escape(said)} » → {escape(commune['nom'])}.")
 
 
-def _choose_place(row: pd.Series, key: str) -> str | None:
+def _not_placeable(rows: pd.DataFrame, placings: pd.Series) -> None:
+    """The rejected rows no fix may place, with the reason, so that the hub corrects them in the file."""
+    st.markdown(f"{len(rows)} ligne(s) rejetée(s) ne peuvent pas être placées ici :")
+    st.dataframe(not_placeable_table(rows, placings), hide_index=True, width="stretch")
+
+
+def not_placeable_table(rows: pd.DataFrame, placings: pd.Series) -> pd.DataFrame:
+    """File, row, what the row said and why no fix may place it, one line per row."""
+    return pd.DataFrame({
+        "Fichier": rows["file_name"].map(shown).to_numpy(),
+        "Ligne": rows["source_row"].astype(int).to_numpy(),
+        "Ce que dit la ligne": [shown(text) or NOTHING_SAID for text in rows["location_text"]],
+        WHY_COLUMN: [_why_not(placing) for placing in placings],
+    })
+
+
+def _why_not(placing: Placing) -> str:
+    why = NOT_PLACEABLE[placing.placeability].format(territory=placing.territory)
+    return why[:1].upper() + why[1:]
+
+
+def row_ids(rows: pd.DataFrame) -> list[str]:
+    """Each rejected row's identity: its import and its spreadsheet row (``"12:5"``)."""
+    return [f"{int(batch)}:{int(row)}" for batch, row in zip(rows["batch_id"], rows["source_row"], strict=True)]
+
+
+def row_label(file_name: object, source_row: int, location_text: object, reason: object) -> str:
+    """How a rejected row is named in the list: file, row, what it said about its place, why it was rejected.
+
+    Examples
+    --------
+    >>> row_label("export.csv", 4, None, "Aucune localisation")
+    'export.csv, ligne 4 — « aucun lieu indiqué » : Aucune localisation'
+    """
+    said = shown(location_text) or NOTHING_SAID
+    return f"{shown(file_name)}, ligne {int(source_row)} — « {said} » : {shown(reason)}"
+
+
+def shown(value: object) -> str:
+    """A stored value as a person reads it: a missing one (``None``, NaN) is empty, never « nan ».
+
+    Examples
+    --------
+    >>> shown(None), shown(float("nan")), shown(pd.NA), shown(" Renne ")
+    ('', '', '', 'Renne')
+    """
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _choose_place(placing: Placing, key: str) -> str | None:
     """A commune picked by name, or the commune under a click on the map."""
     # Widgets are keyed by row: choosing another row starts again from what that row said.
-    query = st.text_input("Commune (nom ou code postal)", key=f"placing-query-{key}",
-                          value=_likely_commune(str(row["location_text"])))
-    suggestions = data.commune_search().suggest(query) if query else pd.DataFrame()
+    query = st.text_input("Commune (nom ou code postal)", key=f"placing-query-{key}", value=placing.search)
+    suggestions = proposed_communes(data.commune_search(), query)
     picked = None
     if not suggestions.empty:
         codes = suggestions["insee_code"].tolist()
         picked = st.selectbox("Commune proposée", codes, key=f"placing-commune-{key}",
                               format_func=dict(zip(codes, suggestions["label"])).get)
+    elif query.strip():
+        st.caption("Aucune commune ne correspond : modifiez la recherche, ou cliquez sur la carte.")
     clicked = _clicked_point(picked)
     if clicked:
         found = commune_at(data.reference().communes, *clicked)
@@ -66,19 +146,20 @@ def _choose_place(row: pd.Series, key: str) -> str | None:
     return picked
 
 
-def _likely_commune(location_text: str) -> str:
-    """The part of what the row said that looks most like a commune name (for the search box).
+def proposed_communes(search: CommuneSearch, query: str) -> pd.DataFrame:
+    """The communes proposed for a search: for « postcode name », the communes of that postcode of
+    that name, else all the communes of the postcode, else those of the name; otherwise what
+    :meth:`geo.search.CommuneSearch.suggest` finds.
 
-    Examples
-    --------
-    >>> _likely_commune("99999, Renne"), _likely_commune("35000"), _likely_commune("")
-    ('Renne', '35000', '')
+    A row is often rejected because its commune name is wrong: its postcode still tells where it is.
     """
-    parts = [part.strip() for part in location_text.split(",") if part.strip()]
-    named = [part for part in parts if any(char.isalpha() for char in part)]
-    if named:
-        return named[-1]
-    return parts[0] if parts else ""
+    wanted = placing_of(None, query)
+    if not (wanted.code and wanted.commune):
+        return search.suggest(query, limit=PROPOSED_COMMUNES)
+    by_code = search.suggest(wanted.code, limit=PROPOSED_COMMUNES)
+    by_name = search.suggest(wanted.commune, limit=PROPOSED_COMMUNES)
+    both = by_code[by_code["insee_code"].isin(by_name["insee_code"])]
+    return next((found for found in (both, by_code, by_name) if not found.empty), by_name)
 
 
 def _clicked_point(picked: str | None) -> tuple[float, float] | None:
