@@ -17,15 +17,23 @@ arrondissement). Rules, in order:
   it, then names with a word starting with it (names are tried with and without
   their article: "Le Mans" and "Mans"); ties go to the most populated commune;
 * when these give fewer suggestions than asked, names within a typing error
-  (:data:`FUZZY_CUTOFF`, rapidfuzz ``ratio``) complete the list, closest first.
+  (:data:`FUZZY_CUTOFF`, rapidfuzz ``ratio``) complete the list, closest first;
+* a name may be followed by its département in brackets, as the suggestions show it:
+  « Sainte-Colombe (89) », « Rennes (35) — 35000, 35200, 35700 »; only that
+  département's communes then match.
 
-Each commune appears once, under its best entry.
+Each commune appears once, under its best entry. The communes a query designates (a name
+equal to theirs, their postcode, their INSEE code) are never cut by the limit: the twelve
+Sainte-Colombe are all suggested. :meth:`CommuneSearch.lookup` tells a page whether a query
+found nothing, one commune, or several among which the person has to choose.
 """
 
 from __future__ import annotations
 
 import bisect
+import enum
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -47,8 +55,39 @@ EXACT, PREFIX, WORD_PREFIX, ARRONDISSEMENT_POSTCODE, POSTCODE, INSEE_CODE, POSTC
 DESIGNATING_TIERS: tuple[int, ...] = (EXACT, ARRONDISSEMENT_POSTCODE, POSTCODE, INSEE_CODE)
 
 _SUR = re.compile(r"\bs\s*/", re.IGNORECASE)
+# « Nom (dép.) », optionally followed by the postcodes of a suggestion's label: « — 35000, 35200… ».
+_DEPARTEMENT_SUFFIX = re.compile(
+    r"(?P<name>.*?)\s*\(\s*(?P<departement>\d{2,3}|2[ab])\s*\)\s*(?:[—–-][\d\s,.…]*)?", re.IGNORECASE
+)
 _INSEE_CODE = re.compile(r"\d[\dab]\d{3}")  # folded: "2a004"
 _LAST_CHARACTER = chr(0x10FFFF)
+
+
+class Found(enum.Enum):
+    """What a query found, as far as a page must decide what to show."""
+
+    NOTHING = "nothing"
+    ONE = "one"
+    SEVERAL = "several"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The outcome of :meth:`CommuneSearch.lookup`.
+
+    Attributes
+    ----------
+    found
+        Nothing, one commune, or several to choose from.
+    candidates
+        The suggestions of the query (rows of :meth:`CommuneSearch.suggest`), best first.
+    commune
+        The commune found, when ``found`` is :attr:`Found.ONE`.
+    """
+
+    found: Found
+    candidates: pd.DataFrame
+    commune: pd.Series | None = None
 
 
 class CommuneSearch:
@@ -65,6 +104,7 @@ class CommuneSearch:
         self._suggestions = entries[list(SUGGESTION_COLUMNS)]
         # The commune of every entry, as a number: arrondissements share their commune's.
         self._commune = pd.factorize(entries["insee_code"])[0]
+        self._departement = entries["departement_code"].to_numpy(dtype=object)
         # Most populated first, a commune before its own arrondissements, then in INSEE order.
         popularity_order = np.lexsort((entries["is_arrondissement"].to_numpy(), -entries["population"].to_numpy()))
         self._popularity = np.empty(len(entries), dtype=np.int64)
@@ -81,7 +121,8 @@ class CommuneSearch:
         query
             What the person typed: a commune name (or its beginning) or a postcode.
         limit
-            At most this many rows.
+            At most this many rows, besides the communes that ``query`` designates: a
+            positive limit never cuts homonyms (nor the communes of one postcode).
 
         Returns
         -------
@@ -91,8 +132,41 @@ class CommuneSearch:
             ``departement_code`` and the reference point ``lon``/``lat``. Empty for a
             blank query or a query matching nothing.
         """
-        entries, _ = self._search(query, completed_to=limit)
-        return self._rows(entries[: max(limit, 0)])
+        entries, tiers = self._search(query, completed_to=limit)
+        return self._rows(entries[: _kept(tiers, limit)])
+
+    def lookup(self, query: str, chosen: str | None = None, limit: int = 8) -> Lookup:
+        """What ``query`` finds: nothing, one commune, or several to choose from.
+
+        Parameters
+        ----------
+        query
+            What the person typed (see :meth:`suggest`).
+        chosen
+            The INSEE code the person picked among the candidates of an earlier lookup of
+            the same query; ignored unless it is one of them.
+        limit
+            As for :meth:`suggest`.
+
+        Returns
+        -------
+        Lookup
+            :attr:`Found.ONE` when ``chosen`` is a candidate, when the query designates a
+            single commune (see :meth:`resolve`) or when a single commune matches at all;
+            :attr:`Found.SEVERAL` otherwise, with every candidate (homonyms first).
+        """
+        entries, tiers = self._search(query, completed_to=limit)
+        candidates = self._rows(entries[: _kept(tiers, limit)])
+        if candidates.empty:
+            return Lookup(Found.NOTHING, candidates)
+        if chosen is not None and chosen in set(candidates["insee_code"]):
+            return Lookup(Found.ONE, candidates, candidates[candidates["insee_code"] == chosen].iloc[0])
+        designated = np.flatnonzero(np.isin(tiers, DESIGNATING_TIERS))
+        if len(designated) == 1:
+            return Lookup(Found.ONE, candidates, self._rows(entries[designated]).iloc[0])
+        if len(candidates) == 1:
+            return Lookup(Found.ONE, candidates, candidates.iloc[0])
+        return Lookup(Found.SEVERAL, candidates)
 
     def resolve(self, query: str) -> pd.Series | None:
         """The commune that ``query`` designates unambiguously, else ``None``.
@@ -116,11 +190,12 @@ class CommuneSearch:
 
         Fuzzy matches complete name matches when they are fewer than ``completed_to`` communes.
         """
-        text = _SUR.sub(" sur ", query[:MAX_QUERY_LENGTH])
+        name, departement = split_departement(query[:MAX_QUERY_LENGTH])
+        text = _SUR.sub(" sur ", name)
         if _is_code(text):
-            entries, tiers = self._code_matches(_compact(text))
+            entries, tiers = self._in_departement(*self._code_matches(_compact(text)), departement)
         else:
-            entries, tiers = self._name_matches(fold(text), completed_to)
+            entries, tiers = self._name_matches(fold(text), completed_to, departement)
         order = np.lexsort((self._popularity[entries], tiers))
         entries, tiers = entries[order], tiers[order]
         _, first = np.unique(self._commune[entries], return_index=True)
@@ -136,7 +211,16 @@ class CommuneSearch:
             tiers = np.append(tiers, INSEE_CODE)
         return entries, tiers
 
-    def _name_matches(self, folded: str, completed_to: int) -> tuple[np.ndarray, np.ndarray]:
+    def _in_departement(self, entries: np.ndarray, tiers: np.ndarray,
+                        departement: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """The matches located in ``departement`` (all of them when it is ``None``)."""
+        if departement is None:
+            return entries, tiers
+        inside = self._departement[entries] == departement
+        return entries[inside], tiers[inside]
+
+    def _name_matches(self, folded: str, completed_to: int,
+                      departement: str | None) -> tuple[np.ndarray, np.ndarray]:
         words = folded.split()
         if not words:
             return _no_match()
@@ -149,8 +233,9 @@ class CommuneSearch:
             more_entries, more_tiers = self._names.matches(" ".join(expanded))
             entries = np.concatenate([entries, more_entries])
             tiers = np.concatenate([tiers, np.maximum(more_tiers, PREFIX)])
+        entries, tiers = self._in_departement(entries, tiers, departement)
         if len(np.unique(self._commune[entries])) < completed_to:
-            fuzzy, scores = self._names.fuzzy_matches(" ".join(expanded))
+            fuzzy, scores = self._in_departement(*self._names.fuzzy_matches(" ".join(expanded)), departement)
             entries = np.concatenate([entries, fuzzy])
             tiers = np.concatenate([tiers, FUZZY + 100 - scores.astype(np.int64)])
         return entries, tiers
@@ -322,6 +407,42 @@ def _label(nom: str, departement: str, postcodes: tuple[str, ...]) -> str:
         return f"{nom} ({departement})"
     more = "…" if len(postcodes) > LABEL_POSTCODES else ""
     return f"{nom} ({departement}) — {', '.join(postcodes[:LABEL_POSTCODES])}{more}"
+
+
+def split_departement(query: str) -> tuple[str, str | None]:
+    """The name and the département of « Nom (dép.) », as suggestions are labelled.
+
+    Examples
+    --------
+    >>> split_departement("Sainte-Colombe (89)")
+    ('Sainte-Colombe', '89')
+    >>> split_departement("Ajaccio (2a) — 20000, 20090, 20167"), split_departement("Paris (75) — 75001, 75002…")
+    (('Ajaccio', '2A'), ('Paris', '75'))
+    >>> split_departement("Rennes"), split_departement("Saint-Denis (Réunion)")
+    (('Rennes', None), ('Saint-Denis (Réunion)', None))
+    """
+    match = _DEPARTEMENT_SUFFIX.fullmatch(query.strip())
+    if match is None or not match["name"]:
+        return query, None
+    return match["name"], match["departement"].upper()
+
+
+def designation(nom: str, departement: str) -> str:
+    """The query that designates one commune: its name and its département (unique in France).
+
+    Examples
+    --------
+    >>> designation("Sainte-Colombe", "89")
+    'Sainte-Colombe (89)'
+    """
+    return f"{nom} ({departement})"
+
+
+def _kept(tiers: np.ndarray, limit: int) -> int:
+    """How many of the ordered matches to keep: ``limit``, or more to keep every designated commune."""
+    if limit <= 0:
+        return 0
+    return max(limit, int(np.count_nonzero(np.isin(tiers, DESIGNATING_TIERS))))
 
 
 def _word_starts(key: str) -> list[int]:

@@ -208,3 +208,64 @@ def test_tiny_reference_hand_checked_rankings(tiny):
     assert search.suggest("75015")["nom"].tolist() == ["Paris 15e Arrondissement"]
     assert codes(search.suggest("75")) == ["75056"]
     assert search.suggest("75")["nom"].tolist() == ["Paris"]  # a prefix lists communes, not arrondissements
+
+
+# Homonyms and « Nom (dép.) » (issue 16, point 4).
+
+def communes_named(reference, name: str) -> pd.DataFrame:
+    """Every commune of the reference with exactly this name, from the reference table itself."""
+    return reference.communes[reference.communes["nom"] == name]
+
+
+@pytest.mark.parametrize("name", ["Sainte-Colombe", "Saint-Sauveur", "Beaulieu"])
+def test_every_homonym_is_suggested(search, reference, name):
+    homonyms = communes_named(reference, name)
+    assert len(homonyms) > 8  # more than the default limit of suggestions
+    found = search.suggest(name)
+    assert set(homonyms.index) <= set(codes(found))
+    assert found["label"].is_unique
+
+
+def test_name_with_its_departement_designates_one_homonym(search, reference):
+    for code, departement in communes_named(reference, "Sainte-Colombe")["departement_code"].items():
+        for query in (f"Sainte-Colombe ({departement})", f"sainte colombe ( {departement} )"):
+            assert codes(search.suggest(query))[:1] == [code], query
+            assert search.resolve(query)["insee_code"] == code, query
+    assert search.resolve("Saint-Denis (974)")["insee_code"] == "97411"
+    assert search.resolve("Ajaccio (2a)")["insee_code"] == "2A004"
+
+
+def test_every_label_shown_finds_its_own_commune_again(search):
+    """A suggestion's label, typed or pasted back into the box, designates that very commune."""
+    for query in ("Sainte-Colombe", "Saint-Denis", "Paris 15", "13", "51300"):
+        for row in search.suggest(query, limit=50).itertuples():
+            assert search.resolve(row.label)["insee_code"] == row.insee_code, row.label
+
+
+def test_name_and_departement_designate_a_single_entry(reference):
+    """« Nom (dép.) » is unambiguous: no two communes of one département share a folded name."""
+    communes = reference.communes
+    pairs = pd.DataFrame({"name": communes["nom"].map(fold), "departement": communes["departement_code"]})
+    assert not pairs.duplicated().any()
+
+
+def test_a_departement_that_has_no_such_commune_finds_nothing_exact(search):
+    assert search.resolve("Rennes (29)") is None
+    assert "35238" not in codes(search.suggest("Rennes (29)"))
+
+
+def test_lookup_tells_nothing_one_and_several_apart(search, reference):
+    from geo.search import Found, designation
+
+    assert search.lookup("zzzqqq").found is Found.NOTHING
+    rennes = search.lookup("rennes")
+    assert rennes.found is Found.ONE and rennes.commune["insee_code"] == "35238"
+    several = search.lookup("Sainte-Colombe")
+    assert several.found is Found.SEVERAL and several.commune is None
+    assert set(communes_named(reference, "Sainte-Colombe").index) <= set(codes(several.candidates))
+    chosen = several.candidates.iloc[-1]
+    picked = search.lookup("Sainte-Colombe", chosen=chosen["insee_code"])
+    assert picked.found is Found.ONE and picked.commune["insee_code"] == chosen["insee_code"]
+    assert search.lookup("Sainte-Colombe", chosen="35238").found is Found.SEVERAL  # not a candidate
+    again = search.lookup(designation(chosen["nom"], chosen["departement_code"]))
+    assert again.found is Found.ONE and again.commune["insee_code"] == chosen["insee_code"]
