@@ -16,13 +16,19 @@ judged them wrong, so they do not count as referenced.
 * The monthly series are cumulative, from the first referencing month to the last month:
   **référencé·es** counts every record referenced by then, whatever its status now;
   **en formation** counts the records *currently* in training, by referencing month;
-  **formé·es** counts the records trained by then. Someone trained before answering the form
-  counts as formé·e from the first month of the series.
+  **formé·es** counts the referenced records trained by then, each from the *later* of its
+  training month and its referencing month: someone trained in December who answers the form
+  in March counts as formé·e from March. Only people the map knows are counted, so, every
+  month, formé·es ≤ référencé·es and en formation ≤ référencé·es (for one theme, en formation
+  + formé·es ≤ référencé·es: a record is in training or trained, not both), and no count ever
+  goes down (tests/test_progress.py checks both on random tables).
 * For one theme the units are records (animator × theme); for every theme at once they are
   distinct animators, each counted from the earliest month among their records.
-* The headline « En N mois : X référencé·es, Y formé·es » counts N from the first referencing
-  month to the last month with data (a referencing or a training), both included: January to
-  March is 3 months.
+* The headline « En N mois : X référencé·es, Y formé·es » is the last month of a series
+  (:meth:`Headline.of`) and N its length: from the first referencing month to the last month
+  with data (a referencing or a training), or to the month asked for when later (the page asks
+  for the current month, so its headline and its chart cover the same months), both included:
+  January to March is 3 months.
 
 Examples
 --------
@@ -53,8 +59,14 @@ from loaders.schema import REFUSED
 
 MONTH = "M"
 IMPORT_COLUMNS: tuple[str, ...] = ("hub", "month", "batches", "rows", "accepted_rows", "rejected_rows")
-# Figures of the French sentence: a no-break space between thousands, as French typography wants.
-THOUSANDS_SEPARATOR = "\u00a0"
+# Figures in French: a narrow no-break space between thousands (« 3 000 »), as French typography and
+# the fr-FR locale of browsers (Intl.NumberFormat) write them.
+THOUSANDS_SEPARATOR = "\u202f"
+MONTH_NAMES: tuple[str, ...] = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                                "septembre", "octobre", "novembre", "décembre")
+# The abbreviations of the fr-FR locale (CLDR), as « janv. 2026 ».
+MONTH_ABBREVIATIONS: tuple[str, ...] = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+                                        "oct.", "nov.", "déc.")
 
 
 def referencing_month(records: pd.DataFrame) -> pd.Series:
@@ -146,7 +158,7 @@ def counted_records(records: pd.DataFrame, theme: str | None = None, region: str
 
 
 def counted_units(records: pd.DataFrame, *, distinct_animators: bool) -> pd.DataFrame:
-    """The months of each unit counted: a record, or a distinct animator.
+    """The months from which each unit is counted: a record, or a distinct animator.
 
     Parameters
     ----------
@@ -161,7 +173,8 @@ def counted_units(records: pd.DataFrame, *, distinct_animators: bool) -> pd.Data
     -------
     pandas.DataFrame
         ``referenced_month``, ``in_training_month`` (referencing month of a record in training
-        now), ``trained_month`` and ``is_conum``, one row per unit.
+        now), ``trained_month`` (the later of the training and referencing months of a record
+        trained now) and ``is_conum``, one row per unit.
 
     Examples
     --------
@@ -173,10 +186,12 @@ def counted_units(records: pd.DataFrame, *, distinct_animators: bool) -> pd.Data
     [{'referenced_month': '2026-01', 'in_training_month': '2026-02', 'trained_month': '2026-03', 'is_conum': 'True'}]
     """
     referenced = referencing_month(records)
+    trained = training_month(records)
     units = pd.DataFrame({
         "referenced_month": referenced,
         "in_training_month": referenced.where(records["training_status"] == IN_TRAINING),
-        "trained_month": training_month(records),
+        # Trained before being referenced: counted from the referencing, so that formé·es ≤ référencé·es.
+        "trained_month": trained.where(trained.isna() | (trained >= referenced), referenced),
         "is_conum": records["is_conum"].astype(bool),
     })
     if distinct_animators:
@@ -254,8 +269,7 @@ def _cumulative(months: pd.Series, calendar: pd.PeriodIndex) -> pd.Series:
     """How many of ``months`` fall in or before each month of ``calendar``."""
     if calendar.empty:
         return pd.Series(dtype="int64")
-    # An event before the calendar's first month (a training before any referencing) is counted in it.
-    per_month = months.dropna().clip(lower=calendar[0]).value_counts()
+    per_month = months.dropna().value_counts()
     return per_month.reindex(calendar, fill_value=0).cumsum().astype("int64")
 
 
@@ -285,13 +299,30 @@ class Headline:
     conum_share_referenced: float
     conum_share_trained: float
 
+    @classmethod
+    def of(cls, series: pd.DataFrame) -> Headline:
+        """The headline of a series of :func:`monthly_progress`: its last month, over its length.
+
+        Examples
+        --------
+        >>> series = pd.DataFrame({"referenced": [1, 3], "in_training": [0, 1], "trained": [0, 1],
+        ...                        "conum_share_referenced": [1.0, 0.5], "conum_share_trained": [np.nan, 1.0]})
+        >>> Headline.of(series).sentence()
+        'En 2 mois : 3 référencé·es, 1 formé·e'
+        """
+        if series.empty:
+            return cls(0, 0, 0, 0, float("nan"), float("nan"))
+        last = series.iloc[-1]
+        return cls(len(series), int(last["referenced"]), int(last["in_training"]), int(last["trained"]),
+                   float(last["conum_share_referenced"]), float(last["conum_share_trained"]))
+
     def sentence(self) -> str:
         """The sentence in French, with the French agreement of « formé·e » for one person.
 
         Examples
         --------
         >>> Headline(9, 1220, 4, 760, 0.5, 0.5).sentence()
-        'En 9 mois : 1\\xa0220 référencé·es, 760 formé·es'
+        'En 9 mois : 1\\u202f220 référencé·es, 760 formé·es'
         >>> Headline(0, 0, 0, 0, float("nan"), float("nan")).sentence()
         'Aucun référencement pour le moment'
         """
@@ -301,25 +332,22 @@ class Headline:
                 f"{_plural(self.trained, 'formé·e')}")
 
 
-def headline(records: pd.DataFrame, theme: str | None = None, region: str | None = None) -> Headline:
-    """The headline figures of the selection, over the months with data (see :class:`Headline`).
+def headline(records: pd.DataFrame, theme: str | None = None, region: str | None = None,
+             until: pd.Period | None = None) -> Headline:
+    """The headline figures of the selection (see :class:`Headline`).
 
     Parameters
     ----------
-    records, theme, region
-        As for :func:`monthly_progress`.
+    records, theme, region, until
+        As for :func:`monthly_progress`: pass the ``until`` of the chart shown beside the
+        headline, so that both cover the same months.
 
     Returns
     -------
     Headline
-        The last month of the series ending at the last month with data.
+        :meth:`Headline.of` the series of :func:`monthly_progress`.
     """
-    series = monthly_progress(records, theme, region)
-    if series.empty:
-        return Headline(0, 0, 0, 0, float("nan"), float("nan"))
-    last = series.iloc[-1]
-    return Headline(len(series), int(last["referenced"]), int(last["in_training"]), int(last["trained"]),
-                    float(last["conum_share_referenced"]), float(last["conum_share_trained"]))
+    return Headline.of(monthly_progress(records, theme, region, until))
 
 
 def french_count(count: int) -> str:
@@ -328,9 +356,21 @@ def french_count(count: int) -> str:
     Examples
     --------
     >>> french_count(1234567)
-    '1\xa0234\xa0567'
+    '1\u202f234\u202f567'
     """
     return f"{count:,}".replace(",", THOUSANDS_SEPARATOR)
+
+
+def french_month(month: pd.Period | str) -> str:
+    """A month as French readers write it in tables and charts: « janv. 2026 ».
+
+    Examples
+    --------
+    >>> french_month(pd.Period("2026-08", "M")), french_month("2025-12")
+    ('août 2026', 'déc. 2025')
+    """
+    period = pd.Period(month, MONTH)
+    return f"{MONTH_ABBREVIATIONS[period.month - 1]} {period.year}"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -71,7 +71,11 @@ def naive_progress(rows: list[tuple], theme: str | None, region: str | None) -> 
         return naive_month(r["first_submitted_at"] or r["first_imported_at"])
 
     def trained(r: dict) -> str | None:
-        return naive_month(r["training_date"] or r["trained_seen_at"]) if r["training_status"] == "trained" else None
+        # Counted from the later of the training and the referencing: only referenced people are counted.
+        month = naive_month(r["training_date"] or r["trained_seen_at"])
+        if r["training_status"] != "trained" or month is None or referenced(r) is None:
+            return None
+        return max(month, referenced(r))
 
     def unit(r: dict) -> object:
         return r["animator_id"] if theme is None else (r["animator_id"], r["theme"])
@@ -119,9 +123,10 @@ def test_one_theme_counts_records_month_by_month():
 
 def test_every_theme_counts_distinct_animators_from_their_earliest_month():
     table = monthly_progress(frame(TINY))
-    # a is referenced for two themes but counted once; e, trained before answering, counts from January.
+    # a is referenced for two themes but counted once; e, trained in December before answering in March,
+    # counts as formé·e from March, when it is referenced.
     assert series_of(table, "referenced") == {"2026-01": 1, "2026-02": 2, "2026-03": 4, "2026-04": 4}
-    assert series_of(table, "trained") == {"2026-01": 2, "2026-02": 2, "2026-03": 2, "2026-04": 3}
+    assert series_of(table, "trained") == {"2026-01": 1, "2026-02": 1, "2026-03": 2, "2026-04": 3}
     assert series_of(table, "in_training") == {"2026-01": 0, "2026-02": 0, "2026-03": 0, "2026-04": 1}
     assert series_of(table, "conum_referenced") == {"2026-01": 1, "2026-02": 1, "2026-03": 1, "2026-04": 1}
 
@@ -129,7 +134,8 @@ def test_every_theme_counts_distinct_animators_from_their_earliest_month():
 def test_region_filter():
     table = monthly_progress(frame(TINY), region="11")
     assert series_of(table, "referenced") == {"2026-02": 1, "2026-03": 2, "2026-04": 2}
-    assert series_of(table, "trained") == {"2026-02": 1, "2026-03": 1, "2026-04": 2}
+    # c is trained in April; e, trained in December, from its referencing in March.
+    assert series_of(table, "trained") == {"2026-02": 0, "2026-03": 1, "2026-04": 2}
 
 
 def test_headline_sentence_and_figures():
@@ -138,6 +144,35 @@ def test_headline_sentence_and_figures():
     assert (figures.months, figures.referenced, figures.in_training, figures.trained) == (4, 4, 1, 3)
     assert figures.conum_share_referenced == 0.25 and figures.conum_share_trained == pytest.approx(1 / 3)
     assert headline(frame(TINY), "cyber", "53").sentence() == "En 1 mois : 1 référencé·e, 0 formé·e"
+
+
+def test_people_trained_before_answering_count_as_trained_from_their_referencing_month():
+    # Two people trained in December 2025 answered the form in March 2026; a third, untrained, in January.
+    rows = [("a", "cafe-ia", "53", False, "trained", "2025-12-01", "2026-03-15 10:00", None, None, "pending"),
+            ("b", "cafe-ia", "53", False, "trained", "2025-12-20", "2026-03-20 10:00", None, None, "pending"),
+            ("c", "cafe-ia", "53", False, "referenced", None, "2026-01-10 10:00", None, None, "pending")]
+    table = monthly_progress(frame(rows), "cafe-ia")
+    assert series_of(table, "referenced") == {"2026-01": 1, "2026-02": 1, "2026-03": 3}
+    assert series_of(table, "trained") == {"2026-01": 0, "2026-02": 0, "2026-03": 2}
+
+
+def assert_cumulative_rule(table: pd.DataFrame, *, one_theme: bool) -> None:
+    """Counts never go down, and nobody is counted as en formation or formé·e without being référencé·e."""
+    for name in COUNTS:
+        assert table[name].is_monotonic_increasing, name
+    assert (table["trained"] <= table["referenced"]).all()
+    assert (table["in_training"] <= table["referenced"]).all()
+    assert (table["conum_trained"] <= table["conum_referenced"]).all()
+    if one_theme:  # a record is in training or trained, not both
+        assert (table["in_training"] + table["trained"] <= table["referenced"]).all()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cumulative_counts_are_monotone_and_trained_never_exceeds_referenced(seed):
+    rows = random_rows(seed)
+    for theme in (None, "cafe-ia", "cyber"):
+        for region in (None, "11"):
+            assert_cumulative_rule(monthly_progress(frame(rows), theme, region), one_theme=theme is not None)
 
 
 def test_headline_counts_months_inclusively_across_years():
