@@ -12,14 +12,18 @@ Vitré       Café IA + Parentalité  04/2026   —        no     53
 Paris       Parentalité            06/2026   06/2026  no     11
 ==========  =====================  ========  =======  =====  ======
 
-No answer in March: the series must still show it.
+No answer in March: the series must still show it. The series, the chart and the headline
+« En N mois » all run from January 2026 to the current month (:func:`months_until_now`).
 """
 
 from __future__ import annotations
 
 import io
+import json
+from datetime import UTC, datetime
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import streamlit as st
 from openpyxl import load_workbook
@@ -31,6 +35,7 @@ from loaders.pipeline import LoadOptions, load_files
 from loaders.read import read_bytes
 from signin import sign_in
 
+FRENCH_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 HOSTILE_HUB = '=HYPERLINK("http://x.example";"Hub Sud")'
 WEST = [
     "15/01/2026 10:00;rennes@x.fr;Champs Libres;;35000;Rennes;Oui;Café IA;Oui;20/01/2026;Oui",
@@ -75,11 +80,35 @@ def metrics(app: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in app.metric}
 
 
+def months_until_now(first: str) -> int:
+    """Months from ``first`` (« 2026-01 ») to the current month, both counted, by calendar arithmetic."""
+    year, month = map(int, first.split("-"))
+    today = datetime.now(UTC)
+    return (today.year - year) * 12 + today.month - month + 1
+
+
+def shown_values(table) -> pd.DataFrame:
+    """The text a styled st.dataframe shows in its cells (the Styler's display values)."""
+    display = table.proto.arrow_data.styler.display_values
+    assert display, "the table is not styled: its cells show raw values"
+    return pa.ipc.open_stream(display).read_all().to_pandas()
+
+
+def chart_spec(app: AppTest) -> dict:
+    return json.loads(app.get("vega_lite_chart")[0].proto.spec)
+
+
+def chart_rows(app: AppTest) -> pd.DataFrame:
+    chart = app.get("vega_lite_chart")[0].proto
+    datasets = [pa.ipc.open_stream(dataset.data.data).read_all().to_pandas() for dataset in chart.datasets]
+    return pd.concat(datasets) if datasets else pa.ipc.open_stream(chart.data.data).read_all().to_pandas()
+
+
 def test_national_headline_counts_distinct_animators_without_the_refused_one(pilot):
     pilot.run()
     assert not pilot.exception
     assert pilot.title[0].value == "Pilotage"
-    assert pilot.subheader[0].value == "En 6 mois : 5 référencé·es, 3 formé·es"
+    assert pilot.subheader[0].value == f"En {months_until_now('2026-01')} mois : 5 référencé·es, 3 formé·es"
     assert metrics(pilot) == {"Référencé·es": "5", "En formation": "1", "Formé·es": "3",
                               "Part de Conseillers numériques": "40 %"}
     assert "refusés à la vérification sont exclus" in text_of(pilot)
@@ -100,17 +129,57 @@ def test_monthly_table_includes_the_month_without_answers(pilot):
     assert table["Référencé·es (cumul)"].iloc[-1] == 5
 
 
+def test_headline_months_are_the_months_of_the_chart_and_the_table(pilot):
+    pilot.run()
+    months = int(pilot.subheader[0].value.split()[1])
+    assert months == months_until_now("2026-01")
+    assert len(pilot.dataframe[0].value) == months
+    assert chart_rows(pilot)["month"].nunique() == months
+
+
+def test_chart_dates_and_numbers_are_french_whatever_the_browser(pilot):
+    pilot.run()
+    spec = chart_spec(pilot)
+    locale = spec["config"]["locale"]
+    assert locale["number"]["decimal"] == ","
+    assert locale["number"]["thousands"] == "\u202f"  # narrow no-break space: « 3 000 »
+    assert locale["time"]["shortMonths"][:2] == ["janv.", "févr."]
+    assert locale["time"]["months"][7] == "août"
+    x = spec["encoding"]["x"]
+    assert x["axis"]["format"] == "%b %Y" and x["title"] == "Mois"
+    # Months are UTC midnights: a browser west of Greenwich must not show December for January.
+    assert x["timeUnit"] == "utcyearmonth"
+    tooltip = {entry["field"]: entry for entry in spec["encoding"]["tooltip"]}
+    assert tooltip["month"]["timeUnit"] == "utcyearmonth" and tooltip["count"]["format"] == ",d"
+    assert spec["encoding"]["y"]["axis"]["format"] == ",d"
+    assert set(chart_rows(pilot)["curve"]) == {"Référencé·es", "En formation", "Formé·es"}
+
+
+def test_tables_show_french_months_and_decimal_commas(pilot):
+    pilot.run()
+    progress = shown_values(pilot.dataframe[0])
+    assert progress.iloc[:6, 0].tolist() == ["janv. 2026", "févr. 2026", "mars 2026", "avr. 2026", "mai 2026",
+                                             "juin 2026"]
+    assert progress.iloc[5, 5] == "66,7"  # « Part de Conseillers numériques parmi les formé·es (%) » in June
+    assert progress.iloc[5, 1] == "5"
+    imports = shown_values(pilot.dataframe[1])
+    today = datetime.now(UTC)
+    assert set(imports.iloc[:, 1]) == {f"{FRENCH_MONTHS[today.month - 1]} {today.year}"}  # imported by the fixture
+    # Sorting still works on the values: the underlying month stays sortable text.
+    assert pilot.dataframe[0].value["Mois"].iloc[0] == "2026-01"
+
+
 def test_theme_and_region_filters_live_in_the_url(pilot):
     pilot.query_params["theme"] = "parentalite-numerique"
     pilot.run()
     assert by_label(pilot.selectbox, "Thématique").value == "parentalite-numerique"
-    assert pilot.subheader[0].value == "En 3 mois : 2 référencé·es, 1 formé·e"
+    assert pilot.subheader[0].value == f"En {months_until_now('2026-04')} mois : 2 référencé·es, 1 formé·e"
     by_label(pilot.selectbox, "Région").set_value("53").run()
     assert url_values(pilot, "region") == ["53"]
-    assert pilot.subheader[0].value == "En 1 mois : 1 référencé·e, 0 formé·e"
+    assert pilot.subheader[0].value == f"En {months_until_now('2026-04')} mois : 1 référencé·e, 0 formé·e"
     by_label(pilot.selectbox, "Thématique").set_value("cafe-ia").run()
     assert url_values(pilot, "theme") == ["cafe-ia"]
-    assert pilot.subheader[0].value == "En 5 mois : 4 référencé·es, 2 formé·es"
+    assert pilot.subheader[0].value == f"En {months_until_now('2026-01')} mois : 4 référencé·es, 2 formé·es"
     assert metrics(pilot)["Part de Conseillers numériques"] == "50 %"
     by_label(pilot.selectbox, "Thématique").set_value("").run()
     assert url_values(pilot, "theme") == []  # the default stays out of the link
@@ -153,3 +222,12 @@ def test_empty_store_says_there_is_nothing_yet(store_home, monkeypatch):
     assert not app.exception
     assert "Aucun animateur référencé" in text_of(app) and "Aucun import" in text_of(app)
     assert not app.download_button
+
+
+def test_french_table_writes_thousands_apart_and_decimal_commas_but_keeps_the_values():
+    from views.pilotage import french_table
+
+    table = pd.DataFrame({"Mois": ["2026-08"], "Lignes lues": [3000], "Part (%)": [66.66], "Hub": ["Hub Sud"]})
+    styled = french_table(table, decimals={"Part (%)": 1})
+    assert styled.to_string(delimiter=";").splitlines()[1] == "0;août 2026;3\u202f000;66,7;Hub Sud"
+    pd.testing.assert_frame_equal(styled.data, table)  # sorting in the grid still sorts numbers

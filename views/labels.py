@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
+from loaders.progress import MONTH_ABBREVIATIONS, MONTH_NAMES, THOUSANDS_SEPARATOR
 from loaders.schema import PENDING, REFUSED, VALIDATED
 
 STATUS_LABELS: dict[str, str] = {TRAINED: "Formé·e", IN_TRAINING: "En formation", REFERENCED: "Référencé·e"}
@@ -23,6 +24,32 @@ def status_badge(status: str, training_date: object) -> str:
     if status == TRAINED and training_date is not None and not pd.isna(training_date):
         return f"{label} le {pd.Timestamp(training_date):%d/%m/%Y}"
     return label
+
+
+# Vega-Lite charts format their axes and tooltips with this locale, not the browser's: « janv. 2026 », « 3 000 ».
+VEGA_FRENCH_LOCALE: dict[str, dict] = {
+    "number": {"decimal": ",", "thousands": THOUSANDS_SEPARATOR, "grouping": [3],
+               "currency": ["", "\u00a0€"], "percent": "\u202f%"},
+    "time": {
+        "dateTime": "%A %e %B %Y à %X", "date": "%d/%m/%Y", "time": "%H:%M:%S", "periods": ["AM", "PM"],
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "months": list(MONTH_NAMES), "shortMonths": list(MONTH_ABBREVIATIONS),
+    },
+}
+
+
+def french_number(value: float, decimals: int = 0) -> str:
+    """A number as French readers write it: thousands apart, a decimal comma (« 1 234,5 »); « — » when missing.
+
+    Examples
+    --------
+    >>> french_number(3000), french_number(66.66, 1), french_number(float("nan"), 1)
+    ('3\u202f000', '66,7', '—')
+    """
+    if value is None or not np.isfinite(value):
+        return "—"
+    return f"{value:,.{decimals}f}".replace(",", THOUSANDS_SEPARATOR).replace(".", ",")
 
 
 def km(value: float) -> str:

@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
-from loaders.progress import Headline, french_count, headline, imports_per_hub, monthly_progress
+from loaders.progress import Headline, french_count, french_month, imports_per_hub, monthly_progress
 from loaders.safe_files import csv_bytes, xlsx_bytes
 from loaders.access import Agent, Scope
 from views import chrome, data, signin, url_state
+from views.labels import VEGA_FRENCH_LOCALE, french_number
 
 EVERYWHERE = ""  # the URL code of « every theme » and of « the whole of France »
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,6 +32,9 @@ PROGRESS_HEADERS: dict[str, str] = {
     "conum_share_trained": "Part de Conseillers numériques parmi les formé·es (%)",
 }
 CHART_COLUMNS: dict[str, str] = {"referenced": "Référencé·es", "in_training": "En formation", "trained": "Formé·es"}
+# Bleu France, orange and green of the State's design system, in the order of CHART_COLUMNS.
+CHART_COLOURS = ("#000091", "#b34000", "#18753c")
+SHARE_HEADERS = (PROGRESS_HEADERS["conum_share_referenced"], PROGRESS_HEADERS["conum_share_trained"])
 IMPORT_HEADERS: dict[str, str] = {
     "hub": "Hub", "month": "Mois", "batches": "Imports", "rows": "Lignes lues", "accepted_rows": "Lignes acceptées",
     "rejected_rows": "Lignes rejetées",
@@ -36,11 +42,13 @@ IMPORT_HEADERS: dict[str, str] = {
 UNNAMED_HUB = "Hub non renseigné"
 DEFINITIONS = (
     "Un référencement compte à partir du mois de la réponse au formulaire (à défaut, de son premier import), une "
-    "formation à partir du mois de formation (à défaut, du premier import qui la montre) ; les courbes cumulent "
-    "jusqu'au mois indiqué, « en formation » compte les personnes en formation aujourd'hui, et « toutes les "
-    "thématiques » compte chaque personne une fois. « En N mois » va du premier mois de référencement au dernier "
-    "mois avec des données, tous deux inclus ; les référencements refusés à la vérification sont exclus de tous "
-    "les chiffres."
+    "formation à partir du mois de formation (à défaut, du premier import qui la montre), mais jamais avant le "
+    "référencement : une personne formée avant de répondre au formulaire compte comme formée à partir de sa "
+    "réponse. Les courbes cumulent jusqu'au mois indiqué et ne baissent jamais ; chaque mois, il y a au plus autant "
+    "de formé·es que de référencé·es. « En formation » compte les personnes en formation aujourd'hui, et « toutes "
+    "les thématiques » compte chaque personne une fois. « En N mois » va du premier mois de référencement au mois "
+    "en cours, tous deux inclus, comme la courbe ; les référencements refusés à la vérification sont exclus de "
+    "tous les chiffres."
 )
 INTRODUCTION = (
     "La progression mois par mois des animateur·rices référencé·es, en formation et formé·es, et les "
@@ -67,13 +75,13 @@ def render() -> None:
     agent = signin.pilot_agent()
     selection = _selection(agent.scope)
     records = data.scoped_records(agent.scope)
-    figures = headline(records, selection.theme, selection.region)
-    if figures.months == 0:
+    # One series for the headline, the chart and the table: « En N mois » counts the months drawn.
+    series = monthly_progress(records, selection.theme, selection.region, until=_current_month())
+    if series.empty:
         st.info("Aucun animateur référencé pour cette sélection.")
     else:
-        _headline(figures, selection)
-        _progress(monthly_progress(records, selection.theme, selection.region, until=_current_month()),
-                  selection, agent)
+        _headline(Headline.of(series), selection)
+        _progress(series, selection, agent)
     _imports(batches, agent)
     st.caption(DEFINITIONS)
     chrome.footer(batches)
@@ -117,12 +125,61 @@ def _percent(share: float) -> str:
 
 def _progress(series: pd.DataFrame, selection: Selection, agent: Agent) -> None:
     st.subheader("Évolution mois par mois")
-    chart = series[list(CHART_COLUMNS)].rename(columns=CHART_COLUMNS).set_axis(series.index.to_timestamp())
-    st.line_chart(chart, x_label="Mois", y_label="Animateur·rices")
+    st.altair_chart(progress_chart(series), width="stretch",
+                    alt="Courbes cumulées des référencé·es, en formation et formé·es, mois par mois ; "
+                        "les mêmes chiffres sont dans le tableau qui suit.")
     # The same figures as a table: a chart alone is out of reach of screen readers.
     table = _progress_table(series)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(french_table(table, decimals={share: 1 for share in SHARE_HEADERS}), hide_index=True,
+                 width="stretch")
     _downloads(table, "Évolution mensuelle", selection.file_stem, "Pilotage", agent)
+
+
+def progress_chart(series: pd.DataFrame) -> alt.Chart:
+    """The cumulative curves, with French months and numbers whatever the browser's language.
+
+    Months are UTC midnights read with UTC time units: a browser west of Greenwich would otherwise
+    show 1 January 00:00 UTC as December.
+    """
+    long = (series[list(CHART_COLUMNS)].rename(columns=CHART_COLUMNS)
+            .set_axis(series.index.to_timestamp(), axis="index").rename_axis("month").reset_index()
+            .melt("month", var_name="curve", value_name="count"))
+    month = {"field": "month", "type": "temporal", "timeUnit": "utcyearmonth"}
+    chart = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X(**month, title="Mois", axis=alt.Axis(format="%b %Y", labelOverlap=True)),
+        y=alt.Y("count:Q", title="Animateur·rices", axis=alt.Axis(format=",d", tickMinStep=1)),
+        color=alt.Color("curve:N", title=None, sort=list(CHART_COLUMNS.values()),
+                        scale=alt.Scale(domain=list(CHART_COLUMNS.values()), range=list(CHART_COLOURS)),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip(**month, title="Mois", format="%B %Y"), alt.Tooltip("curve:N", title="Courbe"),
+                 alt.Tooltip("count:Q", title="Animateur·rices", format=",d")],
+    )
+    # SVG, not canvas: the labels are text that assistive technologies (and tests) can read.
+    return chart.properties(usermeta={"embedOptions": {"renderer": "svg"}}).configure(locale=VEGA_FRENCH_LOCALE)
+
+
+def french_table(table: pd.DataFrame, decimals: dict[str, int] | None = None) -> Styler:
+    """``table`` as shown on the page: French months and numbers in the cells, raw values kept for sorting.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table with French headers; a « Mois » column holds ``YYYY-MM`` text.
+    decimals : dict[str, int], optional
+        Decimals shown for these columns; other numeric columns are counts (no decimals).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Display values only: the cells keep their values, so that sorting a column still sorts numbers
+        and months in order.
+    """
+    decimals = decimals or {}
+    formats = {column: (lambda value, places=decimals.get(column, 0): french_number(value, places))
+               for column in table.select_dtypes("number").columns}
+    if "Mois" in table.columns:
+        formats["Mois"] = french_month
+    return table.style.format(formats)
 
 
 def _progress_table(series: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +199,7 @@ def _imports(batches: pd.DataFrame, agent: Agent) -> None:
         return
     table = per_hub.assign(hub=per_hub["hub"].replace("", UNNAMED_HUB), month=per_hub["month"].astype(str))
     table = table.rename(columns=IMPORT_HEADERS)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(french_table(table), hide_index=True, width="stretch")
     _downloads(table, "Imports par hub", "imports-par-hub", "Imports", agent)
 
 
