@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +39,19 @@ EXPORT = (
     "c@x.fr;Tiers-lieu;51200;Épernay;Philatélie;51230\n"
 ).encode()
 EXPORT_NAME = "export [lien](x).csv"
+# A training status and a consent: what the public map needs.
+COMPLETE_EXPORT = ("Adresse e-mail;CP;Ville;Thématiques;Formé(e) ?;Consentement\n"
+                   "a@x.fr;34000;Montpellier;Café IA;Oui;Oui\n").encode()
+# Row 2: a commune written approximately (Vandeins); 3: exact; 4: placed by its INSEE code (Épernay),
+# against the commune it writes (Montpellier).
+NAMES_EXPORT = ("Adresse e-mail;CP;Ville;Thématiques;Code INSEE\n"
+                "a@x.fr;01660;Vandens;Café IA;\n"
+                "b@x.fr;34000;Montpellier;Café IA;\n"
+                "c@x.fr;34000;Montpellier;Café IA;51230\n").encode()
+# Headers that say nothing: the e-mails are recognised by their content.
+UNNAMED_EXPORT = ("Colonne 1;CP;Ville;Thématiques\n" + "".join(
+    f"personne{n}@x.fr;34000;Montpellier;Café IA\n" for n in range(5))).encode()
+MESSY_ROWS = 2990
 REPORT = [
     (2, "Doublon fusionné"),
     (3, "Acceptée"),
@@ -90,6 +105,11 @@ def report_of(app: AppTest) -> pd.DataFrame:
 
 def messages(app: AppTest) -> str:
     return "\n".join(e.value for e in [*app.error, *app.info, *app.success, *app.warning])
+
+
+def warnings(app: AppTest) -> list[str]:
+    """Warnings as displayed (user text is written as HTML entities)."""
+    return [html.unescape(warning.value) for warning in app.warning]
 
 
 def errors(app: AppTest) -> list[str]:
@@ -284,14 +304,82 @@ def test_a_real_export_without_theme_column_loads_with_the_chosen_theme(page, re
     assert counts["Acceptées"] + counts["Doublons fusionnés"] == expected.files[0].accepted_rows
 
 
+def test_without_training_or_consent_column_the_consequence_is_said_before_saving(page):
+    upload(page, (EXPORT_NAME, EXPORT))
+    said = warnings(page)
+    assert any("formées" in w and "« Référencé·e »" in w and "n'en montrera aucune" in w for w in said), said
+    assert any("Accord de publication" in w and "ne seront jamais affichés sur la carte publique" in w
+               for w in said), said
+    assert [button.label for button in page.main.button] == ["Enregistrer l'import"]
+    assert batches(store.connect()).empty  # said before anything is saved
+    upload(page, ("complet.csv", COMPLETE_EXPORT))
+    assert not page.exception and metrics(page)["Acceptées"] == 1
+    assert not page.warning
+
+
+def test_how_a_column_was_found_is_worded_for_a_hub_agent(page):
+    upload(page, ("sans-intitule.csv", UNNAMED_EXPORT))
+    detected = page.data_editor[0].value.set_index("Champ")
+    assert detected.at["Code postal", "Reconnue par"] == "son intitulé"
+    assert detected.at["Courriel", "Reconnue par"] == "son contenu"
+    choose_column(page, "Structure", "Ville")
+    used = next(f.value for f in page.dataframe if "Colonne" in f.value.columns).set_index("Champ")
+    assert used.at["Structure", "Reconnue par"] == "votre choix"
+    shown = {*detected["Reconnue par"], *used["Reconnue par"]}
+    assert not shown & {"synonyme", "contenu", "forcé", "profil"}
+
+
+def test_rows_placed_by_an_approximate_name_have_their_own_filter(page):
+    kinds = importer_module().NameMatch
+    upload(page, ("communes.csv", NAMES_EXPORT))
+    assert not page.exception and metrics(page)["Acceptées"] == 3
+    page.radio(key="importer-verdict").set_value(kinds.APPROXIMATE.value).run()
+    report = report_of(page)
+    assert report["Ligne"].tolist() == [2]
+    assert report[["Commune écrite (si différente)", "Commune retenue"]].values.tolist() == [["Vandens", "Vandeins"]]
+    page.radio(key="importer-verdict").set_value(kinds.OTHER.value).run()
+    report = report_of(page)
+    assert report[["Ligne", "Commune écrite (si différente)", "Commune retenue"]].values.tolist() == [
+        [4, "Montpellier", "Épernay"]]
+
+
+def test_the_report_can_be_searched_within_a_verdict(page):
+    upload(page, (EXPORT_NAME, EXPORT))
+    page.text_input(key="importer-search").input("montpellier").run()
+    assert report_of(page)["Ligne"].tolist() == [2, 3]
+    page.text_input(key="importer-search").input("inconnu").run()
+    assert report_of(page)["Ligne"].tolist() == [5, 6]
+    page.radio(key="importer-verdict").set_value("Rejetée").run()
+    page.text_input(key="importer-search").input("philatélie").run()
+    assert report_of(page)["Ligne"].tolist() == [6]
+    page.text_input(key="importer-search").input("").run()
+    assert report_of(page)["Ligne"].tolist() == [5, 6]
+
+
 # --- Pure helpers, on the real exports ------------------------------------------------------
+
+
+def test_the_approximation_filter_holds_every_row_the_geocoder_read_approximately(importer, gazetteer, tmp_path):
+    """On a messy test export, against the geocoder's own notes (« commune « X » rapprochée de « Y » »)."""
+    path = tmp_path / "messy.csv"
+    subprocess.run([sys.executable, "bench/make_messy_export.py", str(path), "--rows", str(MESSY_ROWS),
+                    "--seed", "1"], cwd=Path(APP).parent, check=True, capture_output=True)
+    result = load_files([path], gazetteer, LoadOptions())
+    report = importer.row_report(result, gazetteer).set_index("Ligne")
+    accepted = report[report["Verdict"] == "Acceptée"]
+    noted = set(accepted.index[accepted["Motif ou remarque"].str.contains("rapprochée de", regex=False)])
+    approximate = importer.filtered_report(report.reset_index(), importer.NameMatch.APPROXIMATE.value, "")
+    assert len(noted) > 20 and noted <= set(approximate["Ligne"])
+    # Each of them wrote another name than the commune retained.
+    assert (approximate["Commune écrite (si différente)"] != approximate["Commune retenue"]).all()
+    assert (approximate["Commune écrite (si différente)"] != "").all()
 
 
 @pytest.mark.parametrize("name", ["epernay.json", "la-creuse.json", "hub-lo.json", "corse.json"])
 def test_every_row_of_a_real_export_is_reported_once(importer, realdata_dir, gazetteer, name):
     table = read_bytes((realdata_dir / name).read_bytes(), name)
     result = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia"))
-    report = importer.row_report(result)
+    report = importer.row_report(result, gazetteer)
     assert report["Ligne"].tolist() == sorted([*table.frame.index, *table.blank_rows])
     counts = report["Verdict"].value_counts()
     assert counts.get("Rejetée", 0) == len(result.rejects)
@@ -383,5 +471,19 @@ def test_demo_mode_checks_a_file_but_does_not_save_real_data(store_home, monkeyp
     upload(app, (EXPORT_NAME, EXPORT))
     assert [m.label for m in app.metric][:2] == ["Lignes lues", "Acceptées"]  # the report is there
     assert not [b for b in app.main.button if b.label == "Enregistrer l'import"]
-    assert "python -m loaders FICHIER" in messages(app)
     assert batches(store.connect()).empty
+
+
+def test_demo_mode_tells_a_hub_agent_what_to_do_in_the_app(store_home, monkeypatch):
+    """The next steps are in the app; the command line is a hint for administrators, apart."""
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=120).run().switch_page("views/importer.py").run()
+    upload(app, (EXPORT_NAME, EXPORT))
+    # The last one: the demo banner at the top of every page says « Mode démonstration » too.
+    demo = [info.value for info in app.info if "Mode démonstration" in info.value][-1]
+    assert "python" not in demo and "ligne de commande" not in demo
+    assert "rejets.csv" in demo and "« Enregistrer l'import »" in demo and "équipe nationale" in demo
+    administrators = [c.value for c in app.caption if "python -m loaders FICHIER" in c.value]
+    assert administrators and administrators[0].startswith("Pour les administrateurs")

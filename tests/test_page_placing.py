@@ -23,7 +23,8 @@ from signin import sign_in
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HUB = "hub@bretagne.fr"
 EXPORT = (
-    "Horodateur;Adresse e-mail;Nom de votre structure;Adresse;Code postal;Commune;Thématiques;Formé(e) ?;Consentement\n"
+    "Horodateur;Adresse e-mail;Nom de votre structure;Adresse;Code postal;Commune;Thématiques;Formé(e) ?;"
+    "Consentement\n"
     "01/09/2026 10:00;a@x.fr;Médiathèque A;1 place de la Mairie;35000;Rennes;Café IA;Oui;Oui\n"
     "01/09/2026 10:01;b@x.fr;Sans lieu B;;;;Café IA;Oui;Oui\n"
     "01/09/2026 10:02;c@x.fr;Case C;45 avenue de la Libération;98800;Nouméa;Café IA;Oui;Oui\n"

@@ -14,6 +14,7 @@ them. The store keeps the report and the row outcomes.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import math
@@ -21,6 +22,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 import sqlalchemy.exc
 import streamlit as st
@@ -31,14 +33,18 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from loaders import store
 from loaders._errors import LoaderError
 from loaders.access import Agent
-from loaders.columns import CANONICAL_FIELDS, Profile, list_profiles, load_profile, map_columns
-from loaders.geocode import Gazetteer
+from loaders.columns import (CANONICAL_FIELDS, FORCED, FROM_CONTENT, FROM_PROFILE, FROM_SYNONYM, Profile,
+                             list_profiles, load_profile, map_columns)
+from loaders.geocode import Gazetteer, city_name_key
+from loaders.normalize import REFERENCED
 from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult, LoadOptions, load_tables
 from loaders.read import RawTable, read_bytes
 from loaders.safe_files import csv_bytes
 from loaders.settings import MEGABYTE, current_limits
+from loaders.text import fold
 from loaders.themes import ThemeRegistry
 from views import chrome, data, signin
+from views.labels import STATUS_LABELS
 from views.safe_html import escape
 
 LOGGER = logging.getLogger(__name__)
@@ -79,7 +85,14 @@ FIELD_LABELS: dict[str, str] = {
 # The column-mapping editor.
 FIELD_COLUMN = "Champ"
 DETECTED_COLUMN = "Colonne détectée"
-HOW_COLUMN = "Détectée par"
+HOW_COLUMN = "Reconnue par"
+# How loaders.columns found a column (its named kinds), as a hub agent says it.
+HOW_LABELS: dict[str, str] = {
+    FORCED: "votre choix",
+    FROM_PROFILE: "le profil de colonnes du hub",
+    FROM_SYNONYM: "son intitulé",
+    FROM_CONTENT: "son contenu",
+}
 CHOICE_COLUMN = "Colonne à utiliser"
 NO_COLUMN = "(aucune)"
 AUTOMATIC = "(détection automatique)"
@@ -90,13 +103,40 @@ ROW_COLUMN = "Ligne"
 VERDICT_COLUMN = "Verdict"
 DETAIL_COLUMN = "Motif ou remarque"
 COMMUNE_COLUMN = "Commune retenue"
-REPORT_COLUMNS = (FILE_COLUMN, ROW_COLUMN, VERDICT_COLUMN, DETAIL_COLUMN, COMMUNE_COLUMN)
+WRITTEN_COLUMN = "Commune écrite (si différente)"
+REPORT_COLUMNS = (FILE_COLUMN, ROW_COLUMN, VERDICT_COLUMN, DETAIL_COLUMN, COMMUNE_COLUMN, WRITTEN_COLUMN)
 ACCEPTED = "Acceptée"
 MERGED = "Doublon fusionné"
 REJECTED = "Rejetée"
 BLANK = "Ligne vide ignorée"
 VERDICTS = (ACCEPTED, MERGED, REJECTED, BLANK)
-ALL_ROWS = "Toutes les lignes"
+# Not shown: how the written commune compares with the one retained (a NameMatch value), for the filter.
+NAME_MATCH_COLUMN = "name_match"
+
+
+class NameMatch(enum.Enum):
+    """How the commune a row wrote compares with the commune it was placed in."""
+
+    # One of the retained commune's names (or an arrondissement of it), or no commune written.
+    SAME = "same"
+    # Not its name, but close enough that the postcode + commune rule reads it as that commune (« Vandens »).
+    APPROXIMATE = "approximate"
+    # Another commune, or nothing the rule recognises: another field placed the row (INSEE code, coordinates…).
+    OTHER = "other"
+
+
+# The report's filter: every row, a verdict, or the rows whose written commune deserves a look.
+ALL_ROWS = "all"
+SHOWN_ROWS: dict[str, str] = {
+    ALL_ROWS: "Toutes les lignes",
+    **{verdict: verdict for verdict in VERDICTS},
+    NameMatch.APPROXIMATE.value: "Placée par approximation du nom",
+    NameMatch.OTHER.value: "Commune écrite différente de la commune retenue",
+}
+
+# Fields that give a training status (without any, every record is « Référencé·e »), and the consent.
+TRAINING_FIELDS: tuple[str, ...] = ("trained", "training_date")
+CONSENT_FIELD = "consent"
 
 # rejets.csv: the loader's own columns come first (REJECT_COLUMNS), then the row as written.
 REJECT_HEADERS = ("Fichier d'origine", "Ligne d'origine", "Motif du rejet")
@@ -107,11 +147,24 @@ UNEXPECTED_ERROR = ("Une erreur inattendue a interrompu l'import : rien n'a ét�
 DATABASE_ERROR = "La base de données est inaccessible : rien n'a été enregistré. Réessayez dans un moment."
 OPTIONS_HINT = ("Sur cette page, « --column » correspond au tableau « Colonnes détectées » ci-dessus et "
                 "« --theme » au choix de la thématique du formulaire.")
+DEMO_NEXT_STEPS = (
+    "**Mode démonstration** : cette page vérifie votre fichier, mais n'enregistre pas de données réelles tant que "
+    "la connexion des agents n'est pas ouverte. Pour la suite : corrigez dans votre fichier les lignes rejetées "
+    "(le fichier rejets.csv les liste avec leur motif), puis demandez à l'équipe nationale de la carte d'ouvrir "
+    "votre accès. Une fois connecté·e, déposez de nouveau le fichier sur cette page et cliquez sur « Enregistrer "
+    "l'import » ; vos fiches seront ensuite à vérifier dans « Contrôler la cartographie »."
+)
+DEMO_ADMINISTRATORS = (
+    "Pour les administrateurs de la carte : la connexion des agents se configure comme l'explique le README "
+    "(« Connexion des agents ») ; en attendant, un fichier peut être importé en ligne de commande avec "
+    "`python -m loaders FICHIER`."
+)
 # Streamlit draws table rows this high: the mapping editor shows every field without scrolling.
 ROW_HEIGHT_PX = 35
 
 _TABLES_STATE = "importer-tables"
 _RESULT_STATE = "importer-result"
+_REPORT_STATE = "importer-report"
 _SAVED_STATE = "importer-saved"
 # How many imports this session saved: the uploader's key, so that each import empties it.
 _UPLOADER_STATE = "importer-uploader"
@@ -196,7 +249,7 @@ def _import(uploads: Sequence[UploadedFile], theme: str | None, profile_name: st
                       hint=OPTIONS_HINT)
     if result is None:
         return
-    _report(result, agent)
+    _report(result, key, agent)
     if _save(tables, result, batches, agent):
         _forget_uploads(uploads)
 
@@ -320,7 +373,7 @@ def detection_table(tables: Sequence[RawTable], profile: Profile | None) -> pd.D
     rows: dict[str, dict[str, str]] = {}
     for field in CANONICAL_FIELDS:
         headers = {name: mapping.fields.get(field) for name, mapping in mappings.items()}
-        hows = {name: mapping.how.get(field) for name, mapping in mappings.items()}
+        hows = {name: how_label(mapping.how.get(field)) for name, mapping in mappings.items()}
         rows[field] = {
             FIELD_COLUMN: FIELD_LABELS[field],
             DETECTED_COLUMN: _per_file_text(headers),
@@ -328,6 +381,11 @@ def detection_table(tables: Sequence[RawTable], profile: Profile | None) -> pd.D
             CHOICE_COLUMN: _default_choice(headers),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def how_label(kind: str | None) -> str | None:
+    """How a column was found (a kind of :mod:`loaders.columns`), in the words of a hub agent."""
+    return None if kind is None else HOW_LABELS.get(kind, kind)
 
 
 def _per_file_text(values: Mapping[str, str | None]) -> str:
@@ -383,44 +441,86 @@ def forced_columns(edited: pd.DataFrame, detected: pd.DataFrame) -> dict[str, st
 # --- Analysis and report ------------------------------------------------------------
 
 
-def row_report(result: ImportResult) -> pd.DataFrame:
+def row_report(result: ImportResult, gazetteer: Gazetteer) -> pd.DataFrame:
     """One line per row of every file: accepted, merged into a duplicate, rejected or skipped as empty.
 
     Parameters
     ----------
     result
         The analysed import.
+    gazetteer
+        The geocoder that placed the rows: it tells whether a written commune was read approximately.
 
     Returns
     -------
     pandas.DataFrame
-        Columns `REPORT_COLUMNS`, ordered by file (upload order) then row. A row kept in several
-        records (one per theme) is « acceptée » when it is the latest submission of any of them,
-        as :func:`loaders.store.save_import` records it.
+        Columns `REPORT_COLUMNS` then `NAME_MATCH_COLUMN` (a `NameMatch` value, for the filter),
+        ordered by file (upload order) then row. A row kept in several records (one per theme) is
+        « acceptée » when it is the latest submission of any of them, as
+        :func:`loaders.store.save_import` records it.
     """
-    kept = _kept_rows(result.records)
-    rejected = [(file, int(row), REJECTED, reason, "")
+    kept = _kept_rows(result.records, gazetteer)
+    same = NameMatch.SAME.value
+    rejected = [(file, int(row), REJECTED, reason, "", "", same)
                 for file, row, reason in result.rejects[list(REJECT_COLUMNS)].itertuples(index=False)]
-    blank = [(report.source_file, row, BLANK, "Ligne vide, sans aucune valeur", "")
+    blank = [(report.source_file, row, BLANK, "Ligne vide, sans aucune valeur", "", "", same)
              for report in result.files for row in report.blank_rows]
-    frame = pd.DataFrame([*kept, *rejected, *blank], columns=list(REPORT_COLUMNS))
+    frame = pd.DataFrame([*kept, *rejected, *blank], columns=[*REPORT_COLUMNS, NAME_MATCH_COLUMN])
     file_order = {report.source_file: position for position, report in enumerate(result.files)}
     frame = frame.assign(_order=frame[FILE_COLUMN].map(file_order))
     return frame.sort_values(["_order", ROW_COLUMN], kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
-def _kept_rows(records: pd.DataFrame) -> list[tuple[str, int, str, str, str]]:
-    """Report lines of the rows that ended in records, as winners or as merged duplicates."""
-    lines: dict[tuple[str, int], tuple[str, int, str, str, str]] = {}
+def _kept_rows(records: pd.DataFrame, gazetteer: Gazetteer) -> list[tuple[str, int, str, str, str, str, str]]:
+    """Report lines of the rows that ended in records, as winners or as merged duplicates.
+
+    A record holds the winning row's fields: only that row is compared with the retained commune.
+    """
+    lines: dict[tuple[str, int], tuple[str, int, str, str, str, str, str]] = {}
     winners = list(zip(records["winning_file"], records["winning_row"].astype(int)))
-    notes, communes = records["geocode_note"].tolist(), records["commune"].tolist()
+    # A missing value shows as an empty cell, never as « nan ».
+    notes, communes, written = (records[name].fillna("").tolist() for name in ("geocode_note", "commune", "city"))
+    matches = name_matches(records, gazetteer).tolist()
+    same = NameMatch.SAME.value
     for record, source_file, source_row in store.source_rows(records).itertuples(index=False):
         source, winner = (source_file, int(source_row)), winners[record]
         if source == winner:
-            lines[source] = (*source, ACCEPTED, notes[record], communes[record])
+            match = matches[record]
+            lines[source] = (*source, ACCEPTED, notes[record], communes[record],
+                             "" if match is NameMatch.SAME else written[record], match.value)
         elif source not in lines:
-            lines[source] = (*source, MERGED, _merged_detail(source, winner), communes[record])
+            lines[source] = (*source, MERGED, _merged_detail(source, winner), communes[record], "", same)
     return list(lines.values())
+
+
+def name_matches(records: pd.DataFrame, gazetteer: Gazetteer) -> pd.Series:
+    """How each record's written commune (``city``) compares with the commune it was placed in.
+
+    Decided from the row's own fields and the geocoder's public rules, once per distinct
+    (postcode, commune written, commune retained): the written name is compared with the retained
+    commune's names by :func:`loaders.geocode.city_name_key`, then read again by the postcode +
+    commune rule (:meth:`loaders.geocode.Gazetteer.match_postcode_city`).
+
+    Returns
+    -------
+    pandas.Series
+        A `NameMatch` per record, same index as ``records``.
+    """
+    rows = list(zip(*(records[name].fillna("").tolist() for name in ("postcode", "city", "insee_code"))))
+    decided = {row: _name_match(*row, gazetteer) for row in dict.fromkeys(rows)}
+    return pd.Series([decided[row] for row in rows], index=records.index, dtype=object)
+
+
+def _name_match(postcode: str, city: str, insee_code: str, gazetteer: Gazetteer) -> NameMatch:
+    key, _ = city_name_key(city)
+    if not key or key in {name for name, _ in gazetteer.keys_by_commune.get(insee_code, ())}:
+        return NameMatch.SAME
+    arrondissement = gazetteer.arrondissement_from_label(key)
+    if arrondissement is not None and arrondissement.insee_code == insee_code:
+        return NameMatch.SAME
+    read = gazetteer.match_postcode_city(postcode, city) if postcode else gazetteer.match_name_alone(city)
+    return NameMatch.APPROXIMATE if read.place is not None and read.place.insee_code == insee_code \
+        else NameMatch.OTHER
 
 
 def _merged_detail(source: tuple[str, int], winner: tuple[str, int]) -> str:
@@ -444,9 +544,9 @@ def rejects_csv(result: ImportResult) -> bytes:
     return csv_bytes(rejects_table(result))
 
 
-def _report(result: ImportResult, agent: Agent) -> None:
+def _report(result: ImportResult, key: Hashable, agent: Agent) -> None:
     st.subheader("Rapport ligne à ligne")
-    report = row_report(result)
+    report, lines = _remembered(_REPORT_STATE, key, lambda: _report_and_lines(result))
     counts = report[VERDICT_COLUMN].value_counts()
     columns = st.columns(4)
     columns[0].metric("Lignes lues", int(len(report) - counts.get(BLANK, 0)))
@@ -456,9 +556,17 @@ def _report(result: ImportResult, agent: Agent) -> None:
     summary = result.report()
     st.caption(f"{summary['fiches']} fiche(s) pour {summary['animateurs']} animateur·rice(s) ; "
                f"{int(counts.get(BLANK, 0))} ligne(s) vide(s) ignorée(s).")
-    shown = st.radio("Afficher", [ALL_ROWS, *VERDICTS], horizontal=True, key="importer-verdict")
-    st.dataframe(report if shown == ALL_ROWS else report[report[VERDICT_COLUMN] == shown],
-                 hide_index=True, width="stretch")
+    for warning in public_map_warnings(result):
+        st.warning(escape(warning))
+    sizes = {shown: len(filtered_report(report, shown, "")) for shown in SHOWN_ROWS}
+    shown = st.radio("Afficher", list(SHOWN_ROWS), format_func=lambda kind: f"{SHOWN_ROWS[kind]} ({sizes[kind]})",
+                     horizontal=True, key="importer-verdict")
+    query = st.text_input("Rechercher dans le rapport", key="importer-search",
+                          placeholder="ex. un nom de commune, un numéro de ligne, un mot du motif")
+    chosen = filtered_report(report, shown, query, lines)
+    if query.strip():
+        st.caption(f"{len(chosen)} ligne(s) trouvée(s).")
+    st.dataframe(chosen.drop(columns=NAME_MATCH_COLUMN), hide_index=True, width="stretch")
     if result.rejects.empty:
         st.success("Aucune ligne rejetée.")
     else:
@@ -471,10 +579,96 @@ def _report(result: ImportResult, agent: Agent) -> None:
             st.dataframe(mapping_used(file_report), hide_index=True, width="stretch")
 
 
+def searchable_lines(report: pd.DataFrame) -> pd.Series:
+    """Each report line as one folded text (file, row number, verdict, detail, communes), for the search.
+
+    Folded once per distinct value of each column: a report of 100,000 lines holds few.
+    """
+    lines = pd.Series("", index=report.index, dtype=object)
+    for column in REPORT_COLUMNS:
+        positions, distinct = pd.factorize(report[column].astype(str))
+        lines = lines + " " + np.array([fold(value) for value in distinct], dtype=object)[positions]
+    return lines
+
+
+def _report_and_lines(result: ImportResult) -> tuple[pd.DataFrame, pd.Series]:
+    report = row_report(result, gazetteer())
+    return report, searchable_lines(report)
+
+
+def filtered_report(report: pd.DataFrame, shown: str, query: str, lines: pd.Series | None = None) -> pd.DataFrame:
+    """The report lines a hub asked for: a key of `SHOWN_ROWS`, and every word of ``query`` in the line.
+
+    Parameters
+    ----------
+    report
+        :func:`row_report`.
+    shown
+        `ALL_ROWS`, a verdict, or a `NameMatch` value (rows whose written commune deserves a look).
+    query
+        Words to find anywhere in a line (file, row number, verdict, detail, communes), compared
+        folded: case, accents and punctuation do not matter.
+    lines
+        :func:`searchable_lines` of the report, when already computed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching lines, in the report's order.
+    """
+    if shown in VERDICTS:
+        mask = report[VERDICT_COLUMN] == shown
+    elif shown == ALL_ROWS:
+        mask = pd.Series(True, index=report.index)
+    else:
+        mask = report[NAME_MATCH_COLUMN] == shown
+    words = fold(query).split()
+    if words:
+        lines = searchable_lines(report) if lines is None else lines
+        for word in words:
+            mask = mask & lines.str.contains(word, regex=False)
+    return report[mask]
+
+
+def public_map_warnings(result: ImportResult) -> list[str]:
+    """What the public map will not show of this import, for want of a column, said before saving.
+
+    The public map shows trained people by default (:data:`views.data.PUBLIC_STATUSES`), and
+    contact details only with a recorded consent.
+    """
+    untrained = [f.source_file for f in result.files if not set(TRAINING_FIELDS) & set(f.mapping.fields)]
+    unconsented = [f.source_file for f in result.files if CONSENT_FIELD not in f.mapping.fields]
+    warnings = []
+    if untrained:
+        records = int(result.records["winning_file"].isin(untrained).sum())
+        warnings.append(
+            f"{_which_files(untrained, result)} aucune colonne qui dise si les personnes sont formées (ni "
+            f"« {FIELD_LABELS['trained']} », ni « {FIELD_LABELS['training_date']} ») : les {records} fiche(s) "
+            f"qui en viennent seront enregistrées « {STATUS_LABELS[REFERENCED]} ». La carte publique, qui "
+            "n'affiche par défaut que les personnes formées, n'en montrera aucune. Si l'export contient cette "
+            "information, choisissez sa colonne dans « Colonnes détectées » ci-dessus.")
+    if unconsented:
+        warnings.append(
+            f"{_which_files(unconsented, result)} aucune colonne « {FIELD_LABELS[CONSENT_FIELD]} » : sans accord "
+            "enregistré, le nom, le courriel et le téléphone des personnes ne seront jamais affichés sur la "
+            "carte publique (seules leur structure et leur commune le seront). Si l'export contient cette "
+            "question, choisissez sa colonne dans « Colonnes détectées » ci-dessus.")
+    return warnings
+
+
+def _which_files(names: Sequence[str], result: ImportResult) -> str:
+    """The subject of a warning: « Ce fichier n'a », or the files named when several were uploaded."""
+    if len(result.files) == 1:
+        return "Ce fichier n'a"
+    quoted = ", ".join(f"« {name} »" for name in names)
+    return f"Le fichier {quoted} n'a" if len(names) == 1 else f"Les fichiers {quoted} n'ont"
+
+
 def mapping_used(report: FileReport) -> pd.DataFrame:
     """The mapping the import used for one file, then its unused columns."""
     mapping = report.mapping
-    used = [(FIELD_LABELS[field], header, mapping.how[field]) for field, header in mapping.fields.items()]
+    used = [(FIELD_LABELS[field], header, how_label(mapping.how[field]))
+            for field, header in mapping.fields.items()]
     unused = [("(non utilisée)", header, "") for header in mapping.unmapped]
     return pd.DataFrame([*used, *unused], columns=[FIELD_COLUMN, "Colonne", HOW_COLUMN])
 
@@ -494,9 +688,8 @@ def _save(tables: Sequence[RawTable], result: ImportResult, batches: pd.DataFram
     st.subheader("Enregistrer")
     if agent == signin.DEMO_AGENT:
         # Real data would close the pilot pages at once: without sign-in, the app holds demo data only.
-        st.info("**Mode démonstration** : le rapport ci-dessus vous permet de vérifier votre fichier, mais "
-                "l'enregistrement de données réelles demande la connexion des agents (README, « Connexion des "
-                "agents »). En ligne de commande : `python -m loaders FICHIER`.", icon="🔒")
+        st.info(DEMO_NEXT_STEPS, icon="🔒")
+        st.caption(DEMO_ADMINISTRATORS)
         return False
     _already_imported_notice(tables, batches)
     target = _import_target()
@@ -521,7 +714,7 @@ def _forget_uploads(uploads: Sequence[UploadedFile]) -> None:
     Only the outcome and the report's counts stay in the session (see :func:`_last_saved_message`).
     """
     # The uploader's own value goes too: Streamlit keeps a widget's value when a run stops early.
-    for name in (_TABLES_STATE, _RESULT_STATE, _uploader_key()):
+    for name in (_TABLES_STATE, _RESULT_STATE, _REPORT_STATE, _uploader_key()):
         st.session_state.pop(name, None)
     context = get_script_run_ctx()
     if context is not None and isinstance(context.uploaded_file_mgr, MemoryUploadedFileManager):
