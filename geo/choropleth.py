@@ -151,12 +151,20 @@ def class_breaks(values: ArrayLike, classes: int = 5) -> list[float]:
     interpolation, numpy's default; the last one is the maximum) are each rounded *up*
     to a multiple of a power of ten with :data:`SIGNIFICANT_DIGITS` significant
     digits, or finer when the spread of the values (maximum minus minimum) needs it,
-    so that close values still get distinct breaks; equal breaks are merged. Before
-    rounding, interpolated quantiles are cut to 12 significant digits, which drops the
-    float noise of the interpolation (0.15000000000000002 is 0.15). Class ``i`` holds
-    the values in ``(breaks[i - 1], breaks[i]]``, the first class every value up to
-    ``breaks[0]`` (see :func:`classify`). The last break is at least the maximum, so
-    every finite value falls in a class; rounding may leave a class empty.
+    so that close values still get distinct breaks. Before rounding, interpolated
+    quantiles are cut to 12 significant digits, which drops the float noise of the
+    interpolation (0.15000000000000002 is 0.15). Class ``i`` holds the values in
+    ``(breaks[i - 1], breaks[i]]``, the first class every value up to ``breaks[0]``
+    (see :func:`classify`). The last break is at least the maximum, so every finite
+    value falls in a class.
+
+    Ties: when many territories share a value (a share of 0 %, say), several
+    quantiles are equal and would merge into one break, leaving a single class for
+    everything above it (« jusqu'à 0 % », « plus de 0 à 100 % »). The lowest break then
+    keeps its class, and the remaining classes are the quantiles of the values above
+    it, again and again: 0 % gets a class of its own, and the other values still
+    spread over the other classes. No class is left empty by a tie, and there are
+    never more classes than distinct values (three values, three classes at most).
 
     Constant values give one break (one class); no finite value gives ``[]``. Values
     must stay below 1e307 in magnitude, where numpy's interpolation would overflow.
@@ -169,21 +177,60 @@ def class_breaks(values: ArrayLike, classes: int = 5) -> list[float]:
     [340.0, 11000.0, 870000.0]
     >>> class_breaks([1003, 1001, 1008], classes=2)
     [1003.0, 1008.0]
+    >>> class_breaks([0, 0, 0, 0, 0, 50, 100], classes=3)
+    [0.0, 75.0, 100.0]
     >>> class_breaks([7, 7, float("nan")]), class_breaks([float("nan")])
     ([7.0], [])
     """
     if classes < 1:
         raise ValueError("at least one class is needed")
     numbers = np.asarray(values, dtype=float).ravel()
-    finite = numbers[np.isfinite(numbers)]
-    if finite.size == 0:
+    remaining = numbers[np.isfinite(numbers)]
+    if remaining.size == 0:
         return []
-    maximum = float(finite.max())
-    spread = Decimal(f"{maximum - float(finite.min()):.12g}")
-    inner = np.quantile(finite, np.arange(1, classes) / classes)
+    # One spread for every round, so that every break is rounded to the same kind of step.
+    spread = Decimal(f"{float(remaining.max()) - float(remaining.min()):.12g}")
+    breaks: list[float] = []
+    left = classes
+    while True:
+        left = min(left, np.unique(remaining).size)
+        candidate = _quantile_breaks(remaining, left, spread)
+        if len(candidate) == left or left == 1:
+            return breaks + candidate
+        breaks.append(candidate[0])
+        remaining = remaining[remaining > candidate[0]]
+        left -= 1
+        if remaining.size == 0:
+            return breaks
+
+
+def _quantile_breaks(values: np.ndarray, classes: int, spread: Decimal) -> list[float]:
+    """The nice quantiles of ``values`` at 1/k, ..., k/k, equal ones merged (see :func:`class_breaks`)."""
+    maximum = float(values.max())
+    inner = np.quantile(values, np.arange(1, classes) / classes)
     # The maximum is a value of the data: rounded exactly, so that it stays within the last class.
     quantiles = [Decimal(f"{value:.12g}") for value in inner] + [Decimal(repr(maximum))]
     return sorted({_nice_ceiling(value, spread) for value in quantiles})
+
+
+def single_value_classes(values: ArrayLike, breaks: Sequence[float]) -> list[bool]:
+    """For each class of :func:`classify`, whether all its values equal its upper break.
+
+    Such a class is a single value, which a legend states as such (« 0 % ») rather than
+    as a range (« jusqu'à 0 % »). An empty class is not.
+
+    Examples
+    --------
+    >>> single_value_classes([0, 0, 0, 0, 0, 50, 100], [0.0, 75.0, 100.0])
+    [True, False, True]
+    """
+    numbers = np.asarray(values, dtype=float).ravel()
+    classes = classify(numbers, breaks)
+    result = []
+    for index, upper in enumerate(breaks):
+        members = numbers[classes == index]
+        result.append(bool(members.size) and bool((members == upper).all()))
+    return result
 
 
 def classify(values: ArrayLike, breaks: Sequence[float]) -> np.ndarray:

@@ -22,6 +22,7 @@ from geo.choropleth import (
     classify,
     geojson_payload,
     simplified_territories,
+    single_value_classes,
 )
 
 # Shared edges are identical after simplification, so the only overlap left is floating-point
@@ -231,13 +232,25 @@ def naive_nice_ceiling(value: Fraction, spread: Fraction) -> float:
 
 
 def naive_class_breaks(values: list[float], classes: int) -> list[float]:
+    """Nice quantiles, no more classes than distinct values; when ties merge some quantiles, the lowest
+    break keeps its class and the other classes share the values above it."""
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return []
     spread = Fraction(f"{max(finite) - min(finite):.12g}")
-    quantiles = [Fraction(f"{naive_quantile(finite, k / classes):.12g}") for k in range(1, classes)]
-    quantiles.append(Fraction(repr(max(finite))))
-    return sorted({naive_nice_ceiling(value, spread) for value in quantiles})
+    breaks: list[float] = []
+    remaining, left = finite, classes
+    while True:
+        left = min(left, len(set(remaining)))  # no more classes than values
+        quantiles = [Fraction(f"{naive_quantile(remaining, k / left):.12g}") for k in range(1, left)]
+        quantiles.append(Fraction(repr(max(remaining))))
+        candidate = sorted({naive_nice_ceiling(value, spread) for value in quantiles})
+        if len(candidate) == left or min(remaining) == max(remaining):
+            return breaks + candidate
+        breaks.append(candidate[0])
+        remaining, left = [v for v in remaining if v > candidate[0]], left - 1
+        if not remaining:
+            return breaks
 
 
 def naive_classify(values: list[float], breaks: list[float]) -> list[int]:
@@ -257,7 +270,12 @@ def naive_classify(values: list[float], breaks: list[float]) -> list[int]:
     ("values", "classes", "expected"),
     [
         (list(range(1, 11)), 5, [2.8, 4.6, 6.4, 8.2, 10.0]),
-        ([0, 0, 0, 100], 4, [0.0, 25.0, 100.0]),  # equal quantiles are merged
+        ([0, 0, 0, 100], 4, [0.0, 100.0]),  # equal quantiles are merged, and no class is left empty
+        ([0, 0, 0, 0, 0, 50, 100], 3, [0.0, 75.0, 100.0]),  # 0 keeps a class; 50 and 100 share the two others
+        ([0, 0, 0, 0, 0, 0, 0, 0, 10, 20], 5, [0.0, 15.0, 20.0]),  # three values, three classes at most
+        ([1, 2, 3], 5, [1.7, 2.4, 3.0]),  # terciles, not quintiles: no class is left empty
+        ([0, 0, 0, 0, 0, 0, 0, 0, 100, 100], 5, [0.0, 100.0]),  # shares: covered or not at all
+        ([0, 0, 0], 5, [0.0]),
         ([-7.3, -2.2, 4.0], 2, [-2.2, 4.0]),
         ([12, 87, 460, 3_100, 24_000, 870_000], 3, [340.0, 11_000.0, 870_000.0]),  # 335.7 and 10,066.7 rounded up
         ([0.1, 0.2], 2, [0.15, 0.2]),  # 0.15000000000000002 is float noise, not a value above 0.15
@@ -285,6 +303,20 @@ def test_class_breaks_match_the_naive_reference_on_random_arrays():
 def test_class_breaks_refuse_zero_classes():
     with pytest.raises(ValueError):
         class_breaks([1, 2], classes=0)
+
+
+@pytest.mark.parametrize(
+    ("values", "breaks", "expected"),
+    [
+        ([0, 0, 0, 100], [0.0, 100.0], [True, True]),
+        ([0, 0, 0, 0, 50, 100], [0.0, 75.0, 100.0], [True, False, True]),
+        ([1, 2, 3, 4], [2.5, 4.0], [False, False]),
+        ([4, 4, math.nan], [4.0], [True]),
+        ([1, 9], [1.0, 5.0, 9.0], [True, False, True]),  # an empty class holds no single value
+    ],
+)
+def test_single_value_classes_are_those_whose_values_all_equal_their_upper_break(values, breaks, expected):
+    assert single_value_classes(values, breaks) == expected
 
 
 def test_classify_on_a_hand_checked_array():
