@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.aggregates import LEVELS, STATUSES, territory_aggregates
 from geo.coverage import DEFAULT_RADIUS_KM, commune_indicators
-from geo.planning import coverage_sites, session_sites
+from geo.planning import SHORTFALL_NOTES, coverage_sites, session_sites
 from geo.reference import ReferenceGeography, load_reference
 
 COMMUNE_COLUMNS = ("commune", "epci_code", "departement_code", "population", "nearest_km", "animators_within_km",
@@ -131,12 +131,14 @@ def write_plan(reference: ReferenceGeography, records: pd.DataFrame, args: argpa
     communes = reference.communes
     in_scope = communes.index[_scope_mask(communes, args.scope)]
     if args.mode == "coverage":
-        write_csv(coverage_sites(communes, records, in_scope, args.sites, args.radius_km,
-                                 any_commune=args.any_commune), args.out / "sites.csv")
-        return
-    sites, assignments = session_sites(communes, records, in_scope, args.sites)
-    write_csv(sites, args.out / "sites.csv")
-    write_csv(assignments, args.out / "affectations.csv")
+        plan = coverage_sites(communes, records, in_scope, args.sites, args.radius_km, any_commune=args.any_commune)
+        write_csv(plan.sites, args.out / "sites.csv")
+    else:
+        plan = session_sites(communes, records, in_scope, args.sites)
+        write_csv(plan.sites, args.out / "sites.csv")
+        write_csv(plan.assignments, args.out / "affectations.csv")
+    if plan.shortfall is not None:
+        print(f"Moins de sites que demandé ({len(plan.sites)} sur {args.sites}) : {SHORTFALL_NOTES[plan.shortfall]}.")
 
 
 def _scope_mask(communes: pd.DataFrame, scope: str | None) -> pd.Series:
