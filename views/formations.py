@@ -123,7 +123,7 @@ def _pool_map(pool: pd.DataFrame, in_scope: pd.Index) -> None:
 def _coverage_plan(records: pd.DataFrame, in_scope: pd.Index, sites: int, radius_km: int) -> None:
     st.markdown(f"Les communes où former des animateur·rices du vivier couvrirait le plus d'habitants encore à plus "
                 f"de {radius_km} km d'un animateur formé (choix glouton, au moins 63 % de l'optimum).")
-    plan = coverage_sites(data.reference().communes, records, in_scope, sites, float(radius_km))
+    plan = coverage_sites(data.reference().communes, records, in_scope, sites, float(radius_km)).sites
     if plan.empty:
         st.info("Aucun site n'ajouterait d'habitants couverts : le territoire est couvert, ou le vivier est vide.")
         return
@@ -136,11 +136,11 @@ def _coverage_plan(records: pd.DataFrame, in_scope: pd.Index, sites: int, radius
 def _session_plan(records: pd.DataFrame, in_scope: pd.Index, sites: int) -> pd.DataFrame | None:
     st.markdown("Les communes où réunir le vivier pour que le trajet total des stagiaires soit le plus court "
                 "(p-médiane).")
-    try:
-        plan, assignments = session_sites(data.reference().communes, records, in_scope, sites)
-    except ValueError:
+    sessions = session_sites(data.reference().communes, records, in_scope, sites)
+    if sessions.sites.empty:
         st.info("Personne à former dans ce territoire pour cette thématique.")
         return None
+    plan, assignments = sessions.sites, sessions.assignments
     st.dataframe(pd.DataFrame({
         "Rang": plan["rank"], "Commune": plan["commune"], "Stagiaires": plan["trainees"].astype(int),
         "Trajet moyen (km)": plan["mean_travel_km"].round(1),
