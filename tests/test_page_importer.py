@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 from loaders import cli, store
 from loaders.access import Scope
 from loaders._errors import LoaderError
+from loaders.normalize import REFERENCED
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes
 from signin import sign_in
@@ -387,6 +388,16 @@ def test_every_row_of_a_real_export_is_reported_once(importer, realdata_dir, gaz
     assert report["Motif ou remarque"].loc[report["Verdict"] == "Rejetée"].str.len().gt(0).all()
 
 
+def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_record_count(importer, realdata_dir,
+                                                                                          gazetteer):
+    """The 39-row export of the issue: every record « Référencé·e », none on the default public map."""
+    result = load_files([realdata_dir / "epernay.json"], gazetteer, LoadOptions(theme="cafe-ia"))
+    assert set(result.records["training_status"]) == {REFERENCED} and not result.records["public_consent"].any()
+    training, consent = importer.public_map_warnings(result)
+    assert f"les {len(result.records)} fiche(s) qui en viennent seront enregistrées « Référencé·e »" in training
+    assert "Accord de publication" in consent
+
+
 def test_rejects_csv_is_the_cli_file_with_french_headers(importer, realdata_dir, gazetteer, tmp_path):
     path = tmp_path / "export.csv"
     path.write_bytes(EXPORT)
@@ -461,8 +472,11 @@ def test_the_uploader_refuses_what_the_loader_would_refuse(page, monkeypatch):
     assert not page.exception and "CARTE_MAX_UPLOAD_MB vaut « beaucoup »" in html.unescape(messages(page))
 
 
-def test_demo_mode_checks_a_file_but_does_not_save_real_data(store_home, monkeypatch):
-    """Without sign-in the app holds demo data only: saving real data would close the pilot pages."""
+def test_demo_mode_checks_a_file_says_what_to_do_in_the_app_and_does_not_save_real_data(store_home, monkeypatch):
+    """Without sign-in the app holds demo data only: saving real data would close the pilot pages.
+
+    The next steps are said for a hub agent, in the app; the command line is a hint for administrators, apart.
+    """
     monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -472,15 +486,6 @@ def test_demo_mode_checks_a_file_but_does_not_save_real_data(store_home, monkeyp
     assert [m.label for m in app.metric][:2] == ["Lignes lues", "Acceptées"]  # the report is there
     assert not [b for b in app.main.button if b.label == "Enregistrer l'import"]
     assert batches(store.connect()).empty
-
-
-def test_demo_mode_tells_a_hub_agent_what_to_do_in_the_app(store_home, monkeypatch):
-    """The next steps are in the app; the command line is a hint for administrators, apart."""
-    monkeypatch.setenv("CARTE_TILES_URL", "")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=120).run().switch_page("views/importer.py").run()
-    upload(app, (EXPORT_NAME, EXPORT))
     # The last one: the demo banner at the top of every page says « Mode démonstration » too.
     demo = [info.value for info in app.info if "Mode démonstration" in info.value][-1]
     assert "python" not in demo and "ligne de commande" not in demo
