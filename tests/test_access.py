@@ -194,7 +194,9 @@ def test_a_forged_url_cannot_widen_the_coverage_view_or_its_exports(app, downloa
     assert not app.exception
     region = next(s for s in app.selectbox if s.label == "Région")
     assert region.options == ["Bretagne"] and region.value == "53"
-    exported = read_bytes(downloads["couverture-epci.csv"], "couverture.csv").frame
+    (csv_name,) = [name for name in downloads if name.endswith(".csv")]
+    assert csv_name.startswith("couverture-epci-region-53-")  # the file name says the territory of the export
+    exported = read_bytes(downloads[csv_name], "couverture.csv").frame
     assert set(exported["Code"]) <= set(app_reference_epcis_of_region("53"))
     assert "Caen" not in page_text(app)
 

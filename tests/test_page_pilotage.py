@@ -214,6 +214,16 @@ def test_every_table_downloads_as_formula_safe_csv_and_xlsx_with_french_headers(
     assert f"'{HOSTILE_HUB}" in [cell.value for cell in sheet["A"]]
 
 
+def test_progress_csv_has_decimal_commas_that_a_french_reader_reads_as_numbers(pilot, downloads):
+    pilot.run()
+    written = downloads["pilotage-toutes-thematiques-france.csv"]
+    french = pd.read_csv(io.BytesIO(written), sep=";", decimal=",", encoding="utf-8-sig")
+    share = "Part de Conseillers numériques parmi les formé·es (%)"
+    assert pd.api.types.is_float_dtype(french[share])
+    assert french[share].head(6).tolist() == [100.0, 100.0, 100.0, 100.0, 100.0, 66.7]
+    assert pd.api.types.is_integer_dtype(french["Référencé·es (cumul)"])
+
+
 def test_empty_store_says_there_is_nothing_yet(store_home, monkeypatch):
     monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()

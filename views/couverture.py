@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import folium
 import geopandas as gpd
@@ -12,22 +14,26 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.aggregates import PRIORITY_RULE, priority_ranks
-from geo.choropleth import class_breaks, classify, geojson_payload
+from geo.choropleth import class_breaks, classify, geojson_payload, single_value_classes
 from geo.coverage import DEFAULT_RADIUS_KM
 from geo.nearby import nearest
 from loaders.normalize import REFERENCED, TRAINED
-from loaders.safe_files import csv_bytes, xlsx_bytes
+from loaders.safe_files import xlsx_bytes
 from loaders.access import Agent, Scope
 from views import chrome, data, signin, url_state
 from views.territory import territory_choice
 from views.basemap import new_map
 from views.labels import (
     DEFAULT_MODERATION,
+    E2SFCA_EXPLANATION,
     EXPORT_HEADERS,
     INDICATORS,
     MODERATION_LABELS,
+    MODERATION_SLUGS,
     STATUS_LABELS,
+    STATUS_SLUGS,
     Indicator,
+    csv_for_french_excel,
     km,
 )
 from views.safe_html import escape
@@ -42,6 +48,12 @@ FRANCE_CENTER = (46.6, 2.4)
 NATIONAL_EPCI_COUNT = 1_000
 INTRODUCTION = (
     "Repérez les EPCI et les communes qu'aucun animateur formé n'atteint, puis emportez la liste."
+)
+PARIS = ZoneInfo("Europe/Paris")
+EXPORT_FORMATS = (
+    "Le CSV est fait pour Excel en français : séparateur point-virgule, virgule décimale (dans QGIS, cochez "
+    "« virgule comme séparateur décimal »). Le XLSX et le GeoJSON gardent des nombres, pour les tableurs, QGIS et "
+    "les scripts. Le nom de chaque fichier dit le territoire, la thématique, les statuts, le rayon et la date."
 )
 
 
@@ -59,7 +71,7 @@ def render() -> None:
     indicator = INDICATORS[indicator_code]
     clicked = _choropleth(table, level, departement, indicator_code, indicator)
     _priorities(table, level)
-    _exports(table, level, departement, agent)
+    _exports(table, level, departement, export_stem(region, departement, selected, radius_km, _today()), agent)
     _details(table, level, clicked, selected)
     chrome.footer(batches)
 
@@ -79,7 +91,7 @@ def _filters(scope: Scope) -> tuple[str, Selected, int]:
     registry = data.themes()
     with st.container(border=True):
         indicator = url_state.choice("Indicateur", {code: i.label for code, i in INDICATORS.items()},
-                                     "uncovered_share", key="indicateur")
+                                     "uncovered_share", key="indicateur", help=E2SFCA_EXPLANATION)
         columns = st.columns([2, 3, 2, 2, 2], vertical_alignment="bottom")
         with columns[0]:
             theme = url_state.choice("Thématique", {s: registry.get(s).label for s in registry.slugs()}, "cafe-ia",
@@ -138,7 +150,7 @@ def _choropleth(table: pd.DataFrame, level: str, departement: str, code: str, in
     # Only a click on a territory reruns the page; panning and zooming do not.
     state = st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"],
                       key=f"couverture-{level}-{departement}")
-    _legend(indicator, breaks)
+    _legend(indicator, values, breaks)
     drawing = (state or {}).get("last_active_drawing") or {}
     return (drawing.get("properties") or {}).get("code")
 
@@ -149,21 +161,38 @@ def _style(feature: dict) -> dict:
     return {"fillColor": colour, "color": "#555555", "weight": 0.4, "fillOpacity": 0.8}
 
 
-def _legend(indicator: Indicator, breaks: list[float]) -> None:
+def legend_labels(indicator: Indicator, values: np.ndarray, breaks: list[float] | None = None) -> list[str]:
+    """The label of each legend class of ``values`` (already multiplied by the indicator's factor).
+
+    A class whose territories all have the value of its upper break is that value (« 0 % »); the others
+    are ranges (« jusqu'à 2,8 », « plus de 2,8 à 4,6 »), the unit last.
+    """
+    breaks = class_breaks(values) if breaks is None else breaks
+    labels = []
+    for index, (upper, single) in enumerate(zip(breaks, single_value_classes(values, breaks))):
+        if single:
+            span = _number(upper)
+        elif index == 0:
+            span = f"jusqu'à {_number(upper)}"
+        else:
+            span = f"plus de {_number(breaks[index - 1])} à {_number(upper)}"
+        labels.append(f"{span} {indicator.unit}")
+    return labels
+
+
+def _legend(indicator: Indicator, values: np.ndarray, breaks: list[float]) -> None:
     """The legend, with its units and its class breaks stated (quantiles of the view)."""
-    rows = []
-    for index, (colour, upper) in enumerate(zip(PALETTE, breaks)):
-        span = f"jusqu'à {_number(upper)}" if index == 0 else f"plus de {_number(breaks[index - 1])} à {_number(upper)}"
-        rows.append(f'<li><span style="background:{colour}" aria-hidden="true"></span> {span} '
-                    f"{escape(indicator.unit)}</li>")
+    rows = [f'<li><span style="background:{colour}" aria-hidden="true"></span> {escape(label)}</li>'
+            for colour, label in zip(PALETTE, legend_labels(indicator, values, breaks))]
     rows.append(f'<li><span style="background:{NO_VALUE_COLOUR}" aria-hidden="true"></span> sans valeur '
                 "(aucun habitant, ou aucun animateur à portée)</li>")
+    explanation = f"<p>{escape(indicator.explanation)}</p>" if indicator.explanation else ""
     st.html(
         '<style>.carte-legende ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}'
         ".carte-legende span{display:inline-block;width:1rem;height:1rem;border:1px solid #555;"
-        "vertical-align:middle}</style>"
+        "vertical-align:middle}.carte-legende p{margin:.25rem 0 0;font-size:.875rem}</style>"
         f'<div class="carte-legende"><strong>{escape(indicator.label)}</strong> — classes par quantiles '
-        f"des territoires affichés<ul>{''.join(rows)}</ul></div>"
+        f"des territoires affichés<ul>{''.join(rows)}</ul>{explanation}</div>"
     )
 
 
@@ -185,6 +214,7 @@ def _priorities(table: pd.DataFrame, level: str) -> None:
         "Accessibilité (pour 10 000 hab.)": top["mean_accessibility_per_10k"].round(2),
     })
     st.dataframe(shown, hide_index=True, width="stretch")
+    st.caption(E2SFCA_EXPLANATION)
 
 
 def export_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -197,12 +227,31 @@ def export_table(table: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=EXPORT_HEADERS | {"uncovered_share": "Part de la population non couverte (%)"})
 
 
-def _exports(table: pd.DataFrame, level: str, departement: str, agent: Agent) -> None:
+def export_stem(region: str, departement: str, selected: Selected, radius_km: int, day: date) -> str:
+    """The name of an export without its extension: the filters that made it, then the day.
+
+    Read by people and by CSV readers that skip no line: « couverture-communes-35-cafe-ia-formes-15km-2026-12-05 »
+    (territory, theme, statuses, Conseillers numériques only, moderation when not the default, radius, day).
+    """
+    territory = f"communes-{departement}" if departement else f"epci-region-{region}" if region else "epci-france"
+    parts = ["couverture", territory, selected.theme,
+             "-et-".join(STATUS_SLUGS[status] for status in STATUS_SLUGS if status in selected.statuses)]
+    if selected.conum_only:
+        parts.append("conum")
+    if set(selected.moderation) != set(DEFAULT_MODERATION):
+        parts.append("verif-" + "-".join(MODERATION_SLUGS[m] for m in MODERATION_SLUGS if m in selected.moderation))
+    return "-".join([*parts, f"{radius_km}km", day.isoformat()])
+
+
+def _today() -> date:
+    return datetime.now(PARIS).date()
+
+
+def _exports(table: pd.DataFrame, level: str, departement: str, name: str, agent: Agent) -> None:
     frame = export_table(table)
-    name = f"couverture-{'communes-' + departement if departement else 'epci'}"
     shapes = data.territory_shapes(level, departement or None)
     geo = gpd.GeoDataFrame(frame, geometry=shapes.geometry.reindex(frame["Code"]).to_numpy(), crs=shapes.crs)
-    downloads = (("Télécharger (CSV)", csv_bytes(frame), f"{name}.csv", "text/csv"),
+    downloads = (("Télécharger (CSV)", csv_for_french_excel(frame), f"{name}.csv", "text/csv"),
                  ("Télécharger (XLSX)", xlsx_bytes(frame, "Couverture"), f"{name}.xlsx",
                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                  ("Télécharger (GeoJSON)", geo.to_json(drop_id=True).encode(), f"{name}.geojson",
@@ -210,6 +259,7 @@ def _exports(table: pd.DataFrame, level: str, departement: str, agent: Agent) ->
     for column, (label, content, file_name, mime) in zip(st.columns(3), downloads):
         column.download_button(label, content, file_name, mime, on_click=signin.log_export,
                                args=(agent, "couverture", file_name))
+    st.caption(EXPORT_FORMATS)
 
 
 def _details(table: pd.DataFrame, level: str, clicked: str | None, selected: Selected) -> None:

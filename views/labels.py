@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geo.coverage import E2SFCA_STEPS
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
 from loaders.progress import MONTH_ABBREVIATIONS, MONTH_NAMES, THOUSANDS_SEPARATOR
+from loaders.safe_files import cell_text, csv_bytes
 from loaders.schema import PENDING, REFUSED, VALIDATED
 
 STATUS_LABELS: dict[str, str] = {TRAINED: "Formé·e", IN_TRAINING: "En formation", REFERENCED: "Référencé·e"}
@@ -16,6 +18,9 @@ ALL_STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
 MODERATION_LABELS: dict[str, str] = {PENDING: "À vérifier", VALIDATED: "Validé", REFUSED: "Refusé"}
 # Pilot pages count what is published or still to check; refused records only when asked.
 DEFAULT_MODERATION: tuple[str, ...] = (VALIDATED, PENDING)
+# The same, as words of an export's file name.
+STATUS_SLUGS: dict[str, str] = {TRAINED: "formes", IN_TRAINING: "en-formation", REFERENCED: "references"}
+MODERATION_SLUGS: dict[str, str] = {PENDING: "a-verifier", VALIDATED: "valide", REFUSED: "refuse"}
 
 
 def status_badge(status: str, training_date: object) -> str:
@@ -59,6 +64,20 @@ def km(value: float) -> str:
     return f"{value:.0f} km"
 
 
+def _e2sfca_explanation() -> str:
+    """E2SFCA in one French sentence, with the distance steps that geo.coverage applies."""
+    steps = [f"{weight * 100:.0f} % jusqu'à {limit:.0f} km" for limit, weight in E2SFCA_STEPS]
+    steps[0] = f"plein poids jusqu'à {E2SFCA_STEPS[0][0]:.0f} km"
+    return (
+        "L'accessibilité (E2SFCA) compte, pour 10 000 habitants, les animateur·rices à moins de "
+        f"{E2SFCA_STEPS[-1][0]:.0f} km, pondéré·es selon la distance ({', '.join(steps)}) et partagé·es entre "
+        "tous les habitants qui les ont à portée."
+    )
+
+
+E2SFCA_EXPLANATION = _e2sfca_explanation()
+
+
 @dataclass(frozen=True)
 class Indicator:
     """A coverage indicator as the maps and legends present it."""
@@ -67,6 +86,7 @@ class Indicator:
     unit: str
     factor: float = 1.0  # shares are stored in [0, 1] and shown in percent
     decimals: int = 1
+    explanation: str = ""  # one sentence, shown wherever the indicator is, when its name says too little
 
     def format(self, value: float) -> str:
         if value is None or not np.isfinite(value):
@@ -77,7 +97,8 @@ class Indicator:
 INDICATORS: dict[str, Indicator] = {
     "uncovered_share": Indicator("Part de la population non couverte", "%", factor=100.0, decimals=0),
     "trained_per_10k": Indicator("Animateur·rices formé·es pour 10 000 habitants", "pour 10 000 hab.", decimals=2),
-    "mean_accessibility_per_10k": Indicator("Accessibilité (E2SFCA)", "animateur·rice pour 10 000 hab.", decimals=2),
+    "mean_accessibility_per_10k": Indicator("Accessibilité (E2SFCA)", "animateur·rice pour 10 000 hab.", decimals=2,
+                                            explanation=E2SFCA_EXPLANATION),
     "median_nearest_km": Indicator("Distance au plus proche animateur (médiane des habitants)", "km"),
 }
 # French headers of the exported territory tables (codes and names first).
@@ -96,3 +117,21 @@ EXPORT_HEADERS: dict[str, str] = {
     "mean_accessibility_per_10k": "Accessibilité E2SFCA (pour 10 000 habitants)",
     "priority_rank": "Rang de priorité",
 }
+
+
+def csv_for_french_excel(frame: pd.DataFrame) -> bytes:
+    """A formula-safe CSV (see :func:`loaders.safe_files.csv_bytes`) with decimal commas.
+
+    French Excel reads « 12,5 » as a number and « 12.5 » as text (or a date); pandas reads this file with
+    ``sep=";", decimal=","`` and QGIS with its « virgule décimale » option. Integers are left as they are.
+
+    Examples
+    --------
+    >>> csv_for_french_excel(pd.DataFrame({"a": [-0.5, float("nan")], "b": [1200, 3]})).decode("utf-8-sig").split()
+    ['a;b', '-0,5;1200', ';3']
+    """
+    floats = frame.select_dtypes("floating").columns
+    french = frame.copy()
+    for column in floats:
+        french[column] = [cell_text(value).replace(".", ",") for value in frame[column]]
+    return csv_bytes(french)

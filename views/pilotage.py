@@ -16,10 +16,10 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from loaders.progress import Headline, french_count, french_month, imports_per_hub, monthly_progress
-from loaders.safe_files import csv_bytes, xlsx_bytes
+from loaders.safe_files import xlsx_bytes
 from loaders.access import Agent, Scope
 from views import chrome, data, signin, url_state
-from views.labels import VEGA_FRENCH_LOCALE, french_number
+from views.labels import VEGA_FRENCH_LOCALE, csv_for_french_excel, french_number
 
 EVERYWHERE = ""  # the URL code of « every theme » and of « the whole of France »
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -204,7 +204,7 @@ def _imports(batches: pd.DataFrame, agent: Agent) -> None:
 
 
 def _downloads(table: pd.DataFrame, label: str, file_stem: str, sheet: str, agent: Agent) -> None:
-    downloads = ((f"{label} (CSV)", csv_bytes(table), f"{file_stem}.csv", "text/csv"),
+    downloads = ((f"{label} (CSV)", csv_for_french_excel(table), f"{file_stem}.csv", "text/csv"),
                  (f"{label} (XLSX)", xlsx_bytes(table, sheet), f"{file_stem}.xlsx", XLSX_MIME))
     for column, (button, content, file_name, mime) in zip(st.columns(2), downloads):
         column.download_button(button, content, file_name, mime, on_click=signin.log_export,
