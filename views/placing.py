@@ -29,10 +29,8 @@ ROW_CHOICE_KEY = "placing-row"
 NOTHING_SAID = "aucun lieu indiqué"
 WHY_COLUMN = "Pourquoi elle ne peut pas être placée"
 NOT_PLACEABLE = {
-    Placeability.NO_LOCATION: ("La ligne n'indique aucun lieu : complétez son code postal et sa commune dans le "
-                               "fichier, puis importez-le de nouveau."),
-    Placeability.OUTSIDE_REFERENCE: ("{territory} n'est pas dans le référentiel géographique de la carte "
-                                     "(métropole et départements d'outre-mer) : la ligne ne peut y être placée."),
+    Placeability.NO_LOCATION: "aucun lieu indiqué : à compléter dans le fichier",
+    Placeability.OUTSIDE_REFERENCE: "{territory} : hors du référentiel géographique de la carte",
 }
 
 
@@ -78,17 +76,20 @@ def _place_one(rows: pd.DataFrame, placings: pd.Series, agent: Agent) -> None:
 
 def _not_placeable(rows: pd.DataFrame, placings: pd.Series) -> None:
     """The rejected rows no fix may place, with the reason, so that the hub corrects them in the file."""
-    st.markdown(f"{len(rows)} ligne(s) rejetée(s) ne peuvent pas être placées ici :")
-    st.dataframe(not_placeable_table(rows, placings), hide_index=True, width="stretch")
+    st.markdown(f"{len(rows)} ligne(s) rejetée(s) ne peuvent pas être placées ici. Une ligne sans lieu se "
+                "corrige dans le fichier (code postal et commune), qui est ensuite importé de nouveau ; la carte "
+                "ne couvre que la métropole et les départements d'outre-mer (référentiel géographique du COG).")
+    st.dataframe(not_placeable_table(rows, placings), hide_index=True, width="stretch",
+                 column_config={"Ligne": st.column_config.NumberColumn(width="small")})
 
 
 def not_placeable_table(rows: pd.DataFrame, placings: pd.Series) -> pd.DataFrame:
-    """File, row, what the row said and why no fix may place it, one line per row."""
+    """File, row, why no fix may place it and what the row said, one line per row."""
     return pd.DataFrame({
         "Fichier": rows["file_name"].map(shown).to_numpy(),
         "Ligne": rows["source_row"].astype(int).to_numpy(),
-        "Ce que dit la ligne": [shown(text) or NOTHING_SAID for text in rows["location_text"]],
         WHY_COLUMN: [_why_not(placing) for placing in placings],
+        "Ce que dit la ligne": [shown(text) or NOTHING_SAID for text in rows["location_text"]],
     })
 
 
