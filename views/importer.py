@@ -130,7 +130,7 @@ ALL_ROWS = "all"
 SHOWN_ROWS: dict[str, str] = {
     ALL_ROWS: "Toutes les lignes",
     **{verdict: verdict for verdict in VERDICTS},
-    NameMatch.APPROXIMATE.value: "Placée par approximation du nom",
+    NameMatch.APPROXIMATE.value: "Commune écrite approximativement",
     NameMatch.OTHER.value: "Commune écrite différente de la commune retenue",
 }
 
