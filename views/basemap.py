@@ -4,6 +4,10 @@ Leaflet and its marker-cluster plugin are fetched from the npm registry at pinne
 by ``make`` (``assets/package.json``) and served by Streamlit itself from ``static/vendor``
 (``server.enableStaticServing``). The only other host a map contacts is the tile server.
 
+Leaflet's own words are English (« Zoom in », « Close popup », the attribution's title, miles on the
+scale): every map gets French controls instead (:class:`_FrenchControls`), a metric scale, and an
+attribution that wraps beside the scale rather than running over it on a phone.
+
 Settings (environment):
 
 CARTE_TILES_URL
@@ -17,7 +21,7 @@ from __future__ import annotations
 import os
 
 import folium
-from branca.element import Element
+from branca.element import Element, MacroElement
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
 
@@ -44,8 +48,10 @@ def new_map(location: tuple[float, float], zoom_start: int, *, prefer_canvas: bo
     faster for thousands of circle markers, but their shapes are no longer DOM elements.
     """
     tiles_url = os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL)
-    fmap = folium.Map(location=location, zoom_start=zoom_start, control_scale=True, tiles=None,
-                      prefer_canvas=prefer_canvas)
+    # Leaflet's zoom control and scale are added in French by _FrenchControls.
+    fmap = folium.Map(location=location, zoom_start=zoom_start, control_scale=False, zoom_control=False,
+                      tiles=None, prefer_canvas=prefer_canvas)
+    _FrenchControls().add_to(fmap)
     # The cluster plugin needs a maxZoom even when no tile layer gives one (tests run without tiles).
     fmap.options["maxZoom"] = MAX_ZOOM
     # Instance attributes shadow folium's CDN defaults (jQuery, Bootstrap, Font Awesome are unused).
@@ -66,11 +72,51 @@ def tiles_attribution() -> str:
 def marker_cluster(points: list, callback: str) -> FastMarkerCluster:
     """A client-side marker cluster using the self-hosted plugin: ``callback`` makes a marker of each point
     (a row of ``points``: lat, lon, then what the callback reads)."""
-    # Chunked loading hands the browser back every few milliseconds while thousands of markers load.
-    cluster = _ViewFirstCluster(points, callback=callback, name="Animateurs", options={"chunkedLoading": True})
+    # Chunked loading hands the browser back every few milliseconds while thousands of markers load;
+    # markers at one place (animators of one structure or one commune) fan out when clicked.
+    cluster = _ViewFirstCluster(points, callback=callback, name="Animateurs",
+                                options={"chunkedLoading": True, "spiderfyOnMaxZoom": True})
     cluster.default_js = CLUSTER_JS
     cluster.default_css = CLUSTER_CSS
     return cluster
+
+
+ZOOM_IN_TITLE = "Zoomer"
+ZOOM_OUT_TITLE = "Dézoomer"
+CLOSE_POPUP_LABEL = "Fermer"
+LEAFLET_PREFIX = '<a href="https://leafletjs.com" title="Bibliothèque JavaScript de cartes interactives">Leaflet</a>'
+# The scale is at most 100 px wide (Leaflet's maxWidth) in the bottom-left corner: the attribution keeps
+# clear of it and wraps instead of running over it on a narrow map.
+ATTRIBUTION_CSS = (".leaflet-control-attribution { max-width: calc(100vw - 130px); white-space: normal; "
+                   "text-align: right; }")
+
+
+class _FrenchControls(MacroElement):
+    """Zoom buttons, metric scale, attribution prefix and popup close button of a map, in French."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+            <style>{{ this.css }}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+            L.control.zoom({position: "topleft", zoomInTitle: {{ this.zoom_in|tojson }},
+                            zoomOutTitle: {{ this.zoom_out|tojson }}}).addTo({{ this._parent.get_name() }});
+            L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+            {{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix|tojson }});
+            {{ this._parent.get_name() }}.on("popupopen", function (event) {
+                var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+                if (close) {
+                    close.setAttribute("aria-label", {{ this.close|tojson }});
+                    close.title = {{ this.close|tojson }};
+                }
+            });
+        {% endmacro %}""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FrenchControls"
+        self.zoom_in, self.zoom_out, self.close = ZOOM_IN_TITLE, ZOOM_OUT_TITLE, CLOSE_POPUP_LABEL
+        self.prefix, self.css = LEAFLET_PREFIX, ATTRIBUTION_CSS
 
 
 class _Verbatim(Element):
