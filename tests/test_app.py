@@ -137,17 +137,7 @@ def test_theme_from_the_url(app):
     assert "**1** animateur·rices correspondent" in text_of(app)
 
 
-def test_ambiguous_commune_offers_a_choice(app):
-    app.query_params["q"] = "saint-denis"
-    app.run()
-    assert not app.exception
-    choice = by_label(app.selectbox, "Commune trouvée")
-    assert len(choice.options) > 1
-    labels = " ".join(choice.options)
-    assert "Saint-Denis (93)" in labels and "Saint-Denis (974)" in labels
-    choice.set_value("93066").run()
-    assert url_values(app, "commune") == ["93066"]
-    assert "les plus proches de Saint-Denis" in html_of(app)
+# Homonyms: tests/test_page_trouver.py (the person chooses among every homonym).
 
 
 def test_unknown_commune_says_so(app):

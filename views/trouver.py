@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import json
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
@@ -15,36 +17,108 @@ from streamlit_folium import st_folium
 from geo import settings as geo_settings
 from geo._errors import AddressSearchError
 from geo.address_search import search_addresses
-from geo.nearby import nearest
+from geo.nearby import NEARBY_KM, Reach, bounds, nearest, reach
+from geo.search import Found, Lookup, designation
 from loaders.normalize import TRAINED
 from views import chrome, data, url_state
 from views.basemap import marker_cluster, new_map
+from views.commune_box import Suggestion, commune_box
 from views.geolocate import geolocate_button
 from views.labels import STATUS_LABELS, km, status_badge
 from views.safe_html import escape
 
 RESULTS = 20
 MAP_HEIGHT = 520
+PHONE_MAP_HEIGHT = 300
+PHONE_WIDTH = 640  # px: below this viewport width, the page takes its phone layout
+FIT_MAX_ZOOM = 13  # fitting the map on results in one place must not zoom down to a street
 EMBED_SNIPPET_KEY = "integration"
 FRANCE_CENTER = (46.6, 2.4)
+# The URL parameters of a search: a new search replaces all of them at once (one history entry).
+SEARCH_PARAMETERS = ("q", "commune", "position")
 # Positions from the browser are kept to about a kilometre in the URL: enough to rank
 # animators, not enough to point at someone's home in a shared link.
 POSITION_DECIMALS = 2
 OUTLINE_TOLERANCE_DEG = 2e-4
-# streamlit-folium 0.27 under Streamlit 1.67 leaves its iframe at height 0 (the map inside is drawn).
-FRAME_HEIGHT_CSS = f"<style>iframe[title='streamlit_folium.st_folium']{{height:{MAP_HEIGHT}px !important}}</style>"
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+MAP_ANCHOR = "carte-plan"  # on a phone the list comes first, with a link down to the map
+# streamlit-folium 0.27 under Streamlit 1.67 leaves its iframe at height 0 (the map inside is drawn), so
+# the page sets it; on a phone the map shrinks and the result list comes before it. Multiselect chips
+# wrap instead of being clipped (« ormé·e »), and so do widget labels (« Conseillers numériques u… »).
+PAGE_CSS = f"""<style>
+{MAP_FRAME} {{ height: {MAP_HEIGHT}px !important; }}
+[data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] > [role="group"] {{
+  flex-wrap: wrap; overflow: visible; mask-image: none; -webkit-mask-image: none; }}
+[data-testid="stWidgetLabel"] .stMarkdownEllipsis {{ white-space: normal; overflow: visible; }}
+@media (max-width: {PHONE_WIDTH}px) {{
+  {MAP_FRAME} {{ height: {PHONE_MAP_HEIGHT}px !important; }}
+  .st-key-carte-resultats > :has(> .st-key-carte-liste) {{ order: -1; }}
+  [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
+  .st-key-carte-recherche [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; gap: .5rem; }}
+  .st-key-carte-recherche [data-testid="stColumn"] {{ min-width: 0; width: auto; flex: 1 1 auto; }}
+  .st-key-carte-recherche [data-testid="stColumn"]:last-child {{ flex: 0 0 auto; }}
+  h1 {{ font-size: 1.6rem !important; }}
+  .carte-vers-carte {{ display: inline-block; }}
+}}
+.carte-vers-carte {{ display: none; margin-bottom: .5rem; }}
+</style>"""
+# Inside the map's frame: the map fills the frame, whose height the page sets; numbered markers.
+MAP_FRAME_CSS = """<style>
+#map_div { height: 100vh !important; }
+.carte-rang { background: #000091; color: #fff; border: 2px solid #fff; border-radius: 50%; font: 700 13px/22px
+  system-ui, sans-serif; text-align: center; box-shadow: 0 0 0 1px #000091; }
+</style>"""
 # Markers are drawn in the browser from one compact JSON array (see data.marker_points), as vector
 # circles on a canvas, so 10,000 stay smooth; each popup is built only when it is opened. Its texts
-# were escaped by views.safe_html before they were serialised.
+# were escaped by views.safe_html before they were serialised. The listed animators' rows carry three
+# more fields: their rank in the list (drawn on the marker), their distance and their contact (when
+# consented); the others' distance to the searched place is computed here, with the page's formula.
 MARKER_CALLBACK = """
 function (row) {
-    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
-                                {radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9});
-    marker.bindPopup(function () { return "<strong>" + row[2] + "</strong><br>" + row[3] + "<br>" + row[4]; },
-                     {maxWidth: 320});
+    var rank = row[5];
+    var at = new L.LatLng(row[0], row[1]);
+    var marker = rank
+        ? L.marker(at, {icon: L.divIcon({className: "carte-rang", html: String(rank), iconSize: [26, 26]}),
+                        title: "n° " + rank, zIndexOffset: 1000 - rank})
+        : L.circleMarker(at, {radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9});
+    marker.bindPopup(function () {
+        var distance = rank ? row[6] : distanceText(row[0], row[1]);
+        return "<strong>" + (rank ? rank + ". " : "") + row[2] + "</strong><br>" + row[3] + "<br>" + row[4]
+            + (distance ? "<br>à " + distance : "") + (rank ? row[7] : "");
+    }, {maxWidth: 320});
     return marker;
 }
 """
+# The distance of a marker that is not in the list: the haversine formula of geo.distances, written
+# as views.labels.km writes it (« 0,8 km », « 12 km »); nothing when no place was searched.
+DISTANCE_SCRIPT = """
+function distanceText(lat, lon) {
+    if (HERE === null) return "";
+    var radians = Math.PI / 180, dLat = (lat - HERE[0]) * radians, dLon = (lon - HERE[1]) * radians;
+    var h = Math.pow(Math.sin(dLat / 2), 2)
+        + Math.cos(HERE[0] * radians) * Math.cos(lat * radians) * Math.pow(Math.sin(dLon / 2), 2);
+    var value = 2 * EARTH_RADIUS_KM * Math.asin(Math.sqrt(Math.min(1, h)));
+    return (value < 10 ? value.toFixed(1).replace(".", ",") : value.toFixed(0)) + " km";
+}
+"""
+
+
+VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüœ")
+
+
+class Invitation(enum.Enum):
+    """What the page asks for when it lists nobody yet."""
+
+    SEARCH = "search"  # the search box is there: search a commune
+    CHOOSE = "choose"  # several communes fit the search: choose one
+    EXPLORE = "explore"  # embedded, without a search box: the map shows everyone
+
+
+INVITATIONS: dict[Invitation, str] = {
+    Invitation.SEARCH: "Cherchez une commune pour voir les plus proches.",
+    Invitation.CHOOSE: "Choisissez votre commune ci-dessus pour voir les plus proches.",
+    Invitation.EXPLORE: "Zoomez sur la carte pour trouver les plus proches de chez vous.",
+}
 
 
 @dataclass(frozen=True)
@@ -60,75 +134,101 @@ class Place:
 def render() -> None:
     embedded = chrome.is_embedded()
     chrome.apply_style()
+    st.html(PAGE_CSS)
     batches = data.batches()
     if not embedded:
         chrome.masthead()
         st.title("Trouver un animateur")
         st.markdown("Des animateur·rices formé·es près de chez vous pour animer un Café IA ou un autre atelier.")
     chrome.demo_banner(batches)
-    place = _search(embedded)
+    place, invitation = _search(embedded)
     theme, statuses, conum_only = _filters(embedded)
     animators = data.selection(theme, tuple(statuses), conum_only)
     closest = nearest(animators, place.lon, place.lat, RESULTS) if place and not animators.empty else None
-    # The list is written before the map is built (the map stays above it on the page): people see
-    # their nearest animators as soon as possible.
-    map_slot = st.container()
-    _results(animators, closest, place)
-    with map_slot:
-        _map(data.marker_points(theme, tuple(statuses), conum_only), place)
+    listed = tuple(closest["animator_id"]) if closest is not None else ()
+    contacts = data.consented_contacts(listed) if listed else None
+    # The list is written before the map is built (the map stays above it on a wide screen, below it
+    # on a phone): people see their nearest animators as soon as possible.
+    with st.container(key="carte-resultats"):
+        map_slot = st.container(key="carte-carte")
+        with st.container(key="carte-liste"):
+            _results(animators, closest, place, contacts, invitation)
+        with map_slot:
+            st.html(f'<span id="{MAP_ANCHOR}"></span>')
+            _map(data.marker_points(theme, tuple(statuses), conum_only), place, closest, contacts)
     if not embedded:
         _embed_snippet()
         chrome.footer(batches)
 
 
-def _search(embedded: bool) -> Place | None:
-    if embedded:
-        return _place(st.query_params.get("q", ""), embedded)
-    columns = st.columns([3, 1], vertical_alignment="bottom")
-    with columns[0]:
-        query = url_state.text("Commune ou code postal", key="q", placeholder="ex. Rennes, 35000, St-Malo",
-                               on_change=_forget_position)
-    with columns[1]:
-        geolocate_button(_remember_position)
-    if geo_settings.ADDRESS_SEARCH_URL:
-        _address_search()
-    return _place(query, embedded)
-
-
-def _place(query: str, embedded: bool) -> Place | None:
-    """The searched commune, else a position shared in the link (``?position=48.11,-1.68``)."""
+def _search(embedded: bool) -> tuple[Place | None, Invitation]:
+    """Where to search from (if known yet), and what to ask for while it is not."""
+    query = st.query_params.get("q", "").strip()
+    if not embedded:
+        columns = st.container(key="carte-recherche").columns([3, 1], vertical_alignment="bottom")
+        with columns[0]:
+            commune_box(query, _suggestions, _search_commune)
+        with columns[1]:
+            geolocate_button(_remember_position)
+        if geo_settings.ADDRESS_SEARCH_URL:
+            _address_search()
     if query:
-        return _commune(query, embedded)
+        return _commune(query), Invitation.CHOOSE
     match = re.fullmatch(r"(-?\d{1,2}(?:\.\d+)?),(-?\d{1,3}(?:\.\d+)?)", st.query_params.get("position", ""))
     if match:
-        return Place(label="votre position", lat=float(match[1]), lon=float(match[2]))
-    return None
+        return Place(label="votre position", lat=float(match[1]), lon=float(match[2])), Invitation.SEARCH
+    return None, Invitation.EXPLORE if embedded else Invitation.SEARCH
 
 
-def _commune(query: str, embedded: bool) -> Place | None:
-    suggestions = data.commune_search().suggest(query)
-    if suggestions.empty:
+def _suggestions(typed: str) -> list[Suggestion]:
+    """The search box's list: each commune's label, and its « Nom (dép.) » as the query it stands for."""
+    rows = data.commune_search().suggest(typed)
+    return [Suggestion(label, designation(nom, departement))
+            for label, nom, departement in zip(rows["label"], rows["nom"], rows["departement_code"])]
+
+
+def _commune(query: str) -> Place | None:
+    """The commune of the search, or ``None`` with a message (nothing found) or a choice (homonyms)."""
+    found: Lookup = data.commune_search().lookup(query, chosen=st.query_params.get("commune"))
+    if found.found is Found.NOTHING:
         st.error(f"Aucune commune ne correspond à « {escape(query)} ». "
                  "Vérifiez l'orthographe ou essayez le code postal.")
         return None
-    codes = suggestions["insee_code"].tolist()
-    chosen = codes[0]
-    if embedded:
-        chosen = st.query_params.get("commune") if st.query_params.get("commune") in codes else chosen
-    elif len(codes) > 1:
-        chosen = url_state.choice("Commune trouvée", dict(zip(codes, suggestions["label"])), codes[0], key="commune")
-    row = suggestions.set_index("insee_code").loc[chosen]
-    return Place(label=str(row["nom"]), lat=float(row["lat"]), lon=float(row["lon"]), insee_code=chosen)
+    if found.found is Found.SEVERAL:
+        _choose_commune(query, found.candidates)
+        return None
+    row = found.commune
+    # « Sainte-Colombe (89) »: which of the homonyms the list is about is always said.
+    return Place(label=designation(row["nom"], row["departement_code"]), lat=float(row["lat"]), lon=float(row["lon"]),
+                 insee_code=row["insee_code"])
+
+
+def _choose_commune(query: str, candidates: pd.DataFrame) -> None:
+    """Every commune the search may mean, none picked: the person chooses (homonyms are never guessed)."""
+    labels = dict(zip(candidates["insee_code"], candidates["label"]))
+    key = f"choix-commune:{query}"
+    st.radio(f"Plusieurs communes correspondent à « {escape(query)} » : laquelle cherchez-vous ?", list(labels),
+             index=None, format_func=labels.get, key=key, on_change=_pick_commune, args=(key, candidates))
+
+
+def _pick_commune(key: str, candidates: pd.DataFrame) -> None:
+    row = candidates.set_index("insee_code").loc[st.session_state[key]]
+    _search_commune(designation(row["nom"], row["departement_code"]))
+
+
+def _search_commune(query: str) -> None:
+    _set_search(q=query)
 
 
 def _remember_position(lat: float, lon: float) -> None:
-    st.session_state[url_state.widget_key("q")] = ""
-    url_state.publish("q", None)
-    url_state.publish("position", f"{lat:.{POSITION_DECIMALS}f},{lon:.{POSITION_DECIMALS}f}")
+    _set_search(position=f"{lat:.{POSITION_DECIMALS}f},{lon:.{POSITION_DECIMALS}f}")
 
 
-def _forget_position() -> None:
-    url_state.publish("position", None)
+def _set_search(**values: str) -> None:
+    """Replace the search of the URL (commune, choice, position) in one change: one entry in the
+    browser's history, which the Back button undoes."""
+    kept = {key: st.query_params.get_all(key) for key in st.query_params if key not in SEARCH_PARAMETERS}
+    st.query_params.from_dict({**kept, **values})
 
 
 def _address_search() -> None:
@@ -164,19 +264,51 @@ def _filters(embedded: bool) -> tuple[str, list[str], bool]:
     return theme, statuses, conum_only
 
 
-def _map(points: list[tuple], place: Place | None) -> None:
+def _map(points: list[tuple], place: Place | None, closest: pd.DataFrame | None,
+         contacts: pd.DataFrame | None) -> None:
     center, zoom = ((place.lat, place.lon), 11) if place else (FRANCE_CENTER, 6)
     fmap = new_map(center, zoom_start=zoom, prefer_canvas=True)
+    fmap.get_root().header.add_child(folium.Element(MAP_FRAME_CSS), name="carte_cadre")
     if place:
         _add_place(fmap, place)
+    if place and closest is not None and not closest.empty:
+        # The searched place and every listed animator in view, however far they are.
+        fmap.fit_bounds(bounds([*closest["lat"], place.lat], [*closest["lon"], place.lon]), max_zoom=FIT_MAX_ZOOM)
     # The markers travel beside the map, as a feature group that st_folium replaces in the map's frame:
     # a filter change swaps them without reloading the frame (whose key hashes the map's script alone).
     markers = folium.FeatureGroup(name="Animateurs")
-    marker_cluster(points, MARKER_CALLBACK).add_to(markers)
-    st.html(FRAME_HEIGHT_CSS)
+    marker_cluster(map_rows(points, closest, contacts), marker_callback(place)).add_to(markers)
     # No returned objects: panning or zooming the map never reruns the page.
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[], key="carte-public",
               feature_group_to_add=markers)
+
+
+def marker_callback(place: Place | None) -> str:
+    """The cluster's callback: MARKER_CALLBACK, with the searched point its popups measure from."""
+    here = json.dumps([place.lat, place.lon] if place else None)
+    return (f"(function () {{ var HERE = {here}, EARTH_RADIUS_KM = {geo_settings.EARTH_RADIUS_KM};"
+            f"{DISTANCE_SCRIPT} return {MARKER_CALLBACK.strip()}; }})()")
+
+
+def map_rows(points: list[tuple], closest: pd.DataFrame | None, contacts: pd.DataFrame | None) -> list[tuple]:
+    """The map's markers: the listed animators' rows carry their rank, distance and contact, in list order.
+
+    ``points`` are the rows of ``data.marker_points``, one per row of the selection (``data.selection``,
+    numbered from 0), of which ``closest`` holds the listed ones under their row numbers.
+    """
+    if closest is None or closest.empty:
+        return points
+    listed = [(*points[position], rank, km(distance), _popup_contact(animator, contacts))
+              for rank, (position, distance, animator)
+              in enumerate(zip(closest.index, closest["distance_km"], closest["animator_id"]), start=1)]
+    skipped = set(closest.index)
+    return listed + [row for position, row in enumerate(points) if position not in skipped]
+
+
+def _popup_contact(animator_id: str, contacts: pd.DataFrame | None) -> str:
+    if contacts is None or animator_id not in contacts.index:
+        return ""
+    return _contact(contacts.loc[animator_id])
 
 
 def _add_place(fmap: folium.Map, place: Place) -> None:
@@ -191,24 +323,65 @@ def _add_place(fmap: folium.Map, place: Place) -> None:
                         tooltip=escape(place.label)).add_to(fmap)
 
 
-def _results(animators: pd.DataFrame, closest: pd.DataFrame | None, place: Place | None) -> None:
+def _results(animators: pd.DataFrame, closest: pd.DataFrame | None, place: Place | None,
+             contacts: pd.DataFrame | None, invitation: Invitation) -> None:
     if animators.empty:
         st.info("Aucun animateur ne correspond à ces filtres.")
         return
     if closest is None:
-        st.markdown(f"**{len(animators)}** animateur·rices correspondent à ces filtres. "
-                    "Cherchez une commune pour voir les plus proches.")
+        st.markdown(f"**{len(animators)}** animateur·rices correspondent à ces filtres. {INVITATIONS[invitation]}")
         return
     listed = tuple(closest["animator_id"])
-    st.html(results_html(closest, place.label, data.theme_labels(listed), data.consented_contacts(listed)))
+    st.html(results_html(closest, place.label, data.theme_labels(listed), contacts))
 
 
-def results_html(closest: pd.DataFrame, place_label: str, themes_of: pd.Series, contacts: pd.DataFrame) -> str:
-    """The accessible result list: an ordered list whose items are reachable with the keyboard."""
-    title = f"Les {len(closest)} animateur·rices les plus proches de {escape(place_label)}"
-    items = "".join(_result_item(row, themes_of, contacts) for row in closest.itertuples(index=False))
+def results_html(closest: pd.DataFrame, place_label: str, themes_of: pd.Series, contacts: pd.DataFrame,
+                 within_km: float = NEARBY_KM) -> str:
+    """The accessible result list: ordered lists whose items are reachable with the keyboard, numbered as
+    the map's markers. Animators farther than ``within_km`` are listed apart, under a heading that says so;
+    when nobody is that near, the title says it first."""
+    kind, near = reach(closest["distance_km"], within_km)
+    of, limit = escape(of_place(place_label)), km(within_km)
+    items = [_result_item(row, themes_of, contacts) for row in closest.itertuples(index=False)]
+    if kind is Reach.NONE_NEAR:
+        title = f"Personne à moins de {limit} {of}"
+        body = (f'<p class="carte-loin">Voici {_nearest_phrase(len(items))}, à {km(closest["distance_km"].iloc[0])}'
+                f' et plus :</p><ol>{"".join(items)}</ol>')
+    else:
+        title = f"{_nearest_phrase(len(items)).capitalize()} {of}"
+        body = f'<ol>{"".join(items[:near])}</ol>'
+        if kind is Reach.SOME_FAR:
+            body += (f'<h3 class="carte-loin">À plus de {limit}</h3>'
+                     f'<ol start="{near + 1}">{"".join(items[near:])}</ol>')
     return (f'<section class="carte-resultats" aria-labelledby="titre-resultats">'
-            f'<h2 id="titre-resultats">{title}</h2><ol>{items}</ol></section>')
+            f'<h2 id="titre-resultats">{title}</h2>'
+            f'<a class="carte-vers-carte" href="#{MAP_ANCHOR}">Voir ces animateur·rices sur la carte</a>{body}</section>')
+
+
+def of_place(name: str) -> str:
+    """« de Rennes », « d'Ajaccio », « du Mans », « des Sables-d'Olonne »: a place name after « de ».
+
+    Examples
+    --------
+    >>> of_place("Rennes"), of_place("Ajaccio (2A)"), of_place("Le Mans (72)"), of_place("Les Ulis (91)")
+    ('de Rennes', "d'Ajaccio (2A)", 'du Mans (72)', 'des Ulis (91)')
+    >>> of_place("votre position"), of_place("Écully (69)"), of_place("La Rochelle (17)")
+    ('de votre position', "d'Écully (69)", 'de La Rochelle (17)')
+    """
+    if name.startswith("Le "):
+        return "du " + name[3:]
+    if name.startswith("Les "):
+        return "des " + name[4:]
+    if name[:1].lower() in VOWELS:
+        return "d'" + name
+    return "de " + name
+
+
+def _nearest_phrase(count: int) -> str:
+    """« les 20 animateur·rices les plus proches », or the singular for one."""
+    if count == 1:
+        return "l'animateur·rice le·la plus proche"
+    return f"les {count} animateur·rices les plus proches"
 
 
 def _result_item(row, themes_of: pd.Series, contacts: pd.DataFrame) -> str:
@@ -221,7 +394,7 @@ def _result_item(row, themes_of: pd.Series, contacts: pd.DataFrame) -> str:
     if row.is_conum:
         parts.append(' <span class="carte-badge carte-badge-secondaire">Conseiller·ère numérique</span>')
     parts.append(f"<br>Thématiques : {escape(themes_of.get(row.animator_id, ''))}")
-    if row.public_consent and row.animator_id in contacts.index:
+    if row.public_consent and contacts is not None and row.animator_id in contacts.index:
         parts.append(_contact(contacts.loc[row.animator_id]))
     return f'<li tabindex="0">{"".join(parts)}</li>'
 
