@@ -263,11 +263,24 @@ def _substitution_p_median(distance: np.ndarray, k: int) -> list[int]:
     return chosen
 
 
+def within(codes: pd.Series, in_scope: pd.Index) -> np.ndarray:
+    """Which of ``codes`` (INSEE codes) are communes of the scope, as a boolean mask.
+
+    ``Series.isin`` on pandas' Arrow strings converts the scope's codes one by one (tens of
+    milliseconds for a région on every page run); a lookup in the scope's hash index takes one.
+
+    Examples
+    --------
+    >>> within(pd.Series(["01001", "2A004", None]), pd.Index(["2A004", "2B033"])).tolist()
+    [False, True, False]
+    """
+    return pd.Index(in_scope).unique().get_indexer(codes) >= 0
+
+
 def training_pool(records: pd.DataFrame, in_scope: pd.Index) -> pd.DataFrame:
     """Referenced, not yet trained animators of the scope's communes, one row each."""
-    # The status first: it leaves far fewer rows for the slower membership test of the INSEE codes.
-    referenced = records[records["training_status"] == "referenced"]
-    return referenced[referenced["insee_code"].isin(in_scope)].drop_duplicates("animator_id")
+    pool = records[(records["training_status"] == "referenced").to_numpy() & within(records["insee_code"], in_scope)]
+    return pool.drop_duplicates("animator_id")
 
 
 def coverage_sites(communes: pd.DataFrame, records: pd.DataFrame, in_scope: pd.Index, k: int, radius_km: float,
