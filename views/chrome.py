@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from views import french
 from views.basemap import tiles_attribution
 from views.safe_html import escape
 
@@ -54,7 +55,9 @@ def is_embedded() -> bool:
 
 
 def apply_style() -> None:
+    """The look of the page, and French for the texts of Streamlit's own interface (views/french.py)."""
     st.html(STYLE + (EMBED_STYLE if is_embedded() else ""))
+    french.install()
 
 
 def masthead() -> None:
