@@ -23,7 +23,7 @@ def choice(label: str, options: Mapping[str, str], default: str, key: str, **wid
     state = _seed(key, lambda: _valid(st.query_params.get(key), codes, default))
     # The options may change between runs (suggestions of a new search): drop a stale choice.
     st.session_state[state] = _valid(st.session_state[state], codes, default)
-    value = st.selectbox(label, codes, format_func=options.get, key=state, **widget)
+    value = st.selectbox(label, codes, format_func=options.get, key=state, **{"placeholder": "Choisir", **widget})
     _publish(key, value, default)
     return value
 
@@ -32,7 +32,7 @@ def choices(label: str, options: Mapping[str, str], default: Sequence[str], key:
     """A multiselect over ``options`` whose codes are the repeated URL parameter ``key``."""
     codes = list(options)
     state = _seed(key, lambda: [c for c in st.query_params.get_all(key) if c in codes] or list(default))
-    values = st.multiselect(label, codes, format_func=options.get, key=state, placeholder="Choisir", **widget)
+    values = st.multiselect(label, codes, format_func=options.get, key=state, **{"placeholder": "Choisir", **widget})
     _publish_all(key, values, default)
     return values
 
