@@ -2,14 +2,17 @@
 
 Rules, first that places the row wins (see ``docs/geocoding.md``):
 
-1. an INSEE code, repaired (lost leading zero, 2A/2B, a postcode typed in the
-   INSEE field);
+1. an INSEE code, repaired (lost leading zero, 2A/2B; a postcode or a commune
+   name typed in the INSEE field is read as such);
 2. coordinates (lat/lon, a combined "lat, lon" field, swapped, Lambert-93 x/y,
    comma decimals), placed by point-in-polygon;
-3. postcode + commune name (articles, St/Ste, CEDEX, arrondissements, former
-   communes, homonyms, a lost leading zero, small typos);
-4. an address field holding the postcode and the city;
-5. a commune name alone, when it is unique in France.
+3. the agreement of the evidence: the postcode + commune name (articles,
+   St/Ste, CEDEX, arrondissements, former communes, homonyms, a lost leading
+   zero, small typos), then the postcode and city written in the address; when
+   the postcode column, the commune column and the address point to different
+   communes, two that agree beat one that disagrees, and an even split rejects
+   the row;
+4. a commune name alone, when it is unique in France.
 
 Every rule is computed on the distinct values of its input columns only, so the
 cost grows with the number of distinct places, not of rows. The keys of a rule
@@ -27,6 +30,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum, IntEnum
 from functools import cached_property, lru_cache
 from operator import getitem
 from typing import NamedTuple
@@ -96,6 +100,58 @@ _OVERSEAS_CODE = re.compile(r"9[78]\d{3}")
 _CEDEX = re.compile(r"\bcedex\b(\s*\d+)?")
 
 
+class Rule(IntEnum):
+    """The readings of a row, in the order the first that places it wins (their rank in a decision)."""
+
+    INSEE_CODE = 0
+    COORDINATES = 1
+    POSTCODE_AND_COMMUNE = 2  # rule 3, first reading
+    ADDRESS = 3  # rule 3, second reading
+    NAME_ALONE = 4  # rule 4
+
+
+class InseeField(IntEnum):
+    """What the INSEE code field of a row holds."""
+
+    EMPTY = 0
+    COMMUNE_CODE = 1  # a commune, arrondissement or former commune code, possibly repaired
+    UNCOVERED = 2  # a code of a territory outside the reference
+    POSTCODE = 3
+    COMMUNE_NAME = 4  # a known commune name (an export header « commune_insee » holding names)
+    UNKNOWN = 5
+
+
+class Borrowed(IntEnum):
+    """What a row's empty postcode or commune field takes from its INSEE code field."""
+
+    NOTHING = 0
+    POSTCODE = 1
+    COMMUNE = 2
+
+
+BORROWED_NOTES = {Borrowed.POSTCODE: "code postal lu dans le champ code INSEE",
+                  Borrowed.COMMUNE: "commune lue dans le champ code INSEE"}
+
+
+class Source(Enum):
+    """The independent evidence weighed by rule 3."""
+
+    POSTCODE = "postcode"  # the postcode column
+    COMMUNE = "commune"  # the commune column
+    ADDRESS = "address"  # the postcode and city written in the address
+
+
+SOURCE_FIELDS = {Source.POSTCODE: "le code postal", Source.COMMUNE: "la commune", Source.ADDRESS: "l'adresse"}
+
+
+class Agreement(Enum):
+    """How the evidence of a row agrees (rule 3)."""
+
+    UNANIMOUS = "unanimous"  # no source contradicts the first reading that places the row: it stands
+    MAJORITY = "majority"  # two sources agree against a third: their commune is retained, with a note
+    SPLIT = "split"  # no commune has more than half of the sources: the row is rejected
+
+
 # Places and outcomes are named tuples: rows are grouped by them, and tuples hash fast.
 class Place(NamedTuple):
     """A commune (and, in Paris, Lyon or Marseille, an arrondissement)."""
@@ -116,11 +172,40 @@ class Outcome(NamedTuple):
     notes: tuple[str, ...] = ()
     reason: str | None = None
     exact: bool = False  # the postcode and the exact commune name agree (strong evidence)
+    loose: bool = False  # the name was matched approximately, or outside its known postcode (weak evidence)
+
+
+class InseeReading(NamedTuple):
+    """The INSEE code field of a row as read by rule 1: what it holds, the code repaired, the repairs made."""
+
+    holds: InseeField
+    code: str = ""
+    notes: tuple[str, ...] = ()
+
+
+class Weighing(NamedTuple):
+    """The decision of rule 3 on the evidence of a row: kept as read, or replaced by ``outcome``."""
+
+    agreement: Agreement
+    outcome: Outcome = Outcome()
+
+
+UNANIMOUS = Weighing(Agreement.UNANIMOUS)
+
+
+class _Evidence(NamedTuple):
+    """The candidates each source present supports, and what the notes of rule 3 quote of the row."""
+
+    postcode: str  # cleaned
+    city: str  # stripped
+    address_postcode: str
+    supports: dict[Source, tuple[str, ...]]
+    designated: dict[Source, tuple[str, ...]]  # every commune the postcode serves, the commune column names
 
 
 @dataclass(frozen=True)
 class RuleOutcomes:
-    """What one rule says of every row: its distinct outcomes, and the position of each row's among them."""
+    """What one rule says of every row: its outcomes (distinct, unless :meth:`replaced`), and each row's position."""
 
     outcomes: tuple[Outcome, ...]
     codes: np.ndarray
@@ -141,6 +226,12 @@ class RuleOutcomes:
     def values(self, read: Callable[[Outcome], object], dtype: type = object) -> np.ndarray:
         """``read`` of each row's outcome, computed once per distinct outcome."""
         return np.array([read(outcome) for outcome in self.outcomes], dtype=dtype)[self.codes]
+
+    def replaced(self, rows: np.ndarray, outcomes: Sequence[Outcome], positions: np.ndarray) -> RuleOutcomes:
+        """The same, except that row ``rows[i]`` says ``outcomes[positions[i]]``."""
+        codes = self.codes.copy()
+        codes[rows] = len(self.outcomes) + positions
+        return RuleOutcomes((*self.outcomes, *outcomes), codes)
 
     def view(self, read: Callable[[Outcome], Hashable]) -> np.ndarray:
         """Per row, a code that two rows share exactly when ``read`` gives equal values of their outcomes."""
@@ -303,11 +394,17 @@ class Gazetteer:
 
     # -- rule 1: INSEE codes --------------------------------------------------
 
-    def resolve_insee(self, raw: str) -> Outcome:
-        """Rule 1: an INSEE code, repaired when needed."""
+    def read_insee_field(self, raw: str) -> InseeReading:
+        """What the INSEE code field holds, with a lost leading zero or a Corsican code written 20xxx repaired."""
+        memo = ("insee", raw)
+        if memo not in self._cache:
+            self._cache[memo] = self._read_insee_field(raw)
+        return self._cache[memo]
+
+    def _read_insee_field(self, raw: str) -> InseeReading:
         code = _WHITESPACE.sub("", raw).upper()
         if not code:
-            return Outcome()
+            return InseeReading(InseeField.EMPTY)
         notes: list[str] = []
         if _FOUR_DIGITS.fullmatch(code):
             code = "0" + code
@@ -317,20 +414,36 @@ class Gazetteer:
             if len(corsican) == 1:
                 notes.append(f"code INSEE corse « {raw.strip()} » lu comme {corsican[0]}")
                 code = corsican[0]
-        if code in self.commune_codes:
-            return Outcome(Place(code), tuple(notes))
-        if code in self.alias_of:
-            place = self.alias_of[code]
-            label = self.name_of[place.insee_code]
-            if not place.arrondissement_code:
-                notes.append(f"code INSEE {code} d'une ancienne commune, rattachée à {label} ({place.insee_code})")
-            return Outcome(place, tuple(notes))
-        territory = _uncovered_territory(code)
-        if territory:
-            return Outcome(reason=_uncovered_reason(territory))
+        if code in self.commune_codes or code in self.alias_of:
+            return InseeReading(InseeField.COMMUNE_CODE, code, tuple(notes))
+        if _uncovered_territory(code):
+            return InseeReading(InseeField.UNCOVERED, code)
         if code in self.places_by_postcode:
+            return InseeReading(InseeField.POSTCODE, code)
+        if self.named_communes(city_name_key(raw)[0]):
+            return InseeReading(InseeField.COMMUNE_NAME, code)
+        return InseeReading(InseeField.UNKNOWN, code)
+
+    def resolve_insee(self, raw: str) -> Outcome:
+        """Rule 1: an INSEE code, repaired when needed."""
+        holds, code, notes = self.read_insee_field(raw)
+        if holds is InseeField.EMPTY:
+            return Outcome()
+        if holds is InseeField.COMMUNE_CODE:
+            if code in self.commune_codes:
+                return Outcome(Place(code), notes)
+            place = self.alias_of[code]
+            if place.arrondissement_code:
+                return Outcome(place, notes)
+            label = self.name_of[place.insee_code]
+            return Outcome(place, (*notes, f"code INSEE {code} d'une ancienne commune, rattachée à {label} "
+                                           f"({place.insee_code})"))
+        if holds is InseeField.UNCOVERED:
+            return Outcome(reason=_uncovered_reason(_uncovered_territory(code)))
+        if holds is InseeField.POSTCODE:
             return Outcome(reason=f"le champ code INSEE contient « {raw.strip()} », qui est un code postal")
-        return Outcome(reason=f"code INSEE « {raw.strip()} » inconnu : vérifiez-le (5 caractères, ex. 01053 ou 2A004)")
+        return Outcome(reason=f"code INSEE « {raw.strip()} » inconnu : vérifiez-le (5 caractères, ex. 01053 "
+                              "ou 2A004)")
 
     # -- rule 2: coordinates --------------------------------------------------
 
@@ -486,10 +599,10 @@ class Gazetteer:
         nearest = shapely.ops.nearest_points(contour, shapely.Point(point))[0]
         return float(haversine_km(*point, nearest.x, nearest.y))
 
-    # -- rule 3: postcode + commune name ---------------------------------------
+    # -- rule 3, first reading: postcode + commune name ---------------------------------
 
     def match_postcode_city(self, raw_postcode: str, raw_city: str) -> Outcome:
-        """Rule 3: a postcode and a commune name."""
+        """Rule 3, first reading: a postcode and a commune name."""
         if not raw_postcode.strip() and not raw_city.strip():
             return Outcome()
         key = ("pc", raw_postcode, raw_city)
@@ -568,15 +681,17 @@ class Gazetteer:
         if in_postcode and not self._exact_entries(city_key, postcode):
             found = self._approximate_in_postcode(city_key, postcode, raw_city)
             if found:
-                return Outcome(found.place, notes + found.notes)
+                return Outcome(found.place, notes + found.notes, loose=found.loose)
         departement = departement_of_postcode(postcode)
         found = self._name_in_departement(city_key, departement, raw_city)
         if found:
             reason_pc = "inconnu" if not in_postcode else "ne correspond pas à cette commune"
-            return Outcome(found.place, notes + (f"code postal {postcode} {reason_pc}",) + found.notes)
+            return Outcome(found.place, notes + (f"code postal {postcode} {reason_pc}",) + found.notes,
+                           loose=bool(in_postcode) or found.loose)
         unique = self._unique_name(city_key)
         if unique and in_postcode:
-            return Outcome(unique, notes + (f"code postal {postcode} ne correspond pas à {raw_city.strip()}",))
+            return Outcome(unique, notes + (f"code postal {postcode} ne correspond pas à {raw_city.strip()}",),
+                           loose=True)
         if in_postcode:
             labels = ", ".join(sorted({self.name_of[p.insee_code] for p in in_postcode})[:6])
             return Outcome(reason=f"commune « {raw_city.strip()} » introuvable pour le code postal {postcode} "
@@ -670,11 +785,13 @@ class Gazetteer:
         label = self.name_of[insee]
         notes: list[str] = []
         former = [e for e in entries if e.kind == "ancienne commune"]
+        loose = False
         if former and not any(e.kind == "commune" for e in entries):
             notes.append(f"{former[0].label} est une commune déléguée ou associée de {label}")
         elif approximated is not None:
             notes.append(f"commune « {approximated.strip()} » rapprochée de « {label} »")
-        return Outcome(place, tuple(notes), exact=exact)
+            loose = True
+        return Outcome(place, tuple(notes), exact=exact, loose=loose)
 
     def _unique_name(self, city_key: str) -> Place | None:
         entries = self.names.get(city_key, ())
@@ -684,10 +801,10 @@ class Gazetteer:
         arrondissements = {e.arrondissement_code for e in entries}
         return Place(communes.pop(), arrondissements.pop() if len(arrondissements) == 1 else "")
 
-    # -- rule 4: address ---------------------------------------------------------
+    # -- rule 3, second reading: address ---------------------------------------------
 
     def match_address(self, raw: str) -> Outcome:
-        """Rule 4: a free-text address holding a postcode followed by the city."""
+        """Rule 3, second reading: a free-text address holding a postcode followed by the city."""
         if not raw.strip():
             return Outcome()
         key = ("addr", raw)
@@ -706,7 +823,7 @@ class Gazetteer:
             before = [s for s in _ADDRESS_SEPARATOR.split(raw[: match.start()]) if s.strip()][-1:]
             for candidate in after[:3] + before:
                 outcome = self.match_postcode_city(postcode, candidate)
-                if outcome.place and not any("rapprochée" in n or "ne correspond pas" in n for n in outcome.notes):
+                if outcome.place and not outcome.loose:
                     return Outcome(outcome.place, ("commune lue dans l'adresse",) + outcome.notes)
                 if outcome.place and first_failure is None:
                     first_failure = Outcome(outcome.place, ("commune lue dans l'adresse",) + outcome.notes)
@@ -717,10 +834,178 @@ class Gazetteer:
         reason = first_failure.reason if first_failure else None
         return Outcome(reason=f"adresse « {raw.strip()} » : {reason}" if reason else None)
 
-    # -- rule 5: name alone ------------------------------------------------------
+    # -- rule 3: agreement of the evidence ---------------------------------------
+
+    def match_evidence(self, raw_postcode: str, raw_city: str, raw_address: str) -> tuple[Outcome, Outcome, Outcome]:
+        """Rule 3 and 4 for one row: the readings of its postcode, commune and address, once weighed.
+
+        Returns
+        -------
+        tuple of Outcome
+            What the postcode + commune reading, the address reading and the
+            name alone (rule 4, read only without a postcode) say of the row:
+            as read when the evidence agrees, else the weighed outcome in the
+            first place and nothing in the others (see :meth:`weigh_evidence`).
+        """
+        readings = self.read_evidence(raw_postcode, raw_city, raw_address)
+        weighing = self.weigh_evidence(raw_postcode, raw_city, raw_address, readings[0], readings[1])
+        return readings if weighing.agreement is Agreement.UNANIMOUS else (weighing.outcome, Outcome(), Outcome())
+
+    def read_evidence(self, raw_postcode: str, raw_city: str, raw_address: str) -> tuple[Outcome, Outcome, Outcome]:
+        """The readings of a row's postcode and commune, of its address, and of its commune name alone (rule 4)."""
+        return (self.match_postcode_city(raw_postcode, raw_city), self.match_address(raw_address),
+                self.match_name_alone("" if raw_postcode.strip() else raw_city))
+
+    def read_evidence_columns(self, postcodes: pd.Series, cities: pd.Series, addresses: pd.Series
+                              ) -> tuple[RuleOutcomes, RuleOutcomes, RuleOutcomes]:
+        """:meth:`read_evidence` for every row of a table, once per distinct value (or pair) read."""
+        return (self.match_postcode_city_columns(postcodes, cities), _on_distinct_values(addresses, self.match_address),
+                _on_distinct_values(cities.where(_blank(postcodes), ""), self.match_name_alone))
+
+    def weigh_evidence_columns(
+        self, postcodes: pd.Series, cities: pd.Series, addresses: pd.Series, readings: Sequence[RuleOutcomes],
+        rows: np.ndarray,
+    ) -> tuple[RuleOutcomes, ...]:
+        """:meth:`match_evidence` for the ``rows`` of a table, from the readings of every row.
+
+        Only rows where a source may contradict the first reading are weighed
+        (an address placed beside another field, or a postcode + commune
+        reading that is not an exact match within the postcode), once per
+        distinct postcode, city and address; the others keep their readings.
+        """
+        by_name, by_address, by_name_alone = readings
+        name_placed = by_name.values(lambda o: o.place is not None, bool)
+        given = [~_blank(postcodes), ~_blank(cities)]
+        disputed = (by_address.values(lambda o: o.place is not None, bool) & (name_placed | given[0] | given[1])
+                    | name_placed & given[0] & given[1] & ~by_name.values(lambda o: o.exact, bool))
+        tried = np.flatnonzero(disputed & rows)
+        texts = [values.to_numpy(dtype=object)[tried] for values in (postcodes, cities, addresses)]
+        positions, first_rows = _distinct_rows(texts) if len(tried) else (tried, tried)
+        weighed = [
+            self.weigh_evidence(postcode, city, address, by_name.outcomes[by_name.codes[row]],
+                                by_address.outcomes[by_address.codes[row]])
+            for postcode, city, address, row in zip(*(text[first_rows].tolist() for text in texts),
+                                                    tried[first_rows].tolist())
+        ]
+        changed = np.array([w.agreement is not Agreement.UNANIMOUS for w in weighed], dtype=bool)[positions]
+        if not changed.any():
+            return tuple(readings)
+        outcome = positions[changed]
+        return (by_name.replaced(tried[changed], [w.outcome for w in weighed], outcome),
+                by_address.replaced(tried[changed], [Outcome()], np.zeros(len(outcome), dtype=np.intp)),
+                by_name_alone.replaced(tried[changed], [Outcome()], np.zeros(len(outcome), dtype=np.intp)))
+
+    def weigh_evidence(
+        self, raw_postcode: str, raw_city: str, raw_address: str, by_name: Outcome, by_address: Outcome
+    ) -> Weighing:
+        """Rule 3: the commune that most of the postcode, commune and address columns designate.
+
+        The candidates are the communes of the postcode + commune reading and
+        of the address reading, each supported by the sources that designate it
+        (:meth:`_supports`). When every source supports the first candidate,
+        the readings stand; else a candidate supported by more than half of
+        the sources is retained, with a note naming the source that disagrees,
+        and without one the row is rejected.
+        """
+        places = [o.place for o in (by_name, by_address) if o.place]
+        candidates = tuple(dict.fromkeys(place.insee_code for place in places))
+        if not candidates:
+            return UNANIMOUS
+        evidence = self._supports(raw_postcode, raw_city, raw_address, (by_name, by_address), candidates)
+        if all(candidates[0] in supported for supported in evidence.supports.values()):
+            return UNANIMOUS
+        counts = {c: sum(c in supported for supported in evidence.supports.values()) for c in candidates}
+        best = max(counts.values())
+        leaders = [c for c, count in counts.items() if count == best]
+        if len(leaders) > 1 or 2 * best <= len(evidence.supports):
+            return Weighing(Agreement.SPLIT, Outcome(reason=self._split_reason(evidence)))
+        winner = leaders[0]
+        reading = by_address if by_address.place and by_address.place.insee_code == winner else by_name
+        # The address may name the arrondissement that the commune column does not, or the other way round.
+        place = next((p for p in places if p.insee_code == winner and p.arrondissement_code), reading.place)
+        return Weighing(Agreement.MAJORITY, Outcome(place, (self._conflict_note(evidence, winner), *reading.notes)))
+
+    def _supports(
+        self, raw_postcode: str, raw_city: str, raw_address: str, readings: tuple[Outcome, Outcome],
+        candidates: tuple[str, ...],
+    ) -> _Evidence:
+        """The candidates each source present supports.
+
+        The postcode column supports the communes it serves; the commune column
+        the commune its reading found and the communes it names
+        (:meth:`names_commune`); the address its own reading. A source that
+        designates no commune at all (an unknown postcode, a name of no
+        commune) abstains.
+        """
+        by_name, by_address = readings
+        postcode, city_key = clean_postcode(raw_postcode)[0], city_name_key(raw_city)[0]
+        served = frozenset() if _uncovered_territory(postcode) else self.communes_by_postcode.get(postcode, frozenset())
+        supports: dict[Source, tuple[str, ...]] = {}
+        if served:
+            supports[Source.POSTCODE] = tuple(c for c in candidates if c in served)
+        if city_key:
+            named = tuple(c for c in candidates if (by_name.place and by_name.place.insee_code == c)
+                          or self.names_commune(city_key, c))
+            if named or self.named_communes(city_key):
+                supports[Source.COMMUNE] = named
+        address_postcode = ""
+        if by_address.place:
+            supports[Source.ADDRESS] = (by_address.place.insee_code,)
+            address_postcode = self._address_postcode(raw_address, by_address.place.insee_code)
+        return _Evidence(postcode, raw_city.strip(), address_postcode, supports,
+                         {Source.POSTCODE: tuple(sorted(served)), Source.COMMUNE: self.named_communes(city_key)})
+
+    def named_communes(self, city_key: str) -> tuple[str, ...]:
+        """INSEE codes of the communes a name key names exactly (its arrondissements, former communes included)."""
+        label = self.arrondissement_from_label(city_key)
+        if label:
+            return (label.insee_code,)
+        return tuple(dict.fromkeys(entry.insee_code for entry in self.names.get(city_key, ())))
+
+    def names_commune(self, city_key: str, insee_code: str) -> bool:
+        """Whether a name key names a commune: exactly, followed by other words, or close to one of its names."""
+        label = self.arrondissement_from_label(city_key)
+        if label:
+            return label.insee_code == insee_code
+        return any(city_key == key or city_key.startswith(key + " ") or fuzz.ratio(city_key, key) >= FUZZY_CUTOFF
+                   for key, _ in self.keys_by_commune.get(insee_code, ()))
+
+    def _address_postcode(self, raw_address: str, insee_code: str) -> str:
+        """The postcode of an address that serves the commune it was read as (its last postcode, else)."""
+        found = [match.group(1) + match.group(2) for match in _POSTCODE_IN_TEXT.finditer(raw_address)]
+        serving = [postcode for postcode in found if insee_code in self.communes_by_postcode.get(postcode, ())]
+        return (serving or found or [""])[-1]
+
+    def _conflict_note(self, evidence: _Evidence, winner: str) -> str:
+        """« code postal 25000 incohérent avec la commune et l'adresse (54320 Maxéville) : Maxéville retenue »."""
+        agree = [source for source, supported in evidence.supports.items() if winner in supported]
+        disagree = [source for source in evidence.supports if source not in agree]
+        address = ""
+        if Source.ADDRESS in evidence.supports:
+            address = f"{evidence.address_postcode} {self.name_of[evidence.supports[Source.ADDRESS][0]]}"
+        alone = {Source.POSTCODE: f"code postal {evidence.postcode} incohérent",
+                 Source.COMMUNE: f"commune « {evidence.city} » incohérente",
+                 Source.ADDRESS: f"adresse ({address}) incohérente"}
+        together = {**SOURCE_FIELDS, Source.ADDRESS: f"l'adresse ({address})"}
+        return (f"{' et '.join(alone[source] for source in disagree)} avec "
+                f"{' et '.join(together[source] for source in agree)} : {self.name_of[winner]} retenue")
+
+    def _split_reason(self, evidence: _Evidence) -> str:
+        """Why a row whose evidence is evenly split is rejected: what each source designates."""
+        label = {**SOURCE_FIELDS, Source.POSTCODE: f"le code postal {evidence.postcode}",
+                 Source.COMMUNE: f"la commune « {evidence.city} »"}
+        parts = []
+        for source, supported in evidence.supports.items():
+            communes = supported or evidence.designated[source]
+            names = [f"{self.name_of[code]} ({self.departement_of[code]})" for code in communes[:3]]
+            parts.append(f"{label[source]} désigne {' ou '.join(names)}{' …' if len(communes) > 3 else ''}")
+        return (f"indices contradictoires : {', '.join(parts)} ; sans majorité, la ligne n'est pas placée : "
+                f"corrigez {_one_of([SOURCE_FIELDS[source] for source in evidence.supports])}")
+
+    # -- rule 4: name alone ------------------------------------------------------
 
     def match_name_alone(self, raw_city: str) -> Outcome:
-        """Rule 5: a commune name alone, accepted only when unique in France."""
+        """Rule 4: a commune name alone, accepted only when unique in France."""
         city_key, notes = city_name_key(raw_city)
         if not city_key:
             return Outcome()
@@ -804,9 +1089,14 @@ def _uncovered_reason(territory: str) -> str:
             "départements d'outre-mer) : la ligne ne peut pas être placée sur la carte")
 
 
+def _one_of(items: Sequence[str]) -> str:
+    """« a », « a ou b », « a, b ou c »."""
+    return " ou ".join(filter(None, (", ".join(items[:-1]), items[-1])))
+
+
 def _with_spelling_notes(outcome: Outcome, notes: tuple[str, ...]) -> Outcome:
     """A rule-3 answer found from the keys, with the notes on how the postcode and city were written."""
-    return Outcome(outcome.place, notes + outcome.notes, exact=outcome.exact) if notes else outcome
+    return outcome._replace(notes=notes + outcome.notes) if notes else outcome
 
 
 @lru_cache(maxsize=1 << 16)
@@ -882,18 +1172,21 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     column = lambda name: frame[name].astype(object) if name in frame else pd.Series("", index=frame.index,  # noqa: E731
                                                                                       dtype=object)
     insee_raw = column("insee_code")
-    by_insee = _on_distinct_values(insee_raw, gazetteer.resolve_insee)
-
-    postcode = column("postcode")
-    insee_is_postcode = by_insee.values(lambda o: o.reason is not None and "est un code postal" in o.reason, bool)
-    borrowed = _blank(postcode) & insee_is_postcode
-    postcode = postcode.where(~borrowed, insee_raw)
-    city = column("city")
-    by_name = gazetteer.match_postcode_city_columns(postcode, city)
-    by_address = _on_distinct_values(column("address"), gazetteer.match_address)
-    by_name_alone = _on_distinct_values(city.where(_blank(postcode), ""), gazetteer.match_name_alone)
+    by_insee, insee_holds = _insee_column(insee_raw, gazetteer)
+    postcode, city, address = column("postcode"), column("city"), column("address")
+    # A postcode or a commune name typed in the INSEE field stands for an empty postcode or commune field.
+    borrowed = np.select([_blank(postcode) & (insee_holds == InseeField.POSTCODE),
+                          _blank(city) & (insee_holds == InseeField.COMMUNE_NAME)],
+                         [Borrowed.POSTCODE, Borrowed.COMMUNE], Borrowed.NOTHING)
+    postcode = postcode.where(borrowed != Borrowed.POSTCODE, insee_raw)
+    city = city.where(borrowed != Borrowed.COMMUNE, insee_raw)
+    readings = gazetteer.read_evidence_columns(postcode, city, address)
     by_coordinates, points = _coordinates(frame, gazetteer)
-    by_coordinates = _without_implausible_coordinates(by_insee, by_coordinates, by_name, points, gazetteer)
+    by_coordinates = _without_implausible_coordinates(by_insee, by_coordinates, readings[0], points, gazetteer)
+    # The evidence is weighed where it decides: rows that neither an INSEE code nor coordinates place.
+    undecided = ~(by_insee.values(lambda o: o.place is not None, bool)
+                  | by_coordinates.values(lambda o: o.place is not None, bool))
+    by_name, by_address, by_name_alone = gazetteer.weigh_evidence_columns(postcode, city, address, readings, undecided)
 
     rules = (by_insee, by_coordinates, by_name, by_address, by_name_alone)
     insee, arrondissement, precision, note, reason = _decide_rows(rules, borrowed, gazetteer)
@@ -908,6 +1201,14 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     }
     # Typed as pandas infers them: str for text (object where every value is None); float64 for lat/lon.
     return pd.DataFrame({name: columns[name] for name in GEOCODE_COLUMNS}, index=frame.index)
+
+
+def _insee_column(values: pd.Series, gazetteer: Gazetteer) -> tuple[RuleOutcomes, np.ndarray]:
+    """Rule 1 on every row, and what each row's INSEE field holds (:class:`InseeField`), once per distinct value."""
+    positions, distinct = _distinct(values.to_numpy(dtype=object))
+    texts = distinct.tolist()
+    holds = np.array([gazetteer.read_insee_field(text).holds for text in texts], dtype=np.intp)
+    return RuleOutcomes.interned([gazetteer.resolve_insee(text) for text in texts], positions), holds[positions]
 
 
 def _on_distinct_values(values: pd.Series, rule: Callable[[str], Outcome]) -> RuleOutcomes:
@@ -999,7 +1300,9 @@ AGREES, OTHER_ARRONDISSEMENT, OTHER_COMMUNE = 0, 1, 2
 
 
 def _decide_rows(rules: Sequence[RuleOutcomes], borrowed: np.ndarray, gazetteer: Gazetteer) -> tuple[np.ndarray, ...]:
-    """The verdict of every row from what the five rules said of it.
+    """The verdict of every row from what the readings of :class:`Rule` said of it (rule 3 weighed).
+
+    ``borrowed`` holds the :class:`Borrowed` code of each row.
 
     The first rule that places a row wins; the place and the precision follow
     row by row. The note (or the reason of a rejection) is written by
@@ -1025,11 +1328,12 @@ def _decide_rows(rules: Sequence[RuleOutcomes], borrowed: np.ndarray, gazetteer:
         for rank in range(ranks)
     ]).reshape(rows, ranks)
     # Coordinates in the winning commune give the row its point (and their notes, when another rule won).
-    coordinates_agree = placed[:, 1] & (insee[1] == winner_insee) & (winner < ranks)
+    coordinates = Rule.COORDINATES
+    coordinates_agree = placed[:, coordinates] & (insee[coordinates] == winner_insee) & (winner < ranks)
 
     # What _note_and_reason reads: the reason of each rule before the winner, the notes of the winner, how each
     # rule after it relates to it (and where it points when it disagrees), the notes of agreeing coordinates.
-    read = [winner, borrowed, np.where(coordinates_agree, rules[1].view(lambda o: o.notes), -1)]
+    read = [winner, borrowed, np.where(coordinates_agree, rules[coordinates].view(lambda o: o.notes), -1)]
     for rank, rule in enumerate(rules):
         disagreement = np.where(relation[:, rank] == AGREES, -1,
                                 rule.view(lambda o: o.place) * 3 + relation[:, rank])
@@ -1038,8 +1342,8 @@ def _decide_rows(rules: Sequence[RuleOutcomes], borrowed: np.ndarray, gazetteer:
     positions, first_rows = _distinct_rows(read)
     outcomes = [rule.outcomes for rule in rules]
     written = [
-        _note_and_reason(tuple(map(getitem, outcomes, codes)), rank, kinds, agree, borrowed_postcode, gazetteer)
-        for codes, rank, kinds, agree, borrowed_postcode in zip(
+        _note_and_reason(tuple(map(getitem, outcomes, codes)), rank, kinds, agree, Borrowed(borrowed_field), gazetteer)
+        for codes, rank, kinds, agree, borrowed_field in zip(
             np.column_stack([rule.codes[first_rows] for rule in rules]).tolist(), winner[first_rows].tolist(),
             relation[first_rows].tolist(), coordinates_agree[first_rows].tolist(), borrowed[first_rows].tolist(),
         )
@@ -1047,7 +1351,7 @@ def _decide_rows(rules: Sequence[RuleOutcomes], borrowed: np.ndarray, gazetteer:
     note, reason = (np.array(values, dtype=object)[positions] for values in (zip(*written) if written else [(), ()]))
     precision = np.where(winner == ranks, "", np.where(coordinates_agree, "coordinates", "commune")).astype(object)
     # A commune named without its arrondissement gets the one of the coordinates.
-    arrondissement_code = np.where(coordinates_agree & (winner_arrondissement == ""), arrondissement[1],
+    arrondissement_code = np.where(coordinates_agree & (winner_arrondissement == ""), arrondissement[coordinates],
                                    winner_arrondissement)
     return winner_insee, arrondissement_code, precision, note, reason
 
@@ -1066,7 +1370,7 @@ def _relation(
 
 def _note_and_reason(
     outcomes: tuple[Outcome, ...], winner_rank: int, relation: Sequence[int], coordinates_agree: bool,
-    borrowed_postcode: bool, gazetteer: Gazetteer,
+    borrowed: Borrowed, gazetteer: Gazetteer,
 ) -> tuple[str, str | None]:
     """geocode_note and reject_reason of a row.
 
@@ -1081,22 +1385,24 @@ def _note_and_reason(
         reason = " ; ".join(reasons) if reasons else NO_LOCATION_REASON
         return "", reason[0].upper() + reason[1:]
     notes = list(outcomes[winner_rank].notes)
-    if borrowed_postcode and winner_rank >= 2:
-        notes.insert(0, "code postal lu dans le champ code INSEE")
+    if borrowed and winner_rank >= Rule.POSTCODE_AND_COMMUNE:
+        notes.insert(0, BORROWED_NOTES[borrowed])
     for rank, outcome in enumerate(outcomes[:winner_rank]):
-        if outcome.reason and not (rank == 0 and borrowed_postcode):
+        # The INSEE field read as a postcode or a commune is not an INSEE code gone wrong.
+        if outcome.reason and not (rank == Rule.INSEE_CODE and borrowed):
             notes.append(f"ignoré : {outcome.reason}")
     for rank in range(winner_rank + 1, len(outcomes)):
         place = outcomes[rank].place
+        plural = rank in (Rule.COORDINATES, Rule.POSTCODE_AND_COMMUNE)
         if relation[rank] == OTHER_ARRONDISSEMENT:
-            notes.append(f"{RULE_LABELS[rank]} indiqu{'ent' if rank in (1, 2) else 'e'} un autre arrondissement "
+            notes.append(f"{RULE_LABELS[rank]} indiqu{'ent' if plural else 'e'} un autre arrondissement "
                          f"({place.arrondissement_code}) : priorité {RULE_PRIORITY[winner_rank]}")
         elif relation[rank] == OTHER_COMMUNE:
-            notes.append(f"{RULE_LABELS[rank]} désign{'ent' if rank in (1, 2) else 'e'} une autre commune "
+            notes.append(f"{RULE_LABELS[rank]} désign{'ent' if plural else 'e'} une autre commune "
                          f"({gazetteer.name_of[place.insee_code]}, {place.insee_code}) : "
                          f"priorité {RULE_PRIORITY[winner_rank]}")
-    if coordinates_agree and winner_rank != 1:
-        notes += outcomes[1].notes
+    if coordinates_agree and winner_rank != Rule.COORDINATES:
+        notes += outcomes[Rule.COORDINATES].notes
     return " ; ".join(dict.fromkeys(notes)), None
 
 

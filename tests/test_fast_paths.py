@@ -2,7 +2,8 @@
 
 Geocoding computes each rule on the distinct values of its columns, answers
 exact postcode + name pairs from their keys, reads coordinates column by
-column and decides once per distinct combination of outcomes; timestamps
+column, weighs the evidence of postcode, commune and address only where a
+source may disagree, and decides once per distinct combination of outcomes; timestamps
 written with zero-padded fields are read digit by digit. Each test below puts
 a hand-built mix of hard cases through the bulk path and through the rule for
 one row (or pandas), with the real reference geography, and requires the
@@ -85,6 +86,22 @@ SAMPLE: list[dict[str, str]] = [
     {"lat": "48.734013", "lon": "1.338279", "postcode": "28100", "city": "Dreux"},  # coordinates win
     {"postcode": "75010", "city": "PARIS 10", "lat": "48.845", "lon": "2.3752"},  # other arrondissement
     {"postcode": "04220", "city": "CORBIÈRES", "lat": "43.7615", "lon": "5.7517"},
+    # rule 3: postcode, commune and address disagreeing (the agreement of the evidence decides)
+    {"postcode": "21000", "city": "Vandœuvre-lès-Nancy", "address": "12 rue Jeanne d'Arc\n54500 VANDOEUVRE"},
+    {"insee_code": "Vandœuvre-lès-Nancy", "postcode": "21000", "address": "12 rue Jeanne d'Arc\n54500 VANDOEUVRE"},
+    {"postcode": "13127", "city": "Marseille 5e Arrondissement", "address": "3 rue Saint-Pierre\n13005 MARSEILLE 5EME"},
+    {"postcode": "33400", "city": "Pessac", "address": "5 cours de la Libération 33400 TALENCE"},
+    {"postcode": "38130", "city": "Échirolles", "address": "2 place de Verdun, 38100 Grenoble"},
+    {"postcode": "33600", "city": "Talence"},  # even split
+    {"city": "Talence", "address": "2 avenue Jean Jaurès, 33600 Pessac"},  # even split, no postcode
+    {"postcode": "01100", "city": "Oyonnax", "address": "4 rue du Lac, 01100 ARBENT"},  # the postcode serves both
+    {"postcode": "21000", "city": "Talence", "address": "1 rue X 54500 Vandoeuvre les Nancy"},  # three communes
+    {"insee_code": "Oyonnax", "postcode": "1100", "address": "1 rue Anatole France\n01100 OYONNAX"},
+    {"postcode": "34000", "city": "Montpelier", "address": "1 rue X, 34000 Montpellier"},  # approximate, agreeing
+    {"postcode": "75011", "city": "Montpelier", "address": "1 rue X, 34000 Montpellier"},  # approximate, against
+    {"postcode": "93200", "city": "Saint-Denis", "address": "1 rue X, 97400 Saint-Denis"},  # homonyms
+    {"insee_code": "33522", "postcode": "33600", "city": "Pessac", "address": "1 rue X 33400 Talence"},  # INSEE wins
+    {"postcode": "33600", "city": "Talence", "lat": "44.8066", "lon": "-0.5883"},  # coordinates win
     # nothing to place
     {},
     {"city": "  ", "address": " "},
@@ -143,6 +160,16 @@ def test_postcode_and_name_keys_answer_as_the_rule_for_one_row(sample, gazetteer
     for position, (postcode, city) in enumerate(zip(sample["postcode"], sample["city"])):
         assert bulk.outcomes[bulk.codes[position]] == fresh_gazetteer.match_postcode_city(postcode, city), (postcode,
                                                                                                            city)
+
+
+def test_evidence_read_and_weighed_in_bulk_as_for_one_row(sample, gazetteer, fresh_gazetteer):
+    columns = [sample[name] for name in ("postcode", "city", "address")]
+    readings = gazetteer.read_evidence_columns(*columns)
+    weighed = gazetteer.weigh_evidence_columns(*columns, readings, np.ones(len(sample), dtype=bool))
+    for position, row in enumerate(zip(*columns)):
+        assert tuple(rule.outcomes[rule.codes[position]] for rule in readings) == fresh_gazetteer.read_evidence(*row)
+        alone = fresh_gazetteer.match_evidence(*row)
+        assert tuple(rule.outcomes[rule.codes[position]] for rule in weighed) == alone, row
 
 
 def test_coordinates_read_in_bulk_as_one_row_at_a_time(sample, gazetteer):
