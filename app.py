@@ -3,6 +3,7 @@
 import streamlit as st
 
 from views.chrome import is_embedded
+from views.errors import run_guarded
 from views.oidc import adapt_to_proconnect
 
 # ProConnect wants a state and a nonce of 32 characters or more (see views/oidc.py).
@@ -22,4 +23,6 @@ pages = {
     ],
 }
 # A partner website embeds the public page alone (``?embed=1``): no navigation.
-st.navigation(pages, position="hidden" if is_embedded() else "sidebar").run()
+page = st.navigation(pages, position="hidden" if is_embedded() else "sidebar")
+# A visitor never sees a traceback: a French message with a reference the team finds in the logs.
+run_guarded(page.run)

@@ -32,6 +32,15 @@ CLUSTERED_MARKERS = """
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def error_details_in_app_tests() -> None:
+    """A page's unexpected error reaches AppTest as Streamlit's exception element, so that every
+    ``assert not app.exception`` still catches it; production hides it (views/errors.py, .streamlit/config.toml)."""
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO

@@ -19,6 +19,8 @@ with its error, so that one run finds all the siblings of a crash.
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 import time
@@ -29,6 +31,8 @@ import pytest
 import streamlit as st
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest
+
+from views.errors import UNEXPECTED_ERROR
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 DEMO_EXPORT = Path("data/demo/demo-animateurs.csv")
@@ -89,7 +93,8 @@ class Sweep:
 
 def crashes(app: AppTest) -> list[str]:
     """The errors a run showed: Streamlit's exception element and the app's unexpected-error message."""
-    return [element.message for element in app.exception]
+    return ([element.message for element in app.exception]
+            + [element.value for element in app.error if UNEXPECTED_ERROR in element.value])
 
 
 def widget(elements, label: str):
@@ -140,3 +145,63 @@ def test_training_page_never_crashes_on_any_territory_theme_or_conum_filter(open
     sweep = sweep_territory_page(open_page("formations"))
     assert not sweep.failures, sweep.report()
     print(sweep.report())
+
+
+# What a visitor sees when a page fails anyway
+
+SECRET_DETAIL = "/srv/carte/secret.py: la base a répondu n'importe quoi"
+
+
+@pytest.fixture()
+def production_errors():
+    """``client.showErrorDetails`` as production sets it, for one test (the tests run with ``full``)."""
+    from streamlit import config
+
+    before = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "none")
+    yield
+    config.set_option("client.showErrorDetails", before)
+
+
+@pytest.fixture()
+def failing_public_page(demo_home, monkeypatch) -> AppTest:
+    """The public page, whose data read fails with details no visitor should read."""
+    from views import data
+
+    def failing(*args, **kwargs):
+        raise RuntimeError(SECRET_DETAIL)
+
+    monkeypatch.setenv("CARTE_DATA_HOME", str(demo_home))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setattr(data, "selection", failing)
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def test_an_unexpected_error_shows_a_french_message_with_the_reference_logged_with_it(failing_public_page,
+                                                                                      production_errors, caplog):
+    app = failing_public_page.run()
+    assert not app.exception
+    (message,) = [error.value for error in app.error]
+    assert message.startswith(UNEXPECTED_ERROR)
+    reference = re.search(r"la référence \*\*(E-[0-9A-F]{6})\*\*", message).group(1)
+    (logged,) = [record for record in caplog.records if record.name == "views.errors"]
+    assert reference in logged.getMessage() and logged.exc_info[0] is RuntimeError
+    assert SECRET_DETAIL in logged.exc_text  # the traceback is in the server's log…
+    shown = "\n".join(str(element.proto) for element in app.main)
+    assert SECRET_DETAIL not in shown and "Traceback" not in shown and "RuntimeError" not in shown  # …not on the page
+
+
+def test_with_full_error_details_the_error_reaches_streamlit(failing_public_page):
+    app = failing_public_page.run()
+    assert [element.message for element in app.exception] == [SECRET_DETAIL]
+    assert not [error for error in app.error if UNEXPECTED_ERROR in error.value]
+
+
+def test_production_configuration_hides_error_details(repo_root):
+    environment = {name: value for name, value in os.environ.items() if name != "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"}
+    shown = subprocess.run([sys.executable, "-m", "streamlit", "config", "show"], cwd=repo_root, env=environment,
+                           check=True, capture_output=True, text=True).stdout
+    assert re.search(r'^showErrorDetails = "none"$', shown, re.MULTILINE)
