@@ -197,10 +197,10 @@ class _Evidence(NamedTuple):
     """The candidates each source present supports, and what the notes of rule 3 quote of the row."""
 
     postcode: str  # cleaned
+    city_key: str
     city: str  # stripped
     address_postcode: str
     supports: dict[Source, tuple[str, ...]]
-    designated: dict[Source, tuple[str, ...]]  # every commune the postcode serves, the commune column names
 
 
 @dataclass(frozen=True)
@@ -874,12 +874,14 @@ class Gazetteer:
         distinct postcode, city and address; the others keep their readings.
         """
         by_name, by_address, by_name_alone = readings
-        name_placed = by_name.values(lambda o: o.place is not None, bool)
-        given = [~_blank(postcodes), ~_blank(cities)]
-        disputed = (by_address.values(lambda o: o.place is not None, bool) & (name_placed | given[0] | given[1])
-                    | name_placed & given[0] & given[1] & ~by_name.values(lambda o: o.exact, bool))
+        name_placed, address_placed = (rule.values(lambda o: o.place is not None, bool) for rule in readings[:2])
+        postcode_given, city_given = ~_blank(postcodes), ~_blank(cities)
+        disputed = (address_placed & (name_placed | postcode_given | city_given)
+                    | name_placed & postcode_given & city_given & ~by_name.values(lambda o: o.exact, bool))
         tried = np.flatnonzero(disputed & rows)
-        texts = [values.to_numpy(dtype=object)[tried] for values in (postcodes, cities, addresses)]
+        # An address that placed nothing weighs nothing: such rows are grouped whatever their street.
+        texts = [postcodes.to_numpy(dtype=object)[tried], cities.to_numpy(dtype=object)[tried],
+                 np.where(address_placed[tried], addresses.to_numpy(dtype=object)[tried], "")]
         positions, first_rows = _distinct_rows(texts) if len(tried) else (tried, tried)
         weighed = [
             self.weigh_evidence(postcode, city, address, by_name.outcomes[by_name.codes[row]],
@@ -911,13 +913,16 @@ class Gazetteer:
         candidates = tuple(dict.fromkeys(place.insee_code for place in places))
         if not candidates:
             return UNANIMOUS
-        evidence = self._supports(raw_postcode, raw_city, raw_address, (by_name, by_address), candidates)
-        if all(candidates[0] in supported for supported in evidence.supports.values()):
+        postcode, city_key = clean_postcode(raw_postcode)[0], city_name_key(raw_city)[0]
+        supports = self._supports(postcode, city_key, (by_name, by_address), candidates)
+        if all(candidates[0] in supported for supported in supports.values()):
             return UNANIMOUS
-        counts = {c: sum(c in supported for supported in evidence.supports.values()) for c in candidates}
+        address_postcode = self._address_postcode(raw_address, by_address.place.insee_code) if by_address.place else ""
+        evidence = _Evidence(postcode, city_key, raw_city.strip(), address_postcode, supports)
+        counts = {c: sum(c in supported for supported in supports.values()) for c in candidates}
         best = max(counts.values())
         leaders = [c for c, count in counts.items() if count == best]
-        if len(leaders) > 1 or 2 * best <= len(evidence.supports):
+        if len(leaders) > 1 or 2 * best <= len(supports):
             return Weighing(Agreement.SPLIT, Outcome(reason=self._split_reason(evidence)))
         winner = leaders[0]
         reading = by_address if by_address.place and by_address.place.insee_code == winner else by_name
@@ -926,9 +931,8 @@ class Gazetteer:
         return Weighing(Agreement.MAJORITY, Outcome(place, (self._conflict_note(evidence, winner), *reading.notes)))
 
     def _supports(
-        self, raw_postcode: str, raw_city: str, raw_address: str, readings: tuple[Outcome, Outcome],
-        candidates: tuple[str, ...],
-    ) -> _Evidence:
+        self, postcode: str, city_key: str, readings: tuple[Outcome, Outcome], candidates: tuple[str, ...]
+    ) -> dict[Source, tuple[str, ...]]:
         """The candidates each source present supports.
 
         The postcode column supports the communes it serves; the commune column
@@ -938,9 +942,8 @@ class Gazetteer:
         commune) abstains.
         """
         by_name, by_address = readings
-        postcode, city_key = clean_postcode(raw_postcode)[0], city_name_key(raw_city)[0]
-        served = frozenset() if _uncovered_territory(postcode) else self.communes_by_postcode.get(postcode, frozenset())
         supports: dict[Source, tuple[str, ...]] = {}
+        served = self._served(postcode)
         if served:
             supports[Source.POSTCODE] = tuple(c for c in candidates if c in served)
         if city_key:
@@ -948,12 +951,13 @@ class Gazetteer:
                           or self.names_commune(city_key, c))
             if named or self.named_communes(city_key):
                 supports[Source.COMMUNE] = named
-        address_postcode = ""
         if by_address.place:
             supports[Source.ADDRESS] = (by_address.place.insee_code,)
-            address_postcode = self._address_postcode(raw_address, by_address.place.insee_code)
-        return _Evidence(postcode, raw_city.strip(), address_postcode, supports,
-                         {Source.POSTCODE: tuple(sorted(served)), Source.COMMUNE: self.named_communes(city_key)})
+        return supports
+
+    def _served(self, postcode: str) -> frozenset[str]:
+        """The communes a cleaned postcode serves (none for a territory outside the reference)."""
+        return frozenset() if _uncovered_territory(postcode) else self.communes_by_postcode.get(postcode, frozenset())
 
     def named_communes(self, city_key: str) -> tuple[str, ...]:
         """INSEE codes of the communes a name key names exactly (its arrondissements, former communes included)."""
@@ -994,9 +998,12 @@ class Gazetteer:
         """Why a row whose evidence is evenly split is rejected: what each source designates."""
         label = {**SOURCE_FIELDS, Source.POSTCODE: f"le code postal {evidence.postcode}",
                  Source.COMMUNE: f"la commune « {evidence.city} »"}
+        # What a source that supports no candidate designates instead.
+        designated = {Source.POSTCODE: tuple(sorted(self._served(evidence.postcode))),
+                      Source.COMMUNE: self.named_communes(evidence.city_key)}
         parts = []
         for source, supported in evidence.supports.items():
-            communes = supported or evidence.designated[source]
+            communes = supported or designated[source]
             names = [f"{self.name_of[code]} ({self.departement_of[code]})" for code in communes[:3]]
             parts.append(f"{label[source]} désigne {' ou '.join(names)}{' …' if len(communes) > 3 else ''}")
         return (f"indices contradictoires : {', '.join(parts)} ; sans majorité, la ligne n'est pas placée : "
