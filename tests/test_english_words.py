@@ -246,6 +246,15 @@ def test_page_speaks_french(visit, app_url, path):
     _assert_french(visit)
 
 
+def test_unknown_page_message_speaks_french(visit, app_url):
+    """A mistyped link: Streamlit says so in a dialog over the home page."""
+    visit.page.goto(f"{app_url}/page-inconnue")
+    visit.page.get_by_role("dialog").wait_for()
+    _settle(visit.page)
+    visit.read("page inconnue")
+    _assert_french(visit)
+
+
 def test_importer_with_a_file_speaks_french(visit, app_url, repo_root, tmp_path):
     page = visit.page
     _open(visit, f"{app_url}/importer")

@@ -56,6 +56,8 @@ EXACT: dict[str, str] = {
     "Cancel": "Annuler",
     "Dismiss": "Fermer",
     "Page not found": "Page introuvable",
+    "The page that you have requested does not seem to exist. Running the app's main page.":
+        "Cette page n'existe pas. Voici la page d'accueil de l'application.",
     "Copy": "Copier",
     "Copy to clipboard": "Copier",
     "Fullscreen": "Plein écran",
