@@ -144,6 +144,28 @@ def geojson_payload(frame: gpd.GeoDataFrame, properties: Sequence[str]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def metropolitan_bounds(reference: ReferenceGeography) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The frame of a national map: metropolitan France, Corsica included, overseas left out.
+
+    Parameters
+    ----------
+    reference
+        The reference geography.
+
+    Returns
+    -------
+    tuple
+        ``((south, west), (north, east))`` in degrees, the bounds of the départements drawn in
+        Lambert-93 (every one but those of :data:`METRIC_CRS_BY_DEPARTEMENT`): from Bray-Dunes (Nord)
+        to the Lavezzi islands (Corse-du-Sud), from Ouessant to Cap Corse. Leaflet's ``fitBounds``
+        takes them as they are.
+    """
+    departements = reference.departements
+    metropolitan = departements[~departements.index.isin(list(METRIC_CRS_BY_DEPARTEMENT))]
+    west, south, east, north = (float(bound) for bound in metropolitan.total_bounds)
+    return (south, west), (north, east)
+
+
 def class_breaks(values: ArrayLike, classes: int = 5) -> list[float]:
     """Upper bounds of legend classes: nice quantiles of the finite values.
 

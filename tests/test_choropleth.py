@@ -21,6 +21,7 @@ from geo.choropleth import (
     class_breaks,
     classify,
     geojson_payload,
+    metropolitan_bounds,
     simplified_territories,
     single_value_classes,
 )
@@ -336,3 +337,19 @@ def test_class_breaks_and_classify_agree_with_the_naive_references(values, class
     assert classify(values, breaks).tolist() == naive_classify(values, breaks)
     finite = [v for v in values if math.isfinite(v)]
     assert (classify(finite, breaks) >= 0).all()
+
+
+# The frame of the national map
+
+# Extreme points of metropolitan France (IGN): Bray-Dunes (Nord), the Lavezzi islands (Corse-du-Sud),
+# Ouessant (Finistère), Lauterbourg (Bas-Rhin) and Cap Corse's east coast (Haute-Corse).
+EXTREME_POINTS = {"Bray-Dunes": (51.08, 2.52), "Lavezzi": (41.34, 9.25), "Ouessant": (48.46, -5.13),
+                  "Lauterbourg": (48.97, 8.23), "Cervione": (42.33, 9.55)}
+
+
+def test_metropolitan_bounds_hold_the_nord_corsica_and_ouessant_and_nothing_overseas(reference):
+    (south, west), (north, east) = metropolitan_bounds(reference)
+    for name, (lat, lon) in EXTREME_POINTS.items():
+        assert south <= lat <= north and west <= lon <= east, name
+    # Nothing overseas widens the frame: it ends within a few kilometres of the extreme points.
+    assert (51.08 < north < 51.2, 41.2 < south < 41.35, -5.3 < west < -5.13, 9.55 < east < 9.7) == (True,) * 4

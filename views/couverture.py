@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo
 
 import folium
 import geopandas as gpd
+from branca.element import MacroElement
+from folium.template import Template
 import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.aggregates import PRIORITY_RULE, priority_ranks
-from geo.choropleth import class_breaks, classify, geojson_payload, single_value_classes
+from geo.choropleth import class_breaks, classify, geojson_payload, metropolitan_bounds, single_value_classes
 from geo.coverage import DEFAULT_RADIUS_KM
 from geo.nearby import nearest
 from loaders.normalize import REFERENCED, TRAINED
@@ -45,6 +47,10 @@ NO_VALUE_COLOUR = "#d9d9d9"
 PRIORITY_ROWS = 15
 NEAREST_IN_DETAILS = 5
 FRANCE_CENTER = (46.6, 2.4)
+# Quarter zoom levels: the whole of metropolitan France then fills the map instead of half of it.
+ZOOM_SNAP = 0.25
+# Long EPCI names wrap instead of making tooltips wider than half the map.
+TOOLTIP_MAX_WIDTH = "min(20rem, 80vw)"
 NATIONAL_EPCI_COUNT = 1_000
 INTRODUCTION = (
     "Repérez les EPCI et les communes qu'aucun animateur formé n'atteint, puis emportez la liste."
@@ -135,6 +141,7 @@ def _choropleth(table: pd.DataFrame, level: str, departement: str, code: str, in
         classe=classify(table[code].reindex(shapes.index).to_numpy(dtype=float) * indicator.factor, breaks),
     )
     fmap = new_map(FRANCE_CENTER, zoom_start=6)
+    fmap.options["zoomSnap"] = ZOOM_SNAP
     folium.GeoJson(
         geojson_payload(layer, ["code", "nom", "valeur", "classe"]),
         name=indicator.label,
@@ -142,10 +149,14 @@ def _choropleth(table: pd.DataFrame, level: str, departement: str, code: str, in
         highlight_function=lambda _: {"weight": 3, "color": "#E1000F"},
         tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur"], aliases=["Territoire", indicator.label]),
     ).add_to(fmap)
+    _TooltipsInside().add_to(fmap)
     if level == "commune" or len(shapes) < NATIONAL_EPCI_COUNT:
-        # A région or a département: frame it (the national view stays on mainland France).
+        # A région or a département: frame it.
         minx, miny, maxx, maxy = shapes.total_bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    else:
+        # France: the whole of the mainland, from the Nord to Corsica (overseas EPCIs are reached by zooming out).
+        fmap.fit_bounds([list(corner) for corner in metropolitan_bounds(data.reference())])
     st.html(FRAME_HEIGHT_CSS)
     # Only a click on a territory reruns the page; panning and zooming do not.
     state = st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=["last_active_drawing"],
@@ -153,6 +164,44 @@ def _choropleth(table: pd.DataFrame, level: str, departement: str, code: str, in
     _legend(indicator, values, breaks)
     drawing = (state or {}).get("last_active_drawing") or {}
     return (drawing.get("properties") or {}).get("code")
+
+
+class _TooltipsInside(MacroElement):
+    """Keeps the map's tooltips inside the map: long names wrap, and a tooltip that would cross an edge is
+    moved back in.
+
+    Leaflet puts a tooltip beside the pointer (left or right of it, vertically centred), whatever its size:
+    near the top or bottom edge, or right of the centre with a long EPCI name, the map's frame cut it. Each
+    map is a frame of its own, so changing Leaflet's tooltip placement here changes no other map.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            (function () {
+                var style = document.createElement("style");
+                // A tooltip sits in a pane of no width: without "max-content" it would wrap at every word.
+                style.textContent = ".leaflet-tooltip { white-space: normal; width: max-content; "
+                    + "max-width: {{ this.max_width }}; }"
+                    + " .leaflet-tooltip th, .leaflet-tooltip td { white-space: normal; vertical-align: top; }";
+                document.head.appendChild(style);
+                var place = L.Tooltip.prototype._setPosition;
+                L.Tooltip.prototype._setPosition = function (point) {
+                    place.call(this, point);
+                    var map = this._map, container = this._container;
+                    if (!map || !container) { return; }
+                    var size = map.getSize(), at = L.DomUtil.getPosition(container);
+                    var inMap = map.layerPointToContainerPoint(at);
+                    var x = Math.min(Math.max(inMap.x, 0), Math.max(size.x - container.offsetWidth, 0));
+                    var y = Math.min(Math.max(inMap.y, 0), Math.max(size.y - container.offsetHeight, 0));
+                    L.DomUtil.setPosition(container, at.add([x - inMap.x, y - inMap.y]));
+                };
+            })();
+        {% endmacro %}""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "TooltipsInside"
+        self.max_width = TOOLTIP_MAX_WIDTH
 
 
 def _style(feature: dict) -> dict:
