@@ -273,3 +273,167 @@ def test_nearest_order_matches_a_naive_distance_sort(browser_page, app_url, stor
                       key=lambda pair: pair[0])[:20]
     shown = [item.split("\n")[0].split(" — ")[0] for item in items]
     assert shown == [structure for _, structure in expected]
+
+
+# « Trouver un animateur », issue 16: the search box, the map's words and markers, the phone layout.
+
+RESULTS_TITLE = ".carte-resultats h2"
+
+
+def _wait_for_title(page, text: str) -> str:
+    page.wait_for_function("(text) => { const title = document.querySelector('.carte-resultats h2');"
+                           " return title !== null && title.textContent.includes(text); }", arg=text, timeout=60_000)
+    return page.locator(RESULTS_TITLE).inner_text()
+
+
+def test_search_box_suggests_while_typing_and_back_undoes_a_search(browser_page, app_url):
+    page = browser_page
+    page.goto(f"{app_url}/")
+    box = page.get_by_label("Commune ou code postal")
+    box.press_sequentially("Sainte-Colombe", delay=30)  # no Enter: suggestions come while typing
+    page.get_by_role("option", name="Sainte-Colombe (89) — 89440").wait_for(timeout=30_000)
+    shown = page.get_by_role("option").all_inner_texts()
+    for departement in ("05", "17", "46", "89"):  # beyond the first eight homonyms
+        assert any(label.startswith(f"Sainte-Colombe ({departement})") for label in shown), departement
+    assert box.get_attribute("aria-expanded") == "true"
+    assert "Press Enter" not in page.locator("body").inner_text()
+    page.get_by_role("option", name="Sainte-Colombe (89) — 89440").click()
+    assert "Sainte-Colombe (89)" in _wait_for_title(page, "Sainte-Colombe (89)")
+    # With the keyboard: the first suggestion for « Renne » is Rennes.
+    box.fill("")
+    box.press_sequentially("Renne", delay=30)
+    page.get_by_role("option", name="Rennes (35) — 35000, 35200, 35700").wait_for(timeout=30_000)
+    box.press("ArrowDown")
+    box.press("Enter")
+    _wait_for_title(page, "Rennes (35)")
+    assert "q=Rennes+%2835%29" in page.url
+    page.go_back()
+    _wait_for_title(page, "Sainte-Colombe (89)")
+    assert box.input_value() == "Sainte-Colombe (89)"
+    page.go_forward()
+    _wait_for_title(page, "Rennes (35)")
+    assert box.input_value() == "Rennes (35)"
+
+
+TRUNCATED_LABELS = """
+() => [...document.querySelectorAll("[data-testid='stWidgetLabel']")]
+  .filter((label) => [...label.querySelectorAll("*")].some((el) => el.scrollWidth > el.clientWidth + 1))
+  .map((label) => label.innerText)
+"""
+LISTED_MARKERS = """
+() => {
+  const map = Object.values(window).find((value) => value instanceof L.Map);
+  const listed = [];
+  map.eachLayer((layer) => {
+    if (!(layer instanceof L.MarkerClusterGroup)) return;
+    layer.getLayers().forEach((marker) => {
+      const icon = marker.options.icon;
+      if (icon && icon.options.className === "carte-rang") listed.push(marker);
+    });
+  });
+  window.listedMarkers = listed.sort((a, b) => Number(a.options.icon.options.html) - Number(b.options.icon.options.html));
+  const view = map.getBounds();
+  return {ranks: listed.map((marker) => Number(marker.options.icon.options.html)),
+          inView: listed.filter((marker) => view.contains(marker.getLatLng())).length};
+}
+"""
+OPEN_FIRST_POPUP = """
+() => new Promise((resolve) => {
+  const marker = window.listedMarkers[0];
+  const group = Object.values(window).find((value) => value instanceof L.Map);
+  let cluster = null;
+  group.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) cluster = layer; });
+  cluster.zoomToShowLayer(marker, () => { marker.openPopup(); resolve(marker.getPopup().getElement().innerText); });
+})
+"""
+SPIDERFY_A_SHARED_POINT = """
+() => new Promise((resolve) => {
+  const map = Object.values(window).find((value) => value instanceof L.Map);
+  let cluster = null;
+  map.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) cluster = layer; });
+  const seen = new Map();
+  let pair = null;
+  for (const marker of cluster.getLayers()) {
+    const key = marker.getLatLng().toString();
+    if (seen.has(key)) { pair = [seen.get(key), marker]; break; }
+    seen.set(key, marker);
+  }
+  if (pair === null) { resolve("no two markers at one point"); return; }
+  cluster.zoomToShowLayer(pair[0], () => {
+    const [a, b] = pair.map((marker) => map.latLngToContainerPoint(marker.getLatLng()));
+    resolve({visible: map.hasLayer(pair[0]) && map.hasLayer(pair[1]), apart: a.distanceTo(b)});
+  });
+})
+"""
+
+
+def test_public_map_speaks_french_fits_and_numbers_the_listed_animators(browser_page, app_url):
+    page = browser_page
+    items = _search(page, app_url, "Rennes")
+    assert page.evaluate(TRUNCATED_LABELS) == []  # « Conseillers numériques u… » beside the other filters
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".carte-rang, .marker-cluster").first.wait_for(timeout=60_000)
+    zoom_in, zoom_out = frame.locator(".leaflet-control-zoom-in"), frame.locator(".leaflet-control-zoom-out")
+    assert (zoom_in.get_attribute("title"), zoom_in.get_attribute("aria-label")) == ("Zoomer", "Zoomer")
+    assert (zoom_out.get_attribute("title"), zoom_out.get_attribute("aria-label")) == ("Dézoomer", "Dézoomer")
+    attribution = frame.locator(".leaflet-control-attribution").inner_html()
+    assert "A JavaScript library" not in attribution and "Leaflet" in attribution
+    scale = frame.locator(".leaflet-control-scale").inner_text()
+    assert re.fullmatch(r"\s*\d+ k?m\s*", scale), scale  # metric only: no miles, no feet
+    (map_frame,) = [frame_ for frame_ in page.frames if "streamlit_folium" in frame_.url]
+    map_frame.wait_for_function(f"({CLUSTERED_MARKERS})() > 20", timeout=60_000)
+    markers = map_frame.evaluate(LISTED_MARKERS)
+    assert markers["ranks"] == list(range(1, len(items) + 1))  # numbered as the list
+    assert markers["inView"] == len(items)  # the map is fitted on the listed animators
+    popup = map_frame.evaluate(OPEN_FIRST_POPUP)
+    first_structure = items[0].split("\n")[0].split(" — ")[0]
+    assert popup.startswith(f"1. {first_structure}")
+    assert f"à {_distance_km(items[0]):.1f} km".replace(".", ",") in popup  # the list's distance (< 10 km)
+    close = frame.locator(".leaflet-popup-close-button")
+    assert (close.get_attribute("aria-label"), close.get_attribute("title")) == ("Fermer", "Fermer")
+    spread = map_frame.evaluate(SPIDERFY_A_SHARED_POINT)
+    assert spread["visible"] and spread["apart"] > 5, spread  # animators of one point fan out
+
+
+PHONE = {"width": 390, "height": 844}
+CHIPS_CLIPPED = """
+() => [...document.querySelectorAll("[data-testid='stMultiSelectTagsContainer']")].flatMap((container) => {
+  const box = container.getBoundingClientRect();
+  const masked = getComputedStyle(container).maskImage !== "none" || container.scrollWidth > container.clientWidth;
+  return [...container.querySelectorAll("[data-tag]")]
+    .filter((tag) => masked || tag.getBoundingClientRect().right > box.right + 0.5
+                     || tag.querySelector("span").scrollWidth > tag.querySelector("span").clientWidth)
+    .map((tag) => tag.innerText);
+})
+"""
+
+
+def _intersect(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+def test_phone_shows_the_list_first_and_nothing_clipped_or_overlapping(browser_page, app_url, artifacts):
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{app_url}/?q=Rennes&statut=trained&statut=in_training&statut=referenced")
+    page.locator(".carte-resultats li").first.wait_for(timeout=60_000)
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".leaflet-control-scale").wait_for(timeout=60_000)
+    page.screenshot(path=artifacts / "trouver-telephone.png")
+    title = page.locator(RESULTS_TITLE).bounding_box()
+    map_box = page.locator(MAP_FRAME).bounding_box()
+    assert title["y"] + title["height"] <= PHONE["height"], title  # the results start on the first screen
+    assert map_box["height"] <= 320 and map_box["y"] > title["y"]
+    assert page.evaluate(CHIPS_CLIPPED) == []
+    assert page.evaluate(TRUNCATED_LABELS) == []
+    # The attribution of the real basemap (the tests run without tiles), as Leaflet shows it.
+    (map_frame,) = [frame_ for frame_ in page.frames if "streamlit_folium" in frame_.url]
+    map_frame.evaluate("""(text) => Object.values(window).find((value) => value instanceof L.Map)
+                          .attributionControl.addAttribution(text)""", "© IGN – Géoplateforme, Plan IGN")
+    scale = frame.locator(".leaflet-control-scale").bounding_box()
+    attribution = frame.locator(".leaflet-control-attribution").bounding_box()
+    assert not _intersect(scale, attribution), (scale, attribution)
+    page.get_by_role("link", name="Voir ces animateur·rices sur la carte").click()
+    page.wait_for_function(f"""() => {{ const box = document.querySelector("{MAP_FRAME}").getBoundingClientRect();
+                                       return box.top >= -1 && box.top < {PHONE['height']}; }}""", timeout=10_000)

@@ -56,15 +56,16 @@ CSS = """
 """
 JS = f"""
 export default function (component) {{
-  const {{ parentElement, data, setStateValue, setTriggerValue }} = component;
+  const {{ parentElement, data }} = component;
   const input = parentElement.querySelector("input");
   const list = parentElement.querySelector("ul");
   const status = parentElement.querySelector(".boite-etat");
-  // The box's own memory survives the calls Streamlit makes each time the page sends new data.
+  // Streamlit calls this function again with each new data, without always cleaning up the previous
+  // call: the box keeps its memory (and its listeners, attached once) on its element, and the
+  // listeners read the latest data and functions from there.
   const memory = parentElement.__boite || (parentElement.__boite = {{ shown: null, active: -1, open: false }});
-  const options = data.options || [];
-  const controller = new AbortController();
-  const on = (target, event, handler) => target.addEventListener(event, handler, {{ signal: controller.signal }});
+  memory.component = component;
+  memory.options = data.options || [];
 
   // The page's query changed (a search, the browser's Back button, « Autour de moi »): show it.
   if (data.value !== memory.shown) {{
@@ -91,40 +92,45 @@ export default function (component) {{
     }}
   }};
   const choose = (index) => {{
-    const option = options[index];
+    const option = memory.options[index];
+    if (!option) return;
     input.value = option.query;
     memory.shown = option.query;
     close();
-    setTriggerValue("chosen", option.query);
+    memory.component.setTriggerValue("chosen", option.query);
   }};
-  const draw = () => {{
-    list.replaceChildren(...options.map((option, index) => {{
-      const item = document.createElement("li");
-      item.id = "boite-option-" + index;
-      item.setAttribute("role", "option");
-      item.setAttribute("aria-selected", "false");
-      item.textContent = option.label;
-      item.addEventListener("mousedown", (event) => {{ event.preventDefault(); choose(index); }});
-      return item;
-    }}));
-    const current = data.typed === input.value.trim() && memory.open && options.length > 0;
-    list.hidden = !current;
-    input.setAttribute("aria-expanded", String(current));
-    if (current) {{
-      status.textContent = options.length === 1 ? "1 commune proposée" : options.length + " communes proposées";
-      highlight(Math.min(memory.active, options.length - 1));
-    }}
-  }};
-  draw();
 
+  list.replaceChildren(...memory.options.map((option, index) => {{
+    const item = document.createElement("li");
+    item.id = "boite-option-" + index;
+    item.setAttribute("role", "option");
+    item.setAttribute("aria-selected", "false");
+    item.textContent = option.label;
+    item.addEventListener("mousedown", (event) => {{ event.preventDefault(); choose(index); }});
+    return item;
+  }}));
+  // Suggestions for an older text (the person typed on) are not shown.
+  const current = data.typed === input.value.trim() && memory.open && memory.options.length > 0;
+  list.hidden = !current;
+  input.setAttribute("aria-expanded", String(current));
+  if (current) {{
+    const count = memory.options.length;
+    status.textContent = count === 1 ? "1 commune proposée" : count + " communes proposées";
+    highlight(Math.min(memory.active, count - 1));
+  }} else {{
+    input.removeAttribute("aria-activedescendant");
+  }}
+
+  if (memory.listening) return;
+  memory.listening = true;
   let timer = null;
-  on(input, "input", () => {{
+  input.addEventListener("input", () => {{
     memory.open = true;
     memory.active = -1;
     clearTimeout(timer);
-    timer = setTimeout(() => setStateValue("typed", input.value.trim()), {TYPING_DELAY_MS});
+    timer = setTimeout(() => memory.component.setStateValue("typed", input.value.trim()), {TYPING_DELAY_MS});
   }});
-  on(input, "keydown", (event) => {{
+  input.addEventListener("keydown", (event) => {{
     const count = list.hidden ? 0 : list.children.length;
     if (event.key === "ArrowDown" && count) {{
       event.preventDefault();
@@ -142,12 +148,11 @@ export default function (component) {{
       }} else if (input.value.trim()) {{
         memory.shown = input.value.trim();
         close();
-        setTriggerValue("submitted", input.value.trim());
+        memory.component.setTriggerValue("submitted", input.value.trim());
       }}
     }}
   }});
-  on(input, "blur", () => close());
-  return () => {{ clearTimeout(timer); controller.abort(); }};
+  input.addEventListener("blur", () => close());
 }}
 """
 

@@ -49,7 +49,9 @@ PAGE_CSS = f"""<style>
 {MAP_FRAME} {{ height: {MAP_HEIGHT}px !important; }}
 [data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] > [role="group"] {{
   flex-wrap: wrap; overflow: visible; mask-image: none; -webkit-mask-image: none; }}
-[data-testid="stWidgetLabel"] .stMarkdownEllipsis {{ white-space: normal; overflow: visible; }}
+[data-testid="stWidgetLabel"] .stMarkdownEllipsis, [data-testid="stWidgetLabel"] .stMarkdownEllipsis * {{
+  white-space: normal; overflow: visible; text-overflow: clip; }}
+.carte-vers-carte {{ display: none; margin-bottom: .5rem; }}
 @media (max-width: {PHONE_WIDTH}px) {{
   {MAP_FRAME} {{ height: {PHONE_MAP_HEIGHT}px !important; }}
   .st-key-carte-resultats > :has(> .st-key-carte-liste) {{ order: -1; }}
@@ -58,9 +60,9 @@ PAGE_CSS = f"""<style>
   .st-key-carte-recherche [data-testid="stColumn"] {{ min-width: 0; width: auto; flex: 1 1 auto; }}
   .st-key-carte-recherche [data-testid="stColumn"]:last-child {{ flex: 0 0 auto; }}
   h1 {{ font-size: 1.6rem !important; }}
+  .carte-resultats h2 {{ font-size: 1.3rem; }}
   .carte-vers-carte {{ display: inline-block; }}
 }}
-.carte-vers-carte {{ display: none; margin-bottom: .5rem; }}
 </style>"""
 # Inside the map's frame: the map fills the frame, whose height the page sets; numbered markers.
 MAP_FRAME_CSS = """<style>
@@ -79,7 +81,7 @@ function (row) {
     var at = new L.LatLng(row[0], row[1]);
     var marker = rank
         ? L.marker(at, {icon: L.divIcon({className: "carte-rang", html: String(rank), iconSize: [26, 26]}),
-                        title: "n° " + rank, zIndexOffset: 1000 - rank})
+                        title: "n° " + rank, keyboard: false, zIndexOffset: 1000 - rank})
         : L.circleMarker(at, {radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9});
     marker.bindPopup(function () {
         var distance = rank ? row[6] : distanceText(row[0], row[1]);
