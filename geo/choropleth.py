@@ -167,7 +167,7 @@ def metropolitan_bounds(reference: ReferenceGeography) -> tuple[tuple[float, flo
 
 
 def class_breaks(values: ArrayLike, classes: int = 5) -> list[float]:
-    """Upper bounds of legend classes: nice quantiles of the finite values.
+    """Upper bounds of legend classes: nice quantiles of the finite values, ties kept whole.
 
     Method: the quantiles at 1/k, 2/k, ..., k/k of the finite values (linear
     interpolation, numpy's default; the last one is the maximum) are each rounded *up*
@@ -175,21 +175,26 @@ def class_breaks(values: ArrayLike, classes: int = 5) -> list[float]:
     digits, or finer when the spread of the values (maximum minus minimum) needs it,
     so that close values still get distinct breaks. Before rounding, interpolated
     quantiles are cut to 12 significant digits, which drops the float noise of the
-    interpolation (0.15000000000000002 is 0.15). Class ``i`` holds the values in
+    interpolation (0.30000000000000004 is 0.3). Class ``i`` holds the values in
     ``(breaks[i - 1], breaks[i]]``, the first class every value up to ``breaks[0]``
     (see :func:`classify`). The last break is at least the maximum, so every finite
     value falls in a class.
 
-    Ties: when many territories share a value (a share of 0 %, say), several
-    quantiles are equal and would merge into one break, leaving a single class for
-    everything above it (« jusqu'à 0 % », « plus de 0 à 100 % »). The lowest break then
-    keeps its class, and the remaining classes are the quantiles of the values above
-    it, again and again: 0 % gets a class of its own, and the other values still
-    spread over the other classes. No class is left empty by a tie, and there are
-    never more classes than distinct values (three values, three classes at most).
+    Degenerate distributions (many territories at 0 %, or at 100 %):
 
-    Constant values give one break (one class); no finite value gives ``[]``. Values
-    must stay below 1e307 in magnitude, where numpy's interpolation would overflow.
+    * with no more distinct values than classes, each value is a class of its own
+      (its break is the value itself): 0 % and 100 % give two classes, « 0 % » and
+      « 100 % », never « jusqu'à 0 % » then « plus de 0 à 100 % »;
+    * when tied values make equal quantiles (fewer breaks than classes), the most
+      frequent value gets a class of its own, and the values below and above it
+      share the other classes in proportion to their numbers (at least one class
+      each when there are two classes or more to share; with one, the values
+      below join the tied value's class), each side classed the same way. A side's
+      breaks stay below the tied value: one rounded up onto it is replaced by the
+      side's maximum.
+
+    No finite value gives ``[]``. Values must stay below 1e307 in magnitude, where
+    numpy's interpolation would overflow.
 
     Examples
     --------
@@ -199,31 +204,50 @@ def class_breaks(values: ArrayLike, classes: int = 5) -> list[float]:
     [340.0, 11000.0, 870000.0]
     >>> class_breaks([1003, 1001, 1008], classes=2)
     [1003.0, 1008.0]
-    >>> class_breaks([0, 0, 0, 0, 0, 50, 100], classes=3)
-    [0.0, 75.0, 100.0]
-    >>> class_breaks([7, 7, float("nan")]), class_breaks([float("nan")])
-    ([7.0], [])
+    >>> class_breaks([0, 0, 0, 0, 0, 0, 0, 0, 50, 60, 70, 80, 90, 100])
+    [0.0, 63.0, 75.0, 88.0, 100.0]
+    >>> class_breaks([0, 0, 0, 100, 100, 100, 100]), class_breaks([7, 7, float("nan")]), class_breaks([float("nan")])
+    ([0.0, 100.0], [7.0], [])
     """
     if classes < 1:
         raise ValueError("at least one class is needed")
     numbers = np.asarray(values, dtype=float).ravel()
-    remaining = numbers[np.isfinite(numbers)]
-    if remaining.size == 0:
+    finite = np.sort(numbers[np.isfinite(numbers)])
+    if finite.size == 0:
         return []
-    # One spread for every round, so that every break is rounded to the same kind of step.
-    spread = Decimal(f"{float(remaining.max()) - float(remaining.min()):.12g}")
-    breaks: list[float] = []
-    left = classes
-    while True:
-        left = min(left, np.unique(remaining).size)
-        candidate = _quantile_breaks(remaining, left, spread)
-        if len(candidate) == left or left == 1:
-            return breaks + candidate
-        breaks.append(candidate[0])
-        remaining = remaining[remaining > candidate[0]]
-        left -= 1
-        if remaining.size == 0:
-            return breaks
+    # One spread for every part of the values, so that every break is rounded to the same kind of step.
+    spread = Decimal(f"{float(finite[-1]) - float(finite[0]):.12g}")
+    return _breaks(finite, classes, spread)
+
+
+def _breaks(values: np.ndarray, classes: int, spread: Decimal) -> list[float]:
+    """:func:`class_breaks` of sorted, finite, non-empty ``values``."""
+    distinct, counts = np.unique(values, return_counts=True)
+    if distinct.size <= classes:
+        return [float(value) for value in distinct]
+    candidate = _quantile_breaks(values, classes, spread)
+    if len(candidate) == classes:
+        return candidate
+    tied = distinct[np.argmax(counts)]  # the first of the most frequent values
+    below, above = values[values < tied], values[values > tied]
+    rest = classes - 1
+    if below.size and above.size and rest >= 2:
+        below_classes = min(max(round(rest * below.size / (below.size + above.size)), 1), rest - 1)
+    else:
+        # One side only; or two sides and one class left: the values below join the tied value's class.
+        below_classes = rest if not above.size else 0
+    lower = _breaks_under(below, below_classes, float(tied), spread) if below_classes else []
+    upper = _breaks(above, rest - below_classes, spread) if above.size else []
+    return [*lower, float(tied), *upper]
+
+
+def _breaks_under(values: np.ndarray, classes: int, ceiling: float, spread: Decimal) -> list[float]:
+    """:func:`_breaks` of ``values`` (all below ``ceiling``), every break kept below ``ceiling``."""
+    breaks = [value for value in _breaks(values, classes, spread) if value < ceiling]
+    maximum = float(values[-1])
+    if not breaks or breaks[-1] < maximum:
+        breaks.append(maximum)
+    return breaks
 
 
 def _quantile_breaks(values: np.ndarray, classes: int, spread: Decimal) -> list[float]:

@@ -233,25 +233,37 @@ def naive_nice_ceiling(value: Fraction, spread: Fraction) -> float:
 
 
 def naive_class_breaks(values: list[float], classes: int) -> list[float]:
-    """Nice quantiles, no more classes than distinct values; when ties merge some quantiles, the lowest
-    break keeps its class and the other classes share the values above it."""
-    finite = [v for v in values if math.isfinite(v)]
+    finite = sorted(v for v in values if math.isfinite(v))
     if not finite:
         return []
-    spread = Fraction(f"{max(finite) - min(finite):.12g}")
-    breaks: list[float] = []
-    remaining, left = finite, classes
-    while True:
-        left = min(left, len(set(remaining)))  # no more classes than values
-        quantiles = [Fraction(f"{naive_quantile(remaining, k / left):.12g}") for k in range(1, left)]
-        quantiles.append(Fraction(repr(max(remaining))))
-        candidate = sorted({naive_nice_ceiling(value, spread) for value in quantiles})
-        if len(candidate) == left or min(remaining) == max(remaining):
-            return breaks + candidate
-        breaks.append(candidate[0])
-        remaining, left = [v for v in remaining if v > candidate[0]], left - 1
-        if not remaining:
-            return breaks
+    return naive_breaks(finite, classes, Fraction(f"{max(finite) - min(finite):.12g}"))
+
+
+def naive_breaks(values: list[float], classes: int, spread: Fraction) -> list[float]:
+    """Each distinct value a class when they are few; else nice quantiles; when ties merge quantiles, the most
+    frequent value is a class and the values below and above share the others in proportion."""
+    distinct = sorted(set(values))
+    if len(distinct) <= classes:
+        return [float(v) for v in distinct]
+    quantiles = [Fraction(f"{naive_quantile(values, k / classes):.12g}") for k in range(1, classes)]
+    quantiles.append(Fraction(repr(max(values))))
+    candidate = sorted({naive_nice_ceiling(value, spread) for value in quantiles})
+    if len(candidate) == classes:
+        return candidate
+    tied = min(distinct, key=lambda v: (-values.count(v), v))
+    below, above = [v for v in values if v < tied], [v for v in values if v > tied]
+    rest = classes - 1
+    if below and above and rest >= 2:
+        below_classes = min(max(round(rest * len(below) / len(below + above)), 1), rest - 1)
+    else:
+        below_classes = 0 if above else rest
+    lower = []
+    if below_classes:
+        lower = [b for b in naive_breaks(below, below_classes, spread) if b < tied]
+        if not lower or lower[-1] < max(below):
+            lower.append(max(below))
+    upper = naive_breaks(above, rest - below_classes, spread) if above else []
+    return [*lower, float(tied), *upper]
 
 
 def naive_classify(values: list[float], breaks: list[float]) -> list[int]:
@@ -271,17 +283,20 @@ def naive_classify(values: list[float], breaks: list[float]) -> list[int]:
     ("values", "classes", "expected"),
     [
         (list(range(1, 11)), 5, [2.8, 4.6, 6.4, 8.2, 10.0]),
-        ([0, 0, 0, 100], 4, [0.0, 100.0]),  # equal quantiles are merged, and no class is left empty
-        ([0, 0, 0, 0, 0, 50, 100], 3, [0.0, 75.0, 100.0]),  # 0 keeps a class; 50 and 100 share the two others
-        ([0, 0, 0, 0, 0, 0, 0, 0, 10, 20], 5, [0.0, 15.0, 20.0]),  # three values, three classes at most
-        ([1, 2, 3], 5, [1.7, 2.4, 3.0]),  # terciles, not quintiles: no class is left empty
-        ([0, 0, 0, 0, 0, 0, 0, 0, 100, 100], 5, [0.0, 100.0]),  # shares: covered or not at all
-        ([0, 0, 0], 5, [0.0]),
         ([-7.3, -2.2, 4.0], 2, [-2.2, 4.0]),
         ([12, 87, 460, 3_100, 24_000, 870_000], 3, [340.0, 11_000.0, 870_000.0]),  # 335.7 and 10,066.7 rounded up
-        ([0.1, 0.2], 2, [0.15, 0.2]),  # 0.15000000000000002 is float noise, not a value above 0.15
-        ([5, 5, 5], 5, [5.0]),
+        ([0.1, 0.2, 0.4, 0.6], 2, [0.3, 0.6]),  # 0.30000000000000004 is float noise, not a value above 0.3
         ([1.0, 1.0000000000001], 1, [1.0000000000001]),  # the maximum is never cut to 12 digits
+        # No more distinct values than classes: each value is a class.
+        ([5, 5, 5], 5, [5.0]),
+        ([0, 0, 0, 100], 4, [0.0, 100.0]),  # shares: covered or not at all
+        ([0] * 30 + [100] * 70, 5, [0.0, 100.0]),
+        ([1, 2, 3], 5, [1.0, 2.0, 3.0]),
+        ([0.1, 0.2], 2, [0.1, 0.2]),
+        # Ties: the most frequent value is a class; the others share the values below and above it.
+        ([0] * 8 + [50, 60, 70, 80, 90, 100], 5, [0.0, 63.0, 75.0, 88.0, 100.0]),  # quartiles of 50…100
+        (list(range(1, 11)) + [100] * 90, 5, [3.3, 5.5, 7.8, 10.0, 100.0]),  # quartiles of 1…10, then 100
+        ([1, 2, 3] + [50] * 20 + [97, 98, 99], 5, [2.0, 3.0, 50.0, 98.0, 99.0]),  # two classes each side
         ([math.nan, 3.0, math.inf], 5, [3.0]),
         ([math.nan, math.nan], 5, []),
         ([], 5, []),
@@ -353,3 +368,17 @@ def test_metropolitan_bounds_hold_the_nord_corsica_and_ouessant_and_nothing_over
         assert south <= lat <= north and west <= lon <= east, name
     # Nothing overseas widens the frame: it ends within a few kilometres of the extreme points.
     assert (51.08 < north < 51.2, 41.2 < south < 41.35, -5.3 < west < -5.13, 9.55 < east < 9.7) == (True,) * 4
+
+
+@given(
+    st.lists(st.sampled_from([0.0, 12.5, 50.0, 100.0]) | st.floats(min_value=0, max_value=100), min_size=1,
+             max_size=60),
+    st.integers(min_value=1, max_value=7),
+)
+def test_tied_values_keep_every_class_meaningful(values, classes):
+    """Shares where many territories tie (0 %, 100 %): still a valid classing, and the naive reference's."""
+    breaks = class_breaks(values, classes)
+    assert breaks == naive_class_breaks(values, classes)
+    assert all(low < high for low, high in zip(breaks, breaks[1:]))
+    assert len(breaks) <= min(classes, len(set(values)))
+    assert (classify(values, breaks) >= 0).all()

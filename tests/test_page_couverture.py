@@ -139,12 +139,17 @@ def test_e2sfca_is_explained_in_the_legend_when_it_is_the_indicator(app):  # noq
         (SHARE, [0.0, 0.0, 0.0], ["0 %"]),
         # Covered or not at all: two values, not « jusqu'à 0 % » then « plus de 0 à 100 % ».
         (SHARE, [0.0] * 8 + [1.0, 1.0], ["0 %", "100 %"]),
-        # Many at 0 %, the others spread over the other classes.
-        (SHARE, [0.0] * 5 + [0.5, 1.0], ["0 %", "plus de 0 à 75 %", "100 %"]),
+        # Three values, three classes.
+        (SHARE, [0.0] * 5 + [0.5, 1.0], ["0 %", "50 %", "100 %"]),
+        # Many at 0 %, the others spread over the other classes (quartiles of 50 to 100 %: 62.5, 75, 87.5).
+        (SHARE, [0.0] * 8 + [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+         ["0 %", "plus de 0 à 63 %", "plus de 63 à 75 %", "plus de 75 à 88 %", "plus de 88 à 100 %"]),
         (PER_10K, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
          ["jusqu'à 2,8 pour 10 000 hab.", "plus de 2,8 à 4,6 pour 10 000 hab.", "plus de 4,6 à 6,4 pour 10 000 hab.",
           "plus de 6,4 à 8,2 pour 10 000 hab.", "plus de 8,2 à 10 pour 10 000 hab."]),
         (SHARE, [math.nan], []),
+        # Few values: each is a class, written with three significant digits.
+        (PER_10K, [1 / 12, 1 / 12, 0.125], ["0,0833 pour 10 000 hab.", "0,125 pour 10 000 hab."]),
     ],
 )
 def test_legend_classes_on_tiny_hand_checked_inputs(indicator, values, expected):

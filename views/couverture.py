@@ -220,7 +220,8 @@ def legend_labels(indicator: Indicator, values: np.ndarray, breaks: list[float] 
     labels = []
     for index, (upper, single) in enumerate(zip(breaks, single_value_classes(values, breaks))):
         if single:
-            span = _number(upper)
+            # An exact value of the data (0,0833333…): three significant digits say it well enough.
+            span = _number(float(f"{upper:.3g}"))
         elif index == 0:
             span = f"jusqu'à {_number(upper)}"
         else:
