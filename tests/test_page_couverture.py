@@ -162,3 +162,17 @@ def test_the_page_legend_lists_the_classes_of_the_view(departement_view):
     legend = next(h.proto.body for h in departement_view.get("html") if "carte-legende" in h.proto.body)
     assert "sans valeur" in legend and "%" in legend
     assert "plus de 0 à 100 %" not in legend
+
+
+@pytest.mark.parametrize(("count", "expected"), [(5, [0, 1, 2, 3, 4]), (2, [0, 4]), (3, [0, 2, 4]), (1, [0])])
+def test_fewer_classes_still_run_from_the_lightest_to_the_darkest_colour(count, expected):
+    from views.couverture import PALETTE, class_colours
+
+    assert class_colours(count) == [PALETTE[index] for index in expected]
+
+
+def test_a_covered_or_uncovered_departement_draws_100_percent_in_the_darkest_colour(departement_view):
+    from views.couverture import PALETTE
+
+    legend = next(h.proto.body for h in departement_view.get("html") if "carte-legende" in h.proto.body)
+    assert f'background:{PALETTE[-1]}" aria-hidden="true"></span> 100 %' in legend  # communes: 0 % or 100 %

@@ -142,10 +142,11 @@ def _choropleth(table: pd.DataFrame, level: str, departement: str, code: str, in
     )
     fmap = new_map(FRANCE_CENTER, zoom_start=6)
     fmap.options["zoomSnap"] = ZOOM_SNAP
+    colours = class_colours(len(breaks))
     folium.GeoJson(
         geojson_payload(layer, ["code", "nom", "valeur", "classe"]),
         name=indicator.label,
-        style_function=_style,
+        style_function=lambda feature: _style(feature, colours),
         highlight_function=lambda _: {"weight": 3, "color": "#E1000F"},
         tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur"], aliases=["Territoire", indicator.label]),
     ).add_to(fmap)
@@ -204,9 +205,19 @@ class _TooltipsInside(MacroElement):
         self.max_width = TOOLTIP_MAX_WIDTH
 
 
-def _style(feature: dict) -> dict:
+def class_colours(count: int) -> list[str]:
+    """The colours of ``count`` classes: the whole palette, evenly, from the lightest to the darkest.
+
+    Two classes (0 % and 100 % uncovered) are the lightest and the darkest, not two pale blues.
+    """
+    if count <= 1:
+        return list(PALETTE[:count])
+    return [PALETTE[round(i * (len(PALETTE) - 1) / (count - 1))] for i in range(count)]
+
+
+def _style(feature: dict, colours: list[str]) -> dict:
     classe = feature["properties"]["classe"]
-    colour = PALETTE[classe] if classe >= 0 else NO_VALUE_COLOUR
+    colour = colours[classe] if classe >= 0 else NO_VALUE_COLOUR
     return {"fillColor": colour, "color": "#555555", "weight": 0.4, "fillOpacity": 0.8}
 
 
@@ -233,7 +244,7 @@ def legend_labels(indicator: Indicator, values: np.ndarray, breaks: list[float] 
 def _legend(indicator: Indicator, values: np.ndarray, breaks: list[float]) -> None:
     """The legend, with its units and its class breaks stated (quantiles of the view)."""
     rows = [f'<li><span style="background:{colour}" aria-hidden="true"></span> {escape(label)}</li>'
-            for colour, label in zip(PALETTE, legend_labels(indicator, values, breaks))]
+            for colour, label in zip(class_colours(len(breaks)), legend_labels(indicator, values, breaks))]
     rows.append(f'<li><span style="background:{NO_VALUE_COLOUR}" aria-hidden="true"></span> sans valeur '
                 "(aucun habitant, ou aucun animateur à portée)</li>")
     explanation = f"<p>{escape(indicator.explanation)}</p>" if indicator.explanation else ""
