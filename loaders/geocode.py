@@ -928,7 +928,8 @@ class Gazetteer:
         reading = by_address if by_address.place and by_address.place.insee_code == winner else by_name
         # The address may name the arrondissement that the commune column does not, or the other way round.
         place = next((p for p in places if p.insee_code == winner and p.arrondissement_code), reading.place)
-        return Weighing(Agreement.MAJORITY, Outcome(place, (self._conflict_note(evidence, winner), *reading.notes)))
+        note = self._conflict_note(evidence, winner, candidates[0])
+        return Weighing(Agreement.MAJORITY, Outcome(place, (note, *reading.notes)))
 
     def _supports(
         self, postcode: str, city_key: str, readings: tuple[Outcome, Outcome], candidates: tuple[str, ...]
@@ -936,10 +937,10 @@ class Gazetteer:
         """The candidates each source present supports.
 
         The postcode column supports the communes it serves; the commune column
-        the commune its reading found and the communes it names
-        (:meth:`names_commune`); the address its own reading. A source that
-        designates no commune at all (an unknown postcode, a name of no
-        commune) abstains.
+        the commune its reading found and the communes it names exactly, or
+        else those it names approximately (:meth:`names_commune`); the address
+        its own reading. A source that designates no commune at all (an unknown
+        postcode, a name of no commune) abstains.
         """
         by_name, by_address = readings
         supports: dict[Source, tuple[str, ...]] = {}
@@ -947,9 +948,11 @@ class Gazetteer:
         if served:
             supports[Source.POSTCODE] = tuple(c for c in candidates if c in served)
         if city_key:
-            named = tuple(c for c in candidates if (by_name.place and by_name.place.insee_code == c)
-                          or self.names_commune(city_key, c))
-            if named or self.named_communes(city_key):
+            exactly = self.named_communes(city_key)
+            # The commune its reading found and those it names exactly; else those it names approximately.
+            named = tuple(c for c in candidates if by_name.place and by_name.place.insee_code == c or c in exactly) \
+                or tuple(c for c in candidates if self.names_commune(city_key, c))
+            if named or exactly:
                 supports[Source.COMMUNE] = named
         if by_address.place:
             supports[Source.ADDRESS] = (by_address.place.insee_code,)
@@ -980,7 +983,7 @@ class Gazetteer:
         serving = [postcode for postcode in found if insee_code in self.communes_by_postcode.get(postcode, ())]
         return (serving or found or [""])[-1]
 
-    def _conflict_note(self, evidence: _Evidence, winner: str) -> str:
+    def _conflict_note(self, evidence: _Evidence, winner: str, first: str) -> str:
         """« code postal 25000 incohérent avec la commune et l'adresse (54320 Maxéville) : Maxéville retenue »."""
         agree = [source for source, supported in evidence.supports.items() if winner in supported]
         disagree = [source for source in evidence.supports if source not in agree]
@@ -991,8 +994,12 @@ class Gazetteer:
                  Source.COMMUNE: f"commune « {evidence.city} » incohérente",
                  Source.ADDRESS: f"adresse ({address}) incohérente"}
         together = {**SOURCE_FIELDS, Source.ADDRESS: f"l'adresse ({address})"}
+        name = self.name_of[winner]
+        if not disagree:  # every source supports the winner, the first reading found another commune
+            return (f"{' et '.join(together[source] for source in agree)} désignent {name}, non "
+                    f"{self.name_of[first]} : {name} retenue")
         return (f"{' et '.join(alone[source] for source in disagree)} avec "
-                f"{' et '.join(together[source] for source in agree)} : {self.name_of[winner]} retenue")
+                f"{' et '.join(together[source] for source in agree)} : {name} retenue")
 
     def _split_reason(self, evidence: _Evidence) -> str:
         """Why a row whose evidence is evenly split is rejected: what each source designates."""

@@ -100,6 +100,8 @@ SAMPLE: list[dict[str, str]] = [
     {"postcode": "34000", "city": "Montpelier", "address": "1 rue X, 34000 Montpellier"},  # approximate, agreeing
     {"postcode": "75011", "city": "Montpelier", "address": "1 rue X, 34000 Montpellier"},  # approximate, against
     {"postcode": "93200", "city": "Saint-Denis", "address": "1 rue X, 97400 Saint-Denis"},  # homonyms
+    {"postcode": "11999", "city": "Fuilla", "address": "1 rue de la Mairie 66820 FUILLA"},  # approximate reading
+    {"postcode": "01560", "city": "Saint-Jean-sur-Reyssouze", "address": "1 rue X 01560 Saint-Julien-sur-Reyssouze"},
     {"insee_code": "33522", "postcode": "33600", "city": "Pessac", "address": "1 rue X 33400 Talence"},  # INSEE wins
     {"postcode": "33600", "city": "Talence", "lat": "44.8066", "lon": "-0.5883"},  # coordinates win
     # nothing to place

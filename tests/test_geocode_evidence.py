@@ -39,7 +39,7 @@ def test_postcode_of_another_region_loses_to_commune_and_address(gazetteer, layo
     # Shaped like « Maxéville » + « 54320 MAXEVILLE » with postcode 25000 (Besançon).
     row = place(gazetteer, **with_commune_in(layout, "Vandœuvre-lès-Nancy", postcode="21000",
                                              address="12 rue Jeanne d'Arc\n54500 VANDOEUVRE LES NANCY"))
-    assert row["reject_reason"] is None or pd.isna(row["reject_reason"]), row["reject_reason"]
+    assert pd.isna(row["reject_reason"]), row["reject_reason"]
     assert (row["insee_code"], row["departement_code"]) == ("54547", "54")
     assert ("code postal 21000 incohérent avec la commune et l'adresse (54500 Vandœuvre-lès-Nancy) : "
             "Vandœuvre-lès-Nancy retenue") in row["geocode_note"]
@@ -77,6 +77,24 @@ def test_address_loses_to_postcode_and_commune(gazetteer):
     assert row["insee_code"] == "38151"
     assert ("adresse (38100 Grenoble) incohérente avec le code postal et la commune : Échirolles retenue"
             in row["geocode_note"])
+
+
+def test_exact_name_and_address_beat_an_approximate_reading_of_the_name(gazetteer):
+    # 11999 is no postcode: the name is looked for in the Aude, where Feuilla is close to « Fuilla »;
+    # but « Fuilla » is exactly a commune of the Pyrénées-Orientales, and the address says so.
+    row = place(gazetteer, postcode="11999", city="Fuilla", address="1 rue de la Mairie 66820 FUILLA")
+    assert (row["insee_code"], row["departement_code"]) == ("66085", "66")
+    assert "la commune et l'adresse (66820 Fuilla) désignent Fuilla, non Feuilla : Fuilla retenue" in (
+        row["geocode_note"])
+
+
+def test_a_commune_named_exactly_does_not_also_support_a_close_name(gazetteer):
+    # 01560 serves both; « Saint-Jean-sur-Reyssouze » is close to « Saint-Julien-sur-Reyssouze » (ratio 92),
+    # but names the first exactly: the commune column and the address disagree, the postcode serves both.
+    row = place(gazetteer, postcode="01560", city="Saint-Jean-sur-Reyssouze",
+                address="1 rue X 01560 Saint-Julien-sur-Reyssouze")
+    assert row["insee_code"] == ""
+    assert "la commune « Saint-Jean-sur-Reyssouze » désigne Saint-Jean-sur-Reyssouze (01)," in row["reject_reason"]
 
 
 # -- even splits ----------------------------------------------------------------------------------
