@@ -176,3 +176,21 @@ def test_a_covered_or_uncovered_departement_draws_100_percent_in_the_darkest_col
 
     legend = next(h.proto.body for h in departement_view.get("html") if "carte-legende" in h.proto.body)
     assert f'background:{PALETTE[-1]}" aria-hidden="true"></span> 100 %' in legend  # communes: 0 % or 100 %
+
+
+def test_priority_table_and_details_write_numbers_the_french_way(app):  # noqa: F811
+    from test_page_pilotage import shown_values
+
+    app.switch_page("views/couverture.py")
+    app.query_params["region"] = "53"
+    app.query_params["dep"] = "35"
+    app.query_params["zone"] = "35238"  # Rennes: 227,830 inhabitants (municipal population, COG 2025)
+    app.run()
+    assert not app.exception
+    raw, shown = app.dataframe[0].value, shown_values(app.dataframe[0])
+    big = raw["Population"].idxmax()
+    assert shown.loc[big, "Population"] == f"{raw.loc[big, 'Population']:,}".replace(",", "\u202f")
+    accessibility = shown["Accessibilité (pour 10 000 hab.)"]
+    assert not accessibility.str.contains(".", regex=False).any() and accessibility.str.contains(",").any()
+    population = {m.label: m.value for m in app.metric}["Population"]
+    assert population.count("\u202f") == 1 and population.replace("\u202f", "").isdigit()

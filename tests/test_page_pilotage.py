@@ -235,7 +235,7 @@ def test_empty_store_says_there_is_nothing_yet(store_home, monkeypatch):
 
 
 def test_french_table_writes_thousands_apart_and_decimal_commas_but_keeps_the_values():
-    from views.pilotage import french_table
+    from views.labels import french_table
 
     table = pd.DataFrame({"Mois": ["2026-08"], "Lignes lues": [3000], "Part (%)": [66.66], "Hub": ["Hub Sud"]})
     styled = french_table(table, decimals={"Part (%)": 1})

@@ -20,6 +20,7 @@ from geo.choropleth import class_breaks, classify, geojson_payload, metropolitan
 from geo.coverage import DEFAULT_RADIUS_KM
 from geo.nearby import nearest
 from loaders.normalize import REFERENCED, TRAINED
+from loaders.progress import french_count
 from loaders.safe_files import xlsx_bytes
 from loaders.access import Agent, Scope
 from views import chrome, data, signin, url_state
@@ -36,6 +37,7 @@ from views.labels import (
     STATUS_SLUGS,
     Indicator,
     csv_for_french_excel,
+    french_table,
     km,
 )
 from views.safe_html import escape
@@ -274,7 +276,8 @@ def _priorities(table: pd.DataFrame, level: str) -> None:
         "Formé·es": top["animators_trained"],
         "Accessibilité (pour 10 000 hab.)": top["mean_accessibility_per_10k"].round(2),
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(french_table(shown, decimals={"Accessibilité (pour 10 000 hab.)": 2}), hide_index=True,
+                 width="stretch")
     st.caption(E2SFCA_EXPLANATION)
 
 
@@ -334,7 +337,7 @@ def _details(table: pd.DataFrame, level: str, clicked: str | None, selected: Sel
         return
     row = table.loc[code]
     cols = st.columns(4)
-    cols[0].metric("Population", f"{int(row['population']):,}".replace(",", " "))
+    cols[0].metric("Population", french_count(int(row["population"])))
     for column, status in zip(cols[1:], STATUS_LABELS):
         column.metric(STATUS_LABELS[status], int(row[f"animators_{status}"]))
     for indicator_code, indicator in INDICATORS.items():

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from geo.coverage import E2SFCA_STEPS
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
-from loaders.progress import MONTH_ABBREVIATIONS, MONTH_NAMES, THOUSANDS_SEPARATOR
+from loaders.progress import MONTH_ABBREVIATIONS, MONTH_NAMES, THOUSANDS_SEPARATOR, french_month
 from loaders.safe_files import cell_text, csv_bytes
 from loaders.schema import PENDING, REFUSED, VALIDATED
 
@@ -55,6 +56,30 @@ def french_number(value: float, decimals: int = 0) -> str:
     if value is None or not np.isfinite(value):
         return "—"
     return f"{value:,.{decimals}f}".replace(",", THOUSANDS_SEPARATOR).replace(".", ",")
+
+
+def french_table(table: pd.DataFrame, decimals: dict[str, int] | None = None) -> Styler:
+    """``table`` as shown on the page: French months and numbers in the cells, raw values kept for sorting.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table with French headers; a « Mois » column holds ``YYYY-MM`` text.
+    decimals : dict[str, int], optional
+        Decimals shown for these columns; other numeric columns are counts (no decimals).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Display values only: the cells keep their values, so that sorting a column still sorts numbers
+        and months in order.
+    """
+    decimals = decimals or {}
+    formats = {column: (lambda value, places=decimals.get(column, 0): french_number(value, places))
+               for column in table.select_dtypes("number").columns}
+    if "Mois" in table.columns:
+        formats["Mois"] = french_month
+    return table.style.format(formats)
 
 
 def km(value: float) -> str:

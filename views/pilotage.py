@@ -13,13 +13,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 
-from loaders.progress import Headline, french_count, french_month, imports_per_hub, monthly_progress
+from loaders.progress import Headline, french_count, imports_per_hub, monthly_progress
 from loaders.safe_files import xlsx_bytes
 from loaders.access import Agent, Scope
 from views import chrome, data, signin, url_state
-from views.labels import VEGA_FRENCH_LOCALE, csv_for_french_excel, french_number
+from views.labels import VEGA_FRENCH_LOCALE, csv_for_french_excel, french_table
 
 EVERYWHERE = ""  # the URL code of « every theme » and of « the whole of France »
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -156,30 +155,6 @@ def progress_chart(series: pd.DataFrame) -> alt.Chart:
     )
     # SVG, not canvas: the labels are text that assistive technologies (and tests) can read.
     return chart.properties(usermeta={"embedOptions": {"renderer": "svg"}}).configure(locale=VEGA_FRENCH_LOCALE)
-
-
-def french_table(table: pd.DataFrame, decimals: dict[str, int] | None = None) -> Styler:
-    """``table`` as shown on the page: French months and numbers in the cells, raw values kept for sorting.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A table with French headers; a « Mois » column holds ``YYYY-MM`` text.
-    decimals : dict[str, int], optional
-        Decimals shown for these columns; other numeric columns are counts (no decimals).
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        Display values only: the cells keep their values, so that sorting a column still sorts numbers
-        and months in order.
-    """
-    decimals = decimals or {}
-    formats = {column: (lambda value, places=decimals.get(column, 0): french_number(value, places))
-               for column in table.select_dtypes("number").columns}
-    if "Mois" in table.columns:
-        formats["Mois"] = french_month
-    return table.style.format(formats)
 
 
 def _progress_table(series: pd.DataFrame) -> pd.DataFrame:
