@@ -5,90 +5,152 @@ whole grid of its filters by changing widget values between runs, so the caches 
 
 * « Couverture » and « Préparer les formations »: every région (its « Toute la région » view) and
   every département of it × every theme × « Conseillers numériques uniquement » on and off. The
-  training page draws both plans on every run (both tabs), and the sweep alternates the tab the
-  invitation list follows.
+  training page draws both plans on every run (both tabs); its invitation list follows the open
+  tab, « Couvrir » in the passes without the CoNum filter and « Réduire les trajets » in the others.
 * « Pilotage »: every theme × every région (its only filters).
-* « Contrôler la cartographie »: every département code × every theme, with every verification
-  status shown (the longest list of records).
-* « Importer »: every form theme × every column profile, without a file then with the demo export.
+* « Contrôler la cartographie »: every département code with every theme, records of every
+  verification status shown (the longest list).
+* « Importer »: every form theme × every column profile without a file; with the demo export,
+  every form theme and every profile.
 
-A run fails when it shows Streamlit's exception element or the app's own « Une erreur
-inattendue » message (``views.errors``): the failure lists every filter combination that crashed
-with its error, so that one run finds all the siblings of a crash.
+The pages are swept in two worker processes at once (the CI machine has two cores; the rest of the
+suite runs on one), the longest first. A run fails when it shows Streamlit's exception element or
+the app's own « Une erreur inattendue » message (``views.errors``): a page's failure lists every
+filter combination that crashed with its error, so that one run finds all the siblings of a crash.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest
 
 from views.errors import UNEXPECTED_ERROR
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-DEMO_EXPORT = Path("data/demo/demo-animateurs.csv")
+DEMO_EXPORT = Path(__file__).resolve().parent.parent / "data/demo/demo-animateurs.csv"
 CONUM = "Conseillers numériques uniquement"
+PLAN_STATE = "formations-plan"  # views/formations.py: the open tab of the plans
+SWEEP_WORKERS = 2
+# Longest first, so that the two workers end together.
+SWEPT_PAGES = ("couverture", "formations", "controle", "pilotage", "importer")
+# « Couverture » and « Préparer les formations » are swept one theme per task, so that the two workers
+# share their grids; the other pages are one task each.
+THEMED_PAGES = ("couverture", "formations")
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory, repo_root) -> Path:
+def demo_home(tmp_path_factory) -> Path:
     """A store holding the demo export, imported by the command line as ``make run`` does."""
     home = tmp_path_factory.mktemp("demo-home")
-    subprocess.run([sys.executable, "-m", "loaders", str(repo_root / DEMO_EXPORT), "--demo"],
-                   env={"CARTE_DATA_HOME": str(home), "PATH": ""}, check=True, capture_output=True,
-                   cwd=repo_root)
+    environment = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "CARTE_DATA_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "loaders", str(DEMO_EXPORT), "--demo"], env=environment, check=True,
+                   capture_output=True)
     return home
 
 
-@pytest.fixture()
-def open_page(demo_home, monkeypatch) -> Callable[[str], AppTest]:
-    """Open a pilot page on the demo store (demo mode: no sign-in), caches cleared once."""
-    monkeypatch.setenv("CARTE_DATA_HOME", str(demo_home))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("CARTE_TILES_URL", "")
-    # AppTest compiles every script again on every run; the scripts do not change during a sweep.
-    shared = ScriptCache()
-    monkeypatch.setattr("streamlit.testing.v1.app_test.ScriptCache", lambda: shared)
-    monkeypatch.setattr("streamlit.testing.v1.local_script_runner.ScriptCache", lambda: shared)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def sweep_tasks() -> list[tuple[str, str | None]]:
+    """(page, theme) of every task, the longest first: one theme of a themed page, or a whole page."""
+    themed = [(page, slug) for page in THEMED_PAGES for slug in theme_slugs()]
+    return themed + [(page, None) for page in SWEPT_PAGES if page not in THEMED_PAGES]
 
-    def opening(page: str) -> AppTest:
-        app = AppTest.from_file(APP, default_timeout=120)
-        app.switch_page(f"views/{page}.py").run()
-        assert not crashes(app), crashes(app)
-        return app
 
-    return opening
+@pytest.fixture(scope="module")
+def sweeps(demo_home) -> Iterator[dict[tuple[str, str | None], Future]]:
+    """Every sweep task, started at once in worker processes; each test waits for those of its page."""
+    with ProcessPoolExecutor(SWEEP_WORKERS, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield {task: pool.submit(sweep_page, *task, str(demo_home)) for task in sweep_tasks()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", SWEPT_PAGES)
+def test_no_pilot_page_crashes_for_any_value_of_its_filters(sweeps, page):
+    results = [future.result() for (swept, _), future in sweeps.items() if swept == page]
+    result = SweepResult(runs=sum(r.runs for r in results), seconds=sum(r.seconds for r in results),
+                         cpu_seconds=sum(r.cpu_seconds for r in results),
+                         failures=[failure for r in results for failure in r.failures])
+    print(f"{page}: {result.summary()}")
+    assert result.runs >= MINIMUM_RUNS[page], result.summary()
+    assert not result.failures, result.summary()
+
+
+# Fewer runs than this would mean the grid was not walked (a label changed, a loop ended early).
+MINIMUM_RUNS = {"couverture": 700, "formations": 700, "importer": 50, "pilotage": 70, "controle": 100}
+
+
+# The sweep itself, run in a worker process
+
+@dataclass
+class SweepResult:
+    """What the runs of one page showed, and how long they took."""
+
+    runs: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.runs} runs in {self.seconds:.0f} s ({self.cpu_seconds:.0f} s of processor), "
+                f"{len(self.failures)} crashed"
+                + "".join(f"\n  {failure}" for failure in self.failures))
 
 
 class Sweep:
-    """Runs of one page: what each run showed, and how long the whole walk took."""
+    """Runs one page's AppTest and records what each run showed."""
 
-    def __init__(self, app: AppTest) -> None:
-        self.app = app
-        self.runs = 0
-        self.failures: list[str] = []
+    def __init__(self, page: str) -> None:
         self.started = time.perf_counter()
+        self.started_cpu = time.process_time()
+        self.result = SweepResult()
+        self.app = AppTest.from_file(APP, default_timeout=120)
+        self.app.switch_page(f"views/{page}.py")
+        self.run("ouverture")
 
     def run(self, what: str) -> AppTest:
         self.app.run()
-        self.runs += 1
-        self.failures += [f"{what}: {message}" for message in crashes(self.app)]
+        self.result.runs += 1
+        self.result.failures += [f"{what}: {message}" for message in crashes(self.app)]
+        self.result.seconds = time.perf_counter() - self.started
+        self.result.cpu_seconds = time.process_time() - self.started_cpu
         return self.app
 
-    def report(self) -> str:
-        seconds = time.perf_counter() - self.started
-        return f"{self.runs} runs in {seconds:.0f} s, {len(self.failures)} crashed:\n" + "\n".join(self.failures)
+
+def sweep_page(page: str, theme: str | None, home: str) -> SweepResult:
+    """Walk every filter value of ``page`` (for one ``theme`` of a themed page) on the store at ``home``.
+
+    Runs in a worker process; the worker keeps its caches from one task to the next.
+    """
+    from streamlit import config
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    os.environ["CARTE_DATA_HOME"] = home
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["CARTE_TILES_URL"] = ""
+    # As in the other tests (tests/conftest.py): errors reach the sweep with their message.
+    config.set_option("client.showErrorDetails", "full")
+    # AppTest compiles every script again on every run; the scripts do not change during a sweep.
+    shared = ScriptCache()
+    import streamlit.testing.v1.app_test as app_test
+    import streamlit.testing.v1.local_script_runner as local_script_runner
+
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared
+    sweep = Sweep(page)
+    if theme is None:
+        PAGE_SWEEPS[page](sweep)
+    else:
+        THEMED_SWEEPS[page](sweep, theme)
+    return sweep.result
 
 
 def crashes(app: AppTest) -> list[str]:
@@ -115,36 +177,90 @@ def territories() -> Iterator[tuple[str, str]]:
 
 
 def theme_slugs() -> list[str]:
-    from views import data
+    from loaders.themes import load_themes
 
-    return list(data.themes().slugs())
+    return list(load_themes().slugs())
 
 
-def sweep_territory_page(app: AppTest, each_run: Callable[[AppTest, int], None] = lambda app, n: None) -> Sweep:
-    """Every (région, département) × theme × CoNum on/off of « Couverture » or « Préparer les formations »."""
-    sweep = Sweep(app)
+def sweep_territory_page(sweep: Sweep, theme: str,
+                         before_pass: Callable[[AppTest, bool], None] = lambda app, conum: None) -> None:
+    """Every (région, département) × CoNum on/off of « Couverture » or « Préparer les formations » for ``theme``."""
+    app = sweep.app
     # « Préparer les formations » shows its filters once a région is chosen.
     widget(app.selectbox, "Région").set_value(next(territories())[0])
     sweep.run("première région")
-    for theme in theme_slugs():
-        for conum in (False, True):
-            widget(app.selectbox, "Thématique").set_value(theme)
-            widget(app.checkbox, CONUM).set_value(conum)
-            for region, departement in territories():
-                if not departement:
-                    widget(app.selectbox, "Région").set_value(region)
-                else:
-                    widget(app.selectbox, "Département").set_value(departement)
-                each_run(app, sweep.runs)
-                sweep.run(f"{theme}, CoNum {'oui' if conum else 'non'}, {departement or f'région {region}'}")
-    return sweep
+    for conum in (False, True):
+        widget(app.selectbox, "Thématique").set_value(theme)
+        widget(app.checkbox, CONUM).set_value(conum)
+        before_pass(app, conum)
+        for region, departement in territories():
+            if departement:
+                widget(app.selectbox, "Département").set_value(departement)
+            else:
+                widget(app.selectbox, "Région").set_value(region)
+            sweep.run(f"{theme}, CoNum {'oui' if conum else 'non'}, {departement or f'région {region}'}")
 
 
-@pytest.mark.slow
-def test_training_page_never_crashes_on_any_territory_theme_or_conum_filter(open_page):
-    sweep = sweep_territory_page(open_page("formations"))
-    assert not sweep.failures, sweep.report()
-    print(sweep.report())
+def sweep_training_page(sweep: Sweep, theme: str) -> None:
+    from views.formations import PLAN_TABS, PlanKind
+
+    def open_tab(app: AppTest, conum: bool) -> None:
+        app.session_state[PLAN_STATE] = PLAN_TABS[PlanKind.SESSIONS if conum else PlanKind.COVERAGE]
+
+    sweep_territory_page(sweep, theme, open_tab)
+
+
+def sweep_pilotage(sweep: Sweep) -> None:
+    from views.pilotage import EVERYWHERE
+
+    app = sweep.app
+    for theme in [EVERYWHERE, *theme_slugs()]:
+        widget(app.selectbox, "Thématique").set_value(theme)
+        for region in [EVERYWHERE, *sorted({region for region, _ in territories()})]:
+            widget(app.selectbox, "Région").set_value(region)
+            sweep.run(f"thème {theme or 'tous'}, région {region or 'France'}")
+
+
+def sweep_controle(sweep: Sweep) -> None:
+    from loaders.schema import PENDING, REFUSED, VALIDATED
+
+    app = sweep.app
+    widget(app.multiselect, "Vérification").set_value([PENDING, VALIDATED, REFUSED])
+    for theme in ["", *theme_slugs()]:
+        widget(app.selectbox, "Thématique").set_value(theme)
+        for departement in [""] + [code for _, code in territories() if code]:
+            widget(app.text_input, "Département (code)").input(departement)
+            sweep.run(f"thème {theme or 'tous'}, département {departement or 'tous'}")
+
+
+def sweep_importer(sweep: Sweep) -> None:
+    from loaders.columns import list_profiles
+
+    app = sweep.app
+    themes = [None, *theme_slugs()]
+    profiles = [None, *(profile.name for profile in list_profiles())]
+
+    def choose(theme: str | None, profile: str | None, what: str) -> None:
+        widget(app.selectbox, "Thématique du formulaire").set_value(theme)
+        widget(app.selectbox, "Profil de colonnes (facultatif)").set_value(profile)
+        sweep.run(f"{what}, thème {theme or 'détecté'}, profil {profile or 'aucun'}")
+
+    for theme in themes:
+        for profile in profiles:
+            choose(theme, profile, "sans fichier")
+    app.file_uploader[0].set_value([(DEMO_EXPORT.name, DEMO_EXPORT.read_bytes(), "text/csv")])
+    for theme in themes:
+        choose(theme, None, "export de démonstration")
+    for profile in profiles[1:]:
+        choose(None, profile, "export de démonstration")
+
+
+THEMED_SWEEPS: dict[str, Callable[[Sweep, str], None]] = {
+    "couverture": sweep_territory_page, "formations": sweep_training_page,
+}
+PAGE_SWEEPS: dict[str, Callable[[Sweep], None]] = {
+    "importer": sweep_importer, "pilotage": sweep_pilotage, "controle": sweep_controle,
+}
 
 
 # What a visitor sees when a page fails anyway
