@@ -129,7 +129,8 @@ def greedy_max_covering(
             "added_population": int(round(gains[best])),
             "cumulative_covered_share": float(population[covered].sum() / total),
         })
-    return CoveringPlan(pd.DataFrame(rows, columns=COVERING_COLUMNS), _covering_shortfall(len(rows), k, len(candidates)))
+    sites = pd.DataFrame(rows, columns=COVERING_COLUMNS)
+    return CoveringPlan(sites, _covering_shortfall(len(rows), k, len(candidates)))
 
 
 def _covering_shortfall(chosen: int, k: int, candidates: int) -> Shortfall | None:

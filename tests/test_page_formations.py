@@ -18,6 +18,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from conftest import CHROMIUM_ARGS, running_app
 from geo.planning import SHORTFALL_NOTES, Shortfall
 from loaders import access, store
 from loaders.pipeline import LoadOptions, load_files
@@ -129,6 +130,20 @@ def test_invitation_list_follows_the_sessions_tab_opened_by_the_url(page, downlo
     assert "Sessions de l'onglet « Réduire les trajets des stagiaires »" in text_of(page)
     assert sorted(downloads) == ["invitations-ille-et-vilaine-(35)-trajets.csv",
                                  "invitations-ille-et-vilaine-(35)-trajets.xlsx"]
+
+
+def test_clicking_the_other_tab_in_a_browser_moves_the_list_and_the_url(filled_store, chromium):
+    from playwright.sync_api import sync_playwright
+
+    with running_app(filled_store) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="fr-FR")
+        page.goto(f"{url}/formations?region=53&dep=35&sites=1")
+        page.get_by_text("Sessions de l'onglet « Couvrir le plus d'habitants »").wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Réduire les trajets des stagiaires").click()
+        page.get_by_text("Sessions de l'onglet « Réduire les trajets des stagiaires »").wait_for(timeout=60_000)
+        page.wait_for_url("**plan=trajets**")
+        browser.close()
 
 
 def test_opening_the_other_tab_moves_the_list_and_the_url(page):

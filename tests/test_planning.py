@@ -90,7 +90,8 @@ def test_p_median_assigns_each_trainee_to_its_nearest_site():
 
 # Two communes 10 km apart on a meridian (A, B) and one 100 km north (C).
 KM_PER_DEGREE = 111.19508
-HAND_DEMAND = pd.DataFrame({"lon": [3.0, 3.0, 3.0], "lat": [45.0, 45.0 + 10 / KM_PER_DEGREE, 45.0 + 100 / KM_PER_DEGREE],
+HAND_DEMAND = pd.DataFrame({"lon": [3.0, 3.0, 3.0],
+                            "lat": [45.0, 45.0 + 10 / KM_PER_DEGREE, 45.0 + 100 / KM_PER_DEGREE],
                             "population": [100, 50, 80]}, index=["A", "B", "C"])
 NO_CANDIDATE = HAND_DEMAND.iloc[:0][["lon", "lat"]]
 

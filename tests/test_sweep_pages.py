@@ -184,7 +184,7 @@ def theme_slugs() -> list[str]:
 
 def sweep_territory_page(sweep: Sweep, theme: str,
                          before_pass: Callable[[AppTest, bool], None] = lambda app, conum: None) -> None:
-    """Every (région, département) × CoNum on/off of « Couverture » or « Préparer les formations » for ``theme``."""
+    """Every (région, département) × CoNum on/off of « Couverture » or « Préparer les formations », one theme."""
     app = sweep.app
     # « Préparer les formations » shows its filters once a région is chosen.
     widget(app.selectbox, "Région").set_value(next(territories())[0])
