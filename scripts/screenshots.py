@@ -161,6 +161,8 @@ def wait_until_drawn(page, screen: Screen) -> None:
         page.frame_locator(MAP_FRAME).nth(index).locator(".leaflet-control-zoom").wait_for()
     page.locator(READY).wait_for()
     page.locator(STILL_LOADING).first.wait_for(state="detached")
+    # Streamlit's own texts are made French by a script that may start after the run (views/french.py).
+    page.wait_for_function("document.documentElement.lang === 'fr'")
     page.wait_for_timeout(SETTLE_MS)
 
 

@@ -12,6 +12,7 @@ One app and one browser serve the whole module.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -45,6 +46,7 @@ MAP_FRAME = "iframe[title*='streamlit_folium']"
 # A list that has just closed may stay in the document for a moment, hidden: the one shown.
 SHOWN_LIST = '[role="listbox"]:visible'
 WAIT_MS = 90_000
+TRANSLATION_WAIT_MS = 10_000
 # Every text node (except scripts, styles, and Material icons, which are ligatures drawn as glyphs) and every
 # attribute read aloud or shown on hover, in the document and its shadow roots.
 READ_TEXTS = """
@@ -144,11 +146,21 @@ def _open(visit: Visit, url: str) -> None:
 
 
 def _settle(page) -> None:
-    """Wait for the script run to end, then for the maps (Leaflet draws its controls after loading)."""
+    """Wait for the script run to end, then for the maps (Leaflet draws its controls after loading), then for
+    the translation to have run.
+
+    Streamlit fetches the code of an HTML element the first time a tab shows one, which may end after the
+    script run: the translating script then starts a moment later. A page it never reaches is not waited
+    for long, and the English it leaves is what the test reports.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.wait_for_timeout(300)
     page.locator(READY).wait_for()
     for index in range(page.locator(MAP_FRAME).count()):
         page.frame_locator(MAP_FRAME).nth(index).locator(".leaflet-control-zoom").wait_for()
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function("document.documentElement.lang === 'fr'", timeout=TRANSLATION_WAIT_MS)
 
 
 def _reveal_lists(visit: Visit) -> None:
