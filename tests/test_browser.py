@@ -326,14 +326,12 @@ LISTED_MARKERS = """
   const listed = [];
   map.eachLayer((layer) => {
     if (!(layer instanceof L.MarkerClusterGroup)) return;
-    layer.getLayers().forEach((marker) => {
-      const icon = marker.options.icon;
-      if (icon && icon.options.className === "carte-rang") listed.push(marker);
-    });
+    layer.getLayers().forEach((marker) => { if (marker.options.rank) listed.push(marker); });
   });
-  window.listedMarkers = listed.sort((a, b) => Number(a.options.icon.options.html) - Number(b.options.icon.options.html));
+  const rank = (marker) => marker.options.rank;
+  window.listedMarkers = listed.sort((a, b) => rank(a) - rank(b));
   const view = map.getBounds();
-  return {ranks: listed.map((marker) => Number(marker.options.icon.options.html)),
+  return {ranks: listed.map(rank),
           inView: listed.filter((marker) => view.contains(marker.getLatLng())).length};
 }
 """
@@ -344,6 +342,19 @@ OPEN_FIRST_POPUP = """
   let cluster = null;
   group.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) cluster = layer; });
   cluster.zoomToShowLayer(marker, () => { marker.openPopup(); resolve(marker.getPopup().getElement().innerText); });
+})
+"""
+OPEN_AN_UNLISTED_POPUP = """
+() => new Promise((resolve) => {
+  const map = Object.values(window).find((value) => value instanceof L.Map);
+  let cluster = null;
+  map.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) cluster = layer; });
+  const marker = cluster.getLayers().find((layer) => !layer.options.rank);
+  const at = marker.getLatLng();
+  cluster.zoomToShowLayer(marker, () => {
+    marker.openPopup();
+    resolve([at.lat, at.lng, marker.getPopup().getElement().innerText]);
+  });
 })
 """
 SPIDERFY_A_SHARED_POINT = """
@@ -367,12 +378,12 @@ SPIDERFY_A_SHARED_POINT = """
 """
 
 
-def test_public_map_speaks_french_fits_and_numbers_the_listed_animators(browser_page, app_url):
+def test_public_map_speaks_french_fits_and_numbers_the_listed_animators(browser_page, app_url, reference):
     page = browser_page
     items = _search(page, app_url, "Rennes")
     assert page.evaluate(TRUNCATED_LABELS) == []  # « Conseillers numériques u… » beside the other filters
     frame = page.frame_locator(MAP_FRAME).first
-    frame.locator(".carte-rang, .marker-cluster").first.wait_for(timeout=60_000)
+    frame.locator(".marker-cluster").first.wait_for(timeout=60_000)
     zoom_in, zoom_out = frame.locator(".leaflet-control-zoom-in"), frame.locator(".leaflet-control-zoom-out")
     assert (zoom_in.get_attribute("title"), zoom_in.get_attribute("aria-label")) == ("Zoomer", "Zoomer")
     assert (zoom_out.get_attribute("title"), zoom_out.get_attribute("aria-label")) == ("Dézoomer", "Dézoomer")
@@ -391,6 +402,13 @@ def test_public_map_speaks_french_fits_and_numbers_the_listed_animators(browser_
     assert f"à {_distance_km(items[0]):.1f} km".replace(".", ",") in popup  # the list's distance (< 10 km)
     close = frame.locator(".leaflet-popup-close-button")
     assert (close.get_attribute("aria-label"), close.get_attribute("title")) == ("Fermer", "Fermer")
+    # An animator beyond the list: its popup gives its distance to Rennes too, as the page would write it.
+    from geo.distances import haversine_km
+    from views.labels import km
+
+    lat, lon, text = map_frame.evaluate(OPEN_AN_UNLISTED_POPUP)
+    rennes = reference.communes.loc["35238"]
+    assert f"à {km(float(haversine_km(rennes['lon'], rennes['lat'], lon, lat)))}" in text
     spread = map_frame.evaluate(SPIDERFY_A_SHARED_POINT)
     assert spread["visible"] and spread["apart"] > 5, spread  # animators of one point fan out
 

@@ -43,8 +43,9 @@ OUTLINE_TOLERANCE_DEG = 2e-4
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 MAP_ANCHOR = "carte-plan"  # on a phone the list comes first, with a link down to the map
 # streamlit-folium 0.27 under Streamlit 1.67 leaves its iframe at height 0 (the map inside is drawn), so
-# the page sets it; on a phone the map shrinks and the result list comes before it. Multiselect chips
-# wrap instead of being clipped (« ormé·e »), and so do widget labels (« Conseillers numériques u… »).
+# the page sets it; on a wide screen the map is shown above the list, on a phone it shrinks and comes
+# after it. Multiselect chips wrap instead of being clipped (« ormé·e »), and so do widget labels
+# (« Conseillers numériques u… »).
 PAGE_CSS = f"""<style>
 {MAP_FRAME} {{ height: {MAP_HEIGHT}px !important; }}
 [data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] > [role="group"] {{
@@ -52,9 +53,11 @@ PAGE_CSS = f"""<style>
 [data-testid="stWidgetLabel"] .stMarkdownEllipsis, [data-testid="stWidgetLabel"] .stMarkdownEllipsis * {{
   white-space: normal; overflow: visible; text-overflow: clip; }}
 .carte-vers-carte {{ display: none; margin-bottom: .5rem; }}
+@media (min-width: {PHONE_WIDTH + 1}px) {{
+  .st-key-carte-resultats > :has(> .st-key-carte-carte) {{ order: -1; }}
+}}
 @media (max-width: {PHONE_WIDTH}px) {{
   {MAP_FRAME} {{ height: {PHONE_MAP_HEIGHT}px !important; }}
-  .st-key-carte-resultats > :has(> .st-key-carte-liste) {{ order: -1; }}
   [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
   .st-key-carte-recherche [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; gap: .5rem; }}
   .st-key-carte-recherche [data-testid="stColumn"] {{ min-width: 0; width: auto; flex: 1 1 auto; }}
@@ -64,43 +67,46 @@ PAGE_CSS = f"""<style>
   .carte-vers-carte {{ display: inline-block; }}
 }}
 </style>"""
-# Inside the map's frame: the map fills the frame, whose height the page sets; numbered markers.
+# Inside the map's frame: the map fills the frame, whose height the page sets; the rank of a listed
+# animator is a permanent tooltip centred on its marker (tooltips let clicks through to the marker).
 MAP_FRAME_CSS = """<style>
 #map_div { height: 100vh !important; }
-.carte-rang { background: #000091; color: #fff; border: 2px solid #fff; border-radius: 50%; font: 700 13px/22px
-  system-ui, sans-serif; text-align: center; box-shadow: 0 0 0 1px #000091; }
+.leaflet-tooltip.carte-rang { background: transparent; border: 0; box-shadow: none; padding: 0; color: #fff;
+  font: 700 12px/1 system-ui, sans-serif; }
+.leaflet-tooltip.carte-rang::before { display: none; }
 </style>"""
 # Markers are drawn in the browser from one compact JSON array (see data.marker_points), as vector
 # circles on a canvas, so 10,000 stay smooth; each popup is built only when it is opened. Its texts
 # were escaped by views.safe_html before they were serialised. The listed animators' rows carry three
-# more fields: their rank in the list (drawn on the marker), their distance and their contact (when
-# consented); the others' distance to the searched place is computed here, with the page's formula.
+# more fields: their rank in the list (written on a larger marker), their distance and their contact (when
+# consented). The others' distance to the searched place (``window.carteIci``, set by marker_callback)
+# is computed here with the haversine formula of geo.distances, written as views.labels.km writes it.
 MARKER_CALLBACK = """
 function (row) {
     var rank = row[5];
     var at = new L.LatLng(row[0], row[1]);
-    var marker = rank
-        ? L.marker(at, {icon: L.divIcon({className: "carte-rang", html: String(rank), iconSize: [26, 26]}),
-                        title: "n° " + rank, keyboard: false, zIndexOffset: 1000 - rank})
-        : L.circleMarker(at, {radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9});
+    var marker = L.circleMarker(at, rank
+        ? {radius: 11, color: "#fff", weight: 2, fillColor: "#000091", fillOpacity: 1, rank: rank}
+        : {radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9});
+    if (rank) {
+        marker.bindTooltip(String(rank), {permanent: true, direction: "center", className: "carte-rang", opacity: 1});
+    }
+    function distance() {
+        var here = window.carteIci;
+        if (rank) return row[6];
+        if (!here) return "";
+        var radians = Math.PI / 180, dLat = (row[0] - here.lat) * radians, dLon = (row[1] - here.lon) * radians;
+        var h = Math.pow(Math.sin(dLat / 2), 2)
+            + Math.cos(here.lat * radians) * Math.cos(row[0] * radians) * Math.pow(Math.sin(dLon / 2), 2);
+        var km = 2 * here.radius * Math.asin(Math.sqrt(Math.min(1, h)));
+        return (km < 10 ? km.toFixed(1).replace(".", ",") : km.toFixed(0)) + " km";
+    }
     marker.bindPopup(function () {
-        var distance = rank ? row[6] : distanceText(row[0], row[1]);
+        var away = distance();
         return "<strong>" + (rank ? rank + ". " : "") + row[2] + "</strong><br>" + row[3] + "<br>" + row[4]
-            + (distance ? "<br>à " + distance : "") + (rank ? row[7] : "");
-    }, {maxWidth: 320});
+            + (away ? "<br>à " + away : "") + (rank ? row[7] : "");
+    }, {maxWidth: 320, maxHeight: 160});  // a taller popup would hide a phone's 300 px map
     return marker;
-}
-"""
-# The distance of a marker that is not in the list: the haversine formula of geo.distances, written
-# as views.labels.km writes it (« 0,8 km », « 12 km »); nothing when no place was searched.
-DISTANCE_SCRIPT = """
-function distanceText(lat, lon) {
-    if (HERE === null) return "";
-    var radians = Math.PI / 180, dLat = (lat - HERE[0]) * radians, dLon = (lon - HERE[1]) * radians;
-    var h = Math.pow(Math.sin(dLat / 2), 2)
-        + Math.cos(HERE[0] * radians) * Math.cos(lat * radians) * Math.pow(Math.sin(dLon / 2), 2);
-    var value = 2 * EARTH_RADIUS_KM * Math.asin(Math.sqrt(Math.min(1, h)));
-    return (value < 10 ? value.toFixed(1).replace(".", ",") : value.toFixed(0)) + " km";
 }
 """
 
@@ -149,13 +155,13 @@ def render() -> None:
     closest = nearest(animators, place.lon, place.lat, RESULTS) if place and not animators.empty else None
     listed = tuple(closest["animator_id"]) if closest is not None else ()
     contacts = data.consented_contacts(listed) if listed else None
-    # The list is written before the map is built (the map stays above it on a wide screen, below it
-    # on a phone): people see their nearest animators as soon as possible.
+    # The list comes first in the page, so that it is the first thing reached with the keyboard (before the
+    # map's dozens of clusters) and is written before the map is built; on a wide screen the map is shown
+    # above it (PAGE_CSS), on a phone below it.
     with st.container(key="carte-resultats"):
-        map_slot = st.container(key="carte-carte")
         with st.container(key="carte-liste"):
             _results(animators, closest, place, contacts, invitation)
-        with map_slot:
+        with st.container(key="carte-carte"):
             st.html(f'<span id="{MAP_ANCHOR}"></span>')
             _map(data.marker_points(theme, tuple(statuses), conum_only), place, closest, contacts)
     if not embedded:
@@ -275,7 +281,12 @@ def _map(points: list[tuple], place: Place | None, closest: pd.DataFrame | None,
         _add_place(fmap, place)
     if place and closest is not None and not closest.empty:
         # The searched place and every listed animator in view, however far they are.
-        fmap.fit_bounds(bounds([*closest["lat"], place.lat], [*closest["lon"], place.lon]), max_zoom=FIT_MAX_ZOOM)
+        corners = bounds([*closest["lat"], place.lat], [*closest["lon"], place.lon])
+        fit = folium.FitBounds(corners, max_zoom=FIT_MAX_ZOOM)
+        # Not animated: an animation waits for the frame's next paints, which a browser holds back while the
+        # map is off screen (below the list on a phone), and Leaflet ignores other moves until it ends.
+        fit.options["animate"] = False
+        fit.add_to(fmap)
     # The markers travel beside the map, as a feature group that st_folium replaces in the map's frame:
     # a filter change swaps them without reloading the frame (whose key hashes the map's script alone).
     markers = folium.FeatureGroup(name="Animateurs")
@@ -286,10 +297,9 @@ def _map(points: list[tuple], place: Place | None, closest: pd.DataFrame | None,
 
 
 def marker_callback(place: Place | None) -> str:
-    """The cluster's callback: MARKER_CALLBACK, with the searched point its popups measure from."""
-    here = json.dumps([place.lat, place.lon] if place else None)
-    return (f"(function () {{ var HERE = {here}, EARTH_RADIUS_KM = {geo_settings.EARTH_RADIUS_KM};"
-            f"{DISTANCE_SCRIPT} return {MARKER_CALLBACK.strip()}; }})()")
+    """The cluster's callback: MARKER_CALLBACK, once the searched point its popups measure from is set."""
+    here = json.dumps({"lat": place.lat, "lon": place.lon, "radius": geo_settings.EARTH_RADIUS_KM} if place else None)
+    return f"(function () {{ window.carteIci = {here}; return {MARKER_CALLBACK.strip()}; }})()"
 
 
 def map_rows(points: list[tuple], closest: pd.DataFrame | None, contacts: pd.DataFrame | None) -> list[tuple]:
@@ -355,9 +365,9 @@ def results_html(closest: pd.DataFrame, place_label: str, themes_of: pd.Series, 
         if kind is Reach.SOME_FAR:
             body += (f'<h3 class="carte-loin">À plus de {limit}</h3>'
                      f'<ol start="{near + 1}">{"".join(items[near:])}</ol>')
+    to_map = f'<a class="carte-vers-carte" href="#{MAP_ANCHOR}">Voir ces animateur·rices sur la carte</a>'
     return (f'<section class="carte-resultats" aria-labelledby="titre-resultats">'
-            f'<h2 id="titre-resultats">{title}</h2>'
-            f'<a class="carte-vers-carte" href="#{MAP_ANCHOR}">Voir ces animateur·rices sur la carte</a>{body}</section>')
+            f'<h2 id="titre-resultats">{title}</h2>{to_map}{body}</section>')
 
 
 def of_place(name: str) -> str:
