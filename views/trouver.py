@@ -67,14 +67,8 @@ PAGE_CSS = f"""<style>
   .carte-vers-carte {{ display: inline-block; }}
 }}
 </style>"""
-# Inside the map's frame: the map fills the frame, whose height the page sets; the rank of a listed
-# animator is a permanent tooltip centred on its marker (tooltips let clicks through to the marker).
-MAP_FRAME_CSS = """<style>
-#map_div { height: 100vh !important; }
-.leaflet-tooltip.carte-rang { background: transparent; border: 0; box-shadow: none; padding: 0; color: #fff;
-  font: 700 12px/1 system-ui, sans-serif; }
-.leaflet-tooltip.carte-rang::before { display: none; }
-</style>"""
+# Inside the map's frame: the map fills the frame, whose height the page sets.
+MAP_FRAME_CSS = "<style>#map_div { height: 100vh !important; }</style>"
 # Markers are drawn in the browser from one compact JSON array (see data.marker_points), as vector
 # circles on a canvas, so 10,000 stay smooth; each popup is built only when it is opened. Its texts
 # were escaped by views.safe_html before they were serialised. The listed animators' rows carry three
@@ -85,12 +79,25 @@ MARKER_CALLBACK = """
 function (row) {
     var rank = row[5];
     var at = new L.LatLng(row[0], row[1]);
-    var marker = L.circleMarker(at, rank
-        ? {radius: 11, color: "#fff", weight: 2, fillColor: "#000091", fillOpacity: 1, rank: rank}
-        : {radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9});
-    if (rank) {
-        marker.bindTooltip(String(rank), {permanent: true, direction: "center", className: "carte-rang", opacity: 1});
-    }
+    // A listed animator's rank is written on its marker, on the map's canvas (it stays a circle marker).
+    window.CarteNumbered = window.CarteNumbered || L.CircleMarker.extend({
+        _updatePath: function () {
+            L.CircleMarker.prototype._updatePath.call(this);
+            var context = this._renderer._ctx;
+            if (!context || this._empty()) return;
+            context.save();
+            context.fillStyle = "#fff";
+            context.font = "700 12px system-ui, sans-serif";
+            context.textAlign = "center";
+            context.textBaseline = "middle";
+            context.fillText(String(this.options.rank), this._point.x, this._point.y + 0.5);
+            context.restore();
+        }
+    });
+    var marker = rank
+        ? new window.CarteNumbered(at, {radius: 11, color: "#fff", weight: 2, fillColor: "#000091", fillOpacity: 1,
+                                         rank: rank})
+        : L.circleMarker(at, {radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9});
     function distance() {
         var here = window.carteIci;
         if (rank) return row[6];
@@ -282,7 +289,7 @@ def _map(points: list[tuple], place: Place | None, closest: pd.DataFrame | None,
     if place and closest is not None and not closest.empty:
         # The searched place and every listed animator in view, however far they are.
         corners = bounds([*closest["lat"], place.lat], [*closest["lon"], place.lon])
-        fit = folium.FitBounds(corners, max_zoom=FIT_MAX_ZOOM)
+        fit = folium.FitBounds(corners, padding=(24, 24), max_zoom=FIT_MAX_ZOOM)
         # Not animated: an animation waits for the frame's next paints, which a browser holds back while the
         # map is off screen (below the list on a phone), and Leaflet ignores other moves until it ends.
         fit.options["animate"] = False
