@@ -36,11 +36,21 @@ test: $(INSTALLED) $(VENDOR)
 fuzz: $(INSTALLED)
 	CARTE_FUZZ_PROFILE=long $(BIN)/python -m pytest tests/test_fuzz_loader.py
 
+# `make bench BASELINE=7051fbf^` runs each bench script on that commit (a temporary git worktree) and on the
+# working tree, alternately, BENCH_RUNS times each, and prints their figures side by side (bench/compare.py).
+# BENCH selects the scripts and BENCH_ARGS their arguments:
+# `make bench BASELINE=main BENCH=bench/run.py BENCH_ARGS=--chargeur`.
+BENCH ?= bench/run.py bench/bench_app.py bench/bench_geometry.py bench/bench_store.py
+BENCH_ARGS ?=
+BASELINE ?=
+BENCH_RUNS ?= 2
 bench: $(INSTALLED) $(VENDOR)
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/bench_app.py
-	$(BIN)/python bench/bench_geometry.py
-	$(BIN)/python bench/bench_store.py
+ifeq ($(strip $(BASELINE)),)
+	set -e; for script in $(BENCH); do $(BIN)/python $$script $(BENCH_ARGS); done
+else
+	set -e; for script in $(BENCH); do \
+		$(BIN)/python bench/compare.py --baseline '$(BASELINE)' --runs $(BENCH_RUNS) $$script $(BENCH_ARGS); done
+endif
 
 demo: $(INSTALLED)
 	$(BIN)/python scripts/make_demo_export.py

@@ -1,0 +1,106 @@
+"""bench/compare.py: a bench script on a baseline commit and on the working tree, alternately, side by side."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPARE = ROOT / "bench" / "compare.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("bench_compare", COMPARE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+compare = _module()
+
+
+def _git(folder: Path, *arguments: str) -> None:
+    subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org", *arguments], cwd=folder,
+                   check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory) -> Path:
+    """A throw-away repository holding compare.py and a bench script that prints the speed of its own tree.
+
+    The committed tree says 100 rows/s; the working tree, uncommitted, 120 rows/s. The script reads the
+    figure from a module next to it at the tree's root, as the real bench scripts import the project.
+    """
+    folder = tmp_path_factory.mktemp("repository")
+    (folder / "bench").mkdir()
+    shutil.copy(COMPARE, folder / "bench" / "compare.py")
+    (folder / "bench" / "speed.py").write_text(
+        "import speed_of_tree\n"
+        "print('Machine : 2 cœurs')\n"
+        "print(f'chargeur : {speed_of_tree.SPEED:,} lignes/s')\n", encoding="utf-8")
+    (folder / "speed_of_tree.py").write_text("SPEED = 100\n", encoding="utf-8")
+    _git(folder, "init", "--quiet")
+    _git(folder, "add", ".")
+    _git(folder, "commit", "--quiet", "-m", "baseline")
+    (folder / "speed_of_tree.py").write_text("SPEED = 120\n", encoding="utf-8")
+    return folder
+
+
+def _run_compare(repository: Path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(repository / "bench" / "compare.py"), *arguments], cwd=repository,
+                          capture_output=True, text=True, check=False)
+
+
+def test_compare_runs_the_baseline_commit_and_the_uncommitted_working_tree_side_by_side(repository):
+    completed = _run_compare(repository, "--baseline", "HEAD", "--runs", "2", "bench/speed.py")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    figures = lines.index("chargeur : … lignes/s")
+    assert lines[figures + 1].split() == ["base", "100", "|", "100"]
+    assert lines[figures + 2].split()[:4] == ["courant", "120", "|", "120"]
+    assert "100 → 120 (+20.0 %)" in lines[figures + 2]
+    assert "Machine : 2 cœurs" in lines  # the same in every run: printed once, as it is
+
+
+def test_compare_alternates_which_side_runs_first_and_removes_its_worktree(repository):
+    completed = _run_compare(repository, "--baseline", "HEAD", "--runs", "3", "bench/speed.py")
+    assert completed.returncode == 0, completed.stderr
+    sides = [line.split()[0] for line in completed.stdout.splitlines() if " charge " in line]
+    assert sides == ["base", "courant", "courant", "base", "base", "courant"]
+    listed = subprocess.run(["git", "worktree", "list"], cwd=repository, capture_output=True, text=True, check=True)
+    assert len(listed.stdout.splitlines()) == 1
+
+
+def test_compare_refuses_a_script_the_baseline_does_not_hold(repository):
+    (repository / "bench" / "new.py").write_text("print('1 s')\n", encoding="utf-8")
+    completed = _run_compare(repository, "--baseline", "HEAD", "bench/new.py")
+    assert completed.returncode == 2
+    assert "absent du commit de référence" in completed.stderr
+
+
+def test_compare_refuses_an_unknown_baseline(repository):
+    completed = _run_compare(repository, "--baseline", "no-such-commit", "bench/speed.py")
+    assert completed.returncode == 2
+    assert "inconnu de git" in completed.stderr
+
+
+def test_figures_are_numbers_standing_alone_not_digits_inside_words():
+    line = "/tmp/tmpg8hi3fq/messy.csv en 4.9 s, E2SFCA 1,234.5 s (37,900 lignes/s)"
+    assert compare.NUMBER.findall(line) == ["4.9", "1,234.5", "37,900"]
+
+
+def test_render_matches_repeated_labels_by_their_rank_within_each_run():
+    runs = [compare.Run(compare.Side.BASELINE, (0.5, 0.5, 0.5), ["scénario 1.0 s", "scénario 2.0 s"]),
+            compare.Run(compare.Side.WORKING, (0.5, 0.5, 0.5), ["scénario 1.0 s", "scénario 3.0 s"])]
+    assert compare.render(runs).splitlines()[1:] == [
+        "scénario 1.0 s",
+        "scénario … s",
+        "  base     2.0",
+        "  courant  3.0   médianes 2.00 → 3.00 (+50.0 %)",
+    ]
