@@ -43,6 +43,8 @@ DEFAULT_RUNS = 2
 # label. Anything else in a line is its label.
 NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
 PLACEHOLDER = "…"
+# Temporary files and folders get a new name in every run: part of no label.
+TEMPORARY = re.compile(re.escape(tempfile.gettempdir().rstrip("/") + "/") + r"\S*")
 
 
 class Side(Enum):
@@ -129,7 +131,12 @@ def _run(side: Side, tree: Path, script: str, arguments: Sequence[str]) -> Run |
         print(completed.stdout + completed.stderr, file=sys.stderr)
         return None
     print("fait")
-    return Run(side, load, completed.stdout.splitlines())
+    return Run(side, load, [_masked(line, tree) for line in completed.stdout.splitlines()])
+
+
+def _masked(line: str, tree: Path) -> str:
+    """The line with its tree's path written as the working tree's, and temporary paths as « (temporaire) »."""
+    return TEMPORARY.sub("(temporaire)", line.replace(str(tree), str(ROOT)))
 
 
 def render(runs: Sequence[Run]) -> str:

@@ -41,8 +41,9 @@ def repository(tmp_path_factory) -> Path:
     (folder / "bench").mkdir()
     shutil.copy(COMPARE, folder / "bench" / "compare.py")
     (folder / "bench" / "speed.py").write_text(
-        "import speed_of_tree\n"
+        "import tempfile, speed_of_tree\n"
         "print('Machine : 2 cœurs')\n"
+        "print(f'1000 lignes écrites dans {tempfile.mkdtemp()}/messy.csv')\n"
         "print(f'chargeur : {speed_of_tree.SPEED:,} lignes/s')\n", encoding="utf-8")
     (folder / "speed_of_tree.py").write_text("SPEED = 100\n", encoding="utf-8")
     _git(folder, "init", "--quiet")
@@ -66,6 +67,13 @@ def test_compare_runs_the_baseline_commit_and_the_uncommitted_working_tree_side_
     assert lines[figures + 2].split()[:4] == ["courant", "120", "|", "120"]
     assert "100 → 120 (+20.0 %)" in lines[figures + 2]
     assert "Machine : 2 cœurs" in lines  # the same in every run: printed once, as it is
+
+
+def test_compare_matches_lines_that_name_a_new_temporary_file_in_every_run(repository):
+    completed = _run_compare(repository, "--baseline", "HEAD", "--runs", "2", "bench/speed.py")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.count("lignes écrites dans") == 1
+    assert "1000 lignes écrites dans (temporaire)" in completed.stdout.splitlines()
 
 
 def test_compare_alternates_which_side_runs_first_and_removes_its_worktree(repository):
