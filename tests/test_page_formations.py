@@ -12,8 +12,11 @@ Saint-Malo, two in Vitré. Hand-checked consequences, with one site asked:
 from __future__ import annotations
 
 import html
+import io
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -130,6 +133,16 @@ def test_invitation_list_follows_the_sessions_tab_opened_by_the_url(page, downlo
     assert "Sessions de l'onglet « Réduire les trajets des stagiaires »" in text_of(page)
     assert sorted(downloads) == ["invitations-ille-et-vilaine-(35)-trajets.csv",
                                  "invitations-ille-et-vilaine-(35)-trajets.xlsx"]
+
+
+def test_invitation_csv_has_decimal_commas_that_a_french_reader_reads_as_numbers(page, downloads):
+    open_with(page, **ILLE_ET_VILAINE, sites="1", plan="trajets")
+    content = downloads["invitations-ille-et-vilaine-(35)-trajets.csv"]
+    assert re.search(rb";\d+,\d", content), content[:300]
+    read_back = pd.read_csv(io.BytesIO(content), sep=";", decimal=",", encoding="utf-8-sig")
+    distances = read_back["Distance à la session (km)"]
+    assert pd.api.types.is_float_dtype(distances)
+    assert distances.tolist() == pytest.approx(invitations(page)["Distance à la session (km)"].tolist())
 
 
 def test_clicking_the_other_tab_in_a_browser_moves_the_list_and_the_url(filled_store, chromium):

@@ -37,10 +37,12 @@ from views.labels import (
     STATUS_SLUGS,
     Indicator,
     csv_for_french_excel,
+    french_number,
     french_table,
     km,
 )
 from views.safe_html import escape
+from views.wording import plural
 
 MAP_HEIGHT = 560
 FRAME_HEIGHT_CSS = f"<style>iframe[title='streamlit_folium.st_folium']{{height:{MAP_HEIGHT}px !important}}</style>"
@@ -368,7 +370,9 @@ def _pool(code: str, level: str, selected: Selected) -> None:
     records = data.theme_records(selected.theme, selected.conum_only, selected.moderation, selected.scope)
     column = "insee_code" if level == "commune" else "epci_code"
     pool = records[(records[column] == code) & (records["training_status"] == REFERENCED)]
-    st.markdown(f"**Vivier à former** : {len(pool)} animateur·rice(s) référencé·e(s), pas encore formé·e(s).")
+    people = plural(len(pool), "animateur·rice référencé·e, pas encore formé·e",
+                    "animateur·rices référencé·es, pas encore formé·es")
+    st.markdown(f"**Vivier à former** : {french_number(len(pool))} {people}.")
     if not pool.empty:
         st.dataframe(pool[["structure", "commune"]].rename(columns={"structure": "Structure", "commune": "Commune"}),
                      hide_index=True, width="stretch")

@@ -13,12 +13,13 @@ from geo.coverage import DEFAULT_RADIUS_KM
 from geo.planning import (SHORTFALL_NOTES, CoveringPlan, Shortfall, TrainingSessions, assign_trainees,
                           coverage_sites, session_sites, training_pool, within)
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
-from loaders.safe_files import csv_bytes, xlsx_bytes
+from loaders.safe_files import xlsx_bytes
 from loaders.access import Agent, Scope
 from views import chrome, data, signin, url_state
 from views.territory import territory_choice
 from views.basemap import marker_cluster, new_map
-from views.labels import DEFAULT_MODERATION, MODERATION_LABELS, STATUS_LABELS, french_number
+from views.labels import (DEFAULT_MODERATION, MODERATION_LABELS, STATUS_LABELS, csv_for_french_excel, french_number,
+                          french_table)
 from views.safe_html import escape
 from views.wording import plural
 
@@ -32,9 +33,10 @@ function (row) {
     return marker;
 }
 """
+INVITATION_DISTANCE = "Distance à la session (km)"
 INVITATION_HEADERS = {
     "full_name": "Nom", "email": "Courriel", "phone": "Téléphone", "structure": "Structure", "commune": "Commune",
-    "session_commune": "Session proposée", "travel_km": "Distance à la session (km)",
+    "session_commune": "Session proposée", "travel_km": INVITATION_DISTANCE,
 }
 INTRODUCTION = (
     "Pour une région ou un département : qui reste à former, et où organiser les prochaines "
@@ -136,7 +138,7 @@ def _counts_by_epci(scoped: pd.DataFrame) -> None:
                            for status in counts.columns))
     counts = counts.rename(columns=STATUS_LABELS).rename_axis("EPCI").sort_values(STATUS_LABELS[REFERENCED],
                                                                                  ascending=False)
-    st.dataframe(counts, width="stretch")
+    st.dataframe(french_table(counts), width="stretch")
 
 
 def _pool_map(pool: pd.DataFrame, in_scope: pd.Index) -> None:
@@ -188,11 +190,11 @@ def _coverage_plan(records: pd.DataFrame, in_scope: pd.Index, filters: Filters) 
     plan = coverage_sites(data.reference().communes, records, in_scope, filters.sites, float(filters.radius_km))
     _shortfall_notice(len(plan.sites), filters.sites, plan.shortfall)
     if not plan.sites.empty:
-        st.dataframe(pd.DataFrame({
+        st.dataframe(french_table(pd.DataFrame({
             "Rang": plan.sites["rank"], "Commune": plan.sites["commune"],
             "Habitants ajoutés": plan.sites["added_population"],
             "Part couverte cumulée (%)": (plan.sites["cumulative_covered_share"] * 100).round(1),
-        }), hide_index=True, width="stretch")
+        }), decimals={"Part couverte cumulée (%)": 1}), hide_index=True, width="stretch")
     return plan
 
 
@@ -202,11 +204,11 @@ def _session_plan(records: pd.DataFrame, in_scope: pd.Index, filters: Filters) -
     sessions = session_sites(data.reference().communes, records, in_scope, filters.sites)
     _shortfall_notice(len(sessions.sites), filters.sites, sessions.shortfall)
     if not sessions.sites.empty:
-        st.dataframe(pd.DataFrame({
+        st.dataframe(french_table(pd.DataFrame({
             "Rang": sessions.sites["rank"], "Commune": sessions.sites["commune"],
             "Stagiaires": sessions.sites["trainees"].astype(int),
             "Trajet moyen (km)": sessions.sites["mean_travel_km"].round(1),
-        }), hide_index=True, width="stretch")
+        }), decimals={"Trajet moyen (km)": 1}), hide_index=True, width="stretch")
     return sessions
 
 
@@ -237,9 +239,9 @@ def _invitations(pool: pd.DataFrame, assignments: pd.DataFrame, plan: PlanKind, 
         st.caption(f"{people}. Sessions de l'onglet « {PLAN_TABS[plan]} » : chacun·e est invité·e au site "
                    "le plus proche de chez lui ou elle.")
     signin.log_once(agent, "view_personal", "formations", _viewed(area, plan, filters))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(french_table(table, decimals={INVITATION_DISTANCE: 1}), hide_index=True, width="stretch")
     name = f"invitations-{area}-{plan.value}".replace(" ", "-").lower()
-    downloads = (("Liste d'invitation (CSV)", csv_bytes(table), f"{name}.csv", "text/csv"),
+    downloads = (("Liste d'invitation (CSV)", csv_for_french_excel(table), f"{name}.csv", "text/csv"),
                  ("Liste d'invitation (XLSX)", xlsx_bytes(table, "Invitations"), f"{name}.xlsx",
                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     for column, (label, content, file_name, mime) in zip(st.columns(2), downloads):

@@ -1,0 +1,89 @@
+"""Every table of the pilot pages writes its numbers the French way (« 65 278 », « 84,5 »), on the demo data.
+
+A table shown with ``st.dataframe`` carries its cells' raw values (so that sorting a column sorts numbers)
+and, when the page formats them, the text each cell shows. A numeric column shown without that text
+is drawn by the browser's grid in English (« 65278 », « 84.5 »): this test reads what each cell shows
+and fails on any number written with a decimal point or, from 1,000 up, without a thousands space.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+DEMO_EXPORT = Path(__file__).resolve().parent.parent / "data/demo/demo-animateurs.csv"
+# A number as a cell shows it: an optional sign, digits (maybe grouped), an optional decimal part.
+NUMBER_TEXT = re.compile(r"^-?[\d\s\u202f\u00a0.,]*\d$")
+ENGLISH_DECIMAL = re.compile(r"\d\.\d")
+UNGROUPED_THOUSANDS = re.compile(r"\d{4}")
+# Pages and the URL that shows their tables on the demo data (Bretagne, Ille-et-Vilaine).
+PAGES = {
+    "formations": {"region": "53"},
+    "couverture": {"region": "53", "dep": "35", "zone": "243500139"},
+    "pilotage": {},
+}
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory) -> Path:
+    """A store holding the demo export, imported by the command line as ``make run`` does."""
+    home = tmp_path_factory.mktemp("demo-home")
+    environment = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "CARTE_DATA_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "loaders", str(DEMO_EXPORT), "--demo"], env=environment, check=True,
+                   capture_output=True)
+    return home
+
+
+def shown_tables(page: str, params: dict[str, str], home: Path, monkeypatch) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """(raw values, shown texts or an empty frame) of every read-only table of ``page``."""
+    monkeypatch.setenv("CARTE_DATA_HOME", str(home))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=120).switch_page(f"views/{page}.py")
+    app.query_params.update(params)
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    tables = []
+    for table in app.dataframe:
+        if table.editing_mode != "read_only":
+            continue
+        styler = table.proto.arrow_data.styler
+        shown = (pa.ipc.open_stream(styler.display_values).read_pandas() if styler.display_values
+                 else pd.DataFrame())
+        tables.append((table.value, shown))
+    return tables
+
+
+def english_numbers(values: pd.DataFrame, shown: pd.DataFrame) -> list[str]:
+    """The numeric cells of ``values`` that the page shows the English way, as « column: text »."""
+    wrong = []
+    for position, column in enumerate(values.columns):
+        if not pd.api.types.is_numeric_dtype(values[column]) or pd.api.types.is_bool_dtype(values[column]):
+            continue
+        texts = (shown.iloc[:, position].astype(str) if not shown.empty
+                 else values[column].map(lambda number: f"{number}"))
+        for text in texts:
+            if NUMBER_TEXT.match(text) and (ENGLISH_DECIMAL.search(text) or UNGROUPED_THOUSANDS.search(text)):
+                wrong.append(f"{column}: {text}")
+                break
+    return wrong
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_table_of_a_pilot_page_writes_numbers_the_french_way(page, demo_home, monkeypatch):
+    tables = shown_tables(page, PAGES[page], demo_home, monkeypatch)
+    assert tables, f"{page}: no table shown"
+    wrong = [cell for values, shown in tables for cell in english_numbers(values, shown)]
+    assert not wrong, f"{page}: {wrong}"
