@@ -18,10 +18,15 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import CHROMIUM_ARGS, running_app
+from layout_checks import CHIPS_CLIPPED, TRUNCATED_LABELS
 
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 MAP_FRAME = "iframe[title*='streamlit_folium']"
 WAIT_MS = 90_000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# Every pilot page with its multiselects filled as they open (demo mode: no sign-in).
+PILOT_PAGES = ("couverture?region=53&dep=35", "formations?region=53", "pilotage", "controle", "importer")
 ENGLISH_MONTHS = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 FRENCH_MONTH = re.compile(r"^(janv\.|févr\.|mars|avr\.|mai|juin|juil\.|août|sept\.|oct\.|nov\.|déc\.) \d{4}$")
 # Extreme points of metropolitan France: Bray-Dunes (Nord), the Lavezzi islands (Corse-du-Sud), Ouessant,
@@ -157,3 +162,15 @@ def test_coverage_tooltip_under_the_pointer_stays_inside_the_map(page):
     frame.wait_for_function(TOOLTIP_AND_MAP, timeout=10_000)
     assert_inside(frame.evaluate(TOOLTIP_AND_MAP))
     page.mouse.move(0, 0)
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("path", PILOT_PAGES)
+def test_no_filter_chip_or_label_of_a_pilot_page_is_clipped(page, path, size):
+    page.set_viewport_size(size)
+    try:
+        open_page(page, path)
+        assert page.evaluate(CHIPS_CLIPPED) == []
+        assert page.evaluate(TRUNCATED_LABELS) == []
+    finally:
+        page.set_viewport_size(DESKTOP)

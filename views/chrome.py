@@ -31,6 +31,11 @@ a {{ color: var(--bleu-france); }}
 .carte-resultats li {{ margin-bottom: .75rem; }}
 .carte-resultats li:focus {{ outline: 3px solid var(--bleu-france); }}
 .carte-pied {{ border-top: 1px solid #ddd; margin-top: 2rem; padding-top: .5rem; font-size: .85rem; color: #3a3a3a; }}
+/* Filter chips and widget labels wrap instead of being cut (« ormé·e », « Conseillers num… »). */
+[data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] > [role="group"] {{
+  flex-wrap: wrap; overflow: visible; mask-image: none; -webkit-mask-image: none; }}
+[data-testid="stWidgetLabel"] .stMarkdownEllipsis, [data-testid="stWidgetLabel"] .stMarkdownEllipsis * {{
+  white-space: normal; overflow: visible; text-overflow: clip; }}
 </style>
 """
 EMBED_STYLE = """
