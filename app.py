@@ -11,15 +11,15 @@ adapt_to_proconnect()
 st.set_page_config(page_title="Carte des animateurs", page_icon="🗺️", layout="wide")
 pages = {
     "Grand public": [
-        st.Page("views/trouver.py", title="Trouver un animateur", icon="🔎", url_path="trouver", default=True),
-        st.Page("views/donnees.py", title="Données personnelles", icon="🔒", url_path="donnees"),
+        st.Page("views/trouver.py", title="Trouver un animateur", icon=":material/search:", url_path="trouver", default=True),
+        st.Page("views/donnees.py", title="Données personnelles", icon=":material/lock:", url_path="donnees"),
     ],
     "Préfectures et hubs": [
-        st.Page("views/couverture.py", title="Couverture du territoire", icon="🗺️", url_path="couverture"),
-        st.Page("views/formations.py", title="Préparer les formations", icon="🎓", url_path="formations"),
-        st.Page("views/importer.py", title="Importer", icon="📥", url_path="importer"),
-        st.Page("views/pilotage.py", title="Pilotage", icon="📈", url_path="pilotage"),
-        st.Page("views/controle.py", title="Contrôler la cartographie", icon="✅", url_path="controle"),
+        st.Page("views/couverture.py", title="Couverture du territoire", icon=":material/map:", url_path="couverture"),
+        st.Page("views/formations.py", title="Préparer les formations", icon=":material/school:", url_path="formations"),
+        st.Page("views/importer.py", title="Importer", icon=":material/upload_file:", url_path="importer"),
+        st.Page("views/pilotage.py", title="Pilotage", icon=":material/monitoring:", url_path="pilotage"),
+        st.Page("views/controle.py", title="Contrôler la cartographie", icon=":material/fact_check:", url_path="controle"),
     ],
 }
 # A partner website embeds the public page alone (``?embed=1``): no navigation.

@@ -174,3 +174,14 @@ def test_no_filter_chip_or_label_of_a_pilot_page_is_clipped(page, path, size):
         assert page.evaluate(TRUNCATED_LABELS) == []
     finally:
         page.set_viewport_size(DESKTOP)
+
+
+@pytest.mark.parametrize("path", ("donnees", *PILOT_PAGES))
+def test_page_icons_are_drawn_from_the_bundled_icon_font_not_emoji(page, path):
+    # An emoji is drawn only where the system has a colour emoji font (not on many Linux desktops, where it
+    # shows as an empty box); Material Symbols come with the app.
+    open_page(page, path)
+    emoji = page.evaluate("""() => [...document.querySelectorAll("[data-testid='stIconEmoji']")]
+                                   .map((icon) => icon.innerText)""")
+    assert emoji == []
+    assert page.locator("[data-testid='stSidebarNav'] [data-testid='stIconMaterial']").count() >= 7

@@ -80,7 +80,7 @@ def page_header(title: str, introduction: str, batches: pd.DataFrame) -> None:
 
 def demo_banner(batches: pd.DataFrame) -> None:
     if not batches.empty and batches["is_demo"].any():
-        st.warning("**Données de démonstration** : les personnes et structures affichées sont fictives.", icon="⚠️")
+        st.warning("**Données de démonstration** : les personnes et structures affichées sont fictives.", icon=":material/warning:")
 
 
 def footer(batches: pd.DataFrame) -> None:

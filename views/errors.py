@@ -42,7 +42,7 @@ def show_unexpected_error() -> str:
     reference = new_reference()
     LOGGER.exception("Unexpected error shown to a visitor as reference %s", reference)
     st.error(f"{UNEXPECTED_ERROR}. Réessayez dans un instant ; si l'erreur persiste, signalez-la à l'équipe "
-             f"en indiquant la référence **{reference}**.", icon="⚠️")
+             f"en indiquant la référence **{reference}**.", icon=":material/warning:")
     return reference
 
 

@@ -688,7 +688,7 @@ def _save(tables: Sequence[RawTable], result: ImportResult, batches: pd.DataFram
     st.subheader("Enregistrer")
     if agent == signin.DEMO_AGENT:
         # Real data would close the pilot pages at once: without sign-in, the app holds demo data only.
-        st.info(DEMO_NEXT_STEPS, icon="🔒")
+        st.info(DEMO_NEXT_STEPS, icon=":material/lock:")
         st.caption(DEMO_ADMINISTRATORS)
         return False
     _already_imported_notice(tables, batches)
@@ -787,7 +787,7 @@ def _saved_message(outcome: store.SaveOutcome, summary: dict) -> None:
 
 def show_error(message: str) -> None:
     """A French error message, which may quote file names and headers."""
-    st.error(escape(message), icon="🚫")
+    st.error(escape(message), icon=":material/block:")
 
 
 # Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.

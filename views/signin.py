@@ -54,9 +54,9 @@ def pilot_agent(*, editing: bool = False) -> Agent:
     if not sign_in_configured():
         if data.demo_only():
             st.info("**Mode démonstration** : la base ne contient que des données de démonstration, cette page "
-                    "s'ouvre donc sans connexion. Avec des données réelles, elle demande une connexion.", icon="🔓")
+                    "s'ouvre donc sans connexion. Avec des données réelles, elle demande une connexion.", icon=":material/lock_open:")
             return DEMO_AGENT
-        st.error(SETUP_HELP, icon="🔒")
+        st.error(SETUP_HELP, icon=":material/lock:")
         st.stop()
     if not st.user.is_logged_in:
         _ask_to_sign_in()
@@ -65,7 +65,7 @@ def pilot_agent(*, editing: bool = False) -> Agent:
     _show_who(agent, claims)
     if editing and not agent.may_edit:
         st.warning("Cette page est réservée aux hubs et à l'équipe nationale : votre rôle "
-                   f"({access.ROLE_LABELS[agent.role]}) permet de consulter, pas de modifier.", icon="🔒")
+                   f"({access.ROLE_LABELS[agent.role]}) permet de consulter, pas de modifier.", icon=":material/lock:")
         st.stop()
     return agent
 
@@ -85,7 +85,7 @@ def log_export(agent: Agent, page: str, what: str) -> None:
 
 
 def _ask_to_sign_in() -> None:
-    st.info("Cette page est réservée aux agents des préfectures, des hubs et de l'équipe nationale.", icon="🔒")
+    st.info("Cette page est réservée aux agents des préfectures, des hubs et de l'équipe nationale.", icon=":material/lock:")
     st.button("Se connecter avec ProConnect", type="primary", on_click=st.login)
     st.stop()
 
@@ -124,7 +124,7 @@ def _agent_of(email: str) -> Agent:
 
 
 def _refuse(message: str) -> None:
-    st.warning(message, icon="🔒")
+    st.warning(message, icon=":material/lock:")
     st.button("Se déconnecter", on_click=st.logout)
     st.stop()
 
