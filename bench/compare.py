@@ -25,7 +25,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
+import time
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -38,10 +40,10 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RUNS = 2
 
-# Figures as the bench scripts print them: 37,900 or 1.93 or 12 (a decimal point, commas between
-# thousands), standing alone: digits inside a word (E2SFCA, a temporary file's name) are part of the
-# label. Anything else in a line is its label.
-NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
+# Figures as the bench scripts print them: 37,900 or 20 000 or 1.93 or 12 (a decimal point, commas or
+# spaces between thousands), standing alone: digits inside a word (E2SFCA, a temporary file's name) are
+# part of the label. Anything else in a line is its label.
+NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?!\d)|\d+)(?:\.\d+)?(?![\w])")
 PLACEHOLDER = "…"
 # Temporary files and folders get a new name in every run: part of no label.
 TEMPORARY = re.compile(re.escape(tempfile.gettempdir().rstrip("/") + "/") + r"\S*")
@@ -119,19 +121,33 @@ def _orders(rounds: int) -> Iterator[tuple[Side, Side]]:
 
 
 def _run(side: Side, tree: Path, script: str, arguments: Sequence[str]) -> Run | None:
-    """Run the script in its tree; None (after printing its error output) when it fails."""
+    """Run the script in its tree; None (after printing its error output) when it fails.
+
+    Two lines are added to its output: the script's duration, and the processor time it and its
+    children used, which a busy machine stretches less than the duration.
+    """
     load = os.getloadavg()
     print(f"  {side.value:<8} charge {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} …", end=" ", flush=True)
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(tree), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    processor, start = _children_processor_time(), time.perf_counter()
     completed = subprocess.run([sys.executable, str(tree / script), *arguments], cwd=tree, env=environment,
                                capture_output=True, text=True, check=False)
+    duration, processor = time.perf_counter() - start, _children_processor_time() - processor
     if completed.returncode != 0:
         print("échec")
         print(completed.stdout + completed.stderr, file=sys.stderr)
         return None
     print("fait")
-    return Run(side, load, [_masked(line, tree) for line in completed.stdout.splitlines()])
+    return Run(side, load, [*(_masked(line, tree) for line in completed.stdout.splitlines()),
+                            f"Durée du script : {duration:.2f} s",
+                            f"Temps processeur du script et de ses processus : {processor:.2f} s"])
+
+
+def _children_processor_time() -> float:
+    """User and system time of the finished child processes of this one, in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _masked(line: str, tree: Path) -> str:
@@ -158,15 +174,19 @@ def render(runs: Sequence[Run]) -> str:
       courant  2.20   médianes 2.00 → 2.20 (+10.0 %)
     """
     lines = [_loads(runs)]
-    for label, row in _rows(runs):
-        if row is None:
-            lines.append(label)
+    counts = {side: sum(run.side is side for run in runs) for side in Side}
+    for row in _rows(runs):
+        printed = {side: len(row.figures[side]) for side in Side}
+        if printed != counts:  # a line some runs did not print (« atteint » / « NON atteint »)
+            lines.append(f"{row.label}   [" + ", ".join(f"{side.value} {printed[side]}/{counts[side]}"
+                                                           for side in Side) + "]")
+        elif _constant(row):
+            lines.append(_fill(row.label, row.figures[Side.WORKING][0]))
             continue
-        if _constant(row):
-            lines.append(_fill(label, row.figures[Side.WORKING][0]))
-            continue
-        lines.append(label)
-        lines.extend(_figure_lines(row))
+        else:
+            lines.append(row.label)
+        if PLACEHOLDER in row.label:
+            lines.extend(_figure_lines(row))
     return "\n".join(lines)
 
 
@@ -177,35 +197,27 @@ def _loads(runs: Sequence[Run]) -> str:
     return f"Charge moyenne avant chaque passage (1 min) : {by_side}"
 
 
-def _rows(runs: Sequence[Run]) -> list[tuple[str, Row | None]]:
-    """The lines in the order of the first run; a line of figures is matched across runs by its label.
+def _rows(runs: Sequence[Run]) -> list[Row]:
+    """The lines in the order of the first run that printed them, matched across runs by their label.
 
-    The n-th line with a given label in one run goes with the n-th line with that label in the
-    others, so that repeated labels (one per scenario) stay apart.
+    A label is the line with its figures taken out, spaces folded (figures of another width move
+    the text aligned after them). The n-th line with a given label in one run goes with the n-th
+    line with that label in the others, so that repeated labels (one per scenario) stay apart.
     """
     rows: dict[tuple[str, int], Row] = {}
-    order: list[tuple[str, Row | None]] = []
-    for index, run in enumerate(runs):
+    for run in runs:
         seen: dict[str, int] = {}
         for line in run.lines:
             label = NUMBER.sub(PLACEHOLDER, line)
-            if label == line:
-                if index == 0:
-                    order.append((line, None))
-                continue
-            key = (label, seen.get(label, 0))
-            seen[label] = key[1] + 1
-            if key not in rows:
-                rows[key] = Row(label)
-                order.append((label, rows[key]))
-            rows[key].figures[run.side].append(NUMBER.findall(line))
-    return order
+            folded = " ".join(label.split())
+            key = (folded, seen.get(folded, 0))
+            seen[folded] = key[1] + 1
+            rows.setdefault(key, Row(label)).figures[run.side].append(NUMBER.findall(line))
+    return list(rows.values())
 
 
 def _constant(row: Row) -> bool:
-    """Whether every run printed the same figures on this line (on both sides)."""
-    if not all(row.figures[side] for side in Side):
-        return False
+    """Whether every run that printed this line printed the same figures on it."""
     every = [figures for side in Side for figures in row.figures[side]]
     return all(figures == every[0] for figures in every)
 
@@ -245,7 +257,7 @@ def _change(position: int, baseline: list[list[str]], working: list[list[str]]) 
 
 def _value(figure: str) -> float:
     """A printed figure as a number (thousands separators dropped)."""
-    return float(figure.replace(",", ""))
+    return float(figure.replace(",", "").replace(" ", ""))
 
 
 def _format(value: float) -> str:

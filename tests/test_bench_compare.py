@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -98,9 +99,39 @@ def test_compare_refuses_an_unknown_baseline(repository):
     assert "inconnu de git" in completed.stderr
 
 
+def test_compare_adds_the_duration_and_processor_time_of_each_run(repository):
+    completed = _run_compare(repository, "--baseline", "HEAD", "--runs", "1", "bench/speed.py")
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    # Printed once with its figure when both runs took the same time, else followed by each side's.
+    for label in ("Durée du script : ", "Temps processeur du script et de ses processus : "):
+        figures = re.findall(rf"^{label}(?:(\d+\.\d\d) s|… s\n  base     (\d+\.\d\d))", output, re.MULTILINE)
+        assert len(figures) == 1 and float(max(figures[0])) > 0
+
+
 def test_figures_are_numbers_standing_alone_not_digits_inside_words():
-    line = "/tmp/tmpg8hi3fq/messy.csv en 4.9 s, E2SFCA 1,234.5 s (37,900 lignes/s)"
-    assert compare.NUMBER.findall(line) == ["4.9", "1,234.5", "37,900"]
+    line = "/tmp/tmpg8hi3fq/messy.csv en 4.9 s, E2SFCA 1,234.5 s (37,900 lignes/s) objectif 20 000 lignes/s"
+    assert compare.NUMBER.findall(line) == ["4.9", "1,234.5", "37,900", "20 000"]
+
+
+def test_render_matches_lines_whose_figures_changed_width():
+    runs = [compare.Run(compare.Side.BASELINE, (0.5, 0.5, 0.5), ["lu : 0.71 s  (   140,238 lignes/s)"]),
+            compare.Run(compare.Side.WORKING, (0.5, 0.5, 0.5), ["lu : 1.20 s  (    83,186 lignes/s)"])]
+    assert compare.render(runs).splitlines()[1:] == [
+        "lu : … s  (   … lignes/s)",
+        "  base     0.71 140,238",
+        "  courant  1.20 83,186   médianes 0.71 → 1.20 (+69.0 %); 140,238 → 83,186 (-40.7 %)",
+    ]
+
+
+def test_render_marks_lines_that_only_some_runs_printed():
+    runs = [compare.Run(compare.Side.BASELINE, (0.5, 0.5, 0.5), ["objectif : atteint"]),
+            compare.Run(compare.Side.WORKING, (0.5, 0.5, 0.5), ["objectif : NON atteint"]),
+            compare.Run(compare.Side.WORKING, (0.5, 0.5, 0.5), ["objectif : atteint"])]
+    assert compare.render(runs).splitlines()[1:] == [
+        "objectif : atteint   [base 1/1, courant 1/2]",
+        "objectif : NON atteint   [base 0/1, courant 1/2]",
+    ]
 
 
 def test_render_matches_repeated_labels_by_their_rank_within_each_run():
