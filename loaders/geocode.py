@@ -193,6 +193,18 @@ class Weighing(NamedTuple):
 UNANIMOUS = Weighing(Agreement.UNANIMOUS)
 
 
+class Blanks(NamedTuple):
+    """Whether each postcode and each city cell of a table is blank (read once, asked by several steps)."""
+
+    postcode: np.ndarray
+    city: np.ndarray
+
+    @classmethod
+    def of(cls, postcodes: pd.Series, cities: pd.Series) -> Blanks:
+        """Read from the columns."""
+        return cls(_blank(postcodes), _blank(cities))
+
+
 class _Evidence(NamedTuple):
     """The candidates each source present supports, and what the notes of rule 3 quote of the row."""
 
@@ -226,6 +238,11 @@ class RuleOutcomes:
     def values(self, read: Callable[[Outcome], object], dtype: type = object) -> np.ndarray:
         """``read`` of each row's outcome, computed once per distinct outcome."""
         return np.array([read(outcome) for outcome in self.outcomes], dtype=dtype)[self.codes]
+
+    @cached_property
+    def placed(self) -> np.ndarray:
+        """Whether each row's outcome places it (read once: the vote and the decision both need it)."""
+        return self.values(lambda outcome: outcome.place is not None, bool)
 
     def replaced(self, rows: np.ndarray, outcomes: Sequence[Outcome], positions: np.ndarray) -> RuleOutcomes:
         """The same, except that row ``rows[i]`` says ``outcomes[positions[i]]``."""
@@ -856,15 +873,20 @@ class Gazetteer:
         return (self.match_postcode_city(raw_postcode, raw_city), self.match_address(raw_address),
                 self.match_name_alone("" if raw_postcode.strip() else raw_city))
 
-    def read_evidence_columns(self, postcodes: pd.Series, cities: pd.Series, addresses: pd.Series
-                              ) -> tuple[RuleOutcomes, RuleOutcomes, RuleOutcomes]:
-        """:meth:`read_evidence` for every row of a table, once per distinct value (or pair) read."""
+    def read_evidence_columns(
+        self, postcodes: pd.Series, cities: pd.Series, addresses: pd.Series, *, blanks: Blanks | None = None,
+    ) -> tuple[RuleOutcomes, RuleOutcomes, RuleOutcomes]:
+        """:meth:`read_evidence` for every row of a table, once per distinct value (or pair) read.
+
+        ``blanks`` says which postcode and city cells are blank, when the caller knows (else read here).
+        """
+        blank_postcode = (blanks or Blanks.of(postcodes, cities)).postcode
         return (self.match_postcode_city_columns(postcodes, cities), _on_distinct_values(addresses, self.match_address),
-                _on_distinct_values(cities.where(_blank(postcodes), ""), self.match_name_alone))
+                _on_distinct_values(cities.where(blank_postcode, ""), self.match_name_alone))
 
     def weigh_evidence_columns(
         self, postcodes: pd.Series, cities: pd.Series, addresses: pd.Series, readings: Sequence[RuleOutcomes],
-        rows: np.ndarray,
+        rows: np.ndarray, *, blanks: Blanks | None = None,
     ) -> tuple[RuleOutcomes, ...]:
         """:meth:`match_evidence` for the ``rows`` of a table, from the readings of every row.
 
@@ -872,10 +894,12 @@ class Gazetteer:
         (an address placed beside another field, or a postcode + commune
         reading that is not an exact match within the postcode), once per
         distinct postcode, city and address; the others keep their readings.
+        ``blanks`` says which postcode and city cells are blank, when the caller knows (else read here).
         """
         by_name, by_address, by_name_alone = readings
-        name_placed, address_placed = (rule.values(lambda o: o.place is not None, bool) for rule in readings[:2])
-        postcode_given, city_given = ~_blank(postcodes), ~_blank(cities)
+        name_placed, address_placed = by_name.placed, by_address.placed
+        blanks = blanks or Blanks.of(postcodes, cities)
+        postcode_given, city_given = ~blanks.postcode, ~blanks.city
         disputed = (address_placed & (name_placed | postcode_given | city_given)
                     | name_placed & postcode_given & city_given & ~by_name.values(lambda o: o.exact, bool))
         tried = np.flatnonzero(disputed & rows)
@@ -1188,19 +1212,22 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     insee_raw = column("insee_code")
     by_insee, insee_holds = _insee_column(insee_raw, gazetteer)
     postcode, city, address = column("postcode"), column("city"), column("address")
+    blanks = Blanks.of(postcode, city)
     # A postcode or a commune name typed in the INSEE field stands for an empty postcode or commune field.
-    borrowed = np.select([_blank(postcode) & (insee_holds == InseeField.POSTCODE),
-                          _blank(city) & (insee_holds == InseeField.COMMUNE_NAME)],
+    borrowed = np.select([blanks.postcode & (insee_holds == InseeField.POSTCODE),
+                          blanks.city & (insee_holds == InseeField.COMMUNE_NAME)],
                          [Borrowed.POSTCODE, Borrowed.COMMUNE], Borrowed.NOTHING)
     postcode = postcode.where(borrowed != Borrowed.POSTCODE, insee_raw)
     city = city.where(borrowed != Borrowed.COMMUNE, insee_raw)
-    readings = gazetteer.read_evidence_columns(postcode, city, address)
+    # What the INSEE field lends is never blank: it holds a postcode or a commune name.
+    blanks = Blanks(blanks.postcode & (borrowed != Borrowed.POSTCODE), blanks.city & (borrowed != Borrowed.COMMUNE))
+    readings = gazetteer.read_evidence_columns(postcode, city, address, blanks=blanks)
     by_coordinates, points = _coordinates(frame, gazetteer)
     by_coordinates = _without_implausible_coordinates(by_insee, by_coordinates, readings[0], points, gazetteer)
     # The evidence is weighed where it decides: rows that neither an INSEE code nor coordinates place.
-    undecided = ~(by_insee.values(lambda o: o.place is not None, bool)
-                  | by_coordinates.values(lambda o: o.place is not None, bool))
-    by_name, by_address, by_name_alone = gazetteer.weigh_evidence_columns(postcode, city, address, readings, undecided)
+    undecided = ~(by_insee.placed | by_coordinates.placed)
+    by_name, by_address, by_name_alone = gazetteer.weigh_evidence_columns(postcode, city, address, readings, undecided,
+                                                                          blanks=blanks)
 
     rules = (by_insee, by_coordinates, by_name, by_address, by_name_alone)
     insee, arrondissement, precision, note, reason = _decide_rows(rules, borrowed, gazetteer)
@@ -1287,7 +1314,7 @@ def _without_implausible_coordinates(
     coordinates_commune = by_coordinates.values(lambda o: o.place.insee_code if o.place else "")
     named_commune = by_name.values(lambda o: o.place.insee_code if o.exact else "")
     suspect = np.flatnonzero(
-        ~by_insee.values(lambda o: o.place is not None, bool)
+        ~by_insee.placed
         & (coordinates_commune != "") & (named_commune != "") & (coordinates_commune != named_commune)
     )
     outcomes, codes = list(by_coordinates.outcomes), by_coordinates.codes.copy()
@@ -1329,7 +1356,7 @@ def _decide_rows(rules: Sequence[RuleOutcomes], borrowed: np.ndarray, gazetteer:
         reject_reason of every row.
     """
     rows, ranks = len(borrowed), len(rules)
-    placed = np.column_stack([rule.values(lambda o: o.place is not None, bool) for rule in rules]).reshape(rows, ranks)
+    placed = np.column_stack([rule.placed for rule in rules]).reshape(rows, ranks)
     winner = np.where(placed.any(axis=1), placed.argmax(axis=1), ranks)
     insee = [rule.values(lambda o: o.place.insee_code if o.place else "") for rule in rules]
     arrondissement = [rule.values(lambda o: o.place.arrondissement_code if o.place else "") for rule in rules]
