@@ -11,13 +11,16 @@ Usage::
 
     bench/compare.py --baseline 7051fbf^ bench/run.py --chargeur
     bench/compare.py --baseline main --runs 3 bench/bench_store.py
+    bench/compare.py --baseline 7051fbf^ --same-script bench/run.py --chargeur
 
 The order alternates from one round to the next (baseline first, then working tree first), so that
 a load that grows or fades during the runs weighs on both sides alike. The load average of the
 machine is printed before each run: a run under a higher load is not comparable.
 
 Each side imports its own code: the script runs with its tree as the current directory and first on
-``PYTHONPATH``, with the Python of this process (the same installed packages on both sides).
+``PYTHONPATH``, with the Python of this process (the same installed packages on both sides). With
+``--same-script``, the working tree's version of the script is copied into the baseline's worktree
+first: a figure the script has learnt to print since the baseline is then measured on both sides.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import subprocess
 import time
 import sys
@@ -82,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="commit de référence (tout ce que git comprend : 7051fbf^, main, HEAD~3)")
     parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, metavar="N",
                         help=f"passages de chaque côté (par défaut {DEFAULT_RUNS})")
+    parser.add_argument("--same-script", action="store_true",
+                        help="lancer des deux côtés le script de l'arbre de travail (qui mesure peut-être plus "
+                             "que celui de la référence), chacun sur le code de son arbre")
     parser.add_argument("script", help="le script de banc d'essai, relatif à la racine du dépôt (bench/run.py)")
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help="ses arguments")
     options = parser.parse_args(argv)
@@ -93,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (ROOT / options.script).is_file():
         parser.error(f"script « {options.script} » absent de l'arbre de travail")
     with _worktree(commit) as baseline_root:
+        if options.same_script:  # the worktree is thrown away afterwards
+            shutil.copyfile(ROOT / options.script, baseline_root / options.script)
         if not (baseline_root / options.script).is_file():
             print(f"Script « {options.script} » absent du commit de référence {options.baseline} : "
                   "rien à comparer.", file=sys.stderr)

@@ -86,6 +86,21 @@ def test_compare_alternates_which_side_runs_first_and_removes_its_worktree(repos
     assert len(listed.stdout.splitlines()) == 1
 
 
+def test_compare_can_run_the_working_trees_script_on_the_baselines_code(repository):
+    (repository / "bench" / "speed.py").write_text(
+        "import speed_of_tree\nprint(f'chargeur : {speed_of_tree.SPEED:,} lignes/s')\nprint('nouveau 1.0 s')\n",
+        encoding="utf-8")
+    try:
+        completed = _run_compare(repository, "--baseline", "HEAD", "--runs", "1", "--same-script", "bench/speed.py")
+    finally:
+        _git(repository, "checkout", "--quiet", "bench/speed.py")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert "nouveau 1.0 s" in lines  # printed by both sides
+    figures = lines.index("chargeur : … lignes/s")
+    assert lines[figures + 1].split() == ["base", "100"]
+
+
 def test_compare_refuses_a_script_the_baseline_does_not_hold(repository):
     (repository / "bench" / "new.py").write_text("print('1 s')\n", encoding="utf-8")
     completed = _run_compare(repository, "--baseline", "HEAD", "bench/new.py")
