@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loaders._errors import ConfigurationError
-from loaders.schema import ROLES, SCOPE_LEVELS, access_log, agents, animators
+from loaders.schema import ROLES, SCOPE_LEVELS, access_log, agents, places
 
 ROLE_LABELS: dict[str, str] = {"prefecture": "préfecture", "hub": "hub", "national": "équipe nationale"}
 # Importing files and moderating records change what the public sees: hubs and the national team only.
@@ -55,8 +55,12 @@ class Scope:
         return {"france": "France entière", "region": f"région {self.code}",
                 "departement": f"département {self.code}"}[self.level]
 
-    def clause(self, table: sa.Table = animators) -> sa.ColumnElement[bool]:
-        """SQL condition keeping the rows of ``table`` (with ``region_code``, ``departement_code``) in scope."""
+    def clause(self, table: sa.Table = places) -> sa.ColumnElement[bool]:
+        """SQL condition keeping the rows of ``table`` (with ``region_code``, ``departement_code``) in scope.
+
+        Applied to places: a hub sees a person through any of their places in its territory, and
+        only those places.
+        """
         if self.level == "france":
             return sa.true()
         return table.c[f"{self.level}_code"] == self.code

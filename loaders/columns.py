@@ -50,6 +50,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "submission_id", "submitted_at", "email", "first_name", "last_name", "full_name", "phone",
     "structure", "structure_type", "address", "postcode", "city", "insee_code", "coordinates",
     "lat", "lon", "x", "y", "conum", "trained", "training_date", "training_body", "themes", "consent",
+    "mobility",
 )
 
 FORCED = "forcé"
@@ -143,6 +144,11 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "consent": (
         "consentement", "rgpd", "consentement rgpd", "accord de publication", "publication", "autorisation de publication",
         "accord", "autorisation", "consent",
+    ),
+    # Whether the place is itinerant or fixed (loaders.places.mobility reads the answers).
+    "mobility": (
+        "itinerant", "itinerante", "itinerance", "fixe ou itinerant", "itinerant ou fixe", "lieu fixe ou itinerant",
+        "mobilite", "type de presence", "mode d intervention",
     ),
 }
 

@@ -35,15 +35,16 @@ from loaders.normalize import (
     yes_no,
     yes_or_named,
 )
+from loaders.places import mobility, place_ids
 from loaders.privacy import homes_at_commune_point, person_id
 from loaders.read import RawTable, read_table
 from loaders.text import fold
 from loaders.themes import ThemeRegistry, load_themes
 
 RECORD_COLUMNS: tuple[str, ...] = (
-    "animator_id", "theme", "training_status", "training_date", "structure", "public_consent", "is_conum",
+    "animator_id", "place_id", "theme", "training_status", "training_date", "structure", "public_consent", "is_conum",
     "postcode", "insee_code", "commune", "arrondissement_code", "epci_code", "epci", "departement_code",
-    "region_code", "lat", "lon", "geocode_precision", "geocode_note", "source_file", "source_rows",
+    "region_code", "lat", "lon", "geocode_precision", "geocode_note", "mobility", "source_file", "source_rows",
 )
 DETAIL_COLUMNS: tuple[str, ...] = (
     "full_name", "first_name", "last_name", "email", "phone", "structure_type", "address", "city",
@@ -323,7 +324,11 @@ def _records(
         **{name: text(canonical[name].to_numpy()) for name in DETAIL_COLUMNS
            if name in CANONICAL_FIELDS and name != "submitted_at"},
         **{name: located[name].array[accepted] for name in located.columns if name != "reject_reason"},
+        "mobility": mobility(canonical["mobility"]).to_numpy()[accepted],
     }
+    columns["place_id"] = text(np.array(place_ids(
+        located["insee_code"].tolist(), located["arrondissement_code"].tolist(), canonical["structure"].tolist(),
+        canonical["address"].tolist()), dtype=object))
     return pd.DataFrame(columns, index=canonical.index[accepted])
 
 
@@ -364,7 +369,10 @@ def _animator_ids(canonical: pd.DataFrame, located: pd.DataFrame, table: RawTabl
 
 
 def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
-    """One record per (animator, theme): the latest submission wins, merged rows are listed.
+    """One record per (animator, theme, place): the latest submission wins, merged rows are listed.
+
+    The same person at two places gives two records (two places of one animator), never a merge:
+    only lines of the same place by the rule of :mod:`loaders.places` are duplicates.
 
     Rows are ordered on integer keys with numpy; the wide frame is indexed once at the end.
     Records come in the order of their first row in the input, as the hub wrote them.
@@ -376,7 +384,8 @@ def _deduplicate(accepted: pd.DataFrame) -> pd.DataFrame:
     position = np.repeat(np.arange(len(accepted)), [len(themes) for themes in theme_lists])
     theme_codes, theme_names = pd.factorize(np.array([t for themes in theme_lists for t in themes], dtype=object))
     animator_codes, _ = pd.factorize(accepted["animator_id"].to_numpy()[position])
-    key = animator_codes.astype(np.int64) * len(theme_names) + theme_codes
+    place_codes, place_names = pd.factorize(accepted["place_id"].to_numpy()[position])
+    key = (animator_codes.astype(np.int64) * len(place_names) + place_codes) * len(theme_names) + theme_codes
     when = pd.to_datetime(accepted["submitted_at"].to_numpy()[position], errors="coerce")
     # Missing timestamps sort first, so that any dated submission wins over an undated one.
     when_order = np.where(when.isna(), np.iinfo(np.int64).min, when.asi8)

@@ -41,7 +41,17 @@ from loaders import store
 from loaders._errors import LoaderError
 from loaders.access import append_to_log
 from loaders.geocode import Gazetteer
-from loaders.schema import access_log, animators, consents, erasures, import_batches, moderation_events, referencings
+from loaders.schema import (
+    access_log,
+    animator_places,
+    animators,
+    consents,
+    erasures,
+    import_batches,
+    moderation_events,
+    places,
+    referencings,
+)
 from loaders.text import fold
 
 # Structure names or types, folded (loaders.text.fold), that designate a private person rather than an
@@ -248,7 +258,7 @@ def erase(engine: Engine, who: str, recorded_by: str, reason: str = "") -> str:
     return animator_id
 
 
-PURGED_TABLES: tuple[sa.Table, ...] = (consents, moderation_events, referencings, animators)
+PURGED_TABLES: tuple[sa.Table, ...] = (consents, moderation_events, referencings, animator_places, animators)
 
 
 ACCESS_LOG_MONTHS = 12
@@ -258,15 +268,16 @@ ACCESS_LOG_MONTHS = 12
 def purge(engine: Engine, recorded_by: str = "") -> dict[str, int]:
     """Delete for good the personal data of the persons erased and not purged yet, and old access-log lines.
 
-    Their animator row, referencings, consents and moderation events are deleted; their tombstone
-    stays, with ``purged_at``. Row outcomes and import reports hold no personal value of an
+    Their animator row, referencings, links to places, consents and moderation events are deleted,
+    then every place nobody works at any more; their tombstone stays, with ``purged_at``. Row outcomes and import reports hold no personal value of an
     accepted row (only its file, row number and verdict), so they stay as they are. Lines of the
     access log older than :data:`ACCESS_LOG_MONTHS` are deleted too (they name agents).
 
     Returns
     -------
     dict
-        Rows deleted per table, ``erasures``: how many persons were purged, and ``access_log``.
+        Rows deleted per table (``places``: places left without anyone), ``erasures``: how many persons
+        were purged, and ``access_log``.
     """
     with store._writing(engine) as conn:
         log_cutoff = pd.Timestamp(store._now()) - pd.DateOffset(months=ACCESS_LOG_MONTHS)
@@ -274,6 +285,8 @@ def purge(engine: Engine, recorded_by: str = "") -> dict[str, int]:
         pending = sa.select(erasures.c.animator_id).where(erasures.c.purged_at.is_(None))
         counts = {table.name: conn.execute(table.delete().where(table.c.animator_id.in_(pending))).rowcount
                   for table in PURGED_TABLES}
+        counts[places.name] = conn.execute(
+            places.delete().where(places.c.place_id.not_in(sa.select(animator_places.c.place_id)))).rowcount
         now = store._now()
         counts["erasures"] = conn.execute(
             erasures.update().where(erasures.c.purged_at.is_(None)).values(purged_at=now)).rowcount
@@ -285,8 +298,8 @@ def purge(engine: Engine, recorded_by: str = "") -> dict[str, int]:
 # --- Retention --------------------------------------------------------------------------------
 
 
-OVERDUE_COLUMNS: tuple[str, ...] = ("animator_id", "theme", "form", "departement_code", "commune", "confirmed_at",
-                                    "moderation_status")
+OVERDUE_COLUMNS: tuple[str, ...] = ("animator_id", "theme", "place_id", "form", "departement_code", "commune",
+                                    "confirmed_at", "moderation_status")
 
 
 def retention_overdue(engine: Engine, months: int | None = None) -> pd.DataFrame:
@@ -300,19 +313,22 @@ def retention_overdue(engine: Engine, months: int | None = None) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        :data:`OVERDUE_COLUMNS` (no personal data), oldest confirmation first. Records of
-        demonstration imports and of erased persons are left out.
+        :data:`OVERDUE_COLUMNS` (no personal data), one row per active place of the person, oldest
+        confirmation first. Records of demonstration imports and of erased persons are left out.
     """
     demo_batches = sa.select(import_batches.c.batch_id).where(import_batches.c.is_demo)
     confirmed = store.confirmed_at()
     statement = (
-        sa.select(referencings.c.animator_id, referencings.c.theme, referencings.c.form,
-                  animators.c.departement_code, animators.c.commune, confirmed.label("confirmed_at"),
+        sa.select(referencings.c.animator_id, referencings.c.theme, places.c.place_id, referencings.c.form,
+                  places.c.departement_code, places.c.commune, confirmed.label("confirmed_at"),
                   referencings.c.moderation_status)
         .join_from(referencings, animators, animators.c.animator_id == referencings.c.animator_id)
+        .join(animator_places, sa.and_(animator_places.c.animator_id == animators.c.animator_id,
+                                       animator_places.c.until.is_(None)))
+        .join(places, places.c.place_id == animator_places.c.place_id)
         .where(sa.or_(confirmed.is_(None), confirmed < store.retention_cutoff(months)),
                referencings.c.batch_id.not_in(demo_batches), store.not_erased())
-        .order_by(confirmed, referencings.c.animator_id, referencings.c.theme)
+        .order_by(confirmed, referencings.c.animator_id, referencings.c.theme, places.c.place_id)
     )
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(statement).mappings().all(), columns=list(OVERDUE_COLUMNS))

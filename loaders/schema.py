@@ -6,9 +6,11 @@ describe the result of the last one, which ``tests/test_store_schema.py`` checks
 
 Design notes (see docs/data-model.md):
 
-* an animator's place lives on the animator row: one person, one place, read with every
-  query of the public page, so no join;
-* moderation and publication are per referencing (animator × theme), the unit a hub checks;
+* a person (``animators``) is trained in themes (``referencings``, animator × theme) and works at
+  one or more places (``places``, linked by ``animator_places``); one person's places are never
+  merged into one;
+* moderation is per referencing (the person and their training) and per link (the place):
+  a new place of a validated person waits for a moderator; publication needs both;
 * consents are an append-only history; ``animators.public_consent`` is the latest answer,
   kept in the same transaction for the public page's queries.
 """
@@ -48,18 +50,27 @@ animators = sa.Table(
     "animators",
     metadata,
     sa.Column("animator_id", sa.String(32), primary_key=True),
-    sa.Column("structure", sa.String),
-    sa.Column("structure_type", sa.String),
     sa.Column("full_name", sa.String),
     sa.Column("first_name", sa.String),
     sa.Column("last_name", sa.String),
     sa.Column("email", sa.String),
     sa.Column("phone", sa.String),
-    sa.Column("address", sa.String),
-    sa.Column("postcode", sa.String),
-    sa.Column("city", sa.String),
     sa.Column("is_conum", sa.Boolean, nullable=False),
     sa.Column("public_consent", sa.Boolean, nullable=False),
+    sa.Column("submitted_at", sa.DateTime),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), nullable=False),
+)
+
+# A place of activity (loaders.places: its id digests commune, folded structure name and address).
+places = sa.Table(
+    "places",
+    metadata,
+    sa.Column("place_id", sa.String(32), primary_key=True),
+    sa.Column("structure", sa.String),
+    sa.Column("structure_type", sa.String),
+    sa.Column("address", sa.String),  # personal: a home address may be one (docs/data-model.md)
+    sa.Column("postcode", sa.String),
+    sa.Column("city", sa.String),
     sa.Column("insee_code", sa.String(5), nullable=False),
     sa.Column("commune", sa.String, nullable=False),
     sa.Column("arrondissement_code", sa.String(5)),
@@ -71,8 +82,28 @@ animators = sa.Table(
     sa.Column("lon", sa.Float, nullable=False),
     sa.Column("geocode_precision", sa.String, nullable=False),
     sa.Column("geocode_note", sa.String),
+    sa.Column("mobility", sa.String),  # itinérant | fixe | NULL (the form did not say)
     sa.Column("submitted_at", sa.DateTime),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), nullable=False),
+)
+
+# An animator works at a place: declared ``since``, ``until`` a full export of its form no longer listed it.
+animator_places = sa.Table(
+    "animator_places",
+    metadata,
+    sa.Column("animator_id", sa.String(32), sa.ForeignKey("animators.animator_id"), primary_key=True),
+    sa.Column("place_id", sa.String(32), sa.ForeignKey("places.place_id"), primary_key=True, index=True),
+    sa.Column("since", sa.DateTime, nullable=False),
+    sa.Column("until", sa.DateTime),
+    sa.Column("submitted_at", sa.DateTime),
+    sa.Column("form", sa.String, nullable=False, server_default=""),
+    sa.Column("source_file", sa.String, nullable=False),
+    sa.Column("source_rows", sa.String, nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("import_batches.batch_id"), nullable=False),
+    sa.Column("content_hash", sa.String(32), nullable=False, server_default=""),
+    sa.Column("moderation_status", sa.String, nullable=False, server_default=PENDING),
+    sa.Column("moderation_reason", sa.String),
+    sa.Column("first_imported_at", sa.DateTime),
 )
 
 referencings = sa.Table(
@@ -126,7 +157,8 @@ moderation_events = sa.Table(
     metadata,
     sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("animator_id", sa.String(32), nullable=False, index=True),
-    sa.Column("theme", sa.String, nullable=False),
+    sa.Column("theme", sa.String, nullable=False),  # "" for a verdict on a place alone
+    sa.Column("place_id", sa.String(32)),  # the place judged, NULL for a verdict on a referencing alone
     sa.Column("status", sa.String, nullable=False),
     sa.Column("reason", sa.String),
     sa.Column("actor", sa.String, nullable=False),

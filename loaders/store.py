@@ -40,12 +40,14 @@ from loaders.schema import (
     VALIDATED,
     access_log,
     agents,
+    animator_places,
     animators,
     consents,
     erasures,
     geocoding_fixes,
     import_batches,
     moderation_events,
+    places,
     referencings,
     row_outcomes,
 )
@@ -57,16 +59,28 @@ if TYPE_CHECKING:
 ANIMATOR_FIELDS: tuple[str, ...] = tuple(
     c.name for c in animators.columns if c.name not in ("animator_id", "batch_id")
 )
+PLACE_FIELDS: tuple[str, ...] = tuple(c.name for c in places.columns if c.name not in ("place_id", "batch_id"))
+LINK_FIELDS: tuple[str, ...] = ("submitted_at", "form", "source_file", "source_rows", "batch_id")
 PERSONAL_FIELDS: tuple[str, ...] = ("full_name", "first_name", "last_name", "email", "phone", "address")
 REFERENCING_FIELDS: tuple[str, ...] = (
     "training_status", "training_date", "training_body", "submission_id", "submitted_at", "source_file",
     "source_rows",
 )
 # What a moderator has checked: a change in any of these sends the record back to « à vérifier ».
+# Digest of a whole record (animator × theme × place), the one stores before migration 0005 kept on
+# referencings: 0005 writes those digests in capitals, and an import compares them with this one
+# (see _convert_legacy_digests), so that upgrading sends nothing back to « à vérifier ».
 CHECKED_FIELDS: tuple[str, ...] = (
     "structure", "structure_type", "full_name", "first_name", "last_name", "email", "phone", "is_conum",
     "public_consent", "insee_code", "lat", "lon", "training_status", "training_date", "training_body",
 )
+# Since 0005, the person and their training (on ``referencings``) and each place (on ``animator_places``)
+# are checked apart: a new place of a validated person waits for a moderator, the person does not.
+PERSON_CHECKED_FIELDS: tuple[str, ...] = (
+    "full_name", "first_name", "last_name", "email", "phone", "is_conum", "public_consent", "training_status",
+    "training_date", "training_body",
+)
+PLACE_CHECKED_FIELDS: tuple[str, ...] = ("structure", "structure_type", "insee_code", "lat", "lon")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises imports and migrations.
 WRITE_LOCK_KEY = 7_320_411
@@ -85,6 +99,7 @@ class SaveOutcome:
     already_imported: tuple[str, ...]
     marked_absent: int = 0
     erased_rows: int = 0  # rows of persons erased at their request, rejected (see ERASED_REASON)
+    closed_places: int = 0  # places of persons of a full export that no longer lists them (``until`` set)
 
 
 def default_database_path() -> Path:
@@ -187,7 +202,8 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
         Name of the referencing form the export comes from.
     full_export
         The export holds every answer of ``form``: referencings of that form missing from it
-        are flagged « absent du dernier export » and unpublished (never deleted).
+        are flagged « absent du dernier export » and unpublished (never deleted); a place of a
+        person the export still lists, but no longer at that place, is closed (``until``).
     imported_by
         E-mail of the signed-in agent who imports (empty from the command line).
 
@@ -216,24 +232,30 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
                     for report in new_files}
         records = every_record[every_record["winning_file"].isin(batch_of)]
         records = records.assign(batch_id=records["winning_file"].map(batch_of), form=form,
-                                 content_hash=_content_hashes(records))
+                                 content_hash=_content_hashes(records, PERSON_CHECKED_FIELDS),
+                                 place_hash=_content_hashes(records, PLACE_CHECKED_FIELDS))
         # After the digest: a withdrawal changes what is published, not what a moderator checked.
         records = _without_answers_before_withdrawal(conn, records)
-        latest = _latest_per_animator(records)
+        latest = _latest_per(records, ["animator_id"])
         # The whole column, not an IN list: an import can hold more animators than a statement has
         # parameters (65,535 on PostgreSQL).
         stored = dict(conn.execute(sa.select(animators.c.animator_id, animators.c.public_consent)).all())
         changed_consents = _changed_consents(latest, stored, now)
+        status = VALIDATED if is_demo else PENDING
+        _convert_legacy_digests(conn, records)
         _upsert_animators(conn, latest, stored)
-        _upsert_referencings(conn, records, stored, VALIDATED if is_demo else PENDING, now)
+        _upsert_places(conn, _latest_per(records, ["place_id"]))
+        _upsert_referencings(conn, _with_all_sources(records, ["animator_id", "theme"]), stored, status, now)
+        _upsert_links(conn, _with_all_sources(records, ["animator_id", "place_id"]), stored, status, now)
         insert_frame(conn, consents, changed_consents)
         if is_demo:
             _log_demo_validation(conn, records, now)
         absent = _flag_absences(conn, every_record, form) if full_export and batch_of else 0
+        closed = _close_places(conn, every_record, form, now) if full_export and batch_of else 0
         insert_frame(conn, row_outcomes, _row_outcomes(result.rejects, result.reject_places, kept, batch_of))
     skipped = tuple(report.source_file for report in result.files if report.source_file not in batch_of)
     return SaveOutcome(tuple(batch_of), skipped, absent,
-                       erased_rows=sum(source_file in batch_of for source_file, _ in erased_rows))
+                       erased_rows=sum(source_file in batch_of for source_file, _ in erased_rows), closed_places=closed)
 
 
 def _erasure_dates(conn: Connection) -> dict[str, datetime]:
@@ -364,14 +386,14 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _content_hashes(records: pd.DataFrame) -> pd.Series:
-    """A digest of what a moderator checked, per record (see :data:`CHECKED_FIELDS`).
+def _content_hashes(records: pd.DataFrame, checked: Sequence[str] = CHECKED_FIELDS) -> pd.Series:
+    """A digest of what a moderator checked, per record (``checked``: :data:`CHECKED_FIELDS` by default).
 
     The MD5 of the ``str()`` of every checked cell (missing values included, so that the digest
     does not depend on dtypes), joined by ``\x1f``: stored digests must stay comparable across
     versions, or every validated record would go back to « à vérifier ».
     """
-    fields = [name for name in CHECKED_FIELDS if name in records.columns]
+    fields = [name for name in checked if name in records.columns]
     joined = pc.binary_join_element_wise(*map(_cell_texts, (records[name] for name in fields)),
                                          pa.scalar("\x1f", pa.large_string()))
     return pd.Series([hashlib.md5(text, usedforsecurity=False).hexdigest()
@@ -394,13 +416,71 @@ def _newer(table: sa.Table, statement) -> sa.ColumnElement[bool]:
     )
 
 
-def _latest_per_animator(records: pd.DataFrame) -> pd.DataFrame:
-    """Each animator's record with the latest submission (the last one among equals or undated)."""
+def _latest_per(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Each key's record with the latest submission (the last one among equals or undated)."""
     submitted = records["submitted_at"].to_numpy(dtype="datetime64[us]")
     # Undated first, as the oldest: numpy would sort NaT last.
     order = np.argsort(np.where(np.isnat(submitted), np.datetime64("0001-01-01", "us"), submitted), kind="stable")
-    newest = ~pd.Series(records["animator_id"].to_numpy()[order]).duplicated(keep="last").to_numpy()
+    ordered = records[keys].iloc[order]
+    newest = ~(ordered[keys[0]].duplicated(keep="last") if len(keys) == 1
+               else ordered.duplicated(keys, keep="last")).to_numpy()
     return records.iloc[order[newest]]
+
+
+def _with_all_sources(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """:func:`_latest_per` ``keys``, each listing the source rows of every record of its key.
+
+    A referencing (animator × theme) stands on the lines of all its places, a link (animator × place)
+    on the lines of all its themes. Most keys have one record: only the others are rewritten.
+    """
+    from loaders.pipeline import _source_rows  # loaders.pipeline imports this module (through privacy)
+
+    latest = _latest_per(records, keys)
+    several = records.duplicated(keys, keep=False).to_numpy()
+    if not several.any():
+        return latest
+    group = records[several]
+    sources = source_rows(group)
+    key_of = list(zip(*(group[name].tolist() for name in keys)))
+    rows: dict[tuple, list[tuple[str, int]]] = {}
+    for record, source_file, source_row in sources.itertuples(index=False):
+        rows.setdefault(key_of[record], []).append((source_file, int(source_row)))
+    latest = latest.copy()
+    mine = [key in rows for key in zip(*(latest[name].tolist() for name in keys))]
+    for position in np.flatnonzero(mine).tolist():
+        key = tuple(latest[name].iat[position] for name in keys)
+        group_rows = rows[key]
+        latest.iat[position, latest.columns.get_loc("source_rows")] = _source_rows(group_rows)
+        latest.iat[position, latest.columns.get_loc("source_file")] = "|".join(
+            dict.fromkeys(source for source, _ in sorted(set(group_rows))))
+    return latest
+
+
+def _convert_legacy_digests(conn: Connection, records: pd.DataFrame) -> None:
+    """Turn the digests written by migration 0005 into today's, where nothing a moderator checked changed.
+
+    0005 keeps the whole-record digests of older stores (:data:`CHECKED_FIELDS`) in capitals, on the
+    referencings and on the links it made. When an import brings a record whose whole-record digest is
+    such a stored digest, the stored one becomes the record's person (referencing) or place (link)
+    digest, so that the verdict stays. Only stores upgraded by 0005 hold capitals: others skip this.
+    """
+    legacy = {table: conn.execute(sa.select(*(table.c[name] for name in keys), table.c.content_hash)
+                                  .where(table.c.content_hash != sa.func.lower(table.c.content_hash))).all()
+              for table, keys in ((referencings, ("animator_id", "theme")),
+                                  (animator_places, ("animator_id", "place_id")))}
+    if records.empty or not any(legacy.values()):
+        return
+    whole = records.assign(legacy_hash=_content_hashes(records).str.upper())
+    for table, keys, digest in ((referencings, ["animator_id", "theme"], "content_hash"),
+                                (animator_places, ["animator_id", "place_id"], "place_hash")):
+        stored = pd.DataFrame(legacy[table], columns=[*keys, "legacy_hash"])
+        same = whole[[*keys, "legacy_hash", digest]].merge(stored, on=[*keys, "legacy_hash"]).drop_duplicates(keys)
+        if same.empty:
+            continue
+        conn.execute(table.update().where(*(table.c[name] == sa.bindparam(f"k_{name}") for name in keys))
+                     .values(content_hash=sa.bindparam("digest")),
+                     [{**{f"k_{name}": row[name] for name in keys}, "digest": row[digest]}
+                      for row in same.to_dict("records")])
 
 
 def _is_new(frame: pd.DataFrame, stored: Mapping[str, object]) -> np.ndarray:
@@ -421,6 +501,54 @@ def _upsert_animators(conn: Connection, latest: pd.DataFrame, stored: Mapping[st
     new = _is_new(rows, stored)
     insert_frame(conn, animators, rows[new])
     insert_frame(conn, animators, rows[~new], on_conflict=latest_wins)
+
+
+def _upsert_places(conn: Connection, latest: pd.DataFrame) -> None:
+    """Write each place's latest record; a stored place is replaced only by a newer submission."""
+    def latest_wins(statement):
+        return statement.on_conflict_do_update(
+            index_elements=["place_id"],
+            set_={name: statement.excluded[name] for name in (*PLACE_FIELDS, "batch_id")},
+            where=_newer(places, statement),
+        )
+
+    rows = latest[["place_id", *PLACE_FIELDS, "batch_id"]]
+    known = set(conn.execute(sa.select(places.c.place_id)).scalars())
+    new = ~rows["place_id"].isin(known).to_numpy()
+    insert_frame(conn, places, rows[new])
+    insert_frame(conn, places, rows[~new], on_conflict=latest_wins)
+
+
+def _upsert_links(conn: Connection, records: pd.DataFrame, stored: Mapping[str, bool], status: str,
+                  now: datetime) -> None:
+    """Write each (animator, place) link: declared again, it is active again (``until`` cleared).
+
+    Its own verdict stays until what a moderator checked of the place (:data:`PLACE_CHECKED_FIELDS`) changes.
+    """
+    def latest_wins(statement):
+        unchanged = animator_places.c.content_hash == statement.excluded.content_hash
+        return statement.on_conflict_do_update(
+            index_elements=["animator_id", "place_id"],
+            set_={
+                **{name: statement.excluded[name] for name in (*LINK_FIELDS, "content_hash")},
+                "until": sa.null(),
+                "since": sa.case((statement.excluded.since < animator_places.c.since, statement.excluded.since),
+                                 else_=animator_places.c.since),
+                "moderation_status": sa.case((unchanged, animator_places.c.moderation_status),
+                                             else_=statement.excluded.moderation_status),
+                "moderation_reason": sa.case((unchanged, animator_places.c.moderation_reason), else_=sa.null()),
+            },
+            where=_newer(animator_places, statement),
+        )
+
+    submitted = pd.to_datetime(records["submitted_at"], errors="coerce")
+    rows = records.assign(since=submitted.where(submitted.notna(), pd.Timestamp(now)), content_hash=records["place_hash"],
+                          moderation_status=status, first_imported_at=now)
+    rows = rows[["animator_id", "place_id", "since", *LINK_FIELDS, "content_hash", "moderation_status",
+                 "first_imported_at"]]
+    new = _is_new(rows, stored)
+    insert_frame(conn, animator_places, rows[new])
+    insert_frame(conn, animator_places, rows[~new], on_conflict=latest_wins)
 
 
 def _upsert_referencings(conn: Connection, records: pd.DataFrame, stored: Mapping[str, bool], status: str,
@@ -478,8 +606,8 @@ def _changed_consents(latest: pd.DataFrame, stored: Mapping[str, bool], now: dat
 
 def _log_demo_validation(conn: Connection, records: pd.DataFrame, now: datetime) -> None:
     insert_frame(conn, moderation_events, pd.DataFrame({
-        "animator_id": records["animator_id"], "theme": records["theme"], "status": VALIDATED,
-        "reason": "publiées d'office", "actor": DEMO_ACTOR, "at": now,
+        "animator_id": records["animator_id"], "theme": records["theme"], "place_id": records["place_id"],
+        "status": VALIDATED, "reason": "publiées d'office", "actor": DEMO_ACTOR, "at": now,
     }))
 
 
@@ -497,6 +625,24 @@ def _flag_absences(conn: Connection, every_record: pd.DataFrame, form: str) -> i
             missing,
         )
     return len(missing)
+
+
+def _close_places(conn: Connection, every_record: pd.DataFrame, form: str, now: datetime) -> int:
+    """Close the links of ``form`` this full export no longer lists, for the persons it still lists; return how many.
+
+    A person the export does not list at all keeps their places: their referencings are flagged
+    « absent du dernier export » (:func:`_flag_absences`), which unpublishes them everywhere.
+    """
+    present = set(zip(every_record["animator_id"], every_record["place_id"]))
+    persons = set(every_record["animator_id"])
+    stored = conn.execute(sa.select(animator_places.c.animator_id, animator_places.c.place_id).where(
+        animator_places.c.form == form, animator_places.c.until.is_(None))).all()
+    closing = [{"a": a, "p": p} for a, p in stored if a in persons and (a, p) not in present]
+    if closing:
+        conn.execute(animator_places.update().where(animator_places.c.animator_id == sa.bindparam("a"),
+                                                    animator_places.c.place_id == sa.bindparam("p"))
+                     .values(until=now), closing)
+    return len(closing)
 
 
 def _row_outcomes(rejects: pd.DataFrame, places: pd.DataFrame, kept: pd.DataFrame,
@@ -538,16 +684,34 @@ def confirmed_at() -> sa.ColumnElement:
 
 
 def published_clause() -> sa.ColumnElement[bool]:
-    """What the public may see, the one definition of every read.
+    """What the public may see, the one definition of every read (of referencings joined with links).
 
-    A referencing is published when it is validated by a moderator, present in its form's last
-    export, and re-confirmed within the retention period (:func:`retention_cutoff`); records of
-    demonstration imports are exempt from retention (the bundled demo export is old on purpose).
+    A referencing at a place is published when the referencing (the person and their training) is
+    validated by a moderator, present in its form's last export and re-confirmed within the retention
+    period (:func:`retention_cutoff`; records of demonstration imports are exempt: the bundled demo
+    export is old on purpose), and when the link to the place is validated too and still active (no
+    full export closed it).
     """
     demo_batches = sa.select(import_batches.c.batch_id).where(import_batches.c.is_demo)
     return sa.and_(referencings.c.moderation_status == VALIDATED,
                    referencings.c.absent_from_last_export.is_(False),
-                   sa.or_(confirmed_at() >= retention_cutoff(), referencings.c.batch_id.in_(demo_batches)))
+                   sa.or_(confirmed_at() >= retention_cutoff(), referencings.c.batch_id.in_(demo_batches)),
+                   animator_places.c.moderation_status == VALIDATED,
+                   animator_places.c.until.is_(None))
+
+
+def moderation_status_clause() -> sa.ColumnElement[str]:
+    """The verdict of a referencing at a place: refused if either is, else « à vérifier » if either is."""
+    either = (referencings.c.moderation_status, animator_places.c.moderation_status)
+    return sa.case((sa.or_(*(status == REFUSED for status in either)), REFUSED),
+                   (sa.or_(*(status == PENDING for status in either)), PENDING), else_=VALIDATED)
+
+
+def _with_places(statement: sa.Select, *, closed: bool = False) -> sa.Select:
+    """``statement`` (from animators and referencings) joined with each animator's places (active ones)."""
+    statement = (statement.join(animator_places, animator_places.c.animator_id == animators.c.animator_id)
+                 .join(places, places.c.place_id == animator_places.c.place_id))
+    return statement if closed else statement.where(animator_places.c.until.is_(None))
 
 
 def not_erased() -> sa.ColumnElement[bool]:
@@ -555,28 +719,57 @@ def not_erased() -> sa.ColumnElement[bool]:
     return animators.c.animator_id.not_in(sa.select(erasures.c.animator_id))
 
 
-def read_animators(engine: Engine, *, personal: bool = False, published_only: bool = False,
-                   scope: Scope = FRANCE) -> pd.DataFrame:
-    """One row per (animator, theme), joined with the animator's place.
+READ_REFERENCING_COLUMNS: tuple[str, ...] = (
+    "theme", "training_status", "training_date", "training_body", "submission_id", "source_file", "source_rows",
+    "form", "absent_from_last_export", "first_submitted_at", "first_imported_at", "trained_seen_at",
+)
 
-    Personal columns (names, e-mail, phone, address) are only returned with ``personal=True``.
-    ``published`` is :func:`published_clause`; with ``published_only`` only published records are
-    returned. Only animators placed in ``scope`` are read, never erased ones.
+
+def read_animators(engine: Engine, *, personal: bool = False, published_only: bool = False,
+                   scope: Scope = FRANCE, closed_places: bool = False) -> pd.DataFrame:
+    """One row per (animator, theme, active place): the person, their training and the place.
+
+    Columns: the person's (``animator_id``, names, e-mail, phone, ``is_conum``, ``public_consent``,
+    ``submitted_at``, ``batch_id``), the place's (``place_id``, ``structure``, ``structure_type``,
+    ``address``, ``postcode``, ``city``, ``insee_code``, ``commune``, ``arrondissement_code``,
+    ``epci_code``, ``epci``, ``departement_code``, ``region_code``, ``lat``, ``lon``,
+    ``geocode_precision``, ``geocode_note``, ``mobility``), the referencing's (:data:`READ_REFERENCING_COLUMNS`),
+    the link's (``place_since``, ``place_until``, ``place_source_file``, ``place_source_rows``), the
+    verdicts (``theme_moderation_status``/``_reason`` of the referencing, ``place_moderation_status``/
+    ``_reason`` of the link, and ``moderation_status``/``moderation_reason`` of both together, see
+    :func:`moderation_status_clause`) and ``published`` (:func:`published_clause`).
+
+    Personal columns (names, e-mail, phone, address) are only returned with ``personal=True``;
+    with ``published_only`` only published rows are returned. A hub sees a person through their
+    places in ``scope``, and only those places; erased persons never. Places closed by a full
+    export (``until``) are read only with ``closed_places``.
     """
     hidden = set(PERSONAL_FIELDS)
-    animator_columns = [c for c in animators.columns if personal or c.name not in hidden]
     published = published_clause()
+    place_reason = sa.case((animator_places.c.moderation_status == REFUSED, animator_places.c.moderation_reason),
+                           else_=referencings.c.moderation_reason)
     statement = sa.select(
-        *animator_columns,
-        *[c for c in referencings.columns if c.name not in ("animator_id", "batch_id", "submitted_at",
-                                                             "content_hash")],
+        *[c for c in animators.columns if personal or c.name not in hidden],
+        places.c.place_id,
+        *[c for c in places.columns if c.name not in ("place_id", "submitted_at", "batch_id")
+          and (personal or c.name not in hidden)],
+        *[referencings.c[name] for name in READ_REFERENCING_COLUMNS],
+        moderation_status_clause().label("moderation_status"), place_reason.label("moderation_reason"),
+        referencings.c.moderation_status.label("theme_moderation_status"),
+        referencings.c.moderation_reason.label("theme_moderation_reason"),
+        animator_places.c.moderation_status.label("place_moderation_status"),
+        animator_places.c.moderation_reason.label("place_moderation_reason"),
+        animator_places.c.since.label("place_since"), animator_places.c.until.label("place_until"),
+        animator_places.c.source_file.label("place_source_file"),
+        animator_places.c.source_rows.label("place_source_rows"),
         published.label("published"),
-    ).join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id
-                ).where(scope.clause(), not_erased())
+    ).join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id)
+    statement = _with_places(statement, closed=closed_places).where(scope.clause(places), not_erased())
     if published_only:
         statement = statement.where(published)
     with engine.connect() as conn:
-        rows = conn.execute(statement.order_by(animators.c.animator_id, referencings.c.theme)).all()
+        rows = conn.execute(statement.order_by(animators.c.animator_id, referencings.c.theme,
+                                               places.c.place_id)).all()
     # Rows as tuples: a frame built from one mapping per row costs a third more at 100,000 animators.
     return pd.DataFrame(rows, columns=list(statement.selected_columns.keys()))
 
@@ -592,9 +785,9 @@ def read_public_contacts(engine: Engine, animator_ids: Sequence[str]) -> pd.Data
     latest_id = (sa.select(sa.func.max(latest.c.consent_id))
                  .where(latest.c.animator_id == animators.c.animator_id).scalar_subquery())
     statement = (
-        sa.select(animators.c.animator_id, animators.c.full_name, animators.c.first_name, animators.c.last_name,
-                  animators.c.email, animators.c.phone).distinct()
-        .join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id)
+        _with_places(sa.select(animators.c.animator_id, animators.c.full_name, animators.c.first_name,
+                               animators.c.last_name, animators.c.email, animators.c.phone).distinct()
+                     .join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id))
         .join(consents, consents.c.consent_id == latest_id)
         .where(animators.c.animator_id.in_(list(animator_ids)), animators.c.public_consent, published_clause(),
                not_erased(), consents.c.given, consents.c.recorded_at.is_not(None), consents.c.form_version != "",
@@ -640,16 +833,22 @@ def read_public(engine: Engine, *, personal: bool = False) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Decision:
-    """A moderator's verdict on one referencing."""
+    """A moderator's verdict on one referencing, one place of a person, or both.
+
+    With a ``theme`` the verdict is on the referencing (the person and their training in that
+    theme); with a ``place_id`` on the person's link to that place; with both on both (a row of
+    the moderation queue). ``theme=""`` judges the place alone.
+    """
 
     animator_id: str
     theme: str
     status: str  # VALIDATED or REFUSED
     reason: str = ""
+    place_id: str | None = None
 
 
 def moderate(engine: Engine, decisions: Sequence[Decision], actor: str) -> int:
-    """Record verdicts (« validé » or « refusé », the latter with a reason); return how many changed.
+    """Record verdicts (« validé » or « refusé », the latter with a reason); return how many rows changed.
 
     Raises
     ------
@@ -661,18 +860,25 @@ def moderate(engine: Engine, decisions: Sequence[Decision], actor: str) -> int:
             raise ValueError(f"unknown moderation status {decision.status!r}")
         if decision.status == REFUSED and not decision.reason.strip():
             raise ValueError("a refusal needs a reason")
+        if not decision.theme and not decision.place_id:
+            raise ValueError("a decision needs a theme, a place or both")
     now = _now()
     with _writing(engine) as conn:
         changed = 0
         for decision in decisions:
-            changed += conn.execute(
-                referencings.update()
-                .where(referencings.c.animator_id == decision.animator_id, referencings.c.theme == decision.theme)
-                .values(moderation_status=decision.status, moderation_reason=decision.reason.strip() or None)
-            ).rowcount
+            verdict = {"moderation_status": decision.status, "moderation_reason": decision.reason.strip() or None}
+            if decision.theme:
+                changed += conn.execute(
+                    referencings.update().where(referencings.c.animator_id == decision.animator_id,
+                                                referencings.c.theme == decision.theme).values(verdict)).rowcount
+            if decision.place_id:
+                changed += conn.execute(
+                    animator_places.update().where(animator_places.c.animator_id == decision.animator_id,
+                                                   animator_places.c.place_id == decision.place_id)
+                    .values(verdict)).rowcount
         conn.execute(moderation_events.insert(), [
-            {"animator_id": d.animator_id, "theme": d.theme, "status": d.status, "reason": d.reason.strip() or None,
-             "actor": actor, "at": now} for d in decisions])
+            {"animator_id": d.animator_id, "theme": d.theme, "place_id": d.place_id, "status": d.status,
+             "reason": d.reason.strip() or None, "actor": actor, "at": now} for d in decisions])
     return changed
 
 
@@ -723,7 +929,7 @@ def read_rejected_rows(engine: Engine, imported_by: str | None = None) -> pd.Dat
                                      "location_text"])
 
 
-COPY_ORDER: tuple[sa.Table, ...] = (import_batches, animators, referencings, row_outcomes, consents,
+COPY_ORDER: tuple[sa.Table, ...] = (import_batches, animators, places, animator_places, referencings, row_outcomes, consents,
                                     moderation_events, geocoding_fixes, agents, access_log, erasures)
 COPY_CHUNK = 50_000
 

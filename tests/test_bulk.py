@@ -122,7 +122,8 @@ def test_save_import_writes_the_same_store_as_row_by_row_inserts(engine, gazette
     )
     result = load_files([path], gazetteer, LoadOptions(theme="cafe-ia"))
     store.save_import(engine, result, is_demo=True, form="Bretagne")
-    tables = (store.animators, store.referencings, store.consents, store.moderation_events, store.row_outcomes)
+    tables = (store.animators, store.places, store.animator_places, store.referencings, store.consents,
+              store.moderation_events, store.row_outcomes)
     with engine.begin() as conn:
         written = {table.name: raw_rows(conn, table) for table in tables}
         values = {table.name: [dict(row) for row in conn.execute(sa.select(table)).mappings()] for table in tables}
@@ -132,6 +133,8 @@ def test_save_import_writes_the_same_store_as_row_by_row_inserts(engine, gazette
             conn.execute(table.insert(), values[table.name])
         assert {table.name: raw_rows(conn, table) for table in tables} == written
     assert [len(written[name]) for name in ("animators", "referencings", "row_outcomes")] == [2, 3, 5]
+    # « Médiathèque » and « Médiathèque "centre" » are two places of a@x.fr, EPN one of c@x.fr.
+    assert [len(written[name]) for name in ("places", "animator_places")] == [3, 3]
     outcomes = {row["source_row"]: row["outcome"] for row in values["row_outcomes"]}
     assert outcomes == {2: "accepted", 3: "accepted", 4: "rejected", 5: "accepted", 6: "merged"}
     assert store.read_batches(engine)["merged_rows"].tolist() == [1]

@@ -40,7 +40,7 @@ def importer(engine, gazetteer, tmp_path):
 
 
 def state(engine) -> pd.DataFrame:
-    return store.read_animators(engine, personal=True).set_index(["animator_id", "theme"]).sort_index()
+    return store.read_animators(engine, personal=True).set_index(["animator_id", "theme", "place_id"]).sort_index()
 
 
 def test_migrations_build_exactly_the_declared_schema(engine):
@@ -50,7 +50,7 @@ def test_migrations_build_exactly_the_declared_schema(engine):
         assert ({ix["name"] for ix in inspector.get_indexes(table.name) if ix["name"].startswith("ix_")}
                 == {ix.name for ix in table.indexes}), table.name
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
 
 
 def test_connecting_again_changes_nothing(store_url, importer, engine):
@@ -103,8 +103,10 @@ def test_new_records_wait_for_a_moderator(importer, engine):
 
 def test_validation_publishes_and_a_change_sends_back_to_check(importer, engine):
     importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Non;Oui"])
-    (animator_id, theme), = state(engine).index
-    assert store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED)], actor="hub Bretagne") == 1
+    (animator_id, theme, place_id), = state(engine).index
+    # The person's training and their place: two verdicts in one decision.
+    assert store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED, place_id=place_id)],
+                          actor="hub Bretagne") == 2
     assert store.read_public(engine)["structure"].tolist() == ["Médiathèque"]
     # The same answers in a newer export: still validated.
     importer(["02/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Non;Oui"])
@@ -120,7 +122,7 @@ def test_validation_publishes_and_a_change_sends_back_to_check(importer, engine)
 
 def test_refusal_needs_a_reason_and_is_recorded(importer, engine):
     importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
-    (animator_id, theme), = state(engine).index
+    (animator_id, theme, _), = state(engine).index
     with pytest.raises(ValueError, match="reason"):
         store.moderate(engine, [store.Decision(animator_id, theme, REFUSED, "  ")], actor="hub")
     store.moderate(engine, [store.Decision(animator_id, theme, REFUSED, "doublon d'une autre fiche")], actor="hub")
@@ -129,9 +131,9 @@ def test_refusal_needs_a_reason_and_is_recorded(importer, engine):
 
 
 def test_the_latest_submission_wins_whatever_the_import_order(importer, engine):
-    importer(["05/09/2026 10:00;a@x.fr;Nouveau nom;35000;Rennes;Café IA;Oui;Oui"])
-    importer(["01/09/2026 10:00;a@x.fr;Ancien nom;35000;Rennes;Café IA;Oui;Oui"])
-    assert state(engine)["structure"].tolist() == ["Nouveau nom"]
+    importer(["05/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
+    importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Non;Non"])
+    assert state(engine)[["training_status", "public_consent"]].values.tolist() == [["trained", True]]
 
 
 def test_reimporting_the_same_file_is_a_noop_that_says_so(engine, gazetteer, tmp_path):
@@ -185,8 +187,8 @@ def test_copy_store_between_engines(store_url, importer, engine, tmp_path, postg
 
     importer(["01/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui",
               "01/09/2026 10:00;b@x.fr;B;00000;Nulle-Part;Café IA;Oui;Oui"], hub="Bretagne")
-    (animator_id, theme), = state(engine).index
-    store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED)], actor="hub")
+    (animator_id, theme, place_id), = state(engine).index
+    store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED, place_id=place_id)], actor="hub")
     with fresh_database(postgres_cluster) as postgres_url:
         source_engine = sa.engine.make_url(store_url).get_backend_name()
         target = store.connect(postgres_url if source_engine == "sqlite" else f"sqlite:///{tmp_path / 'copie.sqlite'}")
@@ -246,7 +248,7 @@ def test_concurrent_imports_end_as_sequential_ones(store_url, realdata_dir, repo
                        check=True, capture_output=True)
     batches = store.read_batches(concurrent)
     assert sorted(batches["file_name"]) == sorted(path.name for path in hub_files)  # every batch, once
-    ignored = ["batch_id", "first_imported_at", "trained_seen_at"]
+    ignored = ["batch_id", "first_imported_at", "trained_seen_at", "place_since"]  # import times
     mine, theirs = state(concurrent).drop(columns=ignored), state(sequential).drop(columns=ignored)
     assert mine.index.is_unique and len(mine) == len(theirs)
     pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
