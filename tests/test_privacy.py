@@ -59,8 +59,8 @@ def importer(engine, gazetteer, tmp_path):
         outcome = store.save_import(engine, result, **save_options)
         if validate:
             records = store.read_animators(engine)
-            store.moderate(engine, [store.Decision(a, t, VALIDATED) for a, t in
-                                    zip(records["animator_id"], records["theme"])], "hub")
+            store.moderate(engine, [store.Decision(a, t, VALIDATED, place_id=p) for a, t, p in
+                                    zip(records["animator_id"], records["theme"], records["place_id"])], "hub")
         return outcome
 
     return run

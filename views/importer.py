@@ -80,6 +80,7 @@ FIELD_LABELS: dict[str, str] = {
     "training_body": "Organisme de formation",
     "themes": "Thématiques",
     "consent": "Accord de publication",
+    "mobility": "Lieu fixe ou itinérant",
 }
 
 # The column-mapping editor.
