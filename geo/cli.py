@@ -102,7 +102,9 @@ def write_coverage(reference: ReferenceGeography, records: pd.DataFrame, out: Pa
     from loaders.safe_files import write_csv
 
     communes = reference.communes
-    selected = records[records["training_status"].isin(statuses)].drop_duplicates("animator_id")
+    # One row per place of each animator (animateurs.csv of step 6 on: a place_id per row).
+    places = ["animator_id", "place_id"] if "place_id" in records.columns else ["animator_id"]
+    selected = records[records["training_status"].isin(statuses)].drop_duplicates(places)
     indicators = communes.join(commune_indicators(communes, selected, radius_km))
     table = indicators[["nom", *COMMUNE_COLUMNS[1:], "region_code"]].rename(columns={"nom": "commune"})
     write_csv(table[list(COMMUNE_COLUMNS)].reset_index(), out / "communes.csv")

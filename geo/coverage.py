@@ -4,17 +4,22 @@ Definitions (issue "Coverage and training-planning analytics"):
 
 * ``nearest_km``: great-circle distance from the commune's reference point to the
   nearest selected animator (``inf`` when none is selected);
-* ``animators_within_km``: selected animators at most ``radius_km`` away;
+* ``animators_within_km``: selected animators with a place at most ``radius_km`` away (an animator
+  with two places within reach counts once);
 * ``covered``: ``nearest_km <= radius_km``;
 
 (every comparison allows :data:`TOLERANCE_KM` for rounding);
 * ``accessibility_per_10k``: enhanced two-step floating catchment area (E2SFCA),
   the DREES "APL" family. With weights W(d) = 1.0 for d ≤ 10 km, 0.68 for
-  10 < d ≤ 20, 0.22 for 20 < d ≤ 30 and 0 beyond, a supply of 1 per animator and
+  10 < d ≤ 20, 0.22 for 20 < d ≤ 30 and 0 beyond, a supply S_j per place j and
   the municipal population P as demand:
-  R_j = 1 / Σ_k P_k·W(d_kj) for each animator j, then A_i = Σ_j R_j·W(d_ij),
-  reported as A_i × 10,000. An animator that no inhabited commune reaches has no
-  demand and adds nothing.
+  R_j = S_j / Σ_k P_k·W(d_kj) for each place j, then A_i = Σ_j R_j·W(d_ij),
+  reported as A_i × 10,000. One animator counts once in total, split equally
+  across their k active places: S_j = 1/k (docs/coverage.md). A place that no
+  inhabited commune reaches has no demand and adds nothing.
+
+The animators are given one row per (animator, place): ``animator_id`` (and ``place_id``)
+say which rows are one person; without ``animator_id`` every row is an animator of its own.
 """
 
 from __future__ import annotations
@@ -57,7 +62,9 @@ def commune_indicators(
     communes
         One row per commune with ``lon``, ``lat`` (reference point) and ``population``.
     animators
-        The selected animators, one row each, with ``lon`` and ``lat``.
+        The selected animators, one row per place, with ``lon`` and ``lat``; with ``animator_id``
+        the rows of one animator are their places (see :func:`place_supply`); rows repeating an
+        (``animator_id``, ``place_id``) pair, e.g. one per theme, count once.
     radius_km
         Coverage radius.
 
@@ -66,25 +73,50 @@ def commune_indicators(
     pandas.DataFrame
         :data:`INDICATOR_COLUMNS`, indexed like ``communes``.
     """
+    if {"animator_id", "place_id"} <= set(animators.columns):
+        animators = animators.drop_duplicates(["animator_id", "place_id"])
     index = PointIndex(animators["lon"], animators["lat"])
     nearest, _ = index.nearest_km(communes["lon"], communes["lat"])
     catchment = max(radius_km, E2SFCA_STEPS[-1][0])
     pairs = index.pairs_within(communes["lon"], communes["lat"], catchment + TOLERANCE_KM)
-    within = np.bincount(pairs.origin[pairs.km <= radius_km + TOLERANCE_KM], minlength=len(communes))
+    reached = pairs.km <= radius_km + TOLERANCE_KM
+    # Each (commune, person) once: a person with two places within reach is one animator within reach.
+    reach = pd.DataFrame({"commune": pairs.origin[reached],
+                          "person": _persons(animators)[pairs.target[reached]]}).drop_duplicates()
+    within = np.bincount(reach["commune"].to_numpy(), minlength=len(communes))
     return pd.DataFrame(
         {
             "nearest_km": nearest,
             "animators_within_km": within,
             "covered": nearest <= radius_km + TOLERANCE_KM,
             "accessibility_per_10k": _e2sfca(pairs, communes["population"].to_numpy(dtype=float),
-                                             len(index)) * 10_000,
+                                             place_supply(animators)) * 10_000,
         },
         index=communes.index,
     )
 
 
-def _e2sfca(pairs, population: np.ndarray, animator_count: int) -> np.ndarray:
+def _persons(animators: pd.DataFrame) -> np.ndarray:
+    """An integer per row naming its animator (each row its own without ``animator_id``)."""
+    if "animator_id" not in animators.columns:
+        return np.arange(len(animators), dtype=np.int64)
+    return pd.factorize(animators["animator_id"].to_numpy())[0].astype(np.int64)
+
+
+def place_supply(animators: pd.DataFrame) -> np.ndarray:
+    """The E2SFCA supply of each row: 1/k for each of an animator's k places, 1 without ``animator_id``.
+
+    Examples
+    --------
+    >>> place_supply(pd.DataFrame({"animator_id": ["ana", "ana", "ana", "bob"]})).round(3).tolist()
+    [0.333, 0.333, 0.333, 1.0]
+    """
+    person = _persons(animators)
+    return 1.0 / np.bincount(person, minlength=len(animators))[person]
+
+
+def _e2sfca(pairs, population: np.ndarray, supply: np.ndarray) -> np.ndarray:
     weight = e2sfca_weight(pairs.km)
-    demand = np.bincount(pairs.target, weights=population[pairs.origin] * weight, minlength=animator_count)
-    ratio = np.divide(1.0, demand, out=np.zeros(len(demand)), where=demand > 0)
+    demand = np.bincount(pairs.target, weights=population[pairs.origin] * weight, minlength=len(supply))
+    ratio = np.divide(supply, demand, out=np.zeros(len(demand)), where=demand > 0)
     return np.bincount(pairs.origin, weights=ratio[pairs.target] * weight, minlength=len(population))

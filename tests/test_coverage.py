@@ -37,19 +37,25 @@ def naive_haversine(lon1, lat1, lon2, lat2) -> float:
 
 
 def naive_indicators(communes: pd.DataFrame, animators: pd.DataFrame, radius: float) -> pd.DataFrame:
-    """Plain loops over every commune × animator pair: slow, and obviously right."""
+    """Plain loops over every commune × place pair: slow, and obviously right.
+
+    ``animators`` has one row per place; with ``animator_id``, an animator's k places share
+    their supply (1/k each) and count as one animator within reach.
+    """
+    who = list(animators["animator_id"]) if "animator_id" in animators.columns else list(range(len(animators)))
+    supply = [1 / who.count(person) for person in who]
     d = [[naive_haversine(c.lon, c.lat, a.lon, a.lat) for a in animators.itertuples()]
          for c in communes.itertuples()]
     ratio = []
     for j in range(len(animators)):
         demand = sum(c.population * naive_weight(d[i][j]) for i, c in enumerate(communes.itertuples()))
-        ratio.append(1 / demand if demand > 0 else 0.0)
+        ratio.append(supply[j] / demand if demand > 0 else 0.0)
     rows = []
     for i in range(len(communes)):
         nearest = min(d[i], default=math.inf)
         rows.append({
             "nearest_km": nearest,
-            "animators_within_km": sum(1 for x in d[i] if x <= radius + 1e-9),
+            "animators_within_km": len({who[j] for j, x in enumerate(d[i]) if x <= radius + 1e-9}),
             "covered": nearest <= radius + 1e-9,
             "accessibility_per_10k": 10_000 * sum(ratio[j] * naive_weight(d[i][j]) for j in range(len(animators))),
         })
@@ -111,6 +117,38 @@ def test_random_grids_match_the_naive_reference(seed):
     pd.testing.assert_frame_equal(result, naive_indicators(communes, animators, 15), check_dtype=False, rtol=1e-9)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_random_grids_of_animators_at_several_places_match_the_naive_reference(seed):
+    rng = np.random.default_rng(seed)
+    communes = grid([(lon, lat, int(pop)) for lon, lat, pop in zip(
+        rng.uniform(2, 3, 40), rng.uniform(46, 46.8, 40), rng.integers(0, 5000, 40))])
+    animators = people(list(zip(rng.uniform(2, 3, 20), rng.uniform(46, 46.8, 20)))).assign(
+        animator_id=[f"a{n}" for n in rng.integers(0, 8, 20)], place_id=[f"p{n}" for n in range(20)])
+    result = commune_indicators(communes, animators, radius_km=15)
+    pd.testing.assert_frame_equal(result, naive_indicators(communes, animators, 15), check_dtype=False, rtol=1e-9)
+
+
+def test_an_animator_at_three_places_counts_once_split_in_thirds():
+    """Hand-checked: one animator at 0, 40 and 80 km, one commune of 300 inhabitants at each place.
+
+    Each place has a supply of 1/3 and a demand of 300 (the other places are beyond 30 km), so each
+    commune gets (1/3)/300 per inhabitant, 10,000/900 per 10,000; one animator in total, not three.
+    Repeating the rows per theme changes nothing.
+    """
+    lat0 = 45.0
+    communes = grid([(3.0, north_of(lat0, km), 300) for km in (0, 40, 80)])
+    places = people([(3.0, north_of(lat0, km)) for km in (0, 40, 80)]).assign(animator_id="ana",
+                                                                                place_id=["p0", "p1", "p2"])
+    result = commune_indicators(communes, pd.concat([places, places]), radius_km=15)
+    assert result["accessibility_per_10k"].tolist() == pytest.approx([10_000 / 900] * 3, rel=1e-12)
+    assert result["covered"].all() and result["animators_within_km"].tolist() == [1, 1, 1]
+    total = (result["accessibility_per_10k"] / 10_000 * communes["population"]).sum()
+    assert total == pytest.approx(1.0, rel=1e-12)  # the supply of one animator, whatever her places
+    # Two places within reach of one commune: one animator within reach, her supply still split in thirds.
+    close = places.assign(lat=[lat0, north_of(lat0, 5), north_of(lat0, 80)])
+    assert commune_indicators(communes, close, radius_km=15).loc["c0", "animators_within_km"] == 1
+
+
 def test_index_agrees_with_brute_force_distances():
     rng = np.random.default_rng(7)
     lon, lat = rng.uniform(-5, 9, 300), rng.uniform(41, 51, 300)
@@ -149,13 +187,17 @@ def test_same_numbers_as_pysal_access(reference):
     chosen = rng.choice(len(communes), 150, p=communes["population"] / communes["population"].sum())
     animators = people(list(zip(communes["lon"].to_numpy()[chosen] + rng.normal(0, 0.02, 150),
                                 communes["lat"].to_numpy()[chosen] + rng.normal(0, 0.02, 150))))
+    # Animators at one to three places each: pysal/access gets each place with its share of supply.
+    animators = animators.assign(animator_id=[f"a{n // 2 - (n % 5 == 0)}" for n in range(150)],
+                                 place_id=[f"p{n}" for n in range(150)])
     ours = commune_indicators(communes, animators)["accessibility_per_10k"] / 10_000
 
     pairs = PointIndex(animators["lon"], animators["lat"]).pairs_within(communes["lon"], communes["lat"], 40)
     cost = pd.DataFrame({"origin": communes.index.to_numpy()[pairs.origin], "dest": pairs.target, "cost": pairs.km})
     model = access.Access(
         demand_df=communes.reset_index(), demand_index="insee_code", demand_value="population",
-        supply_df=animators.assign(supply=1.0, animator=range(len(animators))), supply_index="animator",
+        supply_df=animators.assign(supply=1 / animators.groupby("animator_id")["place_id"].transform("size"),
+                                   animator=range(len(animators))), supply_index="animator",
         supply_value="supply", cost_df=cost, cost_origin="origin", cost_dest="dest", cost_name="cost",
     )
     theirs = model.enhanced_two_stage_fca()["e2sfca_supply"].reindex(communes.index).fillna(0.0)
