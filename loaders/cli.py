@@ -236,7 +236,8 @@ def summary(result: ImportResult, saved: store.SaveOutcome) -> str:
     report = result.report()
     lines = [
         f"{report['lignes']} lignes lues : {report['lignes_acceptees']} acceptées, "
-        f"{report['lignes_rejetees']} rejetées ; {report['fiches']} fiches pour {report['animateurs']} animateurs.",
+        f"{report['lignes_rejetees']} rejetées ; {report['fiches']} fiches pour {report['animateurs']} animateurs "
+        f"en {report['lieux']} lieux.",
     ]
     if saved.imported:
         lines.append("Importé dans la base : " + ", ".join(saved.imported) + ".")
@@ -244,6 +245,9 @@ def summary(result: ImportResult, saved: store.SaveOutcome) -> str:
         lines.append("Déjà importé, rien de changé : " + ", ".join(saved.already_imported) + ".")
     if saved.marked_absent:
         lines.append(f"{saved.marked_absent} fiche(s) absente(s) de cet export complet : dépubliée(s), pas supprimée(s).")
+    if saved.closed_places:
+        lines.append(f"{saved.closed_places} lieu(x) d'animateurs encore présents que cet export complet ne cite plus : "
+                     "fermé(s) à cette date, pas supprimé(s).")
     if saved.erased_rows:
         lines.append(f"{saved.erased_rows} ligne(s) de personne(s) effacée(s) à leur demande : non importée(s), "
                      "comptée(s) comme rejetée(s) dans la base.")

@@ -3,7 +3,9 @@
 The pipeline never writes anything: :func:`load_files` returns an
 :class:`ImportResult` that the CLI writes to files and :mod:`loaders.store`
 writes to the database. Every input row ends in exactly one place: among the
-``source_rows`` of one or more records (one per theme), or in ``rejects``.
+``source_rows`` of one or more records (one per theme), or in ``rejects``. A record is one
+animator, in one theme, at one place (:mod:`loaders.places`): the same person at two places
+gives two records, never a merge.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class FileReport:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Records (one per animator and theme), rejected rows, and per-file reports."""
+    """Records (one per animator, theme and place), rejected rows, and per-file reports."""
 
     records: pd.DataFrame
     rejects: pd.DataFrame
@@ -107,6 +109,9 @@ class ImportResult:
             "lignes_rejetees": sum(f.rejected_rows for f in self.files),
             "fiches": len(records),
             "animateurs": int(records["animator_id"].nunique()) if len(records) else 0,
+            "lieux": int(records["place_id"].nunique()) if len(records) else 0,
+            "lieux_par_animateur_max": int(records.groupby("animator_id")["place_id"].nunique().max())
+            if len(records) else 0,
             "fiches_par_thematique": _counts(records, "theme"),
             "fiches_par_statut": _counts(records, "training_status"),
             "precision_geocodage": _counts(records, "geocode_precision"),
