@@ -66,7 +66,7 @@ from loaders.normalize import TRAINED  # noqa: E402
 from loaders.pipeline import LoadOptions, load_tables  # noqa: E402
 from loaders.read import read_table  # noqa: E402
 from loaders.schema import (  # noqa: E402
-    VALIDATED, animators, consents, import_batches, referencings, row_outcomes,
+    VALIDATED, animator_places, animators, consents, import_batches, places, referencings, row_outcomes,
 )
 from loaders.settings import MEGABYTE, RETENTION_ENV, ReadLimits  # noqa: E402
 from postgres import PostgresUnavailable, fresh_database, running_cluster  # noqa: E402
@@ -81,7 +81,7 @@ SQL_POINTS = 100
 IMPORT_TARGET = 0.5  # share of the bare loader's throughput
 LATENCY_TARGET_MS = 200.0
 # What an import writes, parents first.
-IMPORTED_TABLES = (import_batches, animators, referencings, consents, row_outcomes)
+IMPORTED_TABLES = (import_batches, animators, places, animator_places, referencings, consents, row_outcomes)
 # The cold read is repeated at least MIN_READS times, at most MAX_READS, within READ_BUDGET_S per store.
 MIN_READS, MAX_READS, READ_BUDGET_S = 3, 10, 20.0
 FIRST_HALF_SIDE_KM = 20.0
@@ -220,6 +220,7 @@ def _publish_everything(engine: sa.Engine) -> None:
     """
     with engine.begin() as conn:
         conn.execute(referencings.update().values(moderation_status=VALIDATED))
+        conn.execute(animator_places.update().values(moderation_status=VALIDATED))
 
 
 def _import_verdict(bare: float, *saves: float | None) -> None:
@@ -313,13 +314,16 @@ def _line(label: str, times: np.ndarray, extra: str = "") -> None:
 
 def _bounding_box_statement() -> sa.Select:
     published = sa.and_(referencings.c.moderation_status == VALIDATED,
-                        referencings.c.absent_from_last_export.is_(False))
+                        referencings.c.absent_from_last_export.is_(False),
+                        animator_places.c.moderation_status == VALIDATED, animator_places.c.until.is_(None))
     return (
-        sa.select(animators.c.animator_id, animators.c.lon, animators.c.lat)
+        sa.select(animators.c.animator_id, places.c.lon, places.c.lat)
         .join_from(animators, referencings, animators.c.animator_id == referencings.c.animator_id)
+        .join(animator_places, animator_places.c.animator_id == animators.c.animator_id)
+        .join(places, places.c.place_id == animator_places.c.place_id)
         .where(referencings.c.theme == THEME, referencings.c.training_status == TRAINED, published,
-               animators.c.lat.between(sa.bindparam("south"), sa.bindparam("north")),
-               animators.c.lon.between(sa.bindparam("west"), sa.bindparam("east")))
+               places.c.lat.between(sa.bindparam("south"), sa.bindparam("north")),
+               places.c.lon.between(sa.bindparam("west"), sa.bindparam("east")))
     )
 
 
