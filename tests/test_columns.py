@@ -47,6 +47,7 @@ def test_canonical_fields_are_in_the_documented_order() -> None:
         "submission_id", "submitted_at", "email", "first_name", "last_name", "full_name", "phone",
         "structure", "structure_type", "address", "postcode", "city", "insee_code", "coordinates",
         "lat", "lon", "x", "y", "conum", "trained", "training_date", "training_body", "themes", "consent",
+        "mobility",
     )
 
 
@@ -389,7 +390,7 @@ REGION_SUD = {  # paca.json and regionsud-lieux-dinclusion-numerique-2022_v2.csv
 FRANCE_SERVICES = {  # liste-fs-20221201.csv
     "id_fs": "submission_id", "insee_dep": None, "lib_fs": None, "adresse": "address", "complement_adresse": None,
     "insee_com": "insee_code", "code_postal": "postcode", "lib_com": "city", "latitude": "lat", "longitude": "lon",
-    "mail": "email", "telephone": "phone", "h_lundi": None, "itinerance": None,
+    "mail": "email", "telephone": "phone", "h_lundi": None, "itinerance": "mobility",
 }
 GIRONDE = {
     "Dernière MAJ": "submitted_at", "Lieu": "structure", "Type Structure": "structure_type", "Commune": "city",
