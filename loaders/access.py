@@ -75,6 +75,10 @@ class Scope:
 FRANCE = Scope()
 
 
+class OutOfScopeError(PermissionError):
+    """A write on personal data outside the agent's territory (the message is French, for people)."""
+
+
 @dataclass(frozen=True)
 class Agent:
     """A signed-in agent with a role in the store."""

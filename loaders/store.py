@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loaders import settings
-from loaders.access import FRANCE, Scope
+from loaders.access import FRANCE, OutOfScopeError, Scope
 from loaders.bulk import dialect_insert, insert_frame
 from loaders.schema import (
     PENDING,
@@ -847,13 +847,19 @@ class Decision:
     place_id: str | None = None
 
 
-def moderate(engine: Engine, decisions: Sequence[Decision], actor: str) -> int:
-    """Record verdicts (« validé » or « refusé », the latter with a reason); return how many rows changed.
+def moderate(engine: Engine, decisions: Sequence[Decision], actor: str, *, scope: Scope = FRANCE) -> int:
+    """Record verdicts (« validé » or « refusé », the latter with a reason); return how many decisions changed a row.
+
+    ``scope`` is the moderator's territory, checked here and not only by the page: a verdict on a
+    place needs that place in ``scope``, a verdict on a referencing (the person) one of the person's
+    active places in ``scope`` (the person is seen through it).
 
     Raises
     ------
     ValueError
-        A status other than validated/refused, or a refusal without a reason.
+        A status other than validated/refused, a refusal without a reason, or a decision on nothing.
+    OutOfScopeError
+        A decision outside ``scope``: nothing is recorded.
     """
     for decision in decisions:
         if decision.status not in (VALIDATED, REFUSED):
@@ -864,22 +870,42 @@ def moderate(engine: Engine, decisions: Sequence[Decision], actor: str) -> int:
             raise ValueError("a decision needs a theme, a place or both")
     now = _now()
     with _writing(engine) as conn:
+        _check_in_scope(conn, decisions, scope)
         changed = 0
         for decision in decisions:
             verdict = {"moderation_status": decision.status, "moderation_reason": decision.reason.strip() or None}
+            rows = 0
             if decision.theme:
-                changed += conn.execute(
+                rows += conn.execute(
                     referencings.update().where(referencings.c.animator_id == decision.animator_id,
                                                 referencings.c.theme == decision.theme).values(verdict)).rowcount
             if decision.place_id:
-                changed += conn.execute(
+                rows += conn.execute(
                     animator_places.update().where(animator_places.c.animator_id == decision.animator_id,
                                                    animator_places.c.place_id == decision.place_id)
                     .values(verdict)).rowcount
+            changed += rows > 0
         conn.execute(moderation_events.insert(), [
             {"animator_id": d.animator_id, "theme": d.theme, "place_id": d.place_id, "status": d.status,
              "reason": d.reason.strip() or None, "actor": actor, "at": now} for d in decisions])
     return changed
+
+
+def _check_in_scope(conn: Connection, decisions: Sequence[Decision], scope: Scope) -> None:
+    """Raise :class:`OutOfScopeError` unless every decision is on a place, or a person, of ``scope``."""
+    if scope == FRANCE or not decisions:
+        return
+    persons = list({d.animator_id for d in decisions})
+    reachable = {(person, place) for person, place in conn.execute(
+        sa.select(animator_places.c.animator_id, animator_places.c.place_id)
+        .join(places, places.c.place_id == animator_places.c.place_id)
+        .where(animator_places.c.animator_id.in_(persons), animator_places.c.until.is_(None), scope.clause(places)))}
+    seen = {person for person, _ in reachable}
+    for decision in decisions:
+        if (decision.place_id and (decision.animator_id, decision.place_id) not in reachable) or \
+                decision.animator_id not in seen:
+            raise OutOfScopeError(f"Cette fiche n'a pas de lieu dans votre périmètre ({scope.label}) : "
+                                  "décision non enregistrée.")
 
 
 def save_fix(engine: Engine, location_key: str, insee_code: str, description: str, actor: str) -> None:

@@ -65,12 +65,37 @@ def test_decisions_read_from_the_edited_table_publish_the_validated_record(page)
 
     table = editor.value.copy()
     table.loc[table["Structure"] == "Médiathèque A", "Décision"] = "Valider"
-    table.loc[table["Structure"] == "Espace B", ["Décision", "Motif"]] = ["Refuser", "structure fermée"]
+    table.loc[table["Structure"] == "Espace B", ["Décision", "Motif"]] = ["Refuser ce lieu", "structure fermée"]
     decisions = decisions_from(table)
     assert {(d.status, d.reason) for d in decisions} == {(VALIDATED, ""), (REFUSED, "structure fermée")}
-    store.moderate(store.connect(), decisions, actor="Hub Bretagne")
+    store.moderate(store.connect(), decisions, actor="Hub Bretagne", scope=Scope("region", "53"))
     assert statuses() == {"Médiathèque A": VALIDATED, "Espace B": REFUSED}
     assert store.read_public(store.connect())["structure"].tolist() == ["Médiathèque A"]
+
+
+def test_a_new_place_of_a_validated_person_is_listed_with_only_the_place_to_check(page, tmp_path, gazetteer):
+    from views.controle import decisions_from
+
+    page.run()
+    table = page.dataframe[0].value.copy()
+    table["Décision"] = "Valider"
+    store.moderate(store.connect(), decisions_from(table), actor="Hub Bretagne")
+    later = tmp_path / "plus-tard.csv"
+    later.write_text(EXPORT.splitlines()[0] + "\n" + EXPORT.splitlines()[1].replace("01/09", "02/09") + "\n"
+                     "02/09/2026 10:00;a@x.fr;EPN de Vitré;35500;Vitré;Café IA;Oui;Oui\n", encoding="utf-8")
+    store.save_import(store.connect(), load_files([later], gazetteer), hub="Bretagne", imported_by=HUB)
+    st.cache_data.clear()  # as the import page does (views.data.refresh)
+    page.run()
+    queue = page.dataframe[0].value
+    assert queue[["Structure", "Commune", "Personne", "Lieu"]].values.tolist() == [
+        ["EPN de Vitré", "Vitré (35)", "Validé", "À vérifier"]]
+    assert statuses() == {"Médiathèque A": VALIDATED, "Espace B": VALIDATED, "EPN de Vitré": PENDING}
+    # Refusing the person (in this theme) hides her at every place, the validated one included.
+    refused = queue.assign(Décision="Refuser la personne", Motif="n'anime plus")
+    [decision] = decisions_from(refused)
+    assert (decision.theme, decision.place_id, decision.status) == ("cafe-ia", None, REFUSED)
+    store.moderate(store.connect(), [decision], actor="Hub Bretagne")
+    assert store.read_public(store.connect())["structure"].tolist() == ["Espace B"]
 
 
 def test_a_refusal_without_reason_cannot_be_saved(page):
@@ -222,7 +247,8 @@ def test_a_withdrawal_recorded_by_the_hub_hides_contacts_from_the_public_at_once
     page.run()
     engine = store.connect()
     rennes = store.read_animators(engine).query("commune == 'Rennes'")["animator_id"].item()
-    store.moderate(engine, [store.Decision(rennes, "cafe-ia", VALIDATED, "")], actor="test")
+    place = store.read_animators(engine).query("commune == 'Rennes'")["place_id"].item()
+    store.moderate(engine, [store.Decision(rennes, "cafe-ia", VALIDATED, "", place)], actor="test")
     assert not store.read_public_contacts(engine, [rennes]).empty
     _request(page, "a@x.fr", "withdraw")
     assert any("Demande enregistrée" in s.value for s in page.success)

@@ -29,7 +29,7 @@ from signin import sign_in
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HUB = "hub@occitanie.fr"
 HOSTILE = "<img src=x onerror=alert(1)>"
-# Row 2 and 3: the same person twice (merged); 4: empty; 5: unknown postcode, but a right INSEE code
+# Row 2 and 3: the same person at two structures of Montpellier, two places (records) of one person; 4: empty; 5: unknown postcode, but a right INSEE code
 # in a column the detection cannot recognise; 6: unknown theme.
 EXPORT = (
     "Adresse e-mail;Nom de votre structure;CP;Ville;Thématiques;Référence commune\n"
@@ -54,7 +54,7 @@ UNNAMED_EXPORT = ("Colonne 1;CP;Ville;Thématiques\n" + "".join(
     f"personne{n}@x.fr;34000;Montpellier;Café IA\n" for n in range(5))).encode()
 MESSY_ROWS = 2990
 REPORT = [
-    (2, "Doublon fusionné"),
+    (2, "Acceptée"),
     (3, "Acceptée"),
     (4, "Ligne vide ignorée"),
     (5, "Rejetée"),
@@ -149,12 +149,13 @@ def test_without_upload_the_page_explains_and_offers_the_options(page):
 def test_upload_shows_counts_report_and_rejects(page):
     upload(page, (EXPORT_NAME, EXPORT))
     assert not page.exception and not page.error
-    assert metrics(page) == {"Lignes lues": 4, "Acceptées": 1, "Doublons fusionnés": 1, "Rejetées": 2}
+    assert metrics(page) == {"Lignes lues": 4, "Acceptées": 2, "Doublons fusionnés": 0, "Rejetées": 2}
     report = report_of(page)
     assert list(zip(report["Ligne"], report["Verdict"], strict=True)) == REPORT
     assert set(report["Fichier"]) == {EXPORT_NAME}
     reasons = dict(zip(report["Ligne"], report["Motif ou remarque"], strict=True))
-    assert reasons[2] == "Doublon de la ligne 3 : la réponse la plus récente est gardée"
+    assert reasons[2] == reasons[3] == ""  # two places of one person: no merge, nothing to say
+    assert any("2 fiche(s) pour 1 animateur·rice(s) en 2 lieux" in caption.value for caption in page.caption)
     assert "Code postal 99999 inconnu" in reasons[5]
     assert "thématique « Philatélie » inconnue" in reasons[6]
     assert report.loc[report["Ligne"] == 3, "Commune retenue"].item() == "Montpellier"
@@ -172,7 +173,7 @@ def test_editing_the_mapping_changes_the_result(page):
     choose_column(page, "Code INSEE de la commune", "Référence commune")
     assert not page.exception and not page.error
     # Row 5 is now placed by its INSEE code (Épernay); row 6 keeps its unknown theme.
-    assert metrics(page) == {"Lignes lues": 4, "Acceptées": 2, "Doublons fusionnés": 1, "Rejetées": 1}
+    assert metrics(page) == {"Lignes lues": 4, "Acceptées": 3, "Doublons fusionnés": 0, "Rejetées": 1}
     report = report_of(page).set_index("Ligne")
     assert report.at[5, "Verdict"] == "Acceptée" and report.at[5, "Commune retenue"] == "Épernay"
 
@@ -209,14 +210,14 @@ def test_save_commits_once_and_a_second_import_changes_nothing(page):
     upload(page, (EXPORT_NAME, EXPORT))
     page.main.button[0].click().run()
     assert not page.exception
-    assert any("Import enregistré" in success.value and "1 fiche(s)" in success.value for success in page.success)
+    assert any("Import enregistré" in success.value and "2 fiche(s)" in success.value for success in page.success)
     # The file name reaches Markdown only as inert text: no link.
     assert "[lien](x)" not in messages(page) and "export &#91;lien&#93;&#40;x&#41;&#46;csv" in messages(page)
     engine = store.connect()
     saved = batches(engine)
     assert len(saved) == 1 and not saved["is_demo"].any() and saved["file_name"].item() == EXPORT_NAME
-    assert outcomes(engine) == [(2, "merged"), (3, "accepted"), (5, "rejected"), (6, "rejected")]
-    assert store.read_animators(engine)["commune"].tolist() == ["Montpellier"]
+    assert outcomes(engine) == [(2, "accepted"), (3, "accepted"), (5, "rejected"), (6, "rejected")]
+    assert store.read_animators(engine)["commune"].tolist() == ["Montpellier", "Montpellier"]
     # A double click reruns the page with the button pressed again: nothing more is written.
     page.run()
     assert not page.main.button and any("Import enregistré" in success.value for success in page.success)
@@ -460,6 +461,21 @@ def test_hub_form_and_complete_export_are_recorded(page):
     saved = batches(store.connect())
     assert saved[["hub", "form", "is_full_export"]].values.tolist() == [["Hub Occitanie", "Café IA Occitanie", True]]
     assert store.read_public(store.connect()).empty  # « à vérifier » until a moderator validates it
+
+
+def test_a_full_export_that_no_longer_lists_a_place_says_it_closed_it(page, gazetteer):
+    earlier = load_tables([read_bytes(EXPORT, "avant.csv")], gazetteer, LoadOptions())
+    store.save_import(store.connect(), earlier, form="Café IA Occitanie")
+    without_mediatheque = b"\n".join(line for line in EXPORT.split(b"\n") if b"M\xc3\xa9diath\xc3\xa8que" not in line)
+    upload(page, ("apres.csv", without_mediatheque))
+    page.radio(key="importer-full").set_value(True).run()
+    page.text_input(key="importer-form").input("Café IA Occitanie").run()
+    page.main.button[0].click().run()
+    assert not page.exception
+    said = warnings(page)
+    assert any(w.startswith("1 lieu d'une personne encore présente") and "fermé" in w for w in said), said
+    rows = store.read_animators(store.connect(), closed_places=True).set_index("structure")
+    assert rows["place_until"].notna().to_dict() == {HOSTILE: False, "Médiathèque": True}
 
 
 def test_the_uploader_refuses_what_the_loader_would_refuse(page, monkeypatch):

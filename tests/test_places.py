@@ -202,6 +202,28 @@ def test_a_hub_sees_a_person_through_its_own_places_only(engine, gazetteer, tmp_
     assert store.read_animators(engine, scope=store.Scope("departement", "14")).empty
 
 
+def test_a_hub_cannot_moderate_outside_its_territory_even_through_the_store(engine, gazetteer, tmp_path):
+    rows = ["01/09/2026 10:00;a@x.fr;Médiathèque;;35000;Rennes;Café IA;Oui;Oui",
+            "01/09/2026 11:00;a@x.fr;EPN;;29200;Brest;Café IA;Oui;Oui",
+            "01/09/2026 12:00;b@x.fr;EPN;;35500;Vitré;Café IA;Oui;Oui"]
+    store.save_import(engine, load_files([write_export(tmp_path, "a.csv", rows)], gazetteer))
+    table = store.read_animators(engine).set_index("commune")
+    a, b = table.loc["Brest", "animator_id"], table.loc["Vitré", "animator_id"]
+    finistere = store.Scope("departement", "29")
+    # Her referencing, seen through Brest, and her place at Brest: within the Finistère hub's reach.
+    brest = store.Decision(a, "cafe-ia", VALIDATED, place_id=table.loc["Brest", "place_id"])
+    assert store.moderate(engine, [brest], "hub@finistere.fr", scope=finistere) == 1
+    outside = [store.Decision(a, "", REFUSED, "lieu fermé", table.loc["Rennes", "place_id"]),
+               store.Decision(b, "cafe-ia", VALIDATED)]
+    for decision in outside:
+        with pytest.raises(store.OutOfScopeError):
+            store.moderate(engine, [brest, decision], "hub@finistere.fr", scope=finistere)
+    after = store.read_animators(engine).set_index("commune")
+    assert after["place_moderation_status"].to_dict() == {"Brest": VALIDATED, "Rennes": PENDING, "Vitré": PENDING}
+    assert after.loc["Vitré", "theme_moderation_status"] == PENDING
+    assert store.moderate(engine, outside[1:], "hub@bretagne.fr", scope=store.Scope("region", "53")) == 1
+
+
 def test_withdrawal_and_retention_cover_every_place(engine, three_places):
     store.save_import(engine, three_places)
     validate_everything(engine)

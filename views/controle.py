@@ -12,12 +12,20 @@ from views import chrome, data, signin, url_state
 from views.labels import MODERATION_LABELS, STATUS_LABELS
 from views.placing import place_rejected_rows
 
-DECISIONS = {"": "—", VALIDATED: "Valider", REFUSED: "Refuser"}
+# What a moderator may decide on a row (a person, in one theme, at one place). The person (and their
+# training) and each of their places are moderated apart: refusing a place leaves the person's other
+# places published, refusing the person hides them in that theme at every place.
+VALIDATE, REFUSE_PERSON, REFUSE_PLACE = "validate", "refuse_person", "refuse_place"
+DECISIONS = {"": "—", VALIDATE: "Valider", REFUSE_PLACE: "Refuser ce lieu", REFUSE_PERSON: "Refuser la personne"}
+DECISION_HELP = ("« Valider » valide la personne et ce lieu. « Refuser ce lieu » retire la personne de ce lieu "
+                 "seulement (toutes thématiques) ; « Refuser la personne » la retire de tous ses lieux pour cette "
+                 "thématique.")
 EDITOR_KEY = "moderation-editor"
 SHOWN_ROWS = 500
 INTRODUCTION = (
     "Chaque fiche nouvelle ou modifiée attend qu'un hub la vérifie : seules les fiches validées "
-    "apparaissent sur la carte publique. Un refus demande un motif."
+    "apparaissent sur la carte publique. Une personne et chacun de ses lieux se vérifient à part : un nouveau lieu "
+    "d'une personne déjà validée attend aussi. Un refus demande un motif."
 )
 
 
@@ -63,10 +71,12 @@ def _queue(agent: Agent) -> None:
         width="stretch",
         disabled=[c for c in review_table(chosen.head(0), agent).columns if c not in ("Décision", "Motif")],
         column_config={
-            "Décision": st.column_config.SelectboxColumn("Décision", options=list(DECISIONS.values()), required=True),
+            "Décision": st.column_config.SelectboxColumn("Décision", options=list(DECISIONS.values()), required=True,
+                                                         help=DECISION_HELP),
             "Motif": st.column_config.TextColumn("Motif", help="Obligatoire pour un refus."),
             "animator_id": None,
             "theme": None,
+            "place_id": None,
         },
     )
     decisions = decisions_from(edited)
@@ -75,7 +85,7 @@ def _queue(agent: Agent) -> None:
         st.warning(f"{len(problems)} refus sans motif : indiquez un motif pour chacun.")
     if st.button(f"Enregistrer {len(decisions)} décision(s)", type="primary",
                  disabled=not decisions or bool(problems)):
-        changed = store.moderate(data.engine(), decisions, actor=agent.email)
+        changed = store.moderate(data.engine(), decisions, actor=agent.email, scope=agent.scope)
         data.refresh()
         del st.session_state[EDITOR_KEY]
         st.success(f"{changed} fiche(s) mise(s) à jour.")
@@ -123,10 +133,13 @@ def review_table(records: pd.DataFrame, agent: Agent) -> pd.DataFrame:
         "Thématique": records["theme"].map(lambda slug: registry.get(slug).label),
         "Formation": records["training_status"].map(STATUS_LABELS),
         "Vérification": records["moderation_status"].map(MODERATION_LABELS),
+        "Personne": records["theme_moderation_status"].map(MODERATION_LABELS),
+        "Lieu": records["place_moderation_status"].map(MODERATION_LABELS),
         "Dernier motif": records["moderation_reason"].fillna(""),
         "Absente du dernier export": records["absent_from_last_export"].map({True: "oui", False: ""}),
         "animator_id": records["animator_id"],
         "theme": records["theme"],
+        "place_id": records["place_id"],
     })
     people = data.personal_details(agent.scope).reindex(records["animator_id"])
     table.insert(3, "Nom", people["full_name"].fillna("").to_numpy())
@@ -135,11 +148,19 @@ def review_table(records: pd.DataFrame, agent: Agent) -> pd.DataFrame:
 
 
 def decisions_from(edited: pd.DataFrame) -> list[store.Decision]:
-    """The rows where the moderator chose Valider or Refuser."""
-    status_of = {label: code for code, label in DECISIONS.items() if code}
-    chosen = edited[edited["Décision"].isin(status_of)]
-    return [store.Decision(row.animator_id, row.theme, status_of[row.Décision], str(row.Motif or ""))
+    """The rows where the moderator chose a decision, each judging the person, the place or both."""
+    code_of = {label: code for code, label in DECISIONS.items() if code}
+    chosen = edited[edited["Décision"].isin(code_of)]
+    return [_decision(code_of[row.Décision], row.animator_id, row.theme, row.place_id, str(row.Motif or ""))
             for row in chosen.itertuples(index=False)]
+
+
+def _decision(code: str, animator_id: str, theme: str, place_id: str, reason: str) -> store.Decision:
+    if code == REFUSE_PERSON:
+        return store.Decision(animator_id, theme, REFUSED, reason)
+    if code == REFUSE_PLACE:
+        return store.Decision(animator_id, "", REFUSED, reason, place_id=place_id)
+    return store.Decision(animator_id, theme, VALIDATED, reason, place_id=place_id)
 
 
 # Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.

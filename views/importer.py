@@ -46,6 +46,7 @@ from loaders.themes import ThemeRegistry
 from views import chrome, data, signin
 from views.labels import STATUS_LABELS
 from views.safe_html import escape
+from views.wording import plural
 
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -555,7 +556,8 @@ def _report(result: ImportResult, key: Hashable, agent: Agent) -> None:
     columns[2].metric("Doublons fusionnés", int(counts.get(MERGED, 0)))
     columns[3].metric("Rejetées", int(counts.get(REJECTED, 0)))
     summary = result.report()
-    st.caption(f"{summary['fiches']} fiche(s) pour {summary['animateurs']} animateur·rice(s) ; "
+    st.caption(f"{summary['fiches']} fiche(s) pour {summary['animateurs']} animateur·rice(s) "
+               f"en {summary['lieux']} {plural(summary['lieux'], 'lieu', 'lieux')} ; "
                f"{int(counts.get(BLANK, 0))} ligne(s) vide(s) ignorée(s).")
     for warning in public_map_warnings(result):
         st.warning(escape(warning))
@@ -778,6 +780,12 @@ def _saved_message(outcome: store.SaveOutcome, summary: dict) -> None:
     if outcome.marked_absent:
         st.warning(f"{outcome.marked_absent} fiche(s) de ce formulaire absente(s) de l'export complet : "
                    "retirée(s) de la carte publique, pas supprimée(s).")
+    if outcome.closed_places:
+        count = outcome.closed_places
+        st.warning(f"{count} {plural(count, 'lieu', 'lieux')} d'une personne encore présente dans l'export complet "
+                   f"ne {plural(count, 'figure', 'figurent')} plus dans cet export : "
+                   f"{plural(count, 'fermé', 'fermés')} à cette date (la personne reste sur la carte à ses autres "
+                   "lieux), rien n'est supprimé.")
     if outcome.erased_rows:
         st.warning(f"{outcome.erased_rows} ligne(s) de personne(s) effacée(s) à leur demande : non importée(s), "
                    "comptée(s) comme rejetée(s).")
