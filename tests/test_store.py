@@ -104,9 +104,9 @@ def test_new_records_wait_for_a_moderator(importer, engine):
 def test_validation_publishes_and_a_change_sends_back_to_check(importer, engine):
     importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Non;Oui"])
     (animator_id, theme, place_id), = state(engine).index
-    # The person's training and their place: two verdicts in one decision.
+    # The person's training and their place: two verdicts in one decision, one row of the queue updated.
     assert store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED, place_id=place_id)],
-                          actor="hub Bretagne") == 2
+                          actor="hub Bretagne") == 1
     assert store.read_public(engine)["structure"].tolist() == ["Médiathèque"]
     # The same answers in a newer export: still validated.
     importer(["02/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Non;Oui"])
@@ -186,14 +186,16 @@ def test_copy_store_between_engines(store_url, importer, engine, tmp_path, postg
     from postgres import fresh_database
 
     importer(["01/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui",
-              "01/09/2026 10:00;b@x.fr;B;00000;Nulle-Part;Café IA;Oui;Oui"], hub="Bretagne")
-    (animator_id, theme, place_id), = state(engine).index
+              "01/09/2026 10:00;b@x.fr;B;00000;Nulle-Part;Café IA;Oui;Oui",
+              "01/09/2026 11:00;a@x.fr;A2;35500;Vitré;Café IA;Oui;Oui"], hub="Bretagne")
+    (animator_id, theme, place_id), _ = state(engine).index
     store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED, place_id=place_id)], actor="hub")
     with fresh_database(postgres_cluster) as postgres_url:
         source_engine = sa.engine.make_url(store_url).get_backend_name()
         target = store.connect(postgres_url if source_engine == "sqlite" else f"sqlite:///{tmp_path / 'copie.sqlite'}")
         counts = store.copy_store(engine, target)
-        assert counts["animators"] == 1 and counts["row_outcomes"] == 2 and counts["moderation_events"] == 1
+        assert counts["animators"] == 1 and counts["row_outcomes"] == 3 and counts["moderation_events"] == 1
+        assert (counts["places"], counts["animator_places"]) == (2, 2)  # one person at two places
         pd.testing.assert_frame_equal(state(target), state(engine))
         with pytest.raises(ValueError, match="pas vide"):
             store.copy_store(engine, target)
