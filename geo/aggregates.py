@@ -65,8 +65,9 @@ def territory_aggregates(communes: pd.DataFrame, records: pd.DataFrame, level: s
         One row per commune (index: INSEE code) with ``population``, the territory codes of
         :data:`LEVELS` and the indicators of :func:`geo.coverage.commune_indicators`.
     records
-        One row per (animator, theme) with ``animator_id``, ``theme``, ``training_status`` and
-        ``insee_code`` (the selection of themes is the caller's).
+        One row per (animator, theme), or per (animator, theme, place), with ``animator_id``, ``theme``,
+        ``training_status`` and ``insee_code`` (the selection of themes is the caller's); a person
+        counts once per territory and theme however many of their places it holds.
     level
         ``"commune"`` (each commune on its own; needs an ``insee_code`` column), ``"epci"``,
         ``"departement"`` or ``"region"``.
@@ -75,7 +76,7 @@ def territory_aggregates(communes: pd.DataFrame, records: pd.DataFrame, level: s
     -------
     pandas.DataFrame
         Indexed by territory code: ``population``, ``animators_<status>`` (distinct animators),
-        ``<theme>__<status>`` (records), ``trained_per_10k``, ``uncovered_population``,
+        ``<theme>__<status>`` (distinct animators of that theme), ``trained_per_10k``, ``uncovered_population``,
         ``uncovered_share``, ``mean_nearest_km``, ``median_nearest_km``, ``mean_accessibility_per_10k``,
         ``training_pool`` (referenced, not yet trained) and ``priority_rank``.
     """
@@ -119,11 +120,13 @@ def priority_ranks(table: pd.DataFrame) -> pd.Series:
 def _animator_counts(records: pd.DataFrame, territory_of: pd.Series) -> pd.DataFrame:
     located = records.assign(territory=records["insee_code"].map(territory_of))
     located = located[located["territory"].notna() & (located["territory"] != "")]
+    # One row per place of a record: a person at several places of a territory counts once there.
     distinct = located.drop_duplicates(["animator_id", "training_status", "territory"])
     by_status = distinct.groupby(["territory", "training_status"]).size().unstack(fill_value=0)
     by_status.columns = [f"animators_{status}" for status in by_status.columns]
-    by_theme = located.groupby(["territory", "theme", "training_status"]).size().unstack(["theme", "training_status"],
-                                                                                         fill_value=0)
+    records_of = located.drop_duplicates(["animator_id", "theme", "territory"])
+    by_theme = records_of.groupby(["territory", "theme", "training_status"]).size().unstack(
+        ["theme", "training_status"], fill_value=0)
     by_theme.columns = [f"{theme}__{status}" for theme, status in by_theme.columns]
     return by_status.join(by_theme, how="outer")
 

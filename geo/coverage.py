@@ -63,8 +63,9 @@ def commune_indicators(
         One row per commune with ``lon``, ``lat`` (reference point) and ``population``.
     animators
         The selected animators, one row per place, with ``lon`` and ``lat``; with ``animator_id``
-        the rows of one animator are their places (see :func:`place_supply`); rows repeating an
-        (``animator_id``, ``place_id``) pair, e.g. one per theme, count once.
+        the rows of one animator are their places (see :func:`place_supply`, and its ``person_places``
+        for rows of one territory only); rows repeating an (``animator_id``, ``place_id``) pair, e.g.
+        one per theme, count once.
     radius_km
         Coverage radius.
 
@@ -106,11 +107,19 @@ def _persons(animators: pd.DataFrame) -> np.ndarray:
 def place_supply(animators: pd.DataFrame) -> np.ndarray:
     """The E2SFCA supply of each row: 1/k for each of an animator's k places, 1 without ``animator_id``.
 
+    k is the ``person_places`` column when given: the animator's places in the whole selection, when
+    the rows are only those of one territory (the others still take their share); else the rows' own
+    count of each animator.
+
     Examples
     --------
     >>> place_supply(pd.DataFrame({"animator_id": ["ana", "ana", "ana", "bob"]})).round(3).tolist()
     [0.333, 0.333, 0.333, 1.0]
+    >>> place_supply(pd.DataFrame({"animator_id": ["ana"], "person_places": [4]})).tolist()
+    [0.25]
     """
+    if "person_places" in animators.columns:
+        return 1.0 / animators["person_places"].to_numpy(dtype=float)
     person = _persons(animators)
     return 1.0 / np.bincount(person, minlength=len(animators))[person]
 

@@ -279,7 +279,11 @@ def within(codes: pd.Series, in_scope: pd.Index) -> np.ndarray:
 
 
 def training_pool(records: pd.DataFrame, in_scope: pd.Index) -> pd.DataFrame:
-    """Referenced, not yet trained animators of the scope's communes, one row each."""
+    """Referenced, not yet trained animators of the scope's communes, one row each.
+
+    A person is trained once: with several places in the scope (one row each), they come from their
+    first place (in the order of ``records``: the store's, by place id).
+    """
     pool = records[(records["training_status"] == "referenced").to_numpy() & within(records["insee_code"], in_scope)]
     return pool.drop_duplicates("animator_id")
 
@@ -301,7 +305,7 @@ def coverage_sites(communes: pd.DataFrame, records: pd.DataFrame, in_scope: pd.I
     if pool.empty and not any_commune and k > 0:
         plan = CoveringPlan(pd.DataFrame(columns=COVERING_COLUMNS), Shortfall.NOBODY_TO_TRAIN)
     else:
-        trained = records[records["training_status"] == "trained"].drop_duplicates("animator_id")
+        trained = records[records["training_status"] == "trained"]  # at every place of each (geo.coverage)
         demand = communes.loc[in_scope]
         covered = commune_indicators(demand, trained, radius_km)["covered"].to_numpy()
         candidates = demand if any_commune else demand.loc[demand.index.isin(pool["insee_code"])]

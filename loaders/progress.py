@@ -23,7 +23,9 @@ judged them wrong, so they do not count as referenced.
   + formé·es ≤ référencé·es: a record is in training or trained, not both), and no count ever
   goes down (tests/test_progress.py checks both on random tables).
 * For one theme the units are records (animator × theme); for every theme at once they are
-  distinct animators, each counted from the earliest month among their records.
+  distinct animators, each counted from the earliest month among their records. The store gives one
+  row per place of a record (:func:`loaders.store.read_animators`): a person at three places counts
+  once, wherever at least one of their places is counted (not refused, in the région asked for).
 * The headline « En N mois : X référencé·es, Y formé·es » is the last month of a series
   (:meth:`Headline.of`) and N its length: from the first referencing month to the last month
   with data (a referencing or a training), or to the month asked for when later (the page asks
@@ -167,7 +169,7 @@ def counted_units(records: pd.DataFrame, *, distinct_animators: bool) -> pd.Data
         the columns of :func:`referencing_month` and :func:`training_month`.
     distinct_animators : bool
         One unit per animator, with the earliest month among their records (every theme at
-        once); else one unit per record (one theme).
+        once); else one unit per record (animator × theme, whatever its number of places).
 
     Returns
     -------
@@ -194,9 +196,11 @@ def counted_units(records: pd.DataFrame, *, distinct_animators: bool) -> pd.Data
         "trained_month": trained.where(trained.isna() | (trained >= referenced), referenced),
         "is_conum": records["is_conum"].astype(bool),
     })
-    if distinct_animators:
-        units = units.groupby(records["animator_id"].to_numpy()).agg(
-            {"referenced_month": "min", "in_training_month": "min", "trained_month": "min", "is_conum": "any"})
+    # A record's rows (one per place) share its person, theme, training and dates: one unit for all of them.
+    keys = [records["animator_id"].to_numpy()] if distinct_animators else \
+        [records["animator_id"].to_numpy(), records["theme"].to_numpy()]
+    units = units.groupby(keys).agg(
+        {"referenced_month": "min", "in_training_month": "min", "trained_month": "min", "is_conum": "any"})
     return units.reset_index(drop=True)
 
 
@@ -207,7 +211,7 @@ def monthly_progress(records: pd.DataFrame, theme: str | None = None, region: st
     Parameters
     ----------
     records : pandas.DataFrame
-        One row per (animator, theme), as :func:`loaders.store.read_animators` returns them.
+        One row per (animator, theme, place), as :func:`loaders.store.read_animators` returns them.
     theme : str, optional
         Theme slug; ``None`` counts distinct animators over every theme.
     region : str, optional

@@ -94,3 +94,15 @@ def test_commune_level_treats_each_commune_as_its_own_territory(communes, record
     assert table.loc["c2", "median_nearest_km"] == 20.0
     assert table.loc["c1", "animators_trained"] == 1 and table.loc["c2", "training_pool"] == 1
     assert table["priority_rank"].to_dict()["c2"] == 1
+
+
+def test_a_person_at_several_places_counts_once_per_territory_and_theme(communes, records):
+    """a1 also works at c2 (same EPCI E1) and c3 (E2): one person in E1, one in E2, never two in E1."""
+    places = pd.concat([records.assign(place_id="p" + records["insee_code"]),
+                        records[records["animator_id"] == "a1"].assign(insee_code="c2", place_id="pc2"),
+                        records[records["animator_id"] == "a1"].assign(insee_code="c3", place_id="pc3")])
+    table = territory_aggregates(communes, places, "epci")
+    assert (table.loc["E1", "animators_trained"], table.loc["E1", "cafe-ia__trained"]) == (1, 1)
+    assert table.loc["E1", "parentalite-numerique__trained"] == 1
+    assert (table.loc["E2", "animators_trained"], table.loc["E2", "cafe-ia__trained"]) == (1, 1)
+    assert territory_aggregates(communes, places, "departement").loc["01", "cafe-ia__trained"] == 1

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from geo import settings
-from geo.coverage import commune_indicators, e2sfca_weight
+from geo.coverage import commune_indicators, e2sfca_weight, place_supply
 from geo.distances import PointIndex, haversine_km
 
 DEGREE_KM = math.pi * settings.EARTH_RADIUS_KM / 180  # one degree of latitude
@@ -147,6 +147,19 @@ def test_an_animator_at_three_places_counts_once_split_in_thirds():
     # Two places within reach of one commune: one animator within reach, her supply still split in thirds.
     close = places.assign(lat=[lat0, north_of(lat0, 5), north_of(lat0, 80)])
     assert commune_indicators(communes, close, radius_km=15).loc["c0", "animators_within_km"] == 1
+
+
+def test_places_outside_the_view_still_share_the_animators_supply():
+    """A view of one territory sees one of her three places: that place still supplies 1/3, not 1."""
+    lat0 = 45.0
+    communes = grid([(3.0, north_of(lat0, km), 300) for km in (0, 40, 80)])
+    places = people([(3.0, north_of(lat0, km)) for km in (0, 40, 80)]).assign(animator_id="ana",
+                                                                                place_id=["p0", "p1", "p2"])
+    every = commune_indicators(communes, places, radius_km=15)
+    in_view = places.assign(person_places=3).iloc[:1]
+    alone = commune_indicators(communes.iloc[:1], in_view, radius_km=15)
+    assert alone.loc["c0", "accessibility_per_10k"] == pytest.approx(every.loc["c0", "accessibility_per_10k"])
+    assert place_supply(in_view).tolist() == [pytest.approx(1 / 3)]
 
 
 def test_index_agrees_with_brute_force_distances():

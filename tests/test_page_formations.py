@@ -95,6 +95,18 @@ def test_french_plural_is_singular_below_two(count, expected):
     assert plural(count, "site", "sites") == expected
 
 
+def test_a_person_at_places_in_two_epcis_counts_in_each_and_once_in_the_total():
+    from views.formations import epci_counts
+
+    scoped = pd.DataFrame({"animator_id": ["a", "a", "a", "b"], "place_id": ["p1", "p2", "p3", "p4"],
+                           "epci": ["Rennes Métropole", "Vitré Communauté", "Vitré Communauté", "Vitré Communauté"],
+                           "training_status": ["trained", "trained", "trained", "referenced"]})
+    counts, totals = epci_counts(scoped)
+    assert counts.loc["Rennes Métropole"].tolist() == [0, 0, 1]
+    assert counts.loc["Vitré Communauté"].tolist() == [1, 0, 1]
+    assert totals.tolist() == [1, 0, 1]
+
+
 def test_counts_of_the_territory_agree_with_their_number(page):
     text = text_of(open_with(page, **ILLE_ET_VILAINE))
     assert "**3** référencé·es" in text and "**1** formé·e" in text and "**0** en formation" in text

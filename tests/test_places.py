@@ -224,6 +224,19 @@ def test_a_hub_cannot_moderate_outside_its_territory_even_through_the_store(engi
     assert store.moderate(engine, outside[1:], "hub@bretagne.fr", scope=store.Scope("region", "53")) == 1
 
 
+def test_a_row_placed_by_hand_becomes_one_more_place_of_its_person(engine, gazetteer, tmp_path):
+    rows = ["01/09/2026 10:00;a@x.fr;Médiathèque;;35000;Rennes;Café IA;Oui;Oui",
+            "01/09/2026 11:00;a@x.fr;Tiers-lieu;;99999;Vitre;Café IA;Oui;Oui"]
+    store.save_import(engine, load_files([write_export(tmp_path, "a.csv", rows)], gazetteer))
+    rejected = store.read_rejected_rows(engine)
+    store.save_fix(engine, rejected["location_key"].item(), "35360", "99999, Vitre", actor="hub")
+    later = write_export(tmp_path, "b.csv", [row.replace("01/09", "02/09") for row in rows])
+    store.save_import(engine, load_files([later], gazetteer, LoadOptions(fixes=store.fix_map(engine))))
+    placed = store.read_animators(engine).set_index("commune")
+    assert sorted(placed.index) == ["Rennes", "Vitré"] and placed["animator_id"].nunique() == 1
+    assert placed.loc["Vitré", "place_moderation_status"] == PENDING and "à la main" in placed.loc["Vitré", "geocode_note"]
+
+
 def test_withdrawal_and_retention_cover_every_place(engine, three_places):
     store.save_import(engine, three_places)
     validate_everything(engine)

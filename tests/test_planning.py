@@ -193,6 +193,14 @@ def test_coverage_sites_name_the_chosen_communes():
     assert plan.sites["commune"].tolist() == ["Aville", "Cville"] and plan.shortfall is Shortfall.FEWER_CANDIDATES
 
 
+def test_a_trained_animator_covers_around_each_of_her_places():
+    """t1 works at A and C: both are covered, so the plan trains nobody there, only around B if needed."""
+    records = hand_records(("t1", "A", "trained"), ("t1", "C", "trained"), ("r1", "A", "referenced"),
+                           ("r2", "C", "referenced")).assign(place_id=["pA", "pC", "pA", "pC"])
+    plan = coverage_sites(HAND_COMMUNES, records, IN_SCOPE, 2, 1.0)
+    assert plan.sites.empty and plan.shortfall is Shortfall.NOTHING_LEFT_TO_COVER
+
+
 def test_session_sites_with_nobody_to_train_are_empty_and_say_so():
     sessions = session_sites(HAND_COMMUNES, hand_records(("t1", "A", "trained")), IN_SCOPE, 2)
     assert sessions.sites.empty and sessions.assignments.empty

@@ -268,6 +268,36 @@ def test_random_frames_match_the_reference(seed):
             assert_matches_reference(rows, theme, region)
 
 
+def at_several_places(rows: list[tuple], seed: int) -> list[tuple]:
+    """Each record at one to three places (rows of ``read_animators``): the person's training is the same at
+    each, the région and the verdict are the place's own (a refused place, a place in another région)."""
+    rng = np.random.default_rng(seed)
+    region, moderation = COLUMNS.index("region_code"), COLUMNS.index("moderation_status")
+    out = []
+    for row in rows:
+        out.append(row)
+        for _ in range(rng.integers(0, 3)):
+            place = list(row)
+            place[region] = str(rng.choice(["53", "11"]))
+            place[moderation] = str(rng.choice(["pending", "validated", "refused"]))
+            out.append(tuple(place))
+    return out
+
+
+def test_a_person_at_three_places_counts_once_per_theme():
+    tiny_at_three = [place for row in TINY for place in (row, row, row)]
+    for theme in (None, "cafe-ia", "cyber"):
+        pd.testing.assert_frame_equal(monthly_progress(frame(tiny_at_three), theme), monthly_progress(frame(TINY), theme))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_records_at_several_places_match_the_reference(seed):
+    rows = at_several_places(random_rows(seed), seed)
+    for theme in (None, "cafe-ia"):
+        for region in (None, "11"):
+            assert_matches_reference(rows, theme, region)
+
+
 # Imports per hub
 
 def test_imports_per_hub_and_month():

@@ -348,7 +348,8 @@ def _details(table: pd.DataFrame, level: str, clicked: str | None, selected: Sel
     chosen = data.selection(selected.theme, selected.statuses, selected.conum_only, selected.moderation,
                             selected.scope)
     if not chosen.empty:
-        closest = nearest(chosen.drop_duplicates("animator_id"), lon, lat, NEAREST_IN_DETAILS)
+        # The nearest places: an animator at two places near the territory is listed at each.
+        closest = nearest(chosen.drop_duplicates(["animator_id", "place_id"]), lon, lat, NEAREST_IN_DETAILS)
         st.markdown("**Animateur·rices les plus proches**")
         st.dataframe(pd.DataFrame({"Structure": closest["structure"], "Commune": closest["commune"],
                                    "Distance": closest["distance_km"].map(km),
@@ -369,13 +370,31 @@ def _pool(code: str, level: str, selected: Selected) -> None:
     """Referenced animators of the territory not trained yet: the people to invite to a training."""
     records = data.theme_records(selected.theme, selected.conum_only, selected.moderation, selected.scope)
     column = "insee_code" if level == "commune" else "epci_code"
-    pool = records[(records[column] == code) & (records["training_status"] == REFERENCED)]
+    pool = training_pool(records[(records[column] == code) & (records["training_status"] == REFERENCED)])
     people = plural(len(pool), "animateur·rice référencé·e, pas encore formé·e",
                     "animateur·rices référencé·es, pas encore formé·es")
     st.markdown(f"**Vivier à former** : {french_number(len(pool))} {people}.")
     if not pool.empty:
-        st.dataframe(pool[["structure", "commune"]].rename(columns={"structure": "Structure", "commune": "Commune"}),
+        st.dataframe(pool.rename(columns={"structure": "Structure", "commune": "Commune"}),
                      hide_index=True, width="stretch")
+
+
+def training_pool(records: pd.DataFrame) -> pd.DataFrame:
+    """One row per person of ``records`` (one per place), with the structures and communes of their places.
+
+    Examples
+    --------
+    >>> records = pd.DataFrame({"animator_id": ["a", "a", "b"], "structure": ["EPN", "Médiathèque", None],
+    ...                         "commune": ["Vitré", "Rennes", "Rennes"]})
+    >>> training_pool(records).to_dict("records")
+    [{'structure': 'EPN ; Médiathèque', 'commune': 'Vitré ; Rennes'}, {'structure': '', 'commune': 'Rennes'}]
+    """
+    def joined(values: pd.Series) -> str:
+        return " ; ".join(dict.fromkeys(value for value in values.fillna("") if value))
+
+    people = records.groupby("animator_id", sort=False)
+    return pd.DataFrame({"structure": people["structure"].agg(joined),
+                         "commune": people["commune"].agg(joined)}).reset_index(drop=True)
 
 
 # Streamlit runs a page as ``__main__``; importing it (for its helpers) draws nothing.

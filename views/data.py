@@ -63,12 +63,12 @@ def store_version() -> tuple:
 
 
 def records() -> pd.DataFrame:
-    """One row per (animator, theme), without personal columns (read again only when the store changed)."""
+    """One row per (animator, theme, active place), without personal columns (read again only when the store changed)."""
     return _records_at(store_version())
 
 
 def scoped_records(scope: Scope) -> pd.DataFrame:
-    """:func:`records` of the animators placed in ``scope``."""
+    """:func:`records` at the places in ``scope``: an animator is seen through those places only."""
     table = records()
     return table if scope == FRANCE or table.empty else table[scope.mask(table)].reset_index(drop=True)
 
@@ -115,17 +115,22 @@ def selection(theme: str, statuses: tuple[str, ...], conum_only: bool,
               moderation: tuple[str, ...] | None = None, scope: Scope = FRANCE) -> pd.DataFrame:
     """The records of one theme in the given training statuses (Conseillers numériques only if asked).
 
+    One row per (animator, place): an animator at three places is three rows. ``person_places`` is
+    how many places the animator has in the whole selection, in ``scope`` or not, so that coverage
+    splits their supply over all of them (:func:`geo.coverage.place_supply`).
     ``moderation=None`` keeps what the public may see (validated, in their form's last export);
     pilot pages pass the moderation statuses they show and the agent's ``scope``.
     """
-    table = scoped_records(scope)
+    table = records()
     if table.empty:
         return table
     chosen = (table["theme"] == theme) & table["training_status"].isin(statuses)
     chosen &= table["published"] if moderation is None else table["moderation_status"].isin(moderation)
     if conum_only:
         chosen &= table["is_conum"]
-    return table[chosen].reset_index(drop=True)
+    table = table[chosen]
+    table = table.assign(person_places=table.groupby("animator_id")["place_id"].transform("size"))
+    return table[scope.mask(table)].reset_index(drop=True)
 
 
 def theme_labels(animator_ids: tuple[str, ...]) -> pd.Series:
@@ -182,7 +187,7 @@ def commune_coverage(theme: str, statuses: tuple[str, ...], conum_only: bool, mo
     """The communes of ``scope`` (without contour) with the coverage indicators of the selected animators."""
     communes = pd.DataFrame(reference().communes.drop(columns="geometry")).rename_axis(None)
     communes = communes[scope.mask(communes)]
-    chosen = selection(theme, statuses, conum_only, moderation, scope).drop_duplicates("animator_id")
+    chosen = selection(theme, statuses, conum_only, moderation, scope)
     indicators = commune_indicators(communes, chosen, radius_km)
     return communes.join(indicators).assign(insee_code=communes.index)
 

@@ -130,15 +130,24 @@ def _counts_by_epci(scoped: pd.DataFrame) -> None:
     if scoped.empty:
         st.info("Aucun animateur référencé dans ce territoire pour cette thématique.")
         return
-    distinct = scoped.drop_duplicates(["animator_id", "training_status"])
-    counts = distinct.groupby(["epci", "training_status"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=[REFERENCED, IN_TRAINING, TRAINED], fill_value=0)
-    totals = counts.sum()
+    counts, totals = epci_counts(scoped)
     st.markdown(" · ".join(f"**{french_number(totals[status])}** {plural(totals[status], *STATUS_COUNT_WORDS[status])}"
                            for status in counts.columns))
     counts = counts.rename(columns=STATUS_LABELS).rename_axis("EPCI").sort_values(STATUS_LABELS[REFERENCED],
                                                                                  ascending=False)
     st.dataframe(french_table(counts), width="stretch")
+
+
+def epci_counts(scoped: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Persons per EPCI and training status, and in the whole territory (one row per place in ``scoped``).
+
+    A person with places in two EPCIs counts in each of them, and once in the territory's totals.
+    """
+    statuses = [REFERENCED, IN_TRAINING, TRAINED]
+    distinct = scoped.drop_duplicates(["animator_id", "training_status", "epci"])
+    counts = distinct.groupby(["epci", "training_status"]).size().unstack(fill_value=0)
+    totals = scoped.drop_duplicates(["animator_id", "training_status"])["training_status"].value_counts()
+    return counts.reindex(columns=statuses, fill_value=0), totals.reindex(statuses, fill_value=0)
 
 
 def _pool_map(pool: pd.DataFrame, in_scope: pd.Index) -> None:

@@ -26,6 +26,7 @@ from views.commune_box import Suggestion, commune_box
 from views.geolocate import geolocate_button
 from views.labels import STATUS_LABELS, km, status_badge
 from views.safe_html import escape
+from views.wording import plural
 
 RESULTS = 20
 MAP_HEIGHT = 520
@@ -348,10 +349,26 @@ def _results(animators: pd.DataFrame, closest: pd.DataFrame | None, place: Place
         st.info("Aucun animateur ne correspond à ces filtres.")
         return
     if closest is None:
-        st.markdown(f"**{len(animators)}** animateur·rices correspondent à ces filtres. {INVITATIONS[invitation]}")
+        st.markdown(f"{matching_sentence(animators)} {INVITATIONS[invitation]}")
         return
     listed = tuple(closest["animator_id"])
     st.html(results_html(closest, place.label, data.theme_labels(listed), contacts))
+
+
+def matching_sentence(animators: pd.DataFrame) -> str:
+    """How many animators the filters keep, and at how many places when some have several.
+
+    Examples
+    --------
+    >>> matching_sentence(pd.DataFrame({"animator_id": ["a", "b"], "place_id": ["p", "q"]}))
+    '**2** animateur·rices correspondent à ces filtres.'
+    >>> matching_sentence(pd.DataFrame({"animator_id": ["a", "a", "a"], "place_id": ["p", "q", "r"]}))
+    '**1** animateur·rice correspond à ces filtres, dans **3** lieux.'
+    """
+    persons, places = animators["animator_id"].nunique(), len(animators)
+    counted = (f"**{persons}** {plural(persons, 'animateur·rice', 'animateur·rices')} "
+               f"{plural(persons, 'correspond', 'correspondent')} à ces filtres")
+    return counted + (f", dans **{places}** lieux." if places > persons else ".")
 
 
 def results_html(closest: pd.DataFrame, place_label: str, themes_of: pd.Series, contacts: pd.DataFrame,
