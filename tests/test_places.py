@@ -320,34 +320,68 @@ def test_migration_0005_moves_every_place_and_keeps_the_verdicts(store_url, gaze
 
 
 # --- Real exports: every line at its own commune ------------------------------------------------------
+# A few real lines of each of the five hub exports of ../shared/realdata are kept in tests/fixtures/realdata-places
+# (two places of one structure name in two communes, two structures of one commune, where a file has them); the
+# whole files are an extra check, run when ../shared is there. Each file is loaded as published (its e-mails were
+# replaced by placeholders, one per line) and as the hubs wrote it: one referent's e-mail repeated on every line.
+
+REALDATA_FIXTURES = FIXTURES / "realdata-places"
+SHARED_REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+REFERENT = "referent.hub@exemple.fr"
 
 
-@pytest.mark.parametrize("name", REALDATA)
-def test_every_real_line_stays_at_its_own_commune(realdata_dir, gazetteer, name):
-    """No line ends up in another line's commune, unless both are the same place by the rule.
+def as_one_referent(table):
+    """The table with the same e-mail on every line, as a hub's export of its places with one referent."""
+    mapping = map_columns(table.frame)
+    column = mapping.fields.get("email", "Adresse e-mail du référent")
+    return dataclasses.replace(table, frame=table.frame.assign(**{column: REFERENT}))
 
-    Reference: the same file where every line is made a person of its own (its e-mail and answer id
-    replaced by the row number), so that nothing can merge; each line's commune and place there must
-    be those of the record holding it in the real load.
-    """
-    table = read_table(realdata_dir / name)
-    loaded = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia"))
+
+def each_line_alone(table):
+    """The table where every line is a person of its own (e-mail and answer id made of the row number)."""
     mapping = map_columns(table.frame)
     alone = table.frame.copy()
-    for field in ("email", "submission_id"):
-        if field in mapping.fields:
-            alone[mapping.fields[field]] = [f"ligne{row}@exemple.invalid" if field == "email" else f"ligne-{row}"
-                                            for row in alone.index]
-    if "email" not in mapping.fields:
-        alone["Adresse e-mail"] = [f"ligne{row}@exemple.invalid" for row in alone.index]
-    single = load_tables([dataclasses.replace(table, frame=alone)], gazetteer, LoadOptions(theme="cafe-ia")).records
+    alone[mapping.fields.get("email", "Adresse e-mail")] = [f"ligne{row}@exemple.invalid" for row in alone.index]
+    if "submission_id" in mapping.fields:
+        alone[mapping.fields["submission_id"]] = [f"ligne-{row}" for row in alone.index]
+    return dataclasses.replace(table, frame=alone)
+
+
+def line_places(records: pd.DataFrame) -> dict[int, tuple[str, str]]:
+    """Spreadsheet row → (INSEE code, place id) of the record that holds it."""
+    return {int(row): (code, place) for rows, code, place in
+            zip(records["source_rows"], records["insee_code"], records["place_id"]) for row in rows.split("|")}
+
+
+def assert_every_line_placed_at_its_own_commune(table, gazetteer) -> None:
+    """100 % of the lines placed, each at the commune and place it has when nothing can merge it with another.
+
+    Reference: the same table where every line is a person of its own, so that nothing merges; in the
+    table as loaded, a line may only share a record with lines of the same person and the same place.
+    """
+    single = load_tables([each_line_alone(table)], gazetteer, LoadOptions(theme="cafe-ia")).records
     assert single["source_rows"].str.fullmatch(r"\d+").all()  # nothing merged in the reference
-    truth = {int(row): (code, place) for row, code, place in
-             zip(single["source_rows"], single["insee_code"], single["place_id"])}
+    loaded = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia"))
     report = loaded.report()
-    placed = {}
-    for rows, code, place in zip(loaded.records["source_rows"], loaded.records["insee_code"], loaded.records["place_id"]):
-        for row in rows.split("|"):
-            placed[int(row)] = (code, place)
-    assert len(placed) == report["lignes_acceptees"] == len(truth)  # every accepted line is placed
-    assert placed == truth
+    assert report["lignes_rejetees"] == 0 and report["lignes_acceptees"] == report["lignes"] == len(table.frame)
+    assert line_places(loaded.records) == line_places(single)
+
+
+@pytest.mark.parametrize("variant", ["as_published", "one_referent"])
+@pytest.mark.parametrize("name", REALDATA)
+def test_every_real_line_is_placed_at_its_own_commune(gazetteer, name, variant):
+    table = read_table(REALDATA_FIXTURES / name)
+    if variant == "one_referent":
+        table = as_one_referent(table)
+        loaded = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia")).records
+        assert loaded["animator_id"].nunique() == 1 and loaded["insee_code"].nunique() > 1  # one person, her places
+    assert_every_line_placed_at_its_own_commune(table, gazetteer)
+
+
+@pytest.mark.skipif(not SHARED_REALDATA.is_dir(), reason="../shared/realdata absent")
+@pytest.mark.parametrize("variant", ["as_published", "one_referent"])
+@pytest.mark.parametrize("name", REALDATA)
+def test_every_line_of_the_whole_real_exports_is_placed_at_its_own_commune(gazetteer, name, variant):
+    table = read_table(SHARED_REALDATA / name)
+    assert_every_line_placed_at_its_own_commune(as_one_referent(table) if variant == "one_referent" else table,
+                                                gazetteer)
