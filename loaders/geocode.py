@@ -412,13 +412,10 @@ class Gazetteer:
     # -- rule 1: INSEE codes --------------------------------------------------
 
     def read_insee_field(self, raw: str) -> InseeReading:
-        """What the INSEE code field holds, with a lost leading zero or a Corsican code written 20xxx repaired."""
-        memo = ("insee", raw)
-        if memo not in self._cache:
-            self._cache[memo] = self._read_insee_field(raw)
-        return self._cache[memo]
+        """What the INSEE code field holds, with a lost leading zero or a Corsican code written 20xxx repaired.
 
-    def _read_insee_field(self, raw: str) -> InseeReading:
+        Not memoised: a table reads each distinct value once, and a memo costs more than the reading.
+        """
         code = _WHITESPACE.sub("", raw).upper()
         if not code:
             return InseeReading(InseeField.EMPTY)
@@ -441,9 +438,9 @@ class Gazetteer:
             return InseeReading(InseeField.COMMUNE_NAME, code)
         return InseeReading(InseeField.UNKNOWN, code)
 
-    def resolve_insee(self, raw: str) -> Outcome:
-        """Rule 1: an INSEE code, repaired when needed."""
-        holds, code, notes = self.read_insee_field(raw)
+    def resolve_insee(self, raw: str, reading: InseeReading | None = None) -> Outcome:
+        """Rule 1: an INSEE code, repaired when needed (``reading``: the field read, when the caller has it)."""
+        holds, code, notes = reading or self.read_insee_field(raw)
         if holds is InseeField.EMPTY:
             return Outcome()
         if holds is InseeField.COMMUNE_CODE:
@@ -1248,8 +1245,10 @@ def _insee_column(values: pd.Series, gazetteer: Gazetteer) -> tuple[RuleOutcomes
     """Rule 1 on every row, and what each row's INSEE field holds (:class:`InseeField`), once per distinct value."""
     positions, distinct = _distinct(values.to_numpy(dtype=object))
     texts = distinct.tolist()
-    holds = np.array([gazetteer.read_insee_field(text).holds for text in texts], dtype=np.intp)
-    return RuleOutcomes.interned([gazetteer.resolve_insee(text) for text in texts], positions), holds[positions]
+    readings = [gazetteer.read_insee_field(text) for text in texts]
+    holds = np.fromiter((reading.holds for reading in readings), dtype=np.intp, count=len(readings))
+    outcomes = [gazetteer.resolve_insee(text, reading) for text, reading in zip(texts, readings)]
+    return RuleOutcomes.interned(outcomes, positions), holds[positions]
 
 
 def _on_distinct_values(values: pd.Series, rule: Callable[[str], Outcome]) -> RuleOutcomes:
