@@ -1,9 +1,10 @@
 """Scripts run in a page by the browser tests: what a person would see clipped or cut short."""
 
-# Multiselect chips cut off by their box or by Streamlit's fading mask (« ormé·e » for « Formé·e »).
+# Multiselect chips cut off or spilling out of their box, or faded by Streamlit's mask (« ormé·e » for « Formé·e »).
 CHIPS_CLIPPED = """
 () => [...document.querySelectorAll("[data-testid='stMultiSelectTagsContainer']")].flatMap((container) => {
-  const box = container.getBoundingClientRect();
+  // The box drawn around the chips is the container's parent: a container wider than it spills over.
+  const box = container.parentElement.getBoundingClientRect();
   const masked = getComputedStyle(container).maskImage !== "none" || container.scrollWidth > container.clientWidth;
   return [...container.querySelectorAll("[data-tag]")]
     .filter((tag) => masked || tag.getBoundingClientRect().right > box.right + 0.5

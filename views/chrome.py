@@ -34,6 +34,9 @@ a {{ color: var(--bleu-france); }}
 /* Filter chips and widget labels wrap instead of being cut (« ormé·e », « Conseillers num… »). */
 [data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] > [role="group"] {{
   flex-wrap: wrap; overflow: visible; mask-image: none; -webkit-mask-image: none; }}
+[data-testid="stMultiSelectTagsContainer"] {{ min-width: 0; max-width: 100%; height: auto; max-height: none; }}
+:has(> [data-testid="stMultiSelectTagsContainer"]) {{ height: auto; max-height: none; }}
+[data-testid="stMultiSelectTagsContainer"] > input {{ min-width: 2rem; width: 0; flex: 1 1 2rem; }}
 [data-testid="stWidgetLabel"] .stMarkdownEllipsis, [data-testid="stWidgetLabel"] .stMarkdownEllipsis * {{
   white-space: normal; overflow: visible; text-overflow: clip; }}
 </style>

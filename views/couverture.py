@@ -102,17 +102,18 @@ def _filters(scope: Scope) -> tuple[str, Selected, int]:
     with st.container(border=True):
         indicator = url_state.choice("Indicateur", {code: i.label for code, i in INDICATORS.items()},
                                      "uncovered_share", key="indicateur", help=E2SFCA_EXPLANATION)
-        columns = st.columns([2, 3, 2, 2, 2], vertical_alignment="bottom")
-        with columns[0]:
+        # Two rows: the multiselects need room for their chips.
+        first, second = st.columns([2, 3, 3], vertical_alignment="bottom"), st.columns(2, vertical_alignment="bottom")
+        with first[0]:
             theme = url_state.choice("Thématique", {s: registry.get(s).label for s in registry.slugs()}, "cafe-ia",
                                      key="theme")
-        with columns[1]:
+        with first[1]:
             statuses = url_state.choices("Animateur·rices pris·es en compte", STATUS_LABELS, [TRAINED], key="statut")
-        with columns[2]:
+        with first[2]:
             moderation = url_state.choices("Vérification", MODERATION_LABELS, DEFAULT_MODERATION, key="verif")
-        with columns[3]:
+        with second[0]:
             conum_only = url_state.flag("Conseillers numériques uniquement", key="conum")
-        with columns[4]:
+        with second[1]:
             radius = url_state.number("Rayon de couverture (km)", key="rayon", minimum=5, maximum=50,
                                       default=int(DEFAULT_RADIUS_KM))
     return indicator, Selected(theme, tuple(statuses), conum_only, tuple(moderation), scope), radius

@@ -109,17 +109,18 @@ def _area(scope: Scope) -> tuple[str, pd.Index | None]:
 
 def _filters() -> Filters:
     registry = data.themes()
-    columns = st.columns([2, 2, 2, 2, 2], vertical_alignment="bottom")
-    with columns[0]:
+    # Two rows: the multiselect needs room for its chips.
+    first, second = st.columns([2, 3, 3], vertical_alignment="bottom"), st.columns(2, vertical_alignment="bottom")
+    with first[0]:
         theme = url_state.choice("Thématique", {s: registry.get(s).label for s in registry.slugs()}, "cafe-ia",
                                  key="theme")
-    with columns[1]:
+    with first[1]:
         moderation = url_state.choices("Vérification", MODERATION_LABELS, DEFAULT_MODERATION, key="verif")
-    with columns[2]:
+    with first[2]:
         conum_only = url_state.flag("Conseillers numériques uniquement", key="conum")
-    with columns[3]:
+    with second[0]:
         sites = url_state.number("Nombre de sessions ou de sites", key="sites", minimum=1, maximum=20, default=5)
-    with columns[4]:
+    with second[1]:
         radius = url_state.number("Rayon de couverture (km)", key="rayon", minimum=5, maximum=50,
                                   default=int(DEFAULT_RADIUS_KM))
     return Filters(theme, conum_only, tuple(moderation), sites, radius)
