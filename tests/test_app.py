@@ -134,7 +134,7 @@ def test_theme_from_the_url(app):
     app.query_params["theme"] = "parentalite-numerique"
     app.run()
     assert by_label(app.selectbox, "Thématique").value == "parentalite-numerique"
-    assert "**1** animateur·rices correspondent" in text_of(app)
+    assert "**1** animateur·rice correspond" in text_of(app)
 
 
 # Homonyms: tests/test_page_trouver.py (the person chooses among every homonym).
