@@ -82,6 +82,7 @@ UNCOVERED_TERRITORIES = {
 UNCOVERED_POSTCODES = {"97133": "Saint-Barthélemy", "97150": "Saint-Martin"}  # postcodes under Guadeloupe's 971
 FUZZY_CUTOFF = 85.0
 IMPLAUSIBLE_COORDINATES_KM = 20.0  # beyond this, coordinates contradicting postcode + commune are a copy error
+CONTOUR_MARGIN_KM = 0.5  # contours are simplified: a point this close to a commune's contour may lie in it
 SNAP_DEGREES = 0.01  # about 1 km: simplified contours cut harbours and beaches
 LAMBERT93_BOUNDS = ((50_000.0, 1_300_000.0), (6_000_000.0, 7_200_000.0))
 
@@ -173,6 +174,9 @@ class Outcome(NamedTuple):
     reason: str | None = None
     exact: bool = False  # the postcode and the exact commune name agree (strong evidence)
     loose: bool = False  # the name was matched approximately, or outside its known postcode (weak evidence)
+    # The postcode and the commune column both designate this commune: ``exact``, or a postcode the reference
+    # does not know (CEDEX) and the exact name of a commune of its département. Coordinates do not outvote them.
+    agreed: bool = False
 
 
 class InseeReading(NamedTuple):
@@ -701,7 +705,7 @@ class Gazetteer:
         if found:
             reason_pc = "inconnu" if not in_postcode else "ne correspond pas à cette commune"
             return Outcome(found.place, notes + (f"code postal {postcode} {reason_pc}",) + found.notes,
-                           loose=bool(in_postcode) or found.loose)
+                           loose=bool(in_postcode) or found.loose, agreed=not in_postcode and not found.loose)
         unique = self._unique_name(city_key)
         if unique and in_postcode:
             return Outcome(unique, notes + (f"code postal {postcode} ne correspond pas à {raw_city.strip()}",),
@@ -805,7 +809,7 @@ class Gazetteer:
         elif approximated is not None:
             notes.append(f"commune « {approximated.strip()} » rapprochée de « {label} »")
             loose = True
-        return Outcome(place, tuple(notes), exact=exact, loose=loose)
+        return Outcome(place, tuple(notes), exact=exact, loose=loose, agreed=exact)
 
     def _unique_name(self, city_key: str) -> Place | None:
         entries = self.names.get(city_key, ())
@@ -1220,7 +1224,7 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     blanks = Blanks(blanks.postcode & (borrowed != Borrowed.POSTCODE), blanks.city & (borrowed != Borrowed.COMMUNE))
     readings = gazetteer.read_evidence_columns(postcode, city, address, blanks=blanks)
     by_coordinates, points = _coordinates(frame, gazetteer)
-    by_coordinates = _without_implausible_coordinates(by_insee, by_coordinates, readings[0], points, gazetteer)
+    by_coordinates = _coordinates_against_fields(by_insee, by_coordinates, readings[0], points, gazetteer)
     # The evidence is weighed where it decides: rows that neither an INSEE code nor coordinates place.
     undecided = ~(by_insee.placed | by_coordinates.placed)
     by_name, by_address, by_name_alone = gazetteer.weigh_evidence_columns(postcode, city, address, readings, undecided,
@@ -1301,38 +1305,66 @@ def _coordinates(frame: pd.DataFrame, gazetteer: Gazetteer) -> tuple[RuleOutcome
     return RuleOutcomes.interned(outcomes, positions), points[positions]
 
 
-def _without_implausible_coordinates(
+def _coordinates_against_fields(
     by_insee: RuleOutcomes, by_coordinates: RuleOutcomes, by_name: RuleOutcomes, points: np.ndarray,
     gazetteer: Gazetteer,
 ) -> RuleOutcomes:
-    """Rule 2 where coordinates far from the commune that the postcode and name agree on are a copy error.
+    """Rule 2 where the postcode and the commune column agree on another commune than the coordinates.
 
-    Only where rule 1 placed nothing, so that the coordinates would win: they
-    are then ignored with a reason, and rule 3 places the row.
+    Only where rule 1 placed nothing, so that the coordinates would win. Two fields that agree
+    (:attr:`Outcome.agreed`) beat the coordinates: see :func:`_against_fields`.
     """
     coordinates_commune = by_coordinates.values(lambda o: o.place.insee_code if o.place else "")
-    named_commune = by_name.values(lambda o: o.place.insee_code if o.exact else "")
-    suspect = np.flatnonzero(
+    agreed_commune = by_name.values(lambda o: o.place.insee_code if o.agreed else "")
+    contradicted = np.flatnonzero(
         ~by_insee.placed
-        & (coordinates_commune != "") & (named_commune != "") & (coordinates_commune != named_commune)
+        & (coordinates_commune != "") & (agreed_commune != "") & (coordinates_commune != agreed_commune)
     )
+    if not len(contradicted):
+        return by_coordinates
     outcomes, codes = list(by_coordinates.outcomes), by_coordinates.codes.copy()
-    for row in suspect.tolist():
+    for row in contradicted.tolist():
         point = (float(points[row, 0]), float(points[row, 1]))
-        reason = _implausible_coordinates_reason(point, named_commune[row], gazetteer)
-        if reason:
-            codes[row] = len(outcomes)
-            outcomes.append(Outcome(reason=reason))
-    return RuleOutcomes(tuple(outcomes), codes) if len(outcomes) > len(by_coordinates.outcomes) else by_coordinates
+        fields = by_name.outcomes[by_name.codes[row]]
+        outcomes.append(_against_fields(point, outcomes[codes[row]], fields, gazetteer))
+        codes[row] = len(outcomes) - 1
+    return RuleOutcomes(tuple(outcomes), codes)
 
 
-def _implausible_coordinates_reason(point: tuple[float, float], named: str, gazetteer: Gazetteer) -> str | None:
-    """Why coordinates more than :data:`IMPLAUSIBLE_COORDINATES_KM` from the named commune are ignored."""
+def _against_fields(point: tuple[float, float], coordinates: Outcome, fields: Outcome, gazetteer: Gazetteer) -> Outcome:
+    """What coordinates placed in another commune than the one the postcode and the commune agree on say.
+
+    Within :data:`CONTOUR_MARGIN_KM` of that commune, they are read in it (contours are simplified)
+    and keep their point. Farther, they are ignored with a reason, and rule 3 places the row: beyond
+    :data:`IMPLAUSIBLE_COORDINATES_KM` they are a copy error (real hub exports: Lille coordinates on a
+    Bourges address), nearer they usually point at a neighbour (a geocoder's guess, a postcode's centre).
+    """
+    named = fields.place.insee_code
+    # The commune is named in brackets: « de » before « Le Coudray » or « Orléans » would need elision.
+    fields_commune = f"la commune indiquée par le code postal et le nom ({gazetteer.name_of[named]})"
     distance = gazetteer.distance_to_commune_km(point, named)
-    if distance <= IMPLAUSIBLE_COORDINATES_KM:
-        return None
-    return (f"coordonnées ({point[1]:.5f}, {point[0]:.5f}) à {distance:.0f} km de {gazetteer.name_of[named]}, la "
-            "commune indiquée par le code postal et le nom : vérifiez-les")
+    if distance <= CONTOUR_MARGIN_KM:
+        return Outcome(fields.place, (*coordinates.notes, f"coordonnées à {_distance_text(distance)} de {fields_commune}, "
+                                                          "hors de son contour simplifié : lues dans cette commune"))
+    written = f"coordonnées ({point[1]:.5f}, {point[0]:.5f})"
+    if distance > IMPLAUSIBLE_COORDINATES_KM:
+        return Outcome(reason=f"{written} à {distance:.0f} km de {fields_commune} : vérifiez-les")
+    return Outcome(reason=f"{written} dans une autre commune ({gazetteer.name_of[coordinates.place.insee_code]}), à "
+                          f"{_distance_text(distance)} de {fields_commune} : vérifiez-les")
+
+
+def _distance_text(km: float) -> str:
+    """« 20 m », « 1,7 km », « 12 km »: a distance as a note gives it.
+
+    Examples
+    --------
+    >>> [_distance_text(km) for km in (0.003, 0.018, 0.35, 0.996, 1.74, 12.4)]
+    ['10 m', '20 m', '350 m', '1,0 km', '1,7 km', '12 km']
+    """
+    metres = max(round(km * 1000, -1), 10)
+    if metres < 1000:
+        return f"{metres:.0f} m"
+    return f"{km:.1f} km".replace(".", ",") if km < 10 else f"{km:.0f} km"
 
 
 # How a rule ranked after the winner relates to it (what the note of the row says of that rule).

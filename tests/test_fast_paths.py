@@ -83,7 +83,10 @@ SAMPLE: list[dict[str, str]] = [
     {"x": "3,953037972", "y": "49,04334998"},  # degrees in x/y
     {"x": "x", "y": "49.0"},
     {"lat": "50.613114", "lon": "3.047418", "postcode": "18000", "city": "BOURGES"},  # copy error, ignored
-    {"lat": "48.734013", "lon": "1.338279", "postcode": "28100", "city": "Dreux"},  # coordinates win
+    {"lat": "48.734013", "lon": "1.338279", "postcode": "28100", "city": "Dreux"},  # 290 m outside Dreux: read in it
+    {"lat": "48.57358", "lon": "7.75321", "postcode": "34967", "city": "MONTPELLIER"},  # CEDEX, far: ignored
+    {"lat": "43.5701", "lon": "3.89875", "postcode": "34000", "city": "Montpellier"},  # in neighbouring Lattes: ignored
+    {"lat": "47.91188", "lon": "1.97224", "postcode": "45074", "city": "ORLEANS CEDEX"},  # CEDEX, neighbour: ignored
     {"postcode": "75010", "city": "PARIS 10", "lat": "48.845", "lon": "2.3752"},  # other arrondissement
     {"postcode": "04220", "city": "CORBIÈRES", "lat": "43.7615", "lon": "5.7517"},
     # rule 3: postcode, commune and address disagreeing (the agreement of the evidence decides)

@@ -200,8 +200,8 @@ def test_ambiguous_commune_name_alone_is_rejected(gazetteer):
 # -- disagreements -----------------------------------------------------------------------------
 
 def test_higher_rule_wins_and_the_note_says_so(gazetteer):
-    # Coordinates in Vernouillet (28404), postcode and city of neighbouring Dreux (28134).
-    row = place(gazetteer, lat="48.734013", lon="1.338279", postcode="28100", city="Dreux")
+    # Coordinates at the town hall of Vernouillet (28404), an address in neighbouring Dreux (28134).
+    row = place(gazetteer, lat="48.7219", lon="1.3634", address="4 place Métézeau, 28100 Dreux")
     assert_placed(row, "28404", precision="coordinates")
     assert "Dreux" in row["geocode_note"] and "priorité aux coordonnées" in row["geocode_note"]
 
@@ -216,7 +216,38 @@ def test_coordinates_far_from_a_consistent_postcode_and_city_are_ignored(gazette
     # A hub export row: Bourges address, coordinates of Lille (a copy error).
     row = place(gazetteer, lat="50.613114", lon="3.047418", postcode="18000", city="BOURGES")
     assert_placed(row, "18033", precision="commune")
-    assert "km de Bourges" in row["geocode_note"]
+    assert "390 km de la commune indiquée par le code postal et le nom (Bourges)" in row["geocode_note"]
+
+
+def test_coordinates_far_from_a_cedex_postcode_and_its_commune_are_ignored(gazetteer):
+    # 34967 is a CEDEX postcode, unknown to the reference: Montpellier is exactly named in its département.
+    # The coordinates are those of Strasbourg.
+    row = place(gazetteer, lat="48.57358", lon="7.75321", postcode="34967", city="MONTPELLIER")
+    assert_placed(row, "34172", precision="commune")
+    assert "km de la commune indiquée par le code postal et le nom (Montpellier)" in row["geocode_note"]
+
+
+def test_coordinates_in_a_neighbouring_commune_lose_to_the_postcode_and_commune(gazetteer):
+    # The town hall of Lattes (34129), 1.7 km outside Montpellier; both fields name Montpellier.
+    row = place(gazetteer, lat="43.5701", lon="3.89875", postcode="34000", city="Montpellier")
+    assert_placed(row, "34172", precision="commune")
+    assert "dans une autre commune (Lattes), à 1,7 km de la commune indiquée par le code postal et le nom " \
+           "(Montpellier)" in row["geocode_note"]
+
+
+def test_coordinates_in_a_neighbouring_commune_lose_to_a_cedex_postcode_and_its_commune(gazetteer):
+    # The town hall of Saint-Jean-de-Braye (45284), next to Orléans; 45074 is a CEDEX postcode of Orléans.
+    row = place(gazetteer, lat="47.91188", lon="1.97224", postcode="45074", city="ORLEANS CEDEX")
+    assert_placed(row, "45234", precision="commune")
+    assert "dans une autre commune (Saint-Jean-de-Braye)" in row["geocode_note"]
+
+
+def test_coordinates_just_outside_the_commune_of_postcode_and_name_keep_their_point(gazetteer):
+    # 18 m into Castelnau-le-Lez from Montpellier's contour (contours are simplified): read in Montpellier.
+    row = place(gazetteer, lat="43.63161", lon="3.89382", postcode="34000", city="Montpellier")
+    assert_placed(row, "34172", precision="coordinates")
+    assert (row["lat"], row["lon"]) == (43.63161, 3.89382)
+    assert "hors de son contour" in row["geocode_note"]
 
 
 def test_coordinates_inside_the_insee_commune_keep_coordinate_precision(gazetteer):

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.geocode import geocode
+from loaders.geocode import geocode, name_key
 from loaders.pipeline import LoadOptions, load_files
 from loaders.text import fold
 
@@ -245,3 +245,44 @@ def test_never_placed_outside_the_departement_two_fields_agree_on(gazetteer, pla
         agreed = {dep for dep in single if single.count(dep) >= 2}
         if agreed and verdict["insee_code"]:
             assert verdict["departement_code"] in agreed, (fields.to_dict(), verdict.to_dict())
+
+
+# -- invariant: coordinates never outvote a postcode and a commune that agree -------------------------------
+
+@pytest.fixture(scope="module")
+def agreeing(places, reference) -> pd.DataFrame:
+    """The (commune, postcode) rows of ``places`` whose name names no other commune of the postcode.
+
+    Names are compared on the reader's key (articles, St/Ste), former communes' names included: a
+    postcode + name pair that names two communes is no agreement.
+    """
+    aliases = reference.aliases
+    names = pd.concat([
+        pd.DataFrame({"insee_code": places["insee_code"], "name_key": [name_key(name) for name in places["nom"]]}),
+        pd.DataFrame({"insee_code": aliases["insee_code"], "name_key": [name_key(name) for name in aliases["nom"]]}),
+    ]).drop_duplicates()
+    by_postcode = places[["postcode", "insee_code"]].merge(names, on="insee_code")
+    communes_named = by_postcode.groupby(["postcode", "name_key"])["insee_code"].nunique()
+    keyed = places.assign(name_key=[name_key(name) for name in places["nom"]])
+    unique = communes_named.reindex(pd.MultiIndex.from_frame(keyed[["postcode", "name_key"]])).to_numpy() == 1
+    return keyed[unique].reset_index(drop=True)
+
+
+@given(st.data())
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_coordinates_never_place_a_row_outside_the_commune_postcode_and_name_agree_on(gazetteer, agreeing, reference,
+                                                                                      data):
+    count, points = len(agreeing), reference.communes[["lat", "lon"]]
+    rows, expected = [], []
+    for _ in range(data.draw(st.integers(min_value=1, max_value=6))):
+        first = data.draw(st.integers(min_value=0, max_value=count - 1))
+        # The coordinates are the reference point of another commune: often a neighbour (same postcode or
+        # département, nearby in the table sorted by postcode), else anywhere in France.
+        near = st.integers(min_value=-40, max_value=40).map(lambda offset: min(max(first + offset, 0), count - 1))
+        other = agreeing.at[data.draw(st.one_of(near, st.integers(min_value=0, max_value=count - 1))), "insee_code"]
+        name = agreeing.at[first, "nom"]
+        rows.append({"postcode": agreeing.at[first, "postcode"], "city": name.upper() if data.draw(st.booleans())
+                     else name, "lat": f"{points.at[other, 'lat']:.6f}", "lon": f"{points.at[other, 'lon']:.6f}"})
+        expected.append(agreeing.at[first, "insee_code"])
+    located = geocode(pd.DataFrame(rows), gazetteer)
+    assert located["insee_code"].tolist() == expected, rows
