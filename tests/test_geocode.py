@@ -212,34 +212,31 @@ def test_insee_code_wins_over_postcode_and_city(gazetteer):
     assert "Montpellier" in row["geocode_note"]
 
 
-def test_coordinates_far_from_a_consistent_postcode_and_city_are_ignored(gazetteer):
+# Coordinates in another commune than the one a postcode and a commune agree on: ignored, rule 3 places the row.
+AGREEING_FIELDS_AGAINST_COORDINATES = {
     # A hub export row: Bourges address, coordinates of Lille (a copy error).
-    row = place(gazetteer, lat="50.613114", lon="3.047418", postcode="18000", city="BOURGES")
-    assert_placed(row, "18033", precision="commune")
-    assert "390 km de la commune indiquée par le code postal et le nom (Bourges)" in row["geocode_note"]
-
-
-def test_coordinates_far_from_a_cedex_postcode_and_its_commune_are_ignored(gazetteer):
+    "copy_error": (("50.613114", "3.047418", "18000", "BOURGES"), "18033",
+                   "390 km de la commune indiquée par le code postal et le nom (Bourges)"),
     # 34967 is a CEDEX postcode, unknown to the reference: Montpellier is exactly named in its département.
     # The coordinates are those of Strasbourg.
-    row = place(gazetteer, lat="48.57358", lon="7.75321", postcode="34967", city="MONTPELLIER")
-    assert_placed(row, "34172", precision="commune")
-    assert "km de la commune indiquée par le code postal et le nom (Montpellier)" in row["geocode_note"]
-
-
-def test_coordinates_in_a_neighbouring_commune_lose_to_the_postcode_and_commune(gazetteer):
+    "cedex_far": (("48.57358", "7.75321", "34967", "MONTPELLIER"), "34172",
+                  "km de la commune indiquée par le code postal et le nom (Montpellier)"),
     # The town hall of Lattes (34129), 1.7 km outside Montpellier; both fields name Montpellier.
-    row = place(gazetteer, lat="43.5701", lon="3.89875", postcode="34000", city="Montpellier")
-    assert_placed(row, "34172", precision="commune")
-    assert "dans une autre commune (Lattes), à 1,7 km de la commune indiquée par le code postal et le nom " \
-           "(Montpellier)" in row["geocode_note"]
-
-
-def test_coordinates_in_a_neighbouring_commune_lose_to_a_cedex_postcode_and_its_commune(gazetteer):
+    "neighbour": (("43.5701", "3.89875", "34000", "Montpellier"), "34172",
+                  "dans une autre commune (Lattes), à 1,7 km de la commune indiquée par le code postal et le nom "
+                  "(Montpellier)"),
     # The town hall of Saint-Jean-de-Braye (45284), next to Orléans; 45074 is a CEDEX postcode of Orléans.
-    row = place(gazetteer, lat="47.91188", lon="1.97224", postcode="45074", city="ORLEANS CEDEX")
-    assert_placed(row, "45234", precision="commune")
-    assert "dans une autre commune (Saint-Jean-de-Braye)" in row["geocode_note"]
+    "cedex_neighbour": (("47.91188", "1.97224", "45074", "ORLEANS CEDEX"), "45234",
+                        "dans une autre commune (Saint-Jean-de-Braye)"),
+}
+
+
+@pytest.mark.parametrize(("fields", "insee", "note"), AGREEING_FIELDS_AGAINST_COORDINATES.values(),
+                         ids=AGREEING_FIELDS_AGAINST_COORDINATES.keys())
+def test_coordinates_in_another_commune_lose_to_a_postcode_and_commune_that_agree(gazetteer, fields, insee, note):
+    row = place(gazetteer, **dict(zip(("lat", "lon", "postcode", "city"), fields)))
+    assert_placed(row, insee, precision="commune")
+    assert note in row["geocode_note"]
 
 
 def test_coordinates_just_outside_the_commune_of_postcode_and_name_keep_their_point(gazetteer):
