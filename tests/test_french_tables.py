@@ -1,4 +1,4 @@
-"""Every table of the pilot pages writes its numbers the French way (« 65 278 », « 84,5 »), on the demo data.
+"""The pilot pages write counts and numbers the French way (« 65 278 », « 84,5 », « 1 fiche »), on the demo data.
 
 A table shown with ``st.dataframe`` carries its cells' raw values (so that sorting a column sorts numbers)
 and, when the page formats them, the text each cell shows. A numeric column shown without that text
@@ -25,12 +25,15 @@ DEMO_EXPORT = Path(__file__).resolve().parent.parent / "data/demo/demo-animateur
 # A number as a cell shows it: an optional sign, digits (maybe grouped), an optional decimal part.
 NUMBER_TEXT = re.compile(r"^-?[\d\s\u202f\u00a0.,]*\d$")
 ENGLISH_DECIMAL = re.compile(r"\d\.\d")
+# Numbers that name something rather than count it: a spreadsheet's row number is written as the file shows it.
+IDENTIFIERS = {"Ligne"}
 UNGROUPED_THOUSANDS = re.compile(r"\d{4}")
 # Pages and the URL that shows their tables on the demo data (Bretagne, Ille-et-Vilaine).
 PAGES = {
     "formations": {"region": "53"},
     "couverture": {"region": "53", "dep": "35", "zone": "243500139"},
     "pilotage": {},
+    "controle": {},
 }
 
 
@@ -44,8 +47,8 @@ def demo_home(tmp_path_factory) -> Path:
     return home
 
 
-def shown_tables(page: str, params: dict[str, str], home: Path, monkeypatch) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    """(raw values, shown texts or an empty frame) of every read-only table of ``page``."""
+def opened(page: str, params: dict[str, str], home: Path, monkeypatch) -> AppTest:
+    """``page`` run once on the demo store at the URL ``params``."""
     monkeypatch.setenv("CARTE_DATA_HOME", str(home))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("CARTE_TILES_URL", "")
@@ -55,6 +58,11 @@ def shown_tables(page: str, params: dict[str, str], home: Path, monkeypatch) -> 
     app.query_params.update(params)
     app.run()
     assert not app.exception, [e.message for e in app.exception]
+    return app
+
+
+def shown_tables(app: AppTest) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """(raw values, shown texts or an empty frame) of every read-only table of ``app``."""
     tables = []
     for table in app.dataframe:
         if table.editing_mode != "read_only":
@@ -70,7 +78,8 @@ def english_numbers(values: pd.DataFrame, shown: pd.DataFrame) -> list[str]:
     """The numeric cells of ``values`` that the page shows the English way, as « column: text »."""
     wrong = []
     for position, column in enumerate(values.columns):
-        if not pd.api.types.is_numeric_dtype(values[column]) or pd.api.types.is_bool_dtype(values[column]):
+        if (column in IDENTIFIERS or not pd.api.types.is_numeric_dtype(values[column])
+                or pd.api.types.is_bool_dtype(values[column])):
             continue
         texts = (shown.iloc[:, position].astype(str) if not shown.empty
                  else values[column].map(lambda number: f"{number}"))
@@ -83,7 +92,16 @@ def english_numbers(values: pd.DataFrame, shown: pd.DataFrame) -> list[str]:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_table_of_a_pilot_page_writes_numbers_the_french_way(page, demo_home, monkeypatch):
-    tables = shown_tables(page, PAGES[page], demo_home, monkeypatch)
+    tables = shown_tables(opened(page, PAGES[page], demo_home, monkeypatch))
     assert tables, f"{page}: no table shown"
     wrong = [cell for values, shown in tables for cell in english_numbers(values, shown)]
     assert not wrong, f"{page}: {wrong}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_pilot_page_writes_a_count_with_an_s_in_brackets(page, demo_home, monkeypatch):
+    app = opened(page, PAGES[page], demo_home, monkeypatch)
+    texts = [element.value for kind in ("markdown", "caption", "info", "warning", "success")
+             for element in getattr(app, kind) if hasattr(element, "value")]
+    texts += [element.label for element in app.button]
+    assert not [text for text in texts if "(s)" in str(text)]

@@ -155,7 +155,7 @@ def test_upload_shows_counts_report_and_rejects(page):
     assert set(report["Fichier"]) == {EXPORT_NAME}
     reasons = dict(zip(report["Ligne"], report["Motif ou remarque"], strict=True))
     assert reasons[2] == reasons[3] == ""  # two places of one person: no merge, nothing to say
-    assert any("2 fiche(s) pour 1 animateur·rice(s) en 2 lieux" in caption.value for caption in page.caption)
+    assert any("2 fiches pour 1 animateur·rice en 2 lieux" in caption.value for caption in page.caption)
     assert "Code postal 99999 inconnu" in reasons[5]
     assert "thématique « Philatélie » inconnue" in reasons[6]
     assert report.loc[report["Ligne"] == 3, "Commune retenue"].item() == "Montpellier"
@@ -210,7 +210,7 @@ def test_save_commits_once_and_a_second_import_changes_nothing(page):
     upload(page, (EXPORT_NAME, EXPORT))
     page.main.button[0].click().run()
     assert not page.exception
-    assert any("Import enregistré" in success.value and "2 fiche(s)" in success.value for success in page.success)
+    assert any("Import enregistré" in success.value and "2 fiches pour" in success.value for success in page.success)
     # The file name reaches Markdown only as inert text: no link.
     assert "[lien](x)" not in messages(page) and "export &#91;lien&#93;&#40;x&#41;&#46;csv" in messages(page)
     engine = store.connect()
@@ -395,7 +395,7 @@ def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_rec
     result = load_files([realdata_dir / "epernay.json"], gazetteer, LoadOptions(theme="cafe-ia"))
     assert set(result.records["training_status"]) == {REFERENCED} and not result.records["public_consent"].any()
     training, consent = importer.public_map_warnings(result)
-    assert f"les {len(result.records)} fiche(s) qui en viennent seront enregistrées « Référencé·e »" in training
+    assert f"{len(result.records)} fiches en viennent et seront enregistrées « Référencé·e »" in training
     assert "Accord de publication" in consent
 
 

@@ -10,6 +10,7 @@ from loaders.schema import PENDING, REFUSED, VALIDATED
 from loaders.access import Agent
 from views import chrome, data, signin, url_state
 from views.labels import MODERATION_LABELS, STATUS_LABELS
+from views.wording import counted
 from views.placing import place_rejected_rows
 
 # What a moderator may decide on a row (a person, in one theme, at one place). The person (and their
@@ -59,7 +60,7 @@ def _queue(agent: Agent) -> None:
         chosen = chosen[chosen["theme"] == theme]
     if departement:
         chosen = chosen[chosen["departement_code"] == departement.upper()]
-    st.caption(f"{len(chosen)} fiche(s)" + (f", les {SHOWN_ROWS} premières affichées" if len(chosen) > SHOWN_ROWS
+    st.caption(counted(len(chosen), "fiche", "fiches") + (f", les {SHOWN_ROWS} premières affichées" if len(chosen) > SHOWN_ROWS
                                             else ""))
     if chosen.empty:
         return
@@ -83,12 +84,12 @@ def _queue(agent: Agent) -> None:
     problems = [d for d in decisions if d.status == REFUSED and not d.reason.strip()]
     if problems:
         st.warning(f"{len(problems)} refus sans motif : indiquez un motif pour chacun.")
-    if st.button(f"Enregistrer {len(decisions)} décision(s)", type="primary",
+    if st.button(f"Enregistrer {counted(len(decisions), 'décision', 'décisions')}", type="primary",
                  disabled=not decisions or bool(problems)):
         changed = store.moderate(data.engine(), decisions, actor=agent.email, scope=agent.scope)
         data.refresh()
         del st.session_state[EDITOR_KEY]
-        st.success(f"{changed} fiche(s) mise(s) à jour.")
+        st.success(f"{counted(changed, 'fiche mise à jour', 'fiches mises à jour')}.")
         st.rerun()
 
 

@@ -46,7 +46,7 @@ from loaders.themes import ThemeRegistry
 from views import chrome, data, signin
 from views.labels import STATUS_LABELS
 from views.safe_html import escape
-from views.wording import plural
+from views.wording import counted, plural
 
 LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -556,9 +556,10 @@ def _report(result: ImportResult, key: Hashable, agent: Agent) -> None:
     columns[2].metric("Doublons fusionnés", int(counts.get(MERGED, 0)))
     columns[3].metric("Rejetées", int(counts.get(REJECTED, 0)))
     summary = result.report()
-    st.caption(f"{summary['fiches']} fiche(s) pour {summary['animateurs']} animateur·rice(s) "
+    st.caption(f"{counted(summary['fiches'], 'fiche', 'fiches')} pour "
+               f"{counted(summary['animateurs'], 'animateur·rice', 'animateur·rices')} "
                f"en {summary['lieux']} {plural(summary['lieux'], 'lieu', 'lieux')} ; "
-               f"{int(counts.get(BLANK, 0))} ligne(s) vide(s) ignorée(s).")
+               f"{counted(int(counts.get(BLANK, 0)), 'ligne vide ignorée', 'lignes vides ignorées')}.")
     for warning in public_map_warnings(result):
         st.warning(escape(warning))
     sizes = {shown: len(filtered_report(report, shown, "")) for shown in SHOWN_ROWS}
@@ -568,7 +569,7 @@ def _report(result: ImportResult, key: Hashable, agent: Agent) -> None:
                           placeholder="ex. un nom de commune, un numéro de ligne, un mot du motif")
     chosen = filtered_report(report, shown, query, lines)
     if query.strip():
-        st.caption(f"{len(chosen)} ligne(s) trouvée(s).")
+        st.caption(f"{counted(len(chosen), 'ligne trouvée', 'lignes trouvées')}.")
     st.dataframe(chosen.drop(columns=NAME_MATCH_COLUMN), hide_index=True, width="stretch")
     if result.rejects.empty:
         st.success("Aucune ligne rejetée.")
@@ -646,8 +647,9 @@ def public_map_warnings(result: ImportResult) -> list[str]:
         records = int(result.records["winning_file"].isin(untrained).sum())
         warnings.append(
             f"{_which_files(untrained, result)} aucune colonne qui dise si les personnes sont formées (ni "
-            f"« {FIELD_LABELS['trained']} », ni « {FIELD_LABELS['training_date']} ») : les {records} fiche(s) "
-            f"qui en viennent seront enregistrées « {STATUS_LABELS[REFERENCED]} ». La carte publique, qui "
+            f"« {FIELD_LABELS['trained']} », ni « {FIELD_LABELS['training_date']} ») : "
+            f"{counted(records, 'fiche en vient et sera enregistrée', 'fiches en viennent et seront enregistrées')} "
+            f"« {STATUS_LABELS[REFERENCED]} ». La carte publique, qui "
             "n'affiche par défaut que les personnes formées, n'en montrera aucune. Si l'export contient cette "
             "information, choisissez sa colonne dans « Colonnes détectées » ci-dessus.")
     if unconsented:
@@ -772,14 +774,16 @@ def _last_saved_message() -> None:
 def _saved_message(outcome: store.SaveOutcome, summary: dict) -> None:
     """What an import wrote, from its outcome and its report (:meth:`loaders.pipeline.ImportResult.report`)."""
     if outcome.imported:
-        st.success(f"Import enregistré : {escape(', '.join(outcome.imported))} — {summary['fiches']} fiche(s) "
-                   f"pour {summary['animateurs']} animateur·rice(s), {summary['lignes_rejetees']} ligne(s) "
-                   "rejetée(s).")
+        st.success(f"Import enregistré : {escape(', '.join(outcome.imported))} — {counted(summary['fiches'], 'fiche', 'fiches')} "
+                   f"pour {counted(summary['animateurs'], 'animateur·rice', 'animateur·rices')}, "
+                   f"{counted(summary['lignes_rejetees'], 'ligne rejetée', 'lignes rejetées')}.")
     if outcome.already_imported:
         st.info(f"Déjà importé, rien de changé : {escape(', '.join(outcome.already_imported))}.")
     if outcome.marked_absent:
-        st.warning(f"{outcome.marked_absent} fiche(s) de ce formulaire absente(s) de l'export complet : "
-                   "retirée(s) de la carte publique, pas supprimée(s).")
+        count = outcome.marked_absent
+        st.warning(f"{counted(count, 'fiche de ce formulaire absente', 'fiches de ce formulaire absentes')} de "
+                   f"l'export complet : {plural(count, 'retirée', 'retirées')} de la carte publique, pas "
+                   f"{plural(count, 'supprimée', 'supprimées')}.")
     if outcome.closed_places:
         count = outcome.closed_places
         st.warning(f"{count} {plural(count, 'lieu', 'lieux')} d'une personne encore présente dans l'export complet "
@@ -787,8 +791,9 @@ def _saved_message(outcome: store.SaveOutcome, summary: dict) -> None:
                    f"{plural(count, 'fermé', 'fermés')} à cette date (la personne reste sur la carte à ses autres "
                    "lieux), rien n'est supprimé.")
     if outcome.erased_rows:
-        st.warning(f"{outcome.erased_rows} ligne(s) de personne(s) effacée(s) à leur demande : non importée(s), "
-                   "comptée(s) comme rejetée(s).")
+        count = outcome.erased_rows
+        st.warning(f"{counted(count, 'ligne', 'lignes')} de personnes effacées à leur demande : "
+                   f"{plural(count, 'non importée, comptée comme rejetée', 'non importées, comptées comme rejetées')}.")
 
 
 # --- Messages ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from loaders.fixes import Placeability, Placing, placing_of
 from views import data
 from views.basemap import new_map
 from views.safe_html import escape
+from views.wording import counted
 
 MAP_HEIGHT = 420
 FRANCE_CENTER = (46.6, 2.4)
@@ -54,7 +55,7 @@ def place_rejected_rows(agent: Agent) -> None:
 
 def _place_one(rows: pd.DataFrame, placings: pd.Series, agent: Agent) -> None:
     """Choose one placeable row, its commune, and save the fix."""
-    st.markdown(f"{len(rows)} ligne(s) rejetée(s) faute de lieu. Choisissez la commune d'une ligne : la correction "
+    st.markdown(f"{counted(len(rows), 'ligne rejetée', 'lignes rejetées')} faute de lieu. Choisissez la commune d'une ligne : la correction "
                 "sera reprise à chaque prochain import de cette même ligne.")
     # A row is named by its import and spreadsheet row: once a row is placed, the others keep their widgets.
     ids = row_ids(rows)
@@ -76,7 +77,7 @@ def _place_one(rows: pd.DataFrame, placings: pd.Series, agent: Agent) -> None:
 
 def _not_placeable(rows: pd.DataFrame, placings: pd.Series) -> None:
     """The rejected rows no fix may place, with the reason, so that the hub corrects them in the file."""
-    st.markdown(f"{len(rows)} ligne(s) rejetée(s) ne peuvent pas être placées ici. Une ligne sans lieu se "
+    st.markdown(f"{counted(len(rows), 'ligne rejetée ne peut pas être placée', 'lignes rejetées ne peuvent pas être placées')} ici. Une ligne sans lieu se "
                 "corrige dans le fichier (code postal et commune), qui est ensuite importé de nouveau ; la carte "
                 "ne couvre que la métropole et les départements d'outre-mer (référentiel géographique du COG).")
     st.dataframe(not_placeable_table(rows, placings), hide_index=True, width="stretch",
