@@ -38,18 +38,21 @@ fuzz: $(INSTALLED)
 
 # `make bench BASELINE=7051fbf^` runs each bench script on that commit (a temporary git worktree) and on the
 # working tree, alternately, BENCH_RUNS times each, and prints their figures side by side (bench/compare.py).
-# BENCH selects the scripts and BENCH_ARGS their arguments:
-# `make bench BASELINE=main BENCH=bench/run.py BENCH_ARGS=--chargeur`.
+# BENCH selects the scripts, BENCH_ARGS their arguments, BENCH_COMPARE options of bench/compare.py
+# (--same-script: the working tree's script on both sides):
+# `make bench BASELINE=7051fbf^ BENCH=bench/run.py BENCH_ARGS=--chargeur BENCH_COMPARE=--same-script`.
 BENCH ?= bench/run.py bench/bench_app.py bench/bench_geometry.py bench/bench_store.py
 BENCH_ARGS ?=
 BASELINE ?=
 BENCH_RUNS ?= 2
+BENCH_COMPARE ?=
 bench: $(INSTALLED) $(VENDOR)
 ifeq ($(strip $(BASELINE)),)
 	set -e; for script in $(BENCH); do $(BIN)/python $$script $(BENCH_ARGS); done
 else
 	set -e; for script in $(BENCH); do \
-		$(BIN)/python bench/compare.py --baseline '$(BASELINE)' --runs $(BENCH_RUNS) $$script $(BENCH_ARGS); done
+		$(BIN)/python bench/compare.py --baseline '$(BASELINE)' --runs $(BENCH_RUNS) $(BENCH_COMPARE) \
+		$$script $(BENCH_ARGS); done
 endif
 
 demo: $(INSTALLED)

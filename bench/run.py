@@ -4,7 +4,8 @@ Every figure is measured in the same run as its baseline, on this machine.
 Record the output with the date and the machine in docs/benchmarks.md.
 ``--chargeur`` measures the loader alone (reference geography read from the cache).
 Beside a baseline commit, alternately in the same run: ``bench/compare.py --baseline REF
---same-script bench/run.py --chargeur`` (or ``make bench BASELINE=REF``).
+--same-script bench/run.py --chargeur`` (``make bench BASELINE=REF BENCH=bench/run.py
+BENCH_ARGS=--chargeur BENCH_COMPARE=--same-script``).
 """
 
 from __future__ import annotations
