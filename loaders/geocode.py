@@ -1344,8 +1344,9 @@ def _against_fields(point: tuple[float, float], coordinates: Outcome, fields: Ou
     fields_commune = f"la commune indiquée par le code postal et le nom ({gazetteer.name_of[named]})"
     distance = gazetteer.distance_to_commune_km(point, named)
     if distance <= CONTOUR_MARGIN_KM:
-        return Outcome(fields.place, (*coordinates.notes, f"coordonnées à {_distance_text(distance)} de {fields_commune}, "
-                                                          "hors de son contour simplifié : lues dans cette commune"))
+        note = (f"coordonnées à {_distance_text(distance)} de {fields_commune}, hors de son contour simplifié : "
+                "lues dans cette commune")
+        return Outcome(fields.place, (*coordinates.notes, note))
     written = f"coordonnées ({point[1]:.5f}, {point[0]:.5f})"
     if distance > IMPLAUSIBLE_COORDINATES_KM:
         return Outcome(reason=f"{written} à {distance:.0f} km de {fields_commune} : vérifiez-les")
