@@ -15,7 +15,7 @@ one), its folded structure name and its folded address, when given:
   (:data:`WORD_SYNONYMS`: ``st`` → ``saint``, ``ste`` → ``sainte``, ``bd`` → ``boulevard``,
   ``av`` → ``avenue``); nothing else is expanded, acronyms never (« MVC » is not « Maison de la
   Vie Citoyenne »: no list could say which MVC an acronym means);
-* a structure name that says there is none (« aucune », « néant », :data:`loaders.privacy.NO_STRUCTURE`)
+* a structure name that says there is none (« aucune », « néant », :data:`NO_STRUCTURE`)
   counts as empty.
 """
 
@@ -31,6 +31,9 @@ from loaders.text import fold
 
 # Folded abbreviations of place names written out, word by word (whole words only).
 WORD_SYNONYMS: dict[str, str] = {"st": "saint", "ste": "sainte", "bd": "boulevard", "av": "avenue"}
+# Structure names, folded, that say there is none.
+NO_STRUCTURE: frozenset[str] = frozenset({"", "aucune", "aucun", "neant", "sans", "sans structure", "sans objet",
+                                          "non", "na", "n a", "nc", "non concerne", "non concernee"})
 ITINERANT = "itinérant"
 FIXED = "fixe"
 
@@ -52,12 +55,7 @@ def place_name_key(text: str) -> str:
 
 def place_key(insee_code: str, arrondissement_code: str | None, structure: str | None, address: str | None) -> str:
     """What identifies a place, as text (digested by :func:`place_id`)."""
-    from loaders.privacy import NO_STRUCTURE  # loaders.privacy imports the store, which is heavier
-
-    name = place_name_key(structure or "")
-    if name in NO_STRUCTURE:
-        name = ""
-    return f"place:{insee_code}|{arrondissement_code or ''}|{name}|{place_name_key(address or '')}"
+    return _key_text(insee_code, arrondissement_code, place_name_key(structure or ""), place_name_key(address or ""))
 
 
 def place_id(insee_code: str, arrondissement_code: str | None, structure: str | None, address: str | None) -> str:
@@ -73,16 +71,40 @@ def place_id(insee_code: str, arrondissement_code: str | None, structure: str | 
     >>> a == place_id("35238", None, "Médiathèque Saint-Étienne", "")
     False
     """
-    key = place_key(insee_code, arrondissement_code, structure, address)
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+    return _digest(place_key(insee_code, arrondissement_code, structure, address))
 
 
 def place_ids(insee_codes: Sequence[str], arrondissement_codes: Sequence[str | None],
               structures: Sequence[str | None], addresses: Sequence[str | None]) -> list[str]:
-    """:func:`place_id` of every row, computed once per distinct combination (many rows share a place)."""
+    """:func:`place_id` of every row, each name key folded once per distinct text (many rows share a place).
+
+    Examples
+    --------
+    >>> place_ids(["42218", "42218"], [None, ""], ["Médiathèque St-Étienne", "MEDIATHEQUE SAINT ETIENNE"],
+    ...           ["", None]) == [place_id("42218", None, "Médiathèque Saint-Étienne", "")] * 2
+    True
+    """
+    name_keys: dict[str, str] = {}
+
+    def name_key(text: str | None) -> str:
+        text = text or ""
+        if text not in name_keys:
+            name_keys[text] = place_name_key(text)
+        return name_keys[text]
+
     rows = list(zip(insee_codes, arrondissement_codes, structures, addresses))
-    ids = {row: place_id(*row) for row in dict.fromkeys(rows)}
+    ids = {row: _digest(_key_text(row[0], row[1], name_key(row[2]), name_key(row[3])))
+           for row in dict.fromkeys(rows)}
     return [ids[row] for row in rows]
+
+
+def _key_text(insee_code: str, arrondissement_code: str | None, structure_key: str, address_key: str) -> str:
+    name = "" if structure_key in NO_STRUCTURE else structure_key
+    return f"place:{insee_code}|{arrondissement_code or ''}|{name}|{address_key}"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def mobility(answers: pd.Series) -> pd.Series:

@@ -52,6 +52,7 @@ from loaders.schema import (
     places,
     referencings,
 )
+from loaders.places import NO_STRUCTURE
 from loaders.text import fold
 
 # Structure names or types, folded (loaders.text.fold), that designate a private person rather than an
@@ -62,9 +63,6 @@ PRIVATE_PERSON: frozenset[str] = frozenset({
     "travailleuse independante", "auto entrepreneur", "auto entrepreneuse", "micro entrepreneur",
     "micro entrepreneuse", "benevole independant", "a titre personnel", "a titre individuel",
 })
-# Structure names, folded, that say there is none.
-NO_STRUCTURE: frozenset[str] = frozenset({"", "aucune", "aucun", "neant", "sans", "sans structure", "sans objet",
-                                          "non", "na", "n a", "nc", "non concerne", "non concernee"})
 HOME_NOTE = "adresse personnelle : placée au point de référence de la commune, pas aux coordonnées données"
 # Coordinates quoted in a geocoding note (« ignoré : coordonnées (48.85660, 2.35220) à 30 km de … »).
 POINT_IN_NOTE = re.compile(r"\(-?\d+\.\d+, -?\d+\.\d+\)")
