@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from loaders.normalize import yes_no
@@ -55,7 +56,8 @@ def place_name_key(text: str) -> str:
 
 def place_key(insee_code: str, arrondissement_code: str | None, structure: str | None, address: str | None) -> str:
     """What identifies a place, as text (digested by :func:`place_id`)."""
-    return _key_text(insee_code, arrondissement_code, place_name_key(structure or ""), place_name_key(address or ""))
+    return _key_text(insee_code, arrondissement_code, _structure_key(place_name_key(structure or "")),
+                     place_name_key(address or ""))
 
 
 def place_id(insee_code: str, arrondissement_code: str | None, structure: str | None, address: str | None) -> str:
@@ -76,7 +78,7 @@ def place_id(insee_code: str, arrondissement_code: str | None, structure: str | 
 
 def place_ids(insee_codes: Sequence[str], arrondissement_codes: Sequence[str | None],
               structures: Sequence[str | None], addresses: Sequence[str | None]) -> list[str]:
-    """:func:`place_id` of every row, each name key folded once per distinct text (many rows share a place).
+    """:func:`place_id` of every row: each name folded once per distinct text, each id digested once per place.
 
     Examples
     --------
@@ -84,23 +86,25 @@ def place_ids(insee_codes: Sequence[str], arrondissement_codes: Sequence[str | N
     ...           ["", None]) == [place_id("42218", None, "Médiathèque Saint-Étienne", "")] * 2
     True
     """
-    name_keys: dict[str, str] = {}
+    structure_keys = [_structure_key(key) for key in _name_keys(structures)]
+    keys = [_key_text(*row) for row in zip(insee_codes, arrondissement_codes, structure_keys, _name_keys(addresses))]
+    digests = {key: _digest(key) for key in dict.fromkeys(keys)}
+    return [digests[key] for key in keys]
 
-    def name_key(text: str | None) -> str:
-        text = text or ""
-        if text not in name_keys:
-            name_keys[text] = place_name_key(text)
-        return name_keys[text]
 
-    rows = list(zip(insee_codes, arrondissement_codes, structures, addresses))
-    ids = {row: _digest(_key_text(row[0], row[1], name_key(row[2]), name_key(row[3])))
-           for row in dict.fromkeys(rows)}
-    return [ids[row] for row in rows]
+def _name_keys(texts: Sequence[str | None]) -> list[str]:
+    """:func:`place_name_key` of every text, computed once per distinct text."""
+    positions, distinct = pd.factorize(np.array([text or "" for text in texts], dtype=object))
+    keys = np.array([place_name_key(text) for text in distinct.tolist()], dtype=object)
+    return keys[positions].tolist()
+
+
+def _structure_key(name_key: str) -> str:
+    return "" if name_key in NO_STRUCTURE else name_key
 
 
 def _key_text(insee_code: str, arrondissement_code: str | None, structure_key: str, address_key: str) -> str:
-    name = "" if structure_key in NO_STRUCTURE else structure_key
-    return f"place:{insee_code}|{arrondissement_code or ''}|{name}|{address_key}"
+    return f"place:{insee_code}|{arrondissement_code or ''}|{structure_key}|{address_key}"
 
 
 def _digest(key: str) -> str:
