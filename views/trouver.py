@@ -59,7 +59,7 @@ PAGE_CSS = f"""<style>
 }}
 @media (max-width: {PHONE_WIDTH}px) {{
   {MAP_FRAME} {{ height: {PHONE_MAP_HEIGHT}px !important; }}
-  [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
+  [data-testid="stMainBlockContainer"] {{ padding-top: 3.5rem; }}
   .st-key-carte-recherche [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; gap: .5rem; }}
   .st-key-carte-recherche [data-testid="stColumn"] {{ min-width: 0; width: auto; flex: 1 1 auto; }}
   .st-key-carte-recherche [data-testid="stColumn"]:last-child {{ flex: 0 0 auto; }}
