@@ -69,6 +69,16 @@ def gazetteer(reference):
     return Gazetteer(reference)
 
 
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory) -> Path:
+    """A store holding the demo export, imported by the command line as ``make run`` does (one per module)."""
+    home = tmp_path_factory.mktemp("demo-home")
+    environment = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "CARTE_DATA_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "loaders", str(REPO / "data/demo/demo-animateurs.csv"), "--demo"],
+                   env=environment, check=True, capture_output=True)
+    return home
+
+
 @pytest.fixture()
 def store_home(tmp_path, monkeypatch):
     """An empty embedded store for one test (CARTE_DATA_HOME points to a temporary folder)."""

@@ -9,10 +9,7 @@ One app and one browser serve the whole module.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -50,14 +47,6 @@ TOOLTIP_AND_MAP = """
   return {tooltip: [box.left, box.top, box.right, box.bottom], map: [map.left, map.top, map.right, map.bottom]};
 }
 """
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory, repo_root):
-    home = tmp_path_factory.mktemp("home")
-    subprocess.run([sys.executable, "-m", "loaders", str(repo_root / "data/demo/demo-animateurs.csv"), "--demo"],
-                   env={**os.environ, "CARTE_DATA_HOME": str(home)}, check=True, capture_output=True)
-    return home
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,7 @@ and fails on any number written with a decimal point or, from 1,000 up, without 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +18,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-DEMO_EXPORT = Path(__file__).resolve().parent.parent / "data/demo/demo-animateurs.csv"
 # A number as a cell shows it: an optional sign, digits (maybe grouped), an optional decimal part.
 NUMBER_TEXT = re.compile(r"^-?[\d\s\u202f\u00a0.,]*\d$")
 ENGLISH_DECIMAL = re.compile(r"\d\.\d")
@@ -35,16 +31,6 @@ PAGES = {
     "pilotage": {},
     "controle": {},
 }
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory) -> Path:
-    """A store holding the demo export, imported by the command line as ``make run`` does."""
-    home = tmp_path_factory.mktemp("demo-home")
-    environment = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "CARTE_DATA_HOME": str(home)}
-    subprocess.run([sys.executable, "-m", "loaders", str(DEMO_EXPORT), "--demo"], env=environment, check=True,
-                   capture_output=True)
-    return home
 
 
 def opened(page: str, params: dict[str, str], home: Path, monkeypatch) -> AppTest:

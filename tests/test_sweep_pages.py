@@ -50,16 +50,6 @@ SWEPT_PAGES = ("couverture", "formations", "controle", "pilotage", "importer")
 THEMED_PAGES = ("couverture", "formations")
 
 
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory) -> Path:
-    """A store holding the demo export, imported by the command line as ``make run`` does."""
-    home = tmp_path_factory.mktemp("demo-home")
-    environment = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "CARTE_DATA_HOME": str(home)}
-    subprocess.run([sys.executable, "-m", "loaders", str(DEMO_EXPORT), "--demo"], env=environment, check=True,
-                   capture_output=True)
-    return home
-
-
 def sweep_tasks() -> list[tuple[str, str | None]]:
     """(page, theme) of every task, the longest first: one theme of a themed page, or a whole page."""
     themed = [(page, slug) for page in THEMED_PAGES for slug in theme_slugs()]
