@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import CHROMIUM_ARGS, CLUSTERED_MARKERS, running_app
+from layout_checks import CHIPS_CLIPPED, TRUNCATED_LABELS
 
 HOSTILE_NAMES = ["<img src=x onerror=alert(1)>", "`${alert(2)}`", "\\`${alert(3)}\\`", "[clic](javascript:alert(4))"]
 MAP_FRAME = "iframe[title*='streamlit_folium']"
@@ -315,11 +316,6 @@ def test_search_box_suggests_while_typing_and_back_undoes_a_search(browser_page,
     assert box.input_value() == "Rennes (35)"
 
 
-TRUNCATED_LABELS = """
-() => [...document.querySelectorAll("[data-testid='stWidgetLabel']")]
-  .filter((label) => [...label.querySelectorAll("*")].some((el) => el.scrollWidth > el.clientWidth + 1))
-  .map((label) => label.innerText)
-"""
 LISTED_MARKERS = """
 () => {
   const map = Object.values(window).find((value) => value instanceof L.Map);
@@ -414,16 +410,6 @@ def test_public_map_speaks_french_fits_and_numbers_the_listed_animators(browser_
 
 
 PHONE = {"width": 390, "height": 844}
-CHIPS_CLIPPED = """
-() => [...document.querySelectorAll("[data-testid='stMultiSelectTagsContainer']")].flatMap((container) => {
-  const box = container.getBoundingClientRect();
-  const masked = getComputedStyle(container).maskImage !== "none" || container.scrollWidth > container.clientWidth;
-  return [...container.querySelectorAll("[data-tag]")]
-    .filter((tag) => masked || tag.getBoundingClientRect().right > box.right + 0.5
-                     || tag.querySelector("span").scrollWidth > tag.querySelector("span").clientWidth)
-    .map((tag) => tag.innerText);
-})
-"""
 
 
 def _intersect(a: dict, b: dict) -> bool:

@@ -45,14 +45,9 @@ MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 MAP_ANCHOR = "carte-plan"  # on a phone the list comes first, with a link down to the map
 # streamlit-folium 0.27 under Streamlit 1.67 leaves its iframe at height 0 (the map inside is drawn), so
 # the page sets it; on a wide screen the map is shown above the list, on a phone it shrinks and comes
-# after it. Multiselect chips wrap instead of being clipped (« ormé·e »), and so do widget labels
-# (« Conseillers numériques u… »).
+# after it (chips and labels wrap on every page: views/chrome.py).
 PAGE_CSS = f"""<style>
 {MAP_FRAME} {{ height: {MAP_HEIGHT}px !important; }}
-[data-testid="stMultiSelectTagsContainer"], [data-testid="stMultiSelectTagsContainer"] > [role="group"] {{
-  flex-wrap: wrap; overflow: visible; mask-image: none; -webkit-mask-image: none; }}
-[data-testid="stWidgetLabel"] .stMarkdownEllipsis, [data-testid="stWidgetLabel"] .stMarkdownEllipsis * {{
-  white-space: normal; overflow: visible; text-overflow: clip; }}
 .carte-vers-carte {{ display: none; margin-bottom: .5rem; }}
 @media (min-width: {PHONE_WIDTH + 1}px) {{
   .st-key-carte-resultats > :has(> .st-key-carte-carte) {{ order: -1; }}
