@@ -52,12 +52,12 @@ def _address(contact: str) -> str:
 def stored_data_table(retention_months: int) -> str:
     """The table « what, why, for how long, who sees it », in Markdown."""
     rows = [
-        ("Structure, type de structure, commune, thématiques, statut et date de formation, "
-         "conseiller·ère numérique",
+        ("Chacun de vos lieux d'activité (structure, type de structure, commune), thématiques, statut et date "
+         "de formation, conseiller·ère numérique",
          "Montrer où trouver un·e animateur·rice formé·e",
          f"Publiées tant que la fiche est reconfirmée : sans nouvelle réponse au formulaire depuis "
          f"{retention_months} mois, la fiche est retirée de la carte",
-         "Tout le monde, une fois la fiche vérifiée par le hub"),
+         "Tout le monde, une fois la fiche et chaque lieu vérifiés par le hub"),
         ("Nom, prénom, courriel, téléphone",
          "Vous mettre en relation avec les personnes qui cherchent un atelier ; préparer les formations",
          "Jusqu'au retrait de votre accord ou à l'effacement",
@@ -108,9 +108,9 @@ RIGHTS = """
 - **Retirer votre accord** : écrivez à l'adresse ci-dessus, ou au hub qui vous a référencé·e. Vos
   coordonnées disparaissent de la carte publique dès l'enregistrement du retrait. Une ancienne réponse
   réimportée ne vous republie pas : seule une nouvelle réponse au formulaire le peut.
-- **Demander l'effacement** : même démarche. Vous disparaissez aussitôt de la carte et des pages des agents ;
-  vos données sont ensuite supprimées définitivement. Si un export contient encore vos anciennes réponses,
-  elles sont refusées à l'import.
+- **Demander l'effacement** : même démarche. Vous disparaissez aussitôt de la carte et des pages des agents,
+  à chacun de vos lieux ; vos données sont ensuite supprimées définitivement. Si un export contient encore vos
+  anciennes réponses, elles sont refusées à l'import.
 - Vous pouvez aussi demander à consulter ou corriger vos données, et saisir la CNIL (www.cnil.fr).
 
 ### Fichiers déposés
@@ -121,7 +121,7 @@ et le verdict de chaque ligne (acceptée, fusionnée ou rejetée, avec son motif
 ### Accès des agents
 
 Les pages des préfectures et des hubs demandent une connexion (ProConnect). Chaque agent ne voit que son
-territoire, et chaque consultation de données personnelles ou export est inscrit au journal des accès,
+territoire (une personne à plusieurs lieux, seulement à ceux qui s'y trouvent), et chaque consultation de données personnelles ou export est inscrit au journal des accès,
 conservé {months} mois.
 
 ### Base légale
