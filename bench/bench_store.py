@@ -109,8 +109,9 @@ def main() -> None:
         load, result = timed(load_tables, [table], gazetteer, LoadOptions(theme=THEME))
         bare = read + load
         records = len(result.records)
-        print(f"Export désordonné de {_int(ROWS)} lignes → {_int(records)} fiches (animateur × thématique), "
-              f"{_int(result.records['animator_id'].nunique())} animateurs")
+        print(f"Export désordonné de {_int(ROWS)} lignes → {_int(records)} fiches (animateur × thématique × lieu), "
+              f"{_int(result.records['animator_id'].nunique())} animateurs, "
+              f"{_int(result.records['place_id'].nunique())} lieux")
         print(f"  1. chargeur nu (lecture + load_tables)      : {bare:6.2f} s  ({_int(round(ROWS / bare)):>7} lignes/s)"
               f"  — référence")
 
@@ -238,7 +239,7 @@ def _latency(reference, sqlite: sa.Engine, postgres: sa.Engine | None) -> None:
     chosen = _selection(published)
     print(f"Requête publique « les {RESULTS} animateur·rices Café IA formé·es les plus proches » : "
           f"{_int(len(published))} fiches publiées, {_int(published['animator_id'].nunique())} animateurs, "
-          f"{_int(len(chosen))} dans la sélection")
+          f"{_int(published['place_id'].nunique())} lieux, {_int(len(chosen))} lieux dans la sélection")
 
     per_request = _each(points, lambda lon, lat: nearest(_selection(published), lon, lat, RESULTS))
     _line(f"a. par requête : filtre + nearest, {POINTS} points", per_request)
@@ -275,9 +276,10 @@ def _int(number: int) -> str:
 
 
 def _selection(table: pd.DataFrame) -> pd.DataFrame:
-    """``views.data.selection(THEME, (TRAINED,), False)`` on the published records."""
-    chosen = (table["theme"] == THEME) & table["training_status"].isin((TRAINED,)) & table["published"]
-    return table[chosen].reset_index(drop=True)
+    """``views.data.selection(THEME, (TRAINED,), False)`` on the published records (one row per place)."""
+    chosen = table[(table["theme"] == THEME) & table["training_status"].isin((TRAINED,)) & table["published"]]
+    person = pd.factorize(chosen["animator_id"].to_numpy())[0]
+    return chosen.assign(person_places=np.bincount(person, minlength=len(chosen))[person]).reset_index(drop=True)
 
 
 def _random_points(reference) -> np.ndarray:

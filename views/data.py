@@ -13,6 +13,7 @@ France, and only ever see published records without personal columns.
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -129,7 +130,9 @@ def selection(theme: str, statuses: tuple[str, ...], conum_only: bool,
     if conum_only:
         chosen &= table["is_conum"]
     table = table[chosen]
-    table = table.assign(person_places=table.groupby("animator_id")["place_id"].transform("size"))
+    # One row per place of each animator in this selection (one theme): their count, per row.
+    person = pd.factorize(table["animator_id"].to_numpy())[0]
+    table = table.assign(person_places=np.bincount(person, minlength=len(table))[person])
     return table[scope.mask(table)].reset_index(drop=True)
 
 
