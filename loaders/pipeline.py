@@ -331,9 +331,11 @@ def _records(
         **{name: located[name].array[accepted] for name in located.columns if name != "reject_reason"},
         "mobility": mobility(canonical["mobility"]).to_numpy()[accepted],
     }
-    columns["place_id"] = text(np.array(place_ids(
-        located["insee_code"].tolist(), located["arrondissement_code"].tolist(), canonical["structure"].tolist(),
-        canonical["address"].tolist()), dtype=object))
+    # Of the accepted rows only (a rejected row has no commune), as the other columns already are.
+    columns["place_id"] = pd.array(pa.array(place_ids(
+        *(column.to_numpy(dtype=object)[accepted].tolist() for column in (
+            located["insee_code"], located["arrondissement_code"], canonical["structure"], canonical["address"]))),
+        type=pa.large_string()), dtype="str")
     return pd.DataFrame(columns, index=canonical.index[accepted])
 
 
