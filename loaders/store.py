@@ -445,15 +445,15 @@ def _with_all_sources(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rows: dict[tuple, list[tuple[str, int]]] = {}
     for record, source_file, source_row in sources.itertuples(index=False):
         rows.setdefault(key_of[record], []).append((source_file, int(source_row)))
-    latest = latest.copy()
-    mine = [key in rows for key in zip(*(latest[name].tolist() for name in keys))]
-    for position in np.flatnonzero(mine).tolist():
-        key = tuple(latest[name].iat[position] for name in keys)
-        group_rows = rows[key]
-        latest.iat[position, latest.columns.get_loc("source_rows")] = _source_rows(group_rows)
-        latest.iat[position, latest.columns.get_loc("source_file")] = "|".join(
-            dict.fromkeys(source for source, _ in sorted(set(group_rows))))
-    return latest
+    # Both columns rebuilt once: setting cells one by one copies a whole Arrow column each time.
+    source_rows_of, source_files = latest["source_rows"].tolist(), latest["source_file"].tolist()
+    for position, key in enumerate(zip(*(latest[name].tolist() for name in keys))):
+        group_rows = rows.get(key)
+        if group_rows is not None:
+            source_rows_of[position] = _source_rows(group_rows)
+            source_files[position] = "|".join(dict.fromkeys(source for source, _ in sorted(set(group_rows))))
+    return latest.assign(source_rows=pd.array(source_rows_of, dtype=latest["source_rows"].dtype),
+                         source_file=pd.array(source_files, dtype=latest["source_file"].dtype))
 
 
 def _convert_legacy_digests(conn: Connection, records: pd.DataFrame) -> None:
@@ -490,33 +490,28 @@ def _is_new(frame: pd.DataFrame, stored: Mapping[str, object]) -> np.ndarray:
 
 def _upsert_animators(conn: Connection, latest: pd.DataFrame, stored: Mapping[str, bool]) -> None:
     """Write each animator's latest record; a stored one is replaced only by a newer submission."""
-    def latest_wins(statement):
-        return statement.on_conflict_do_update(
-            index_elements=["animator_id"],
-            set_={name: statement.excluded[name] for name in (*ANIMATOR_FIELDS, "batch_id")},
-            where=_newer(animators, statement),
-        )
-
-    rows = latest[["animator_id", *ANIMATOR_FIELDS, "batch_id"]]
-    new = _is_new(rows, stored)
-    insert_frame(conn, animators, rows[new])
-    insert_frame(conn, animators, rows[~new], on_conflict=latest_wins)
+    _upsert_latest(conn, animators, "animator_id", ANIMATOR_FIELDS, latest, _is_new(latest, stored))
 
 
 def _upsert_places(conn: Connection, latest: pd.DataFrame) -> None:
     """Write each place's latest record; a stored place is replaced only by a newer submission."""
+    known = set(conn.execute(sa.select(places.c.place_id)).scalars())
+    _upsert_latest(conn, places, "place_id", PLACE_FIELDS, latest, ~latest["place_id"].isin(known).to_numpy())
+
+
+def _upsert_latest(conn: Connection, table: sa.Table, key: str, fields: Sequence[str], latest: pd.DataFrame,
+                   new: np.ndarray) -> None:
+    """Insert the ``new`` rows of ``latest`` into ``table``; the others replace their stored row if newer."""
     def latest_wins(statement):
         return statement.on_conflict_do_update(
-            index_elements=["place_id"],
-            set_={name: statement.excluded[name] for name in (*PLACE_FIELDS, "batch_id")},
-            where=_newer(places, statement),
+            index_elements=[key],
+            set_={name: statement.excluded[name] for name in (*fields, "batch_id")},
+            where=_newer(table, statement),
         )
 
-    rows = latest[["place_id", *PLACE_FIELDS, "batch_id"]]
-    known = set(conn.execute(sa.select(places.c.place_id)).scalars())
-    new = ~rows["place_id"].isin(known).to_numpy()
-    insert_frame(conn, places, rows[new])
-    insert_frame(conn, places, rows[~new], on_conflict=latest_wins)
+    rows = latest[[key, *fields, "batch_id"]]
+    insert_frame(conn, table, rows[new])
+    insert_frame(conn, table, rows[~new], on_conflict=latest_wins)
 
 
 def _upsert_links(conn: Connection, records: pd.DataFrame, stored: Mapping[str, bool], status: str,

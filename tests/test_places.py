@@ -148,6 +148,20 @@ def test_rennes_vitre_fougeres_end_to_end(engine, three_places, reference):
         assert conn.execute(sa.select(sa.func.count()).select_from(store.places)).scalar_one() == 0
 
 
+def test_a_referencing_stands_on_the_lines_of_all_her_places_and_a_place_on_its_own(engine, gazetteer, tmp_path):
+    rows = ["01/09/2026 10:00;a@x.fr;Médiathèque;;35000;Rennes;Café IA;Oui;Oui",
+            "01/09/2026 11:00;a@x.fr;EPN;;35500;Vitré;Café IA, Parentalité numérique;Oui;Oui"]
+    other = ["02/09/2026 10:00;a@x.fr;France services;;35300;Fougères;Café IA;Oui;Oui"]
+    store.save_import(engine, load_files([write_export(tmp_path, "a.csv", rows),
+                                          write_export(tmp_path, "b.csv", other)], gazetteer))
+    stored = store.read_animators(engine).set_index(["theme", "commune"])
+    assert set(stored.loc["cafe-ia", "source_rows"]) == {"a.csv:2|a.csv:3|b.csv:2"}
+    assert set(stored.loc["cafe-ia", "source_file"]) == {"a.csv|b.csv"}
+    assert stored.loc[("parentalite-numerique", "Vitré"), "source_rows"] == "3"
+    places = stored.loc["cafe-ia", "place_source_rows"].to_dict()
+    assert places == {"Rennes": "2", "Vitré": "3", "Fougères": "2"}
+
+
 def test_a_new_place_of_a_validated_person_waits_for_a_moderator(engine, gazetteer, tmp_path):
     rennes = "01/09/2026 10:00;a@x.fr;Médiathèque;;35000;Rennes;Café IA;Oui;Oui"
     store.save_import(engine, load_files([write_export(tmp_path, "a.csv", [rennes])], gazetteer))

@@ -8,13 +8,11 @@ her at each of her places, once per place, with her name → « Couverture » sh
 
 from __future__ import annotations
 
-import html
 import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders import privacy, store
@@ -22,6 +20,7 @@ from loaders.access import Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.schema import VALIDATED
 from signin import sign_in
+from test_page_trouver import app, page_html  # noqa: F401  (the fixture, over this module's ``home``)
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 THREE_PLACES = Path(__file__).parent / "fixtures" / "trois-lieux.csv"
@@ -49,22 +48,12 @@ def home(tmp_path, gazetteer):
     return home
 
 
-@pytest.fixture()
-def app(home, monkeypatch):
-    monkeypatch.setenv("CARTE_DATA_HOME", str(home))
-    monkeypatch.setenv("CARTE_TILES_URL", "")
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=120)
-
-
 def public_list(app: AppTest) -> str:
     """The public page searched from Vitré: its result list as the browser shows it."""
     app.query_params["q"] = "Vitré (35)"
     app.run()
     assert not app.exception
-    return html.unescape("\n".join(element.proto.body for element in app.get("html")))
+    return page_html(app)
 
 
 def couverture_csv(app: AppTest, downloads: dict[str, bytes]) -> pd.DataFrame:
@@ -79,7 +68,7 @@ def couverture_csv(app: AppTest, downloads: dict[str, bytes]) -> pd.DataFrame:
     return table.set_index("Code")
 
 
-def test_the_public_page_near_vitre_lists_her_at_each_of_her_places_with_her_name(app):
+def test_the_public_page_near_vitre_lists_her_at_each_of_her_places_with_her_name(app):  # noqa: F811
     shown = public_list(app)
     positions = [shown.find(f"<strong>{structure}</strong>") for structure in STRUCTURES]
     assert -1 not in positions and positions == sorted(positions)  # nearest first
@@ -87,14 +76,14 @@ def test_the_public_page_near_vitre_lists_her_at_each_of_her_places_with_her_nam
     assert shown.count("Claire Martin") == 3  # her name (she consented) at each place
 
 
-def test_couverture_shows_her_three_communes_covered(app, downloads):
+def test_couverture_shows_her_three_communes_covered(app, downloads):  # noqa: F811
     table = couverture_csv(app, downloads)
     assert table.loc[list(COMMUNES), SHARE].tolist() == [0, 0, 0]
     assert (table.loc[list(COMMUNES), "Animateur·rices formé·es"] == 1).all()
     assert table["Animateur·rices formé·es"].sum() == 3  # one person, counted in each commune of hers
 
 
-def test_her_erasure_takes_her_off_every_place(app, downloads):
+def test_her_erasure_takes_her_off_every_place(app, downloads):  # noqa: F811
     privacy.erase(store.connect(), CLAIRE, recorded_by="dpo@exemple.fr", reason="demande écrite")
     shown = public_list(app)
     assert not any(structure in shown for structure in STRUCTURES) and "Claire Martin" not in shown
