@@ -431,20 +431,24 @@ def _with_all_sources(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """:func:`_latest_per` ``keys``, each listing the source rows of every record of its key.
 
     A referencing (animator × theme) stands on the lines of all its places, a link (animator × place)
-    on the lines of all its themes. Most keys have one record: only the others are rewritten.
+    on the lines of all its themes. Only keys whose records stand on different lines are rewritten.
     """
     from loaders.pipeline import _source_rows  # loaders.pipeline imports this module (through privacy)
 
     latest = _latest_per(records, keys)
-    several = records.duplicated(keys, keep=False).to_numpy()
-    if not several.any():
+    # Keys whose records stand on different lines: most records of a key come from the same line (one
+    # line giving several themes at one place), and need nothing.
+    lines = records[[*keys, "source_file", "source_rows"]].drop_duplicates()
+    varied = lines[lines.duplicated(keys, keep=False)]
+    if varied.empty:
         return latest
-    group = records[several]
+    group = records[pd.MultiIndex.from_frame(records[keys]).isin(pd.MultiIndex.from_frame(varied[keys]))]
     sources = source_rows(group)
     key_of = list(zip(*(group[name].tolist() for name in keys)))
     rows: dict[tuple, list[tuple[str, int]]] = {}
-    for record, source_file, source_row in sources.itertuples(index=False):
-        rows.setdefault(key_of[record], []).append((source_file, int(source_row)))
+    for record, source_file, source_row in zip(sources["record"].tolist(), sources["source_file"].tolist(),
+                                               sources["source_row"].tolist()):
+        rows.setdefault(key_of[record], []).append((source_file, source_row))
     # Both columns rebuilt once: setting cells one by one copies a whole Arrow column each time.
     source_rows_of, source_files = latest["source_rows"].tolist(), latest["source_file"].tolist()
     for position, key in enumerate(zip(*(latest[name].tolist() for name in keys))):
