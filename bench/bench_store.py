@@ -277,9 +277,8 @@ def _int(number: int) -> str:
 
 def _selection(table: pd.DataFrame) -> pd.DataFrame:
     """``views.data.selection(THEME, (TRAINED,), False)`` on the published records (one row per place)."""
-    chosen = table[(table["theme"] == THEME) & table["training_status"].isin((TRAINED,)) & table["published"]]
-    person = pd.factorize(chosen["animator_id"].to_numpy())[0]
-    return chosen.assign(person_places=np.bincount(person, minlength=len(chosen))[person]).reset_index(drop=True)
+    chosen = (table["theme"] == THEME) & table["training_status"].isin((TRAINED,)) & table["published"]
+    return table[chosen].reset_index(drop=True)
 
 
 def _random_points(reference) -> np.ndarray:

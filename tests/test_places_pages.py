@@ -19,6 +19,7 @@ from loaders import privacy, store
 from loaders.access import Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.schema import VALIDATED
+import streamlit as st
 from signin import sign_in
 from test_page_trouver import app, page_html  # noqa: F401  (the fixture, over this module's ``home``)
 
@@ -90,3 +91,32 @@ def test_her_erasure_takes_her_off_every_place(app, downloads):  # noqa: F811
     table = couverture_csv(AppTest.from_file(APP, default_timeout=120), downloads)
     assert table.loc[list(COMMUNES), SHARE].tolist() == [100, 100, 100]
     assert table["Animateur·rices formé·es"].sum() == 0
+
+
+def departement_accessibility(folder: Path, places: list[tuple[str, str, str]], gazetteer, monkeypatch) -> pd.Series:
+    """Accessibility of the communes of Ille-et-Vilaine seen from its préfecture, Claire at ``places``."""
+    monkeypatch.setenv("CARTE_DATA_HOME", str(folder))
+    folder.mkdir()
+    export = folder / "export.csv"
+    export.write_text(THREE_PLACES.read_text(encoding="utf-8").splitlines()[0] + "\n" + "".join(
+        f"01/09/2026 10:00;{CLAIRE};Claire;Martin;{name};{postcode};{commune};Café IA;Oui;Oui\n"
+        for name, postcode, commune in places), encoding="utf-8")
+    store.save_import(store.connect(), load_files([export], gazetteer, LoadOptions()), is_demo=True)
+    from views import data
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return data.commune_coverage("cafe-ia", ("trained",), False, (VALIDATED,), 15.0,
+                                 Scope("departement", "35"))["accessibility_per_10k"]
+
+
+def test_a_departement_view_splits_her_supply_with_her_place_in_the_next_departement(tmp_path, gazetteer,
+                                                                                      monkeypatch):
+    """Vitré (35) and Lamballe (22): seen from Ille-et-Vilaine, Vitré supplies half of her, as it would in France."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    vitre = ("Médiathèque", "35500", "Vitré")
+    alone = departement_accessibility(tmp_path / "seule", [vitre], gazetteer, monkeypatch)
+    shared = departement_accessibility(tmp_path / "deux", [vitre, ("EPN", "22400", "Lamballe-Armor")], gazetteer,
+                                       monkeypatch)
+    assert alone["35360"] > 0 and shared["35360"] == pytest.approx(alone["35360"] / 2)
+    assert (shared == 0).sum() == (alone == 0).sum()  # the same communes reached, each at half

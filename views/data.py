@@ -13,7 +13,6 @@ France, and only ever see published records without personal columns.
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -116,9 +115,7 @@ def selection(theme: str, statuses: tuple[str, ...], conum_only: bool,
               moderation: tuple[str, ...] | None = None, scope: Scope = FRANCE) -> pd.DataFrame:
     """The records of one theme in the given training statuses (Conseillers numériques only if asked).
 
-    One row per (animator, place): an animator at three places is three rows. ``person_places`` is
-    how many places the animator has in the whole selection, in ``scope`` or not, so that coverage
-    splits their supply over all of them (:func:`geo.coverage.place_supply`).
+    One row per (animator, place): an animator at three places is three rows, those in ``scope`` only.
     ``moderation=None`` keeps what the public may see (validated, in their form's last export);
     pilot pages pass the moderation statuses they show and the agent's ``scope``.
     """
@@ -130,9 +127,6 @@ def selection(theme: str, statuses: tuple[str, ...], conum_only: bool,
     if conum_only:
         chosen &= table["is_conum"]
     table = table[chosen]
-    # One row per place of each animator in this selection (one theme): their count, per row.
-    person = pd.factorize(table["animator_id"].to_numpy())[0]
-    table = table.assign(person_places=np.bincount(person, minlength=len(table))[person])
     return table[scope.mask(table)].reset_index(drop=True)
 
 
@@ -191,6 +185,10 @@ def commune_coverage(theme: str, statuses: tuple[str, ...], conum_only: bool, mo
     communes = pd.DataFrame(reference().communes.drop(columns="geometry")).rename_axis(None)
     communes = communes[scope.mask(communes)]
     chosen = selection(theme, statuses, conum_only, moderation, scope)
+    if scope != FRANCE:
+        # An animator's places outside the scope still take their share of her supply (geo.coverage.place_supply).
+        places_of = selection(theme, statuses, conum_only, moderation)["animator_id"].value_counts()
+        chosen = chosen.assign(person_places=chosen["animator_id"].map(places_of).to_numpy())
     indicators = commune_indicators(communes, chosen, radius_km)
     return communes.join(indicators).assign(insee_code=communes.index)
 
