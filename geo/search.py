@@ -112,6 +112,26 @@ class CommuneSearch:
         self._names = _NameIndex(entries["keys"].tolist())
         self._postcodes = _PostcodeIndex(entries["postcodes"].tolist(), entries["is_arrondissement"].tolist())
         self._entry_of_code = _entry_of_code(reference)
+        self._bare_names = entries["bare_name"].tolist()
+        self._postcodes_of = entries["postcodes"].tolist()
+        self._is_arrondissement = entries["is_arrondissement"].to_numpy(dtype=bool)
+
+    def entries(self) -> pd.DataFrame:
+        """Every entry of the index, in its order, with what its rules read (for a copy in a browser).
+
+        Returns
+        -------
+        pandas.DataFrame
+            :data:`SUGGESTION_COLUMNS` plus ``bare_name`` (the name without its article, whose folded form is
+            the second name key), ``postcodes`` (a tuple), ``is_arrondissement`` and ``popularity`` (the rank
+            that breaks ties between matches of one tier: 0 for the most populated).
+        """
+        return self._suggestions.assign(bare_name=self._bare_names, postcodes=self._postcodes_of,
+                                        is_arrondissement=self._is_arrondissement, popularity=self._popularity)
+
+    def code_entries(self) -> dict[str, int]:
+        """The entry that an INSEE code (lower case) finds: communes, arrondissements and former communes."""
+        return dict(self._entry_of_code)
 
     def suggest(self, query: str, limit: int = 8) -> pd.DataFrame:
         """The communes matching ``query``, best first, one row each.
@@ -328,6 +348,7 @@ def _entries(reference: ReferenceGeography) -> pd.DataFrame:
             "population": communes["population"].to_numpy(dtype=np.int64),
             "postcodes": [tuple(filter(None, codes.split("|"))) for codes in communes["postcodes"].tolist()],
             "keys": [_name_keys(name, bare) for name, bare in zip(names, bare_names)],
+            "bare_name": bare_names,
             "is_arrondissement": False,
         }
     )
@@ -347,6 +368,7 @@ def _entries(reference: ReferenceGeography) -> pd.DataFrame:
             "population": parents["population"].to_numpy(dtype=np.int64),
             "postcodes": [postcodes_of.get(code, ()) for code in arrondissements.index],
             "keys": [_name_keys(name, name) for name in arrondissements["nom"].tolist()],
+            "bare_name": arrondissements["nom"].tolist(),
             "is_arrondissement": True,
         }
     )

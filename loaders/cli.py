@@ -4,7 +4,8 @@
 [--form NAME [--full]]`` imports exports; ``python -m loaders migrate-store --from URL --to URL`` copies a
 whole store into an empty one (e.g. from the embedded SQLite file to PostgreSQL);
 ``python -m loaders users add|remove|list`` manages who may open the pilot pages;
-``python -m loaders privacy withdraw|erase|purge|retention`` carries out people's requests about their data.
+``python -m loaders privacy withdraw|erase|purge|retention`` carries out people's requests about their data;
+``python -m loaders publish [--out DIR]`` writes the public finder as a static site (loaders/publish.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 import sqlalchemy.exc
 
 from geo.reference import load_reference
-from loaders import access, privacy, settings, store
+from loaders import access, privacy, publish, settings, store
 from loaders._errors import LoaderError
 from loaders.columns import parse_column_options
 from loaders.geocode import Gazetteer
@@ -101,6 +102,20 @@ def build_privacy_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_publish_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m loaders publish",
+        description="Écrit la carte publique « Trouver un animateur » en fichiers statiques, à servir tels quels "
+                    "(serveur web, CDN). Les imports, décisions de modération, retraits et effacements suivants "
+                    "la réécrivent dans le même dossier.",
+    )
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="dossier de la publication (par défaut : CARTE_PUBLIC_DIR, sinon « public » à côté de "
+                             "la base embarquée, que l'application sert à /carte/)")
+    parser.add_argument("--db", metavar="URL", help="base de données (par défaut : la base SQLite embarquée)")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["migrate-store"]:
@@ -109,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return manage_users(argv[1:])
     if argv[:1] == ["privacy"]:
         return manage_privacy(argv[1:])
+    if argv[:1] == ["publish"]:
+        return publish_site(argv[1:])
     return import_files(argv)
 
 
@@ -183,6 +200,22 @@ def _retention(engine: sqlalchemy.Engine, args: argparse.Namespace) -> str:
         for record in overdue.itertuples()
     ]
     return "\n".join([*lines, f"{len(overdue)} fiche(s) non reconfirmée(s) depuis {months} mois : dépubliée(s)."])
+
+
+def publish_site(argv: Sequence[str]) -> int:
+    args = build_publish_parser().parse_args(argv)
+    try:
+        done = publish.publish(store.connect(args.db), args.out)
+    except publish.PublicationError as error:
+        print(f"Erreur : {error}.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        print(f"Erreur : la base de données est inaccessible ({error.__class__.__name__}). "
+              "Vérifiez --db ou DATABASE_URL.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(f"Carte publique écrite dans {done.directory} : {done.places} lieu(x), {done.contacts} contact(s) "
+          "publié(s) avec consentement. Les prochaines écritures de la base la mettront à jour.")
+    return 0
 
 
 def migrate_store(argv: Sequence[str]) -> int:

