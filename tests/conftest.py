@@ -145,6 +145,27 @@ def running_app(home: Path, *, port: int | None = None, options: Sequence[str] =
         server.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def serving(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` as any plain web server would (Python's ``http.server``, in a thread); yield its URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
