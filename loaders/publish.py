@@ -91,7 +91,7 @@ COMPRESSED_SUFFIXES = (".js", ".css", ".json", ".html")
 PUBLIC_COLUMNS: tuple[str, ...] = ("person", "place", "structure", "commune", "departement_code", "lat", "lon",
                                    "is_conum", "theme", "training_status", "training_date")
 # The search index depends on the reference geography only: built once per reference build, then reused.
-SEARCH_INDEX_VERSION = 1
+SEARCH_INDEX_VERSION = 2
 DEFAULT_TILES_URL = (
     "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"
     "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
@@ -192,8 +192,6 @@ def map_data(records: pd.DataFrame, themes: ThemeRegistry) -> dict:
     texts, structure_codes = _table_of(structures)
     labels = places["commune"].astype(str) + " (" + places["departement_code"].astype(str) + ")"
     communes, commune_codes = _table_of(labels)
-    lat = np.rint(places["lat"].to_numpy(dtype=float) * COORDINATE_SCALE).astype(np.int64)
-    lon = np.rint(places["lon"].to_numpy(dtype=float) * COORDINATE_SCALE).astype(np.int64)
     status, trained_on = {}, {}
     for slug in themes.slugs():
         rows = records[records["theme"] == slug]
@@ -205,7 +203,7 @@ def map_data(records: pd.DataFrame, themes: ThemeRegistry) -> dict:
         status[slug], trained_on[slug] = codes.tolist(), days.tolist()
     return {
         "format": FORMAT_VERSION, "count": len(places), "scale": COORDINATE_SCALE,
-        "lat": np.diff(lat, prepend=0).tolist(), "lon": np.diff(lon, prepend=0).tolist(),
+        "lat": _differences(_scaled(places["lat"])), "lon": _differences(_scaled(places["lon"])),
         "person": places["person"].astype(int).tolist(), "texts": texts, "structure": structure_codes,
         "communes": communes, "commune": commune_codes, "conum": places["is_conum"].astype(int).tolist(),
         "status": status, "trained_on": trained_on,
@@ -218,30 +216,51 @@ def contacts_data(contacts: pd.DataFrame) -> dict:
                                          for column in ("person", "name", "email", "phone")}}
 
 
-def search_data(search: CommuneSearch) -> dict:
+def search_data(search: CommuneSearch, departement: str | None = None) -> dict:
     """The commune search index, for the browser's copy of :class:`geo.search.CommuneSearch`.
 
     Entries keep their order and their popularity rank; the browser folds the names as
-    :func:`loaders.text.fold` does (``article`` characters start the name without its article), and
-    ``codes`` lists the INSEE codes (former communes, arrondissements) that find another entry than
-    the commune of that code.
+    :func:`loaders.text.fold` does (``article`` characters start the name without its article).
+    ``insee`` holds each code's number after its département (as a difference from the previous
+    entry's), ``lat``/``lon`` integers (degrees × :data:`COORDINATE_SCALE`) as differences too, and
+    ``codes`` the INSEE codes (former communes, arrondissements) that find another entry than the
+    commune of that code.
+
+    With ``departement``, only that département's entries (and codes): a query naming its
+    département (« Sainte-Colombe (89) ») finds the same communes in it as in the whole index, since
+    every match outside it is dropped.
     """
     entries = search.entries()
-    names, bare = entries["nom"].tolist(), entries["bare_name"].tolist()
-    own = {code.lower(): entry for entry, code in enumerate(entries["insee_code"])
-           if not entries["is_arrondissement"].iloc[entry]}
-    codes = sorted((code, entry) for code, entry in search.code_entries().items() if own.get(code) != entry)
+    chosen = np.flatnonzero(entries["departement_code"].to_numpy() == departement) if departement \
+        else np.arange(len(entries))
+    position_of = {int(entry): position for position, entry in enumerate(chosen)}
+    entries = entries.iloc[chosen].reset_index(drop=True)
+    names, bare, departements = entries["nom"].tolist(), entries["bare_name"].tolist(), entries["departement_code"]
+    numbers = np.array([int(code[len(dep):]) for code, dep in zip(entries["insee_code"], departements)], dtype=np.int64)
+    own = {code.lower(): entry for entry, (code, arrondissement)
+           in enumerate(zip(entries["insee_code"], entries["is_arrondissement"])) if not arrondissement}
+    codes = sorted((code, position_of[entry]) for code, entry in search.code_entries().items()
+                   if entry in position_of and own.get(code) != position_of[entry])
     return {
-        "format": SEARCH_INDEX_VERSION, "count": len(entries),
-        "insee": entries["insee_code"].tolist(), "nom": names,
+        "format": SEARCH_INDEX_VERSION, "count": len(entries), "scale": COORDINATE_SCALE,
+        "insee": _differences(numbers), "nom": names,
         "article": [len(name) - len(rest) for name, rest in zip(names, bare)],
-        "departement": entries["departement_code"].tolist(),
-        "lat": entries["lat"].round(5).tolist(), "lon": entries["lon"].round(5).tolist(),
+        "departement": departements.tolist(),
+        "lat": _differences(_scaled(entries["lat"])), "lon": _differences(_scaled(entries["lon"])),
         "popularity": entries["popularity"].astype(int).tolist(),
         "postcodes": [" ".join(codes_) for codes_ in entries["postcodes"]],
         "arrondissement": entries["is_arrondissement"].astype(int).tolist(),
         "codes": [code for code, _ in codes], "code_entries": [entry for _, entry in codes],
     }
+
+
+def _scaled(degrees: pd.Series) -> np.ndarray:
+    return np.rint(degrees.to_numpy(dtype=float) * COORDINATE_SCALE).astype(np.int64)
+
+
+def _differences(values: np.ndarray) -> list[int]:
+    """Each value minus the previous one (the first as is): small numbers that compress well."""
+    return np.diff(values, prepend=0).tolist()
 
 
 def settings_data(batches: pd.DataFrame, themes: ThemeRegistry, files: Mapping[str, str], places: int) -> dict:
@@ -250,7 +269,8 @@ def settings_data(batches: pd.DataFrame, themes: ThemeRegistry, files: Mapping[s
     tiles_url = os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL)
     return {
         "format": FORMAT_VERSION,
-        "files": dict(files),
+        "files": {name: path for name, path in files.items() if ":" not in name},
+        "departements": sorted(name.split(":", 1)[1] for name in files if name.startswith("communes:")),
         "places": places,
         "demo": bool(not batches.empty and batches["is_demo"].any()),
         "last_import": None if imported is None else f"{imported:%d/%m/%Y}",
@@ -347,12 +367,12 @@ def _write_publication(engine: Engine, directory: Path, version: str) -> Publica
     files = {name: hashed_name("data", name, "json", content) for name, content in contents.items()}
     for name, content in contents.items():
         _write_once(directory, files[name], content)
-    files["communes"] = _write_search_index(directory)
+    files.update(_write_search_index(directory))
     for name, (path, content) in _asset_files().items():
         _write_once(directory, path, content)
         files[name] = path
     page = _index_html(settings_data(store.read_batches(engine), themes, files, data["count"]), files)
-    names = (*sorted(files.values()), INDEX)
+    names = (*sorted(path for name, path in files.items() if "{" not in path), INDEX)
     _write_atomically(directory / INDEX, page)  # the new publication starts here, all its files written
     _record_generation(directory, names, version, engine)
     return Publication(directory, names, data["count"], len(contacts))
@@ -395,10 +415,10 @@ def _index_html(settings: dict, files: Mapping[str, str]) -> bytes:
     return template.encode("utf-8")
 
 
-def _search_index_name() -> str:
-    """The search index's file name: it changes with the reference geography's build and the index format."""
+def _search_index_key() -> str:
+    """What the search index depends on: the reference geography's build and the index format."""
     key = f"{geo_settings.REFERENCE_BUILD_VERSION}-{SEARCH_INDEX_VERSION}-{_reference_stamp()}"
-    return f"data/communes.{hashlib.sha256(key.encode()).hexdigest()[:12]}.json"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def _reference_stamp() -> str:
@@ -411,19 +431,33 @@ def _reference_stamp() -> str:
         return "sans-version"
 
 
-def _write_search_index(directory: Path) -> str:
-    """Write the search index (built once per reference build, kept in the geography cache); its name."""
-    path = _search_index_name()
-    if (directory / path).is_file():
-        return path
-    cached = geo_settings.CACHE_DIR / Path(path).name
-    if not cached.is_file():
-        from geo.reference import load_reference
+def _write_search_index(directory: Path) -> dict[str, str]:
+    """Write the search index: whole (``communes``) and per département (``communes_departement``, a pattern).
 
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(cached, json_bytes(search_data(CommuneSearch(load_reference()))))
-    _write_once(directory, path, cached.read_bytes())
-    return path
+    Built once per reference build and kept in the geography cache (a few seconds), then copied.
+    """
+    key = _search_index_key()
+    whole, pattern = f"data/communes.{key}.json", f"data/communes-{key}/{{departement}}.json"
+    cache = geo_settings.CACHE_DIR / f"recherche-communes-{key}"
+    if not (cache / "index.json").is_file():
+        _build_search_index(cache)
+    names = {"communes": whole, "communes_departement": pattern}
+    _write_once(directory, whole, (cache / "index.json").read_bytes())
+    for path in sorted((cache / "departements").glob("*.json")):
+        name = pattern.replace("{departement}", path.stem)
+        _write_once(directory, name, path.read_bytes())
+        names[f"communes:{path.stem}"] = name
+    return names
+
+
+def _build_search_index(cache: Path) -> None:
+    from geo.reference import load_reference
+
+    search = CommuneSearch(load_reference())
+    (cache / "departements").mkdir(parents=True, exist_ok=True)
+    for departement in sorted(set(search.entries()["departement_code"])):
+        _write_atomically(cache / "departements" / f"{departement}.json", json_bytes(search_data(search, departement)))
+    _write_atomically(cache / "index.json", json_bytes(search_data(search)))  # last: marks the cache complete
 
 
 def _write_once(directory: Path, path: str, content: bytes) -> None:

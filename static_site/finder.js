@@ -89,15 +89,15 @@
 
   const loaded = {};
   /** The JSON of one of the publication's files, fetched once. */
-  function load(name) {
-    if (!loaded[name]) {
-      loaded[name] = fetch(new URL(SETTINGS.files[name], BASE)).then((response) => {
-        if (!response.ok) throw new Error(`${SETTINGS.files[name]} : ${response.status}`);
+  function load(path) {
+    if (!loaded[path]) {
+      loaded[path] = fetch(new URL(path, BASE)).then((response) => {
+        if (!response.ok) throw new Error(`${path} : ${response.status}`);
         return response.json();
       });
-      loaded[name].catch(() => { delete loaded[name]; });
+      loaded[path].catch(() => { delete loaded[path]; });
     }
-    return loaded[name];
+    return loaded[path];
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -183,11 +183,17 @@
   class CommuneSearch {
     constructor(index) {
       const count = index.count;
-      this.insee = index.insee;
       this.nom = index.nom;
       this.departement = index.departement;
-      this.lat = index.lat;
-      this.lon = index.lon;
+      // Codes and coordinates come as differences from the previous entry's (loaders/publish.py search_data).
+      let number = 0, y = 0, x = 0;
+      this.insee = index.insee.map((difference, entry) => {
+        number += difference;
+        const departement = this.departement[entry];
+        return departement + String(number).padStart(5 - departement.length, "0");
+      });
+      this.lat = index.lat.map((difference) => (y += difference) / index.scale);
+      this.lon = index.lon.map((difference) => (x += difference) / index.scale);
       this.popularity = index.popularity;
       this.postcodes = index.postcodes.map((text) => (text ? text.split(" ") : []));
       this.label = this.nom.map((nom, entry) => label(nom, this.departement[entry], this.postcodes[entry]));
@@ -359,14 +365,18 @@
     return low;
   }
 
-  let searchIndex = null;
-  /** The commune search, built from its index file once. */
-  function communeSearch() {
-    if (!searchIndex) {
-      searchIndex = load("communes").then((index) => new CommuneSearch(index));
-      searchIndex.catch(() => { searchIndex = null; });
+  const searches = new Map();
+  /** The commune search over the whole index, or over one département's (enough for « Nom (dép.) »). */
+  function communeSearch(departement = null) {
+    const whole = searches.get(null);
+    const key = departement && SETTINGS.departements.includes(departement) && !whole ? departement : null;
+    if (!searches.has(key)) {
+      const path = key === null ? SETTINGS.files.communes : SETTINGS.files.communes_departement.replace("{departement}", key);
+      const search = load(path).then((index) => new CommuneSearch(index));
+      search.catch(() => searches.delete(key));
+      searches.set(key, search);
     }
-    return searchIndex;
+    return searches.get(key);
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -393,7 +403,7 @@
 
   let contactsByPerson = null;
   function contacts() {
-    return load("contacts").then((data) => {
+    return load(SETTINGS.files.contacts).then((data) => {
       if (!contactsByPerson) {
         contactsByPerson = new Map();
         data.person.forEach((person, position) => contactsByPerson.set(person, {
@@ -730,7 +740,7 @@
     const chosen = selection(places, state);
     let here = null, failed = null;
     if (state.q) {
-      const search = await withStatus(communeSearch(), "Chargement de la liste des communes…");
+      const search = await withStatus(communeSearch(splitDepartement(state.q)[1]), "Chargement de la liste des communes…");
       if (turn !== renderCount) return;
       const found = search.lookup(state.q, state.commune);
       if (found.found === "one") {
@@ -985,16 +995,16 @@
     setUpAddressSearch();
     setUpSnippet();
     setUpMap();
-    placesPromise = load("carte").then(decodePlaces);
+    placesPromise = load(SETTINGS.files.carte).then(decodePlaces);
     placesPromise.catch(() => showMessage("Carte indisponible",
       el("p", { className: "erreur", role: "alert" }, "Les données de la carte n'ont pas pu être chargées : rechargez la page.")));
-    if (state.q) communeSearch().catch(() => {});
+    if (state.q) communeSearch(splitDepartement(state.q)[1]).catch(() => {});
     window.addEventListener("popstate", render);
     render();
   }
 
   // For the tests: the search and the fold of this page, to compare with Python's.
-  window.carteRecherche = { fold, ratio, splitDepartement, ready: () => communeSearch() };
+  window.carteRecherche = { fold, ratio, splitDepartement, ready: (departement = null) => communeSearch(departement) };
 
   start();
 })();

@@ -166,3 +166,34 @@ def test_browser_folds_every_commune_name_as_python(page, site_url, search):
     folded = page.evaluate("(texts) => texts.map((text) => window.carteRecherche.fold(text))", names + odd)
     differences = [(text, got, fold(text)) for text, got in zip(names + odd, folded) if got != fold(text)]
     assert differences == []
+
+
+DEPARTEMENT_LOOKUPS = """
+async (queries) => {
+  const found = [];
+  for (const query of queries) {
+    const search = await window.carteRecherche.ready(window.carteRecherche.splitDepartement(query)[1]);
+    const result = search.lookup(query);
+    found.push([result.found, result.candidates.map((row) => [row.insee_code, row.label]),
+                result.commune ? [result.commune.insee_code, result.commune.lat, result.commune.lon] : null,
+                search.suggest(query, 20).map((row) => row.insee_code)]);
+  }
+  return found;
+}
+"""
+
+
+def test_a_query_naming_its_departement_needs_only_that_departements_index(page, site_url, search):
+    """« Nom (dép.) », as suggestions and shared links write it, is looked up in its département's small file."""
+    designations = [query for query in _sample_queries(search, 200) if query.endswith(")")]
+    queries = designations + ["Sainte-Colombe (89)", "sainte colombe (05)", "st malo (35)", "35000 (35)",
+                              "Rennes (35) — 35000, 35200, 35700", "Paris 15e Arrondissement (75)", "75015 (75)",
+                              "Ajaccio (2A)", "Saint-Denis (974)", "rene (35)", "Rennes (13)", "x (971)"]
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{site_url}/")
+    found = page.evaluate(DEPARTEMENT_LOOKUPS, queries)
+    differences = [(query, got) for query, got in zip(queries, found) if got != _python_lookup(search, query)]
+    assert differences == []
+    assert not any("/data/communes." in url for url in requested)  # never the whole index
+    assert any("/data/communes-" in url and url.endswith("/89.json") for url in requested)
