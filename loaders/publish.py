@@ -50,7 +50,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import platformdirs
 from sqlalchemy import Engine
 
 from geo import settings as geo_settings
@@ -526,7 +525,7 @@ def read_manifest(directory: Path) -> dict:
 
 def data_home() -> Path:
     """Where the embedded store lives: ``$CARTE_DATA_HOME``, else the user data directory."""
-    return Path(os.environ.get("CARTE_DATA_HOME") or platformdirs.user_data_dir("carte-des-animateurs"))
+    return store.default_database_path().parent
 
 
 def public_dir() -> Path:

@@ -1,20 +1,21 @@
-"""Start the app with its caches already filled: ``python -m views.serve [options of streamlit run]``.
+"""Start the app as ``make run`` does: ``python -m views.serve [options of streamlit run]``.
 
-``streamlit run app.py`` starts at once, but its first visitor pays for what the caches do not hold
-yet: importing geopandas, scipy and folium, building the reference geography and the commune search
-index, reading the store, building the public map's markers (about 5 s on a 2-core machine). This
-launcher does that work in the server's own process, then starts Streamlit exactly as
-``streamlit run app.py`` would (same options, same configuration): the server takes that much longer
-to answer, and no visitor waits for it.
+Two things happen before the server answers, in the server's own process:
 
-The caches filled here are the ones the pages read. ``st.cache_resource`` is one store per process.
-``st.cache_data`` keeps one cache per decorated function for the whole process, created by its first
-call and reused by every script run afterwards (Streamlit only warns that, before its runtime exists,
-the cache lives in memory, which is where the runtime keeps it too: nothing here is persisted).
+* the public finder is published (``loaders/publish.py``) into the directory that the app serves at
+  ``/carte/`` (``views/public_site.py``), and registered, so that every later write of the store
+  republishes it: the public page is static and costs the server nothing per visit;
+* the caches of the pilot pages are filled: imports (geopandas, scipy, folium), the reference
+  geography, the commune search index (manual placing), the store's import history and themes.
 
-Modules that declare Streamlit components (``streamlit_folium``, ``views.geolocate``, and so the page
-modules that use them) are not imported here: a component declared outside a script run is never
-registered with the server, and its frame would not load. The first script run imports them.
+Then Streamlit starts exactly as ``streamlit run server.py`` would (same options, same configuration):
+``server.py`` is an ``st.App`` over ``app.py`` with the publication's route. ``st.cache_resource`` is
+one store per process; ``st.cache_data`` keeps one cache per decorated function for the whole process,
+created by its first call and reused by every script run afterwards (Streamlit only warns that, before
+its runtime exists, the cache lives in memory, which is where the runtime keeps it too).
+
+Modules that declare Streamlit components (``streamlit_folium``) are not imported here: a component
+declared outside a script run is never registered with the server, and its frame would not load.
 """
 
 from __future__ import annotations
@@ -27,21 +28,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parent.parent / "server.py"
 # Warnings that Streamlit's caches are used outside a script run and before the runtime exists: true and intended.
 OUTSIDE_RUNTIME_LOGGERS = ("streamlit.runtime.caching.cache_data_api",
                            "streamlit.runtime.scriptrunner_utils.script_run_context")
 # What app.py and the public page import, except the modules that declare components (see above);
 # streamlit.emojis is what st.set_page_config reads to check its icon (0.2 s of regular expressions).
 PAGE_IMPORTS = ("views.oidc", "views.chrome", "views.url_state", "views.labels", "views.basemap", "geo.nearby",
-                "geo.address_search", "folium", "shapely", "streamlit.emojis")
+                "folium", "shapely", "streamlit.emojis")
 LOGGER = logging.getLogger(__name__)
 
 
 def main(options: list[str]) -> None:
     """Fill the caches, then run ``streamlit run app.py OPTIONS`` in this process (exits when it stops)."""
-    print("Préparation de l'application (référentiel géographique, base, carte publique)…", file=sys.stderr,
+    print("Préparation de l'application (carte publique, référentiel géographique, base)…", file=sys.stderr,
           flush=True)
+    publish_finder()
     fill_caches()
     from streamlit.web import cli
 
@@ -49,9 +51,22 @@ def main(options: list[str]) -> None:
     cli.main()
 
 
+def publish_finder() -> None:
+    """Publish the public finder where the app serves it (and register it, so that writes republish it).
+
+    A failure is logged and the server starts anyway: the public page then says it is unavailable.
+    """
+    from loaders import publish, store
+
+    try:
+        done = publish.publish(store.connect(), publish.public_dir())
+        print(f"Carte publique publiée dans {done.directory} ({done.places} lieux).", file=sys.stderr, flush=True)
+    except Exception:  # noqa: BLE001 — the pilot pages work without it
+        LOGGER.exception("Publication de la carte publique impossible : l'application démarre sans.")
+
+
 def fill_caches() -> None:
-    """Compute what the first visit of the public page would: imports, reference geography, commune
-    search, store reads, and the selection and markers of the page's default filters.
+    """Compute what the pages' first visits would: imports, reference geography, commune search, store reads.
 
     A failure (a store that cannot be reached, say) is logged and the server starts anyway: the pages
     then show their own message, as they would without this launcher.
@@ -68,8 +83,6 @@ def fill_caches() -> None:
             data.commune_search()
             data.themes()
             data.batches()
-            data.selection(data.PUBLIC_THEME, data.PUBLIC_STATUSES, False)
-            data.marker_points(data.PUBLIC_THEME, data.PUBLIC_STATUSES, False)
         except Exception:  # noqa: BLE001 — any failure is the pages' to report, not a reason not to start
             LOGGER.exception("Préchargement des caches impossible : l'application démarre sans.")
 
