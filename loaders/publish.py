@@ -22,9 +22,10 @@ cached for a year. Text files also get a ``.gz`` copy for servers that send prec
 
 **Atomic.** A publication first writes its new files (each to a temporary name, then renamed),
 then replaces ``index.html`` (one rename): a visitor reads either the previous publication or the
-new one, never a mix. The files of the previous publication are kept (a visitor who loaded its
-page may still fetch its data); older ones are deleted. One publication at a time per ``DIR``
-(a lock file).
+new one, never a mix. The previous publication's page, scripts and styles are kept one more
+publication; its data (places, contacts) is deleted at once, so that nothing withdrawn, erased or
+refused stays reachable: a visitor whose page lost its data meanwhile reloads it once (finder.js).
+One publication at a time per ``DIR`` (a lock file).
 
 **Kept up to date.** Publishing registers ``DIR`` for its store (``publications.json`` in the data
 home, beside the embedded store). Every write of the store (import, moderation, fix, withdrawal,
@@ -86,6 +87,8 @@ VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "leaflet.markercluster": ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"),
 }
 COMPRESSED_SUFFIXES = (".js", ".css", ".json", ".html")
+# Files of a publication that hold data about people: never kept once a newer publication replaced them.
+PERSONAL_DATA = ("data/carte.", "data/contacts.")
 # The public columns of a published record (see public_records): nothing personal.
 PUBLIC_COLUMNS: tuple[str, ...] = ("person", "place", "structure", "commune", "departement_code", "lat", "lon",
                                    "is_conum", "theme", "training_status", "training_date")
@@ -496,17 +499,22 @@ def _locked(directory: Path) -> Iterator[None]:
 
 
 def _record_generation(directory: Path, names: tuple[str, ...], version: str, engine: Engine) -> None:
-    """Remember this publication's files; delete those of publications older than the previous one."""
+    """Remember this publication's files and delete the files no longer published.
+
+    The previous publication's page, scripts and styles are kept (a visitor who loaded its page may still
+    fetch them); its data (places, contacts) is deleted at once, so that a withdrawn consent, an erasure or
+    a refusal leaves nothing behind. The page reloads itself if its data vanished meanwhile (finder.js).
+    """
     manifest = read_manifest(directory)
-    previous = manifest.get("files", [])
-    older = set(manifest.get("previous_files", [])) - set(previous) - set(names)
-    for name in sorted(older):
+    kept = [name for name in manifest.get("files", []) if name not in names and not name.startswith(PERSONAL_DATA)]
+    unlisted = set(manifest.get("files", [])) | set(manifest.get("previous_files", []))
+    for name in sorted(unlisted - set(names) - set(kept)):
         for path in (directory / name, directory / (name + ".gz")):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     _write_atomically(directory / MANIFEST_NAME, json_bytes({
         "store": store_identity(engine), "version": version, "published_at": datetime.now().isoformat(timespec="seconds"),
-        "files": list(names), "previous_files": [name for name in previous if name not in names],
+        "files": list(names), "previous_files": kept,
     }))
 
 

@@ -166,7 +166,8 @@ def _begin_sqlite(conn: Connection) -> None:
 
 @contextmanager
 def _writing(engine: Engine, *, foreign_keys: bool = True) -> Iterator[Connection]:
-    """A write transaction serialised with every other writer of the store.
+    """A write transaction serialised with every other writer of the store; once committed, the public
+    finder's publications are brought up to date (:func:`loaders.publish.after_write`).
 
     SQLite migrations rebuild tables (batch mode), which its foreign keys forbid: they run with
     ``foreign_keys=False``, a pragma that only applies outside a transaction.
@@ -184,6 +185,9 @@ def _writing(engine: Engine, *, foreign_keys: bool = True) -> Iterator[Connectio
         finally:
             if relax:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    from loaders.publish import after_write  # committed: republish the public finder (loaders/publish.py)
+
+    after_write(engine)
 
 
 def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, hub: str = "", form: str = "",

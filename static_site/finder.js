@@ -92,12 +92,26 @@
   function load(path) {
     if (!loaded[path]) {
       loaded[path] = fetch(new URL(path, BASE)).then((response) => {
+        if (response.status === 404) reloadOnce();
         if (!response.ok) throw new Error(`${path} : ${response.status}`);
         return response.json();
       });
       loaded[path].catch(() => { delete loaded[path]; });
     }
     return loaded[path];
+  }
+
+  /** A newer publication replaced this page's data (deleted at once, see loaders/publish.py): load the new one,
+   *  once per publication. */
+  function reloadOnce() {
+    const key = "carte-rechargee";
+    try {
+      if (sessionStorage.getItem(key) === SETTINGS.files.carte) return;
+      sessionStorage.setItem(key, SETTINGS.files.carte);
+    } catch (error) {
+      return;
+    }
+    location.reload();
   }
 
   // ---------------------------------------------------------------------------------------------------------
