@@ -62,7 +62,7 @@
     return `${pad(date.getUTCDate())}/${pad(date.getUTCMonth() + 1)}/${date.getUTCFullYear()}`;
   }
 
-  /** « de Rennes », « d'Ajaccio », « du Mans », « des Ulis »: a place name after « de » (views/trouver.py). */
+  /** « de Rennes », « d'Ajaccio », « du Mans », « des Ulis »: a place name after « de ». */
   function ofPlace(name) {
     if (name.startsWith("Le ")) return "du " + name.slice(3);
     if (name.startsWith("Les ")) return "des " + name.slice(4);
@@ -560,7 +560,7 @@
   });
   let Numbered = null;
 
-  function plainMarker(places, i, view) {
+  function plainMarker(places, i) {
     let marker = plainMarkers.get(i);
     if (!marker) {
       marker = L.circleMarker([places.lat[i], places.lon[i]],
@@ -572,7 +572,7 @@
     return marker;
   }
 
-  function numberedMarker(places, i, rank, distance, view) {
+  function numberedMarker(places, i, rank, distance) {
     Numbered = Numbered || NumberedMarker();
     const marker = new Numbered([places.lat[i], places.lon[i]],
                                 { radius: 11, color: "#fff", weight: 2, fillColor: "#000091", fillOpacity: 1, rank });
@@ -581,11 +581,12 @@
   }
 
   /** A popup, built when it opens: structure, commune, status, distance to the searched place, contact. */
-  function popupContent(places, i, listed, view) {
-    const distance = listed ? listed.distance : view.here ? haversineKm(view.here.lat, view.here.lon, places.lat[i], places.lon[i]) : null;
+  function popupContent(places, i, listed, current) {
+    const here = current.here;
+    const distance = listed ? listed.distance : here ? haversineKm(here.lat, here.lon, places.lat[i], places.lon[i]) : null;
     const title = (listed ? `${listed.rank}. ` : "") + (places.structure[i] || places.commune[i]);
     const content = el("div", { className: "carte-popup" }, el("strong", {}, title), el("br"), places.commune[i], el("br"),
-                       STATUS_LABELS[statusOf(places, view.theme, i)] || "");
+                       STATUS_LABELS[statusOf(places, current.theme, i)] || "");
     if (distance !== null) content.append(el("br"), `à ${km(distance)}`);
     const contact = contactsByPerson && contactsByPerson.get(places.person[i]);
     if (contact) content.append(contactLine(contact));
@@ -593,8 +594,8 @@
   }
 
   /** Markers of the selection (a listed place numbered): rebuilt when the selection changes, else the listed swapped. */
-  function drawMarkers(places, chosen, listed, view) {
-    const key = `${view.theme}|${view.statuses.join()}|${view.conum}`;
+  function drawMarkers(places, chosen, listed, state) {
+    const key = `${state.theme}|${state.statuses.join()}|${state.conum}`;
     const listedPositions = new Set(listed.map(([i]) => i));
     listedMarkers.forEach((marker) => cluster.removeLayer(marker));
     if (key !== shownKey) {
@@ -605,7 +606,7 @@
       const first = [], later = [];
       for (const i of chosen) {
         if (listedPositions.has(i)) continue;
-        (around.contains([places.lat[i], places.lon[i]]) ? first : later).push(plainMarker(places, i, view));
+        (around.contains([places.lat[i], places.lon[i]]) ? first : later).push(plainMarker(places, i));
       }
       cluster.addLayers(first);
       if (later.length) {
@@ -614,12 +615,12 @@
         }));
       }
     } else {
-      const back = [...shownListed].filter((i) => !listedPositions.has(i)).map((i) => plainMarker(places, i, view));
+      const back = [...shownListed].filter((i) => !listedPositions.has(i)).map((i) => plainMarker(places, i));
       cluster.addLayers(back);
       cluster.removeLayers(listed.map(([i]) => plainMarkers.get(i)).filter((marker) => marker && cluster.hasLayer(marker)));
     }
     shownListed = listedPositions;
-    listedMarkers = listed.map(([i, distance], rank) => numberedMarker(places, i, rank + 1, distance, view));
+    listedMarkers = listed.map(([i, distance], rank) => numberedMarker(places, i, rank + 1, distance));
     cluster.addLayers(listedMarkers);
     window.carteListedMarkers = listedMarkers;
   }
