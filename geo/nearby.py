@@ -1,8 +1,6 @@
-"""Points and places: the animators nearest to a point, how near they are, the commune under a point."""
+"""Points and places: the animators nearest to a point, the commune under a point."""
 
 from __future__ import annotations
-
-import enum
 
 import geopandas as gpd
 import numpy as np
@@ -12,16 +10,8 @@ import shapely
 from geo.distances import haversine_km
 
 # Beyond 30 km an animator no longer counts in a commune's accessibility (the last E2SFCA step of
-# geo.coverage): a person told « the nearest » must also be told when nobody is that near.
+# geo.coverage): the public finder tells a person when nobody is that near (loaders/publish.py, finder.js).
 NEARBY_KM = 30.0
-
-
-class Reach(enum.Enum):
-    """How many of the listed animators are within :data:`NEARBY_KM`."""
-
-    ALL_NEAR = "all_near"
-    SOME_FAR = "some_far"
-    NONE_NEAR = "none_near"
 
 
 def nearest(points: pd.DataFrame, lon: float, lat: float, limit: int) -> pd.DataFrame:
@@ -65,37 +55,3 @@ def commune_at(communes: gpd.GeoDataFrame, lon: float, lat: float) -> str | None
     """
     hits = communes.sindex.query(shapely.Point(lon, lat), predicate="intersects")
     return str(communes.index[hits.min()]) if len(hits) else None
-
-
-def reach(distances_km: np.ndarray | pd.Series, within_km: float = NEARBY_KM) -> tuple[Reach, int]:
-    """Whether the listed animators (nearest first) are all, partly or not at all within ``within_km``.
-
-    Returns
-    -------
-    tuple[Reach, int]
-        The kind, and how many are within ``within_km`` (they come first in a nearest-first list).
-
-    Examples
-    --------
-    >>> reach([0.4, 12.0]), reach([3.0, 45.0, 233.0]), reach([233.1, 240.0])
-    ((<Reach.ALL_NEAR: 'all_near'>, 2), (<Reach.SOME_FAR: 'some_far'>, 1), (<Reach.NONE_NEAR: 'none_near'>, 0))
-    """
-    near = int(np.count_nonzero(np.asarray(distances_km, dtype=float) <= within_km))
-    if near == 0:
-        return Reach.NONE_NEAR, 0
-    return (Reach.ALL_NEAR if near == len(distances_km) else Reach.SOME_FAR), near
-
-
-Corner = tuple[float, float]
-
-
-def bounds(lats: np.ndarray | pd.Series, lons: np.ndarray | pd.Series) -> tuple[Corner, Corner]:
-    """South-west and north-east corners of the box holding every point, to fit a map on them.
-
-    Examples
-    --------
-    >>> bounds([41.9, 43.3, 43.1], [8.7, 5.4, 6.0])
-    ((41.9, 5.4), (43.3, 8.7))
-    """
-    lats, lons = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
-    return (float(lats.min()), float(lons.min())), (float(lats.max()), float(lons.max()))

@@ -946,16 +946,25 @@
       const url = new URL(SETTINGS.address_search_url);
       url.searchParams.set("q", text);
       url.searchParams.set("limit", "5");
+      let payload;
       try {
         const response = await fetch(url, { headers: { Accept: "application/json" } });
-        const feature = (await response.json()).features[0];
-        if (!feature) { status.textContent = "Aucune adresse trouvée."; return; }
-        const [lon, lat] = feature.geometry.coordinates.map(Number);
-        match = { lat, lon };
-        status.textContent = `Adresse retenue : ${feature.properties.label}`;
-        chosen.hidden = false;
+        if (!response.ok) throw new Error(String(response.status));
+        payload = await response.text();
       } catch (error) {
         status.textContent = "Le service de recherche d'adresses ne répond pas ; cherchez une commune.";
+        return;
+      }
+      try {
+        const features = JSON.parse(payload).features;
+        if (!features.length) { status.textContent = "Aucune adresse trouvée."; return; }
+        const [lon, lat] = features[0].geometry.coordinates.map(Number);
+        if (!Number.isFinite(lat) || !Number.isFinite(lon)) throw new Error("coordonnées");
+        match = { lat, lon };
+        status.textContent = `Adresse retenue : ${features[0].properties.label}`;
+        chosen.hidden = false;
+      } catch (error) {
+        status.textContent = "Le service de recherche d'adresses a répondu de façon illisible.";
       }
     });
     chosen.addEventListener("click", () => {

@@ -1,4 +1,5 @@
-"""The opt-in online address search, against a local server speaking the address API's protocol."""
+"""The opt-in online address search of the public finder, against a local server speaking the address API's
+protocol (``GET <url>?q=<text>&limit=<n>`` → GeoJSON features with a ``label``), in a real Chromium."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from geo._errors import AddressSearchError
-from geo.address_search import AddressMatch, search_addresses
-from test_app import app, filled_store, html_of  # noqa: F401 (the page fixtures)
+from conftest import CHROMIUM_ARGS, serving
+from loaders import publish, store
+from loaders.pipeline import LoadOptions, load_files
 
 SAINT_MALO_HARBOUR = {
     "type": "FeatureCollection",
@@ -21,6 +22,8 @@ SAINT_MALO_HARBOUR = {
         "properties": {"label": "1 Quai Saint-Louis 35400 Saint-Malo", "citycode": "35288", "score": 0.9},
     }],
 }
+HEADER = "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?"
+ROWS = ["rennes@x.fr;Champs Libres;35000;Rennes;Café IA;Oui", "malo@x.fr;Fabrique Malouine;35400;Saint-Malo;Café IA;Oui"]
 
 
 class _AddressApi(BaseHTTPRequestHandler):
@@ -30,11 +33,13 @@ class _AddressApi(BaseHTTPRequestHandler):
         text = query["q"][0]
         if text == "panne":
             self.send_response(500)
+            self.send_header("Access-Control-Allow-Origin", "*")
             self.end_headers()
             return
         body = b"pas du json" if text == "illisible" else json.dumps(SAINT_MALO_HARBOUR).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Access-Control-Allow-Origin", "*")  # as the national address API answers
         self.end_headers()
         self.wfile.write(body)
 
@@ -53,45 +58,61 @@ def address_api():
     server.server_close()
 
 
-def test_matches_are_read_from_the_geojson_answer(address_api):
+def _site(directory, gazetteer, monkeypatch, address_url: str):
+    monkeypatch.setenv("CARTE_DATA_HOME", str(directory))
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    monkeypatch.setattr("geo.settings.ADDRESS_SEARCH_URL", address_url)
+    export = directory / "export.csv"
+    export.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    engine = store.connect()
+    store.save_import(engine, load_files([export], gazetteer, LoadOptions()), is_demo=True)
+    return publish.publish(engine, directory / "public").directory
+
+
+@pytest.fixture()
+def page(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def test_public_finder_searches_around_an_address_when_configured(address_api, tmp_path, gazetteer, monkeypatch,
+                                                                  page):
     server, url = address_api
-    matches = search_addresses("1 quai saint-louis saint-malo", url, limit=3)
-    assert matches == [AddressMatch("1 Quai Saint-Louis 35400 Saint-Malo", -2.0166, 48.6453, "35288")]
-    assert server.queries[-1] == {"q": ["1 quai saint-louis saint-malo"], "limit": ["3"]}
+    with serving(_site(tmp_path, gazetteer, monkeypatch, url)) as site:
+        page.goto(f"{site}/")
+        page.get_by_text("Chercher une adresse précise (service en ligne)").click()
+        page.get_by_label("Adresse", exact=True).fill("1 quai saint-louis")
+        page.get_by_role("button", name="Chercher cette adresse").click()
+        page.get_by_text("Adresse retenue : 1 Quai Saint-Louis 35400 Saint-Malo").wait_for()
+        assert server.queries[-1] == {"q": ["1 quai saint-louis"], "limit": ["5"]}
+        page.get_by_role("button", name="Chercher autour de cette adresse").click()
+        page.wait_for_function("() => document.querySelector('#titre-resultats').textContent.includes('votre position')")
+        assert page.locator(".carte-resultats li strong").all_inner_texts() == ["Fabrique Malouine", "Champs Libres"]
+        assert "position=48.65%2C-2.02" in page.url
 
 
-def test_blank_query_asks_nothing(address_api):
-    server, url = address_api
-    before = len(server.queries)
-    assert search_addresses("   ", url) == []
-    assert len(server.queries) == before
+@pytest.mark.parametrize(("query", "message"), [("panne", "ne répond pas"), ("illisible", "répondu de façon illisible")])
+def test_a_failing_service_is_explained_in_french(address_api, tmp_path, gazetteer, monkeypatch, page, query, message):
+    with serving(_site(tmp_path, gazetteer, monkeypatch, address_api[1])) as site:
+        page.goto(f"{site}/")
+        page.get_by_text("Chercher une adresse précise (service en ligne)").click()
+        page.get_by_label("Adresse", exact=True).fill(query)
+        page.get_by_role("button", name="Chercher cette adresse").click()
+        page.locator("#adresse-etat", has_text=message).wait_for()
+        assert page.get_by_role("button", name="Chercher autour de cette adresse").is_hidden()
 
 
-@pytest.mark.parametrize("query", ["panne", "illisible"])
-def test_failures_are_explained_in_french(address_api, query):
-    _, url = address_api
-    with pytest.raises(AddressSearchError, match="service de recherche d'adresses"):
-        search_addresses(query, url)
-
-
-def test_unreachable_service_is_explained_in_french():
-    with pytest.raises(AddressSearchError, match="ne répond pas"):
-        search_addresses("rue", "http://127.0.0.1:9/search/")
-
-
-def test_public_page_searches_around_an_address_when_configured(address_api, monkeypatch, app):
-    from geo import settings
-
-    monkeypatch.setattr(settings, "ADDRESS_SEARCH_URL", address_api[1])
-    app.run()
-    app.text_input(key=next(t.key for t in app.text_input if t.label == "Adresse")).input("1 quai saint-louis").run()
-    next(b for b in app.button if b.label == "Chercher autour de cette adresse").click().run()
-    assert not app.exception
-    page = html_of(app)
-    assert "les plus proches de votre position" in page
-    assert page.index("Fabrique Malouine") < page.index("Champs Libres")
-
-
-def test_address_search_is_hidden_by_default(app):
-    app.run()
-    assert all(t.label != "Adresse" for t in app.text_input)
+def test_address_search_is_hidden_by_default(tmp_path, gazetteer, monkeypatch, page):
+    with serving(_site(tmp_path, gazetteer, monkeypatch, "")) as site:
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(f"{site}/")
+        page.wait_for_function("() => document.body.dataset.etat === 'pret'")
+        assert page.get_by_text("Chercher une adresse précise").is_hidden()
+        assert all(urlparse(address).hostname == "127.0.0.1" for address in requested)

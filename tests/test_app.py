@@ -1,7 +1,6 @@
 """Every page of the app, headless, on a real store (streamlit.testing AppTest).
 
-The store holds a small hand-checkable export: distances between the communes were
-checked on a map, so the expected order of the public list is known in advance.
+The store holds a small hand-checkable export (one hostile structure name among them).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from loaders import store
 from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.safe_files import restore_cell
-from views.trouver import EMBED_SNIPPET_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HOSTILE = "<img src=x onerror=alert(1)>`${alert(2)}`\\"
@@ -33,8 +31,6 @@ ROWS = [
     f"01/09/2026 10:05;hostile@x.fr;{HOSTILE};;34000;Montpellier;Non;Café IA;Oui;;Oui",
     "01/09/2026 10:06;paris@x.fr;Maison des parents;;75011;Paris;Non;Parentalité numérique;Oui;;Oui",
 ]
-# Trained Café IA animators, nearest to Rennes first.
-EXPECTED_ORDER = ["Champs Libres", "Espace Cesson", "Fabrique Malouine", HOSTILE]
 
 
 @pytest.fixture(scope="module")
@@ -82,133 +78,80 @@ def text_of(app: AppTest) -> str:
     return html.unescape("\n".join(parts + [i.value for i in app.info] + [e.value for e in app.error]))
 
 
-# « Trouver un animateur »
+# « Trouver un animateur »: the static finder (tests/test_static_finder.py), shown in a frame
 
-def test_public_page_without_search_counts_trained_cafe_ia_animators(app):
+
+def _frame_source(app: AppTest) -> str:
+    (frame,) = app.get("iframe")
+    return frame.proto.src
+
+
+def test_public_page_shows_the_static_finder_with_the_links_parameters(app, monkeypatch):
+    from views import public_site
+
+    monkeypatch.setattr(public_site, "is_served", lambda: True)
+    app.query_params["q"] = "Rennes (35)"
+    app.query_params["statut"] = ["trained", "referenced"]
     app.run()
     assert not app.exception
-    assert any("Données de démonstration" in w.value for w in app.warning)
-    assert "**4** animateur·rices correspondent" in text_of(app)
-    assert "COG 2025" in html_of(app)
+    assert _frame_source(app) == "/carte/?q=Rennes+%2835%29&statut=trained&statut=referenced"
 
 
-def test_public_search_lists_the_nearest_in_order_with_distances(app):
-    app.query_params["q"] = "rennes"
+def test_embedded_public_page_hands_embed_to_the_finder(app, monkeypatch):
+    from views import public_site
+
+    monkeypatch.setattr(public_site, "is_served", lambda: True)
+    app.query_params["embed"] = "1"
+    app.run()
+    assert _frame_source(app).endswith("embed=1")
+    assert not app.title
+
+
+def test_public_page_says_how_to_start_the_app_when_the_finder_is_not_served(app):
+    """``streamlit run app.py`` serves no publication (no route): the page says so, in French."""
     app.run()
     assert not app.exception
-    page = html_of(app)
-    positions = [page.index(name) for name in ("Champs Libres", "Espace Cesson", "Fabrique Malouine")]
-    assert positions == sorted(positions)
-    assert "à 0,0 km" in page or "à 0,1 km" in page or "à 0,2 km" in page
-    assert "Formé·e le 12/03/2026" in page
-    assert "Vitré" not in page  # referenced only: not shown by default
+    assert not app.get("iframe")
+    assert any("make run" in info.value for info in app.info)
 
 
-def test_contact_details_only_with_consent(app):
-    app.query_params["q"] = "rennes"
-    app.run()
-    page = html.unescape(html_of(app))  # what the browser shows
-    assert 'href="mailto:rennes@x.fr"' in page
-    assert "malo@x.fr" not in page and "cesson@x.fr" not in page and "02 99 00 00 03" not in page
-
-
-def test_hostile_structure_name_is_escaped_in_the_list(app):
-    app.query_params["q"] = "montpellier"
-    app.run()
-    page = html_of(app)
-    assert "<img src=x" not in page and "${alert" not in page and "`" not in page
-    assert "&#60;img src=x onerror=alert&#40;1&#41;&#62;" in page
-
-
-def test_status_and_conum_filters_change_the_count(app):
-    app.run()
-    by_label(app.multiselect, "Statut de formation").set_value(["trained", "referenced", "in_training"]).run()
-    assert "**6** animateur·rices correspondent" in text_of(app)
-    assert url_values(app, "statut") == ["trained", "referenced", "in_training"]
-    by_label(app.checkbox, "Conseillers numériques uniquement").check().run()
-    assert "**2** animateur·rices correspondent" in text_of(app)
-    assert url_values(app, "conum") == ["1"]
-
-
-def test_theme_from_the_url(app):
-    app.query_params["theme"] = "parentalite-numerique"
-    app.run()
-    assert by_label(app.selectbox, "Thématique").value == "parentalite-numerique"
-    assert "**1** animateur·rice correspond" in text_of(app)
-
-
-# Homonyms: tests/test_page_trouver.py (the person chooses among every homonym).
-
-
-def test_unknown_commune_says_so(app):
-    app.query_params["q"] = "zzzqqq"
-    app.run()
-    assert not app.exception
-    assert any("Aucune commune" in e.value for e in app.error)
-
-
-def test_shared_position_ranks_from_that_point(app):
-    app.query_params["position"] = "48.65,-2.01"  # Saint-Malo
-    app.run()
-    page = html_of(app)
-    assert page.index("Fabrique Malouine") < page.index("Champs Libres")
-
-
-def test_launcher_fills_the_caches_that_the_first_visit_reads(filled_store, monkeypatch):
-    """views/serve.py computes, before Streamlit's runtime exists, what the public page reads: the page's
-    script runs find it in their caches (whatever it would compute again fails here)."""
+def test_launcher_publishes_the_finder_and_fills_the_caches_that_the_first_visits_read(filled_store, monkeypatch):
+    """views/serve.py publishes the finder where the app serves it, and computes, before Streamlit's runtime
+    exists, what the pages read first: their script runs find it in their caches."""
+    from loaders import publish
     from views import data, serve
 
     monkeypatch.setenv("CARTE_DATA_HOME", str(filled_store))
     monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()
     st.cache_resource.clear()
+    serve.publish_finder()
+    assert (publish.public_dir() / "index.html").is_file()
+    assert publish.registered_dirs(store.connect()) == [publish.public_dir().resolve()]
     serve.fill_caches()
 
     def computed_again(*args, **kwargs):
         raise AssertionError("computed again by the first visit")
 
-    for owner, name in ((store, "read_animators"), (store, "read_batches"), (data, "load_reference"),
-                        (data, "CommuneSearch"), (data, "load_themes")):
+    for owner, name in ((store, "read_batches"), (data, "load_reference"), (data, "CommuneSearch"),
+                        (data, "load_themes")):
         monkeypatch.setattr(owner, name, computed_again)
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.query_params["q"] = "rennes"
-    app.run()
-    assert not app.exception
-    assert "les plus proches de Rennes" in html_of(app) and "Champs Libres" in html_of(app)
+    data.batches(), data.reference(), data.commune_search(), data.themes()
 
 
-def test_launcher_starts_the_server_even_when_the_caches_cannot_be_filled(monkeypatch, caplog):
+def test_launcher_starts_the_server_even_when_nothing_can_be_prepared(monkeypatch, caplog):
+    from loaders import publish
     from views import data, serve
 
-    def unreachable():
+    def unreachable(*args, **kwargs):
         raise OSError("base injoignable")
 
     monkeypatch.setattr(data, "commune_search", unreachable)
+    monkeypatch.setattr(publish, "publish", unreachable)
+    serve.publish_finder()
     serve.fill_caches()  # logs, does not raise: the pages then say what is wrong
     assert "Préchargement des caches impossible" in caplog.text and "base injoignable" in caplog.text
-
-
-def test_embed_mode_hides_navigation_title_and_footer(app, monkeypatch):
-    app.query_params["q"] = "rennes"
-    app.query_params["embed"] = "1"
-    app.run()
-    assert not app.exception
-    assert not app.title
-    assert "<footer" not in html_of(app)
-    assert "Champs Libres" in html_of(app)
-    assert not app.text_input  # no search box: the partner's link sets the commune
-
-
-def test_page_documents_an_iframe_snippet(app):
-    app.query_params["q"] = "rennes"
-    app.run()
-    # The snippet is written only once its expander is opened (its code block is heavy for the browser).
-    assert [e.label for e in app.expander] == ["Intégrer cette carte sur votre site"] and not app.code
-    app.session_state[EMBED_SNIPPET_KEY] = True
-    app.run()
-    snippet = next(c.value for c in app.code)
-    assert snippet.startswith("<iframe") and "embed=1" in snippet and "q=rennes" in snippet and "&amp;" in snippet
+    assert "Publication de la carte publique impossible" in caplog.text
 
 
 # « Couverture du territoire »

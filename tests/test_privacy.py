@@ -95,20 +95,6 @@ def test_public_contacts_show_the_name_only_with_a_recorded_consent(importer, en
     assert contacts(engine).empty
 
 
-def test_the_public_list_shows_the_name_only_beside_consented_contacts():
-    from views.trouver import results_html
-
-    closest = pd.DataFrame({"animator_id": ["a", "b"], "structure": ["Médiathèque", "Tiers-lieu"],
-                            "commune": ["Rennes", "Rennes"], "departement_code": ["35", "35"],
-                            "distance_km": [0.5, 1.0], "training_status": ["trained", "trained"],
-                            "training_date": [None, None], "is_conum": [False, False],
-                            "public_consent": [True, True]})
-    shown = pd.DataFrame({"name": ["<b>Ana</b> Dupontel"], "email": [ANA], "phone": [""]}, index=["a"])
-    page = results_html(closest, "Rennes", pd.Series({"a": "Café IA", "b": "Café IA"}), shown)
-    assert "Contact : &#60;b&#62;Ana&#60;/b&#62; Dupontel · <a href=\"mailto:" in page
-    assert page.count("Contact :") == 1
-
-
 def test_withdrawal_hides_contacts_at_once_and_an_old_answer_does_not_give_consent_again(importer, engine):
     importer([ANA_ROW])
     before = store.version(engine)

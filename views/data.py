@@ -23,15 +23,10 @@ from geo.reference import ReferenceGeography, load_reference
 from geo.search import CommuneSearch
 from loaders import store
 from loaders.access import FRANCE, Scope
-from loaders.normalize import TRAINED
 from loaders.themes import ThemeRegistry, load_themes
-from views.labels import ALL_STATUSES, STATUS_LABELS
-from views.safe_html import escape
+from views.labels import ALL_STATUSES
 
 STORE_TTL_SECONDS = 60
-# Default filters of the public page, whose map the server prepares before its first visitor (views/serve.py).
-PUBLIC_THEME = "cafe-ia"
-PUBLIC_STATUSES: tuple[str, ...] = (TRAINED,)
 # How often a replica asks the store whether anything changed (one cheap query).
 VERSION_TTL_SECONDS = 10
 
@@ -78,14 +73,6 @@ def _records_at(_version: tuple) -> pd.DataFrame:
     return store.read_animators(engine())
 
 
-def consented_contacts(animator_ids: tuple[str, ...]) -> pd.DataFrame:
-    """Name, e-mail and phone of the listed animators who are published and agreed to show them.
-
-    Read on demand for the few animators listed, so that contact details never sit in a cache.
-    """
-    return store.read_public_contacts(engine(), animator_ids)
-
-
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def personal_details(scope: Scope) -> pd.DataFrame:
     """Name, e-mail and phone of every animator placed in ``scope``, indexed by ``animator_id``.
@@ -130,28 +117,6 @@ def selection(theme: str, statuses: tuple[str, ...], conum_only: bool,
     return table[scope.mask(table)].reset_index(drop=True)
 
 
-def theme_labels(animator_ids: tuple[str, ...]) -> pd.Series:
-    """Every published theme of the given animators, as a readable list (``animator_id`` → text)."""
-    table = records()
-    if table.empty:
-        return pd.Series(dtype=str)
-    table = table[table["published"] & table["animator_id"].isin(animator_ids)]
-    registry = themes()
-    labels = table["theme"].map(lambda slug: registry.get(slug).label)
-    return labels.groupby(table["animator_id"]).agg(lambda values: ", ".join(sorted(set(values))))
-
-
-@st.cache_data(ttl=STORE_TTL_SECONDS)
-def marker_points(theme: str, statuses: tuple[str, ...], conum_only: bool) -> list[tuple]:
-    """Public map markers, as compact as the browser needs: lat, lon (5 decimals, about a metre),
-    then the escaped structure, commune and status shown in the popup."""
-    chosen = selection(theme, statuses, conum_only)
-    names = chosen["structure"].where(chosen["structure"].fillna("") != "", chosen["commune"])
-    return list(zip(chosen["lat"].round(5), chosen["lon"].round(5), names.map(escape),
-                    (chosen["commune"] + " (" + chosen["departement_code"] + ")").map(escape),
-                    chosen["training_status"].map(STATUS_LABELS).map(escape)))
-
-
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def fixes() -> dict[str, str]:
     """Manual geocoding fixes for the loader (location key → INSEE code)."""
@@ -167,7 +132,7 @@ def rejected_rows(imported_by: str | None) -> pd.DataFrame:
 
 def refresh() -> None:
     """Forget cached store reads (after an import), keeping the reference geography."""
-    for function in (store_version, personal_details, batches, selection, marker_points, theme_records,
+    for function in (store_version, personal_details, batches, selection, theme_records,
                      commune_coverage, territory_table, rejected_rows, fixes):
         function.clear()
 

@@ -637,7 +637,7 @@ def filtered_report(report: pd.DataFrame, shown: str, query: str, lines: pd.Seri
 def public_map_warnings(result: ImportResult) -> list[str]:
     """What the public map will not show of this import, for want of a column, said before saving.
 
-    The public map shows trained people by default (:data:`views.data.PUBLIC_STATUSES`), and
+    The public map shows trained people by default (:data:`loaders.publish.DEFAULT_STATUSES`), and
     contact details only with a recorded consent.
     """
     untrained = [f.source_file for f in result.files if not set(TRAINING_FIELDS) & set(f.mapping.fields)]
