@@ -230,24 +230,56 @@ def _assert_french(visit: Visit) -> None:
     assert not found, "anglais dans l'interface :\n" + "\n".join(found)
 
 
-def test_public_page_and_its_search_speak_french(visit, app_url):
+def _settle_finder(page) -> None:
+    """The static public finder has drawn its view (list or message, map controls)."""
+    page.wait_for_function("() => document.body.dataset.etat === 'pret'")
+    page.locator("#carte .leaflet-control-zoom").wait_for()
+
+
+def _reveal_finder(visit: Visit) -> None:
+    """Open what the static finder folds (filters, snippet, a map popup), reading after each step."""
     page = visit.page
-    _open(visit, f"{app_url}/")
+    for summary in page.locator("summary:visible").all():
+        summary.click()
+    visit.read("sections dépliées")
+    page.evaluate("""() => { const marker = window.carteListedMarkers[0]; if (marker) marker.openPopup(); }""")
+    visit.read("fenêtre d'un marqueur")
+
+
+def test_public_finder_and_its_search_speak_french(visit, app_url):
+    page = visit.page
+    page.goto(f"{app_url}/carte/")
+    _settle_finder(page)
+    visit.read("page ouverte")
     box = page.get_by_label("Commune ou code postal")
-    box.fill("Renne")
-    visit.read("saisie dans la recherche")
+    box.press_sequentially("Renne", delay=20)
+    page.get_by_role("option").first.wait_for()
+    visit.read("suggestions")
     box.fill("Rennes")
     box.press("Enter")
     page.locator(".carte-resultats li").first.wait_for()
-    _settle(page)
     visit.read("après la recherche")
-    _reveal_everything(visit)
+    _reveal_finder(visit)
+    box.fill("zzzqqq")
+    box.press("Enter")
+    page.locator(".erreur").wait_for()
+    visit.read("commune introuvable")
     _assert_french(visit)
 
 
-def test_embedded_public_page_speaks_french(visit, app_url):
-    _open(visit, f"{app_url}/?embed=1&q=rennes")
-    _reveal_everything(visit)
+def test_embedded_public_finder_speaks_french(visit, app_url):
+    visit.page.goto(f"{app_url}/carte/?embed=1&q=rennes")
+    _settle_finder(visit.page)
+    visit.read("page ouverte")
+    _reveal_finder(visit)
+    _assert_french(visit)
+
+
+def test_apps_public_page_speaks_french(visit, app_url):
+    """The app's page around the finder (navigation, frame) and the finder in it."""
+    _open(visit, f"{app_url}/?q=rennes")
+    visit.page.frame_locator("iframe[src^='/carte/']").locator(".carte-resultats li").first.wait_for()
+    visit.read("carte dans la page")
     _assert_french(visit)
 
 
@@ -283,11 +315,11 @@ def test_importer_with_a_file_speaks_french(visit, app_url, repo_root, tmp_path)
 
 
 def test_app_text_is_left_as_written(visit, app_url):
-    """The translation of Streamlit's own texts leaves what the app writes alone, even when a structure's
-    name reads like a button of Streamlit's."""
+    """The finder writes what the data says, even when a structure's name reads like a button of Streamlit's."""
     page = visit.page
     page.goto(f"{app_url}/?q=ajaccio")
-    page.locator(".carte-resultats li").first.wait_for()
+    finder = page.frame_locator("iframe[src^='/carte/']")
+    finder.locator(".carte-resultats li").first.wait_for()
     _settle(page)
     assert page.evaluate("document.documentElement.lang") == "fr"
-    assert STRUCTURE_NAMED_IN_ENGLISH in page.locator(".carte-resultats").inner_text()
+    assert STRUCTURE_NAMED_IN_ENGLISH in finder.locator(".carte-resultats").inner_text()
