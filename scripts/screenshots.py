@@ -65,10 +65,12 @@ class Screen:
     shown: str | None = None
 
 
+# The public finder is a static page (loaders/publish.py) that the app serves at /carte/ and frames on « / ».
+FINDER = "/carte/"
 SCREENS = (
-    Screen("trouver", "/"),
-    Screen("trouver-recherche", "/?q=rennes", shown=".carte-resultats li"),
-    Screen("trouver-integre", "/?embed=1&q=rennes", shown=".carte-resultats li"),
+    Screen("trouver", FINDER),
+    Screen("trouver-recherche", f"{FINDER}?q=rennes", shown=".carte-resultats li"),
+    Screen("trouver-integre", f"{FINDER}?embed=1&q=rennes", shown=".carte-resultats li"),
     Screen("donnees", "/donnees"),
     Screen("couverture", "/couverture"),
     Screen("formations", "/formations?region=53"),
@@ -154,6 +156,13 @@ def capture(url: str, screens: Sequence[Screen], out: Path, chromium: str) -> It
 
 def wait_until_drawn(page, screen: Screen) -> None:
     """Wait for the end of the script run, for what shows the screen is drawn, for the maps, and for no spinner."""
+    if screen.path.startswith(FINDER):
+        page.wait_for_function("() => document.body.dataset.etat === 'pret'")
+        if screen.shown:
+            page.locator(screen.shown).first.wait_for()
+        page.locator(".leaflet-control-zoom").wait_for()
+        page.wait_for_timeout(SETTLE_MS)
+        return
     page.locator(READY).wait_for()
     if screen.shown:
         page.locator(screen.shown).first.wait_for()
