@@ -762,6 +762,14 @@
         const row = found.commune;
         // « Sainte-Colombe (89) »: which of the homonyms the list is about is always said.
         here = { label: designation(row.nom, row.departement_code), lat: row.lat, lon: row.lon };
+        if (state.q !== here.label) {
+          // The link names the commune as its designation: shared, it finds it at once in its département's
+          // small index, and it stays exact for homonyms.
+          const named = stateQuery({ ...state, q: here.label, commune: null }, state.embed);
+          history.replaceState(null, "", location.pathname + named + location.hash);
+          document.getElementById("saisie").value = here.label;
+          document.getElementById("saisie").dataset.shown = here.label;
+        }
       } else {
         failed = found;
       }
@@ -783,6 +791,9 @@
     fit(here, listed, places);
     drawMarkers(places, chosen, listed, view.current);
     updateSnippet();
+    // For tests and benches: how many places the map holds once complete, and a count of finished views.
+    document.body.dataset.selection = String(chosen.length);
+    document.body.dataset.rendu = String(turn);
     document.body.dataset.etat = "pret";
   }
 

@@ -236,7 +236,7 @@ def test_search_lists_the_nearest_with_distances_and_the_far_ones_apart(page, si
     first = page.locator(ITEMS).first.inner_text()
     assert "Champs Libres — Rennes (35), à 0,0 km" in first
     assert "Thématiques : Café IA, Parentalité numérique" in first
-    assert "q=rennes" in page.url
+    assert "q=Rennes+%2835%29" in page.url  # the link names the commune found, with its département
 
 
 def test_nobody_near_is_said_and_the_nearest_are_still_listed(page, site_url, reference):
@@ -278,8 +278,11 @@ def test_homonyms_are_all_offered_and_none_is_picked_until_the_person_chooses(pa
 
 
 def test_older_links_with_a_chosen_commune_still_work(page, site_url):
-    page.goto(f"{site_url}/?q=saint-denis&commune=97411")
+    page.goto(f"{site_url}/?q=saint-denis&commune=97411&theme=parentalite-numerique")
     assert "Saint-Denis (974)" in _wait_for_title(page, "Saint-Denis (974)")
+    assert page.url.endswith("/?q=Saint-Denis+%28974%29&theme=parentalite-numerique")
+    page.go_back()  # the link was rewritten in place: no extra step in the history
+    assert page.url == "about:blank"
 
 
 def test_unknown_commune_and_hostile_search_text_show_as_text(page, site_url):
@@ -389,7 +392,7 @@ def test_snippet_embeds_the_current_view(page, site_url):
     _wait_for_title(page, "Rennes")
     page.get_by_text("Intégrer cette carte sur votre site").click()
     code = page.get_by_label("Code à copier").input_value()
-    assert code.startswith(f'<iframe src="{site_url}/?q=rennes&amp;theme=parentalite-numerique&amp;embed=1"')
+    assert code.startswith(f'<iframe src="{site_url}/?q=Rennes+%2835%29&amp;theme=parentalite-numerique&amp;embed=1"')
     assert 'title="Carte des animateurs"' in code
 
 
