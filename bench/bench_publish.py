@@ -175,12 +175,12 @@ def first_view(browser, url: str, searched: bool) -> tuple[float, int, int, int]
     return usable, total, data, len(responses)
 
 
-# After an action: the page drew its new view (list, markers around the map's view) and the browser painted it.
+# After an action: the page drew its new view (list, markers around the map's view), and the frame that paints
+# it starts (the markers far from the view are clustered after it).
 DRAWN_AFTER = """
 (before) => new Promise((resolve) => {
-  const check = () => Number(document.body.dataset.rendu) > before
-    ? requestAnimationFrame(() => resolve(performance.now())) : requestAnimationFrame(check);
-  check();
+  const check = () => Number(document.body.dataset.rendu) > before ? resolve() : requestAnimationFrame(check);
+  requestAnimationFrame(check);
 })
 """
 

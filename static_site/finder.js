@@ -531,7 +531,10 @@
         close.title = "Fermer";
       }
     });
-    cluster = L.markerClusterGroup({ chunkedLoading: true, spiderfyOnMaxZoom: true, showCoverageOnHover: false });
+    // Markers far from the view are clustered after the first paint, in short chunks that leave the page
+    // responsive (Leaflet.markercluster's default works 200 ms at a time).
+    cluster = L.markerClusterGroup({ chunkedLoading: true, chunkInterval: 50, chunkDelay: 10, spiderfyOnMaxZoom: true,
+                                     showCoverageOnHover: false });
     map.addLayer(cluster);
     window.carteMap = map;
   }
