@@ -41,7 +41,7 @@ fuzz: $(INSTALLED)
 # BENCH selects the scripts, BENCH_ARGS their arguments, BENCH_COMPARE options of bench/compare.py
 # (--same-script: the working tree's script on both sides):
 # `make bench BASELINE=7051fbf^ BENCH=bench/run.py BENCH_ARGS=--chargeur BENCH_COMPARE=--same-script`.
-BENCH ?= bench/run.py bench/bench_app.py bench/bench_geometry.py bench/bench_store.py
+BENCH ?= bench/run.py bench/bench_app.py bench/bench_publish.py bench/bench_geometry.py bench/bench_store.py
 BENCH_ARGS ?=
 BASELINE ?=
 BENCH_RUNS ?= 2
