@@ -137,8 +137,8 @@ def public_records(engine: Engine) -> pd.DataFrame:
 
     Only published records are read (:func:`loaders.store.published_clause`: validated, in their form's
     last export, re-confirmed within the retention period; never an erased person), without any personal
-    column. ``person`` numbers the animators and ``place`` their places (stored identifiers, hashes of
-    e-mails, are not published); today an animator has one place.
+    column. ``person`` numbers the animators and ``place`` the places (stored identifiers, hashes of
+    e-mails and names, are not published): an animator at three places is listed at each of them.
 
     Returns
     -------
@@ -150,9 +150,9 @@ def public_records(engine: Engine) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame(columns=[*PUBLIC_COLUMNS, "animator_id"])
     table = table.assign(lat=table["lat"].round(5), lon=table["lon"].round(5))
-    table = table.sort_values(["lat", "lon", "animator_id", "theme"], kind="stable").reset_index(drop=True)
+    table = table.sort_values(["lat", "lon", "animator_id", "place_id", "theme"], kind="stable").reset_index(drop=True)
     table["person"] = pd.factorize(table["animator_id"], sort=True)[0]
-    table["place"] = table["person"]
+    table["place"] = pd.factorize(table["place_id"], sort=True)[0]
     return table[[*PUBLIC_COLUMNS, "animator_id"]]
 
 

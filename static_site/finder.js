@@ -709,10 +709,12 @@
       showMessage("Aucun résultat", el("p", {}, "Aucun animateur ne correspond à ces filtres."));
       return;
     }
+    // Places, when some animators have several: « 1 animateur·rice correspond à ces filtres, dans 3 lieux. »
+    const where = chosen.length > persons ? [", dans ", el("strong", {}, String(chosen.length)), " lieux"] : [];
     showMessage("Animateur·rices sur la carte",
       el("p", {}, el("strong", {}, String(persons)),
-         ` ${plural(persons, "animateur·rice correspond", "animateur·rices correspondent")} à ces filtres. `
-         + "Cherchez une commune pour voir les plus proches."));
+         ` ${plural(persons, "animateur·rice correspond", "animateur·rices correspondent")} à ces filtres`, ...where,
+         ". Cherchez une commune pour voir les plus proches."));
   }
 
   function showNothingFound(query) {

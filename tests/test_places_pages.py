@@ -1,4 +1,5 @@
-"""Issue 13's example through the pages (AppTest, real SQLite store, real reference geography).
+"""Issue 13's example through the pages (AppTest and the static public finder in Chromium, real SQLite store,
+real reference geography).
 
 One person, Claire, answers the form from Rennes, Vitré and Fougères (tests/fixtures/trois-lieux.csv), in
 two themes. Loader → store → a hub validates her three places → the public page searched from Vitré lists
@@ -13,15 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from loaders import privacy, store
+from loaders import privacy, publish, store
 from loaders.access import Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.schema import VALIDATED
-import streamlit as st
 from signin import sign_in
-from test_page_trouver import app, page_html  # noqa: F401  (the fixture, over this module's ``home``)
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 THREE_PLACES = Path(__file__).parent / "fixtures" / "trois-lieux.csv"
@@ -49,12 +49,36 @@ def home(tmp_path, gazetteer):
     return home
 
 
-def public_list(app: AppTest) -> str:
-    """The public page searched from Vitré: its result list as the browser shows it."""
-    app.query_params["q"] = "Vitré (35)"
-    app.run()
-    assert not app.exception
-    return page_html(app)
+@pytest.fixture()
+def app(home, monkeypatch):
+    monkeypatch.setenv("CARTE_DATA_HOME", str(home))
+    monkeypatch.setenv("CARTE_TILES_URL", "")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def public_list(home: Path, chromium: str, query: str = "?q=Vitré (35)") -> str:
+    """The public finder (the static publication of the store) searched from Vitré: its list as a browser shows it."""
+    from playwright.sync_api import sync_playwright
+
+    from conftest import CHROMIUM_ARGS, serving
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CARTE_DATA_HOME", str(home))
+        patch.setenv("CARTE_TILES_URL", "")
+        directory = publish.publish(store.connect(), home / "public").directory
+    with serving(directory) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{url}/{query}")
+        page.wait_for_function("() => document.body.dataset.etat === 'pret'")
+        if page.locator(".carte-resultats li").count():
+            page.locator(".carte-contact").first.wait_for()
+        shown = page.locator("#resultats").inner_text()
+        browser.close()
+    return shown
 
 
 def couverture_csv(app: AppTest, downloads: dict[str, bytes]) -> pd.DataFrame:
@@ -69,54 +93,29 @@ def couverture_csv(app: AppTest, downloads: dict[str, bytes]) -> pd.DataFrame:
     return table.set_index("Code")
 
 
-def test_the_public_page_near_vitre_lists_her_at_each_of_her_places_with_her_name(app):  # noqa: F811
-    shown = public_list(app)
-    positions = [shown.find(f"<strong>{structure}</strong>") for structure in STRUCTURES]
+def test_the_public_page_near_vitre_lists_her_at_each_of_her_places_with_her_name(home, chromium):
+    shown = public_list(home, chromium)
+    positions = [shown.find(f"{structure} — ") for structure in STRUCTURES]
     assert -1 not in positions and positions == sorted(positions)  # nearest first
-    assert all(shown.count(f"<strong>{structure}</strong>") == 1 for structure in STRUCTURES)  # once per place
-    assert shown.count("Claire Martin") == 3  # her name (she consented) at each place
+    assert all(shown.count(f"{structure} — ") == 1 for structure in STRUCTURES)  # once per place
+    assert shown.count("Contact : Claire Martin") == 3  # her name (she consented) at each place
 
 
-def test_couverture_shows_her_three_communes_covered(app, downloads):  # noqa: F811
+def test_the_public_page_counts_her_once_at_three_places(home, chromium):
+    assert "1 animateur·rice correspond à ces filtres, dans 3 lieux." in public_list(home, chromium, query="")
+
+
+def test_couverture_shows_her_three_communes_covered(app, downloads):
     table = couverture_csv(app, downloads)
     assert table.loc[list(COMMUNES), SHARE].tolist() == [0, 0, 0]
     assert (table.loc[list(COMMUNES), "Animateur·rices formé·es"] == 1).all()
     assert table["Animateur·rices formé·es"].sum() == 3  # one person, counted in each commune of hers
 
 
-def test_her_erasure_takes_her_off_every_place(app, downloads):  # noqa: F811
+def test_her_erasure_takes_her_off_every_place(app, downloads, home, chromium):
     privacy.erase(store.connect(), CLAIRE, recorded_by="dpo@exemple.fr", reason="demande écrite")
-    shown = public_list(app)
+    shown = public_list(home, chromium)
     assert not any(structure in shown for structure in STRUCTURES) and "Claire Martin" not in shown
     table = couverture_csv(AppTest.from_file(APP, default_timeout=120), downloads)
     assert table.loc[list(COMMUNES), SHARE].tolist() == [100, 100, 100]
     assert table["Animateur·rices formé·es"].sum() == 0
-
-
-def departement_accessibility(folder: Path, places: list[tuple[str, str, str]], gazetteer, monkeypatch) -> pd.Series:
-    """Accessibility of the communes of Ille-et-Vilaine seen from its préfecture, Claire at ``places``."""
-    monkeypatch.setenv("CARTE_DATA_HOME", str(folder))
-    folder.mkdir()
-    export = folder / "export.csv"
-    export.write_text(THREE_PLACES.read_text(encoding="utf-8").splitlines()[0] + "\n" + "".join(
-        f"01/09/2026 10:00;{CLAIRE};Claire;Martin;{name};{postcode};{commune};Café IA;Oui;Oui\n"
-        for name, postcode, commune in places), encoding="utf-8")
-    store.save_import(store.connect(), load_files([export], gazetteer, LoadOptions()), is_demo=True)
-    from views import data
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return data.commune_coverage("cafe-ia", ("trained",), False, (VALIDATED,), 15.0,
-                                 Scope("departement", "35"))["accessibility_per_10k"]
-
-
-def test_a_departement_view_splits_her_supply_with_her_place_in_the_next_departement(tmp_path, gazetteer,
-                                                                                      monkeypatch):
-    """Vitré (35) and Lamballe (22): seen from Ille-et-Vilaine, Vitré supplies half of her, as it would in France."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    vitre = ("Médiathèque", "35500", "Vitré")
-    alone = departement_accessibility(tmp_path / "seule", [vitre], gazetteer, monkeypatch)
-    shared = departement_accessibility(tmp_path / "deux", [vitre, ("EPN", "22400", "Lamballe-Armor")], gazetteer,
-                                       monkeypatch)
-    assert alone["35360"] > 0 and shared["35360"] == pytest.approx(alone["35360"] / 2)
-    assert (shared == 0).sum() == (alone == 0).sum()  # the same communes reached, each at half

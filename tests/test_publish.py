@@ -52,8 +52,9 @@ def importer(engine, gazetteer, tmp_path):
         result = load_files([path], gazetteer, LoadOptions(theme="cafe-ia"))
         store.save_import(engine, result, **options)
         if validate:
-            store.moderate(engine, [store.Decision(a, t, VALIDATED) for a, t
-                                    in zip(result.records["animator_id"], result.records["theme"])], "hub")
+            records = result.records
+            store.moderate(engine, [store.Decision(a, t, VALIDATED, place_id=p) for a, t, p
+                                    in zip(records["animator_id"], records["theme"], records["place_id"])], "hub")
 
     return run
 
@@ -149,7 +150,7 @@ def test_the_page_is_replaced_last_and_the_previous_publication_stays_readable(h
             names = re.findall(r'(?:href|src)="([^"]+)"', content.decode()) + list(
                 json.loads(re.search(rb'application/json">(.*?)</script>', content)[1])["files"].values())
             missing.extend(name for name in names
-                           if "{" not in name and not name.startswith("#") and not (directory / name).is_file())
+                           if "{" not in name and not name.startswith(("#", "data:")) and not (directory / name).is_file())
         keep(target, content)
 
     monkeypatch.setattr(publish, "_write_atomically", recording)

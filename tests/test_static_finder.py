@@ -427,6 +427,18 @@ def test_demo_banner_is_absent_for_real_data(tmp_path, gazetteer, monkeypatch, b
         page.close()
 
 
+def test_an_empty_store_publishes_a_page_that_says_so(tmp_path, monkeypatch, browser):
+    monkeypatch.setenv("CARTE_DATA_HOME", str(tmp_path))
+    done = publish.publish(store.connect(), tmp_path / "public")
+    with serving(done.directory) as url:
+        page = browser.new_page()
+        page.goto(f"{url}/?q=rennes")
+        page.wait_for_function("() => document.body.dataset.etat === 'pret'")
+        assert "Aucun animateur ne correspond à ces filtres." in page.locator("#resultats-corps").inner_text()
+        assert "aucun import" in page.locator("#pied").inner_text()
+        page.close()
+
+
 UNLABELLED_CONTROLS = """
 () => [...document.querySelectorAll("input, select, textarea, button")]
   .filter((el) => el.type !== "hidden" && el.offsetParent !== null)
