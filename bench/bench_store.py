@@ -74,7 +74,7 @@ from postgres import PostgresUnavailable, fresh_database, running_cluster  # noq
 ROWS = 100_000
 SEED = 1
 THEME = "cafe-ia"
-RESULTS = 20  # views/trouver.py
+RESULTS = 20  # the public finder lists the 20 nearest (loaders/publish.py RESULTS)
 POINTS = 1_000
 CACHED_POINTS = 300  # fewer points for the variants, to keep the run under six minutes
 SQL_POINTS = 100

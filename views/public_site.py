@@ -61,6 +61,10 @@ async def _serve(request: Request) -> Response:
     relative = request.path_params["path"] or publish.INDEX
     directory = publish.public_dir().resolve()
     target = resolve(directory, relative)
+    if target is None and relative == publish.INDEX:
+        # Nothing published yet (``streamlit run server.py`` without the launcher): the first visitor waits.
+        await asyncio.get_running_loop().run_in_executor(None, _first_publication, directory)
+        target = resolve(directory, relative)
     if target is None:
         return PlainTextResponse("Fichier introuvable.", status_code=404)
     if target.name == publish.INDEX:
@@ -102,6 +106,15 @@ def _check_soon(directory: Path) -> None:
         return
     _last_check["at"] = now
     asyncio.get_running_loop().run_in_executor(None, _refresh, directory)
+
+
+def _first_publication(directory: Path) -> None:
+    with _check_lock:
+        if not (directory / publish.INDEX).is_file():
+            try:
+                publish.publish(_engine(), directory)
+            except Exception:  # noqa: BLE001 — answered « not found »; logged for the team
+                LOGGER.exception("Publication de la carte publique impossible.")
 
 
 def _refresh(directory: Path) -> None:
