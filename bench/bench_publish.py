@@ -82,7 +82,9 @@ USABLE = """
 """
 CLUSTERED = """
 () => { let count = -1;
-  window.carteMap.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) count = layer.getLayers().length; });
+  window.carteMap.eachLayer((layer) => {
+    if (layer instanceof L.MarkerClusterGroup) count = layer.getLayers().length;
+  });
   return count; }
 """
 
@@ -110,7 +112,8 @@ class Load:
         if not self.latencies:
             return f"aucune visite réussie ({self.errors} erreurs)"
         quantiles = statistics.quantiles(self.latencies, n=20) if len(self.latencies) > 1 else self.latencies * 19
-        return (f"{self.rate:,.1f} visites/s ; durée d'une visite : médiane {statistics.median(self.latencies):.3f} s, "
+        middle = statistics.median(self.latencies)
+        return (f"{self.rate:,.1f} visites/s ; durée d'une visite : médiane {middle:.3f} s, "
                 f"p95 {quantiles[18]:.3f} s" + (f" ; {self.errors} erreurs" if self.errors else ""))
 
 
@@ -425,7 +428,8 @@ def main(baseline: str) -> None:
         print("Fichiers de la publication (brut / gzip, ko) :")
         for name, (raw, packed) in files.items():
             if "/communes-" not in name:
-                print(f"  {name:<58} {raw / KB:8.1f} / {packed / KB:7.1f}" + ("  (première vue)" if name in view else ""))
+                first = "  (première vue)" if name in view else ""
+                print(f"  {name:<58} {raw / KB:8.1f} / {packed / KB:7.1f}{first}")
         departements = [packed for name, (_, packed) in files.items() if "/communes-" in name]
         print(f"  index des communes par département : {len(departements)} fichiers, "
               f"{min(departements) / KB:.1f} à {max(departements) / KB:.1f} ko gzip")
@@ -473,7 +477,8 @@ def main(baseline: str) -> None:
               f"{verdict(value, BUDGET_INTERACTION_S)}) ; carte complète (tous les marqueurs regroupés) en "
               f"{complete * 1000:.0f} ms")
     print()
-    print(f"Visites par seconde (première vue : {len(view)} fichiers, gzip accepté ; {CLIENTS} visiteurs simultanés, "
+    print(f"Visites par seconde (première vue : {len(view)} fichiers, gzip accepté ; {CLIENTS} visiteurs "
+          "simultanés, "
           f"{LOAD_SECONDS:.0f} s ; pages Streamlit : {SOCKET_CLIENTS} sessions simultanées, {SOCKET_SECONDS:.0f} s) :")
     print(f"  route /carte/ de l'application (un processus)      : {route.summary()}")
     print(f"  python -m http.server sur le même dossier           : {simple.summary()}")

@@ -513,7 +513,8 @@ def _record_generation(directory: Path, names: tuple[str, ...], version: str, en
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     _write_atomically(directory / MANIFEST_NAME, json_bytes({
-        "store": store_identity(engine), "version": version, "published_at": datetime.now().isoformat(timespec="seconds"),
+        "store": store_identity(engine), "version": version,
+        "published_at": datetime.now().isoformat(timespec="seconds"),
         "files": list(names), "previous_files": kept,
     }))
 

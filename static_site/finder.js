@@ -27,6 +27,8 @@
   const STATUS_LABELS = Object.fromEntries(SETTINGS.statuses.map((status) => [status.code, status.label]));
   const THEME_LABELS = Object.fromEntries(SETTINGS.themes.map((theme) => [theme.code, theme.label]));
   const TRAINED = STATUS_CODES[0];
+  const SECONDARY_BADGE = "carte-badge carte-badge-secondaire";
+  const POPUP_OPTIONS = { maxWidth: 320, maxHeight: 160 }; // a taller popup would hide a phone's 300 px map
 
   // ---------------------------------------------------------------------------------------------------------
   // Small helpers
@@ -50,6 +52,11 @@
   /** A distance as people read it: « 0,8 km », « 12 km » (views/labels.py km). */
   function km(value) {
     return (value < 10 ? value.toFixed(1).replace(".", ",") : value.toFixed(0)) + " km";
+  }
+
+  /** A position as the link keeps it: about a kilometre, enough to rank animators, not to point at a home. */
+  function positionText(lat, lon) {
+    return `${lat.toFixed(POSITION_DECIMALS)},${lon.toFixed(POSITION_DECIMALS)}`;
   }
 
   function plural(count, one, many) {
@@ -279,8 +286,8 @@
     search(query, completedTo) {
       const [name, departement] = splitDepartement(Array.from(query).slice(0, MAX_QUERY_LENGTH).join(""));
       const text = name.replace(SUR, " sur ");
-      let matches = isCode(text) ? this.codeMatches(compact(text)) : this.nameMatches(fold(text), completedTo, departement);
-      if (isCode(text)) matches = this.inDepartement(matches, departement);
+      const matches = isCode(text) ? this.inDepartement(this.codeMatches(compact(text)), departement)
+        : this.nameMatches(fold(text), completedTo, departement);
       matches.sort((a, b) => a[1] - b[1] || this.popularity[a[0]] - this.popularity[b[0]]);
       const seen = new Set();
       const entries = [], tiers = [];
@@ -321,7 +328,8 @@
       let matches = this.nameIndexMatches(asTypedLast);
       if (expanded[expanded.length - 1] !== words[words.length - 1]) {
         // "st" may start "Strasbourg" as well as stand for "Saint": a name equal to "saint" was not typed in full.
-        matches = matches.concat(this.nameIndexMatches(expanded.join(" ")).map(([entry, tier]) => [entry, Math.max(tier, PREFIX)]));
+        const saints = this.nameIndexMatches(expanded.join(" "));
+        matches = matches.concat(saints.map(([entry, tier]) => [entry, Math.max(tier, PREFIX)]));
       }
       matches = this.inDepartement(matches, departement);
       if (new Set(matches.map(([entry]) => this.insee[entry])).size < completedTo) {
@@ -385,7 +393,8 @@
     const whole = searches.get(null);
     const key = departement && SETTINGS.departements.includes(departement) && !whole ? departement : null;
     if (!searches.has(key)) {
-      const path = key === null ? SETTINGS.files.communes : SETTINGS.files.communes_departement.replace("{departement}", key);
+      const path = key === null ? SETTINGS.files.communes
+        : SETTINGS.files.communes_departement.replace("{departement}", key);
       const search = load(path).then((index) => new CommuneSearch(index));
       search.catch(() => searches.delete(key));
       searches.set(key, search);
@@ -471,7 +480,9 @@
     const theme = params.get("theme");
     const given = params.getAll("statut");
     let statuses = given.filter((code) => STATUS_CODES.includes(code));
-    if (!statuses.length && !(given.length && given.every((code) => code === ""))) statuses = [...SETTINGS.default_statuses];
+    // No valid status: the default ones, unless the link says « none » (an empty value, every box unticked).
+    const none = given.length > 0 && given.every((code) => code === "");
+    if (!statuses.length && !none) statuses = [...SETTINGS.default_statuses];
     return {
       q: (params.get("q") || "").trim(),
       commune: params.get("commune"),
@@ -520,9 +531,11 @@
     map = L.map("carte", { preferCanvas: true, zoomControl: false, maxZoom: 19, center: FRANCE_CENTER, zoom: 6 });
     L.control.zoom({ position: "topleft", zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
     L.control.scale({ imperial: false }).addTo(map);
-    map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Bibliothèque JavaScript de cartes interactives">Leaflet</a>');
+    map.attributionControl.setPrefix(
+      '<a href="https://leafletjs.com" title="Bibliothèque JavaScript de cartes interactives">Leaflet</a>');
     if (SETTINGS.tiles_url) {
-      L.tileLayer(SETTINGS.tiles_url, { attribution: escapeAttribution(SETTINGS.tiles_attribution), maxZoom: 19 }).addTo(map);
+      L.tileLayer(SETTINGS.tiles_url, { attribution: escapeAttribution(SETTINGS.tiles_attribution), maxZoom: 19 })
+        .addTo(map);
     }
     map.on("popupopen", (event) => {
       const close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
@@ -568,7 +581,7 @@
     if (!marker) {
       marker = L.circleMarker([places.lat[i], places.lon[i]],
                               { radius: 7, color: "#000091", weight: 2, fillColor: "#6a6af4", fillOpacity: 0.9 });
-      marker.bindPopup(() => popupContent(places, i, null, view.current), { maxWidth: 320, maxHeight: 160 });
+      marker.bindPopup(() => popupContent(places, i, null, view.current), POPUP_OPTIONS);
       marker.position = i;
       plainMarkers.set(i, marker);
     }
@@ -579,24 +592,26 @@
     Numbered = Numbered || NumberedMarker();
     const marker = new Numbered([places.lat[i], places.lon[i]],
                                 { radius: 11, color: "#fff", weight: 2, fillColor: "#000091", fillOpacity: 1, rank });
-    marker.bindPopup(() => popupContent(places, i, { rank, distance }, view.current), { maxWidth: 320, maxHeight: 160 });
+    marker.bindPopup(() => popupContent(places, i, { rank, distance }, view.current), POPUP_OPTIONS);
     return marker;
   }
 
   /** A popup, built when it opens: structure, commune, status, distance to the searched place, contact. */
   function popupContent(places, i, listed, current) {
     const here = current.here;
-    const distance = listed ? listed.distance : here ? haversineKm(here.lat, here.lon, places.lat[i], places.lon[i]) : null;
+    const away = () => (here ? haversineKm(here.lat, here.lon, places.lat[i], places.lon[i]) : null);
+    const distance = listed ? listed.distance : away();
     const title = (listed ? `${listed.rank}. ` : "") + (places.structure[i] || places.commune[i]);
-    const content = el("div", { className: "carte-popup" }, el("strong", {}, title), el("br"), places.commune[i], el("br"),
-                       STATUS_LABELS[statusOf(places, current.theme, i)] || "");
+    const content = el("div", { className: "carte-popup" }, el("strong", {}, title), el("br"), places.commune[i],
+                       el("br"), STATUS_LABELS[statusOf(places, current.theme, i)] || "");
     if (distance !== null) content.append(el("br"), `à ${km(distance)}`);
     const contact = contactsByPerson && contactsByPerson.get(places.person[i]);
     if (contact) content.append(contactLine(contact));
     return content;
   }
 
-  /** Markers of the selection (a listed place numbered): rebuilt when the selection changes, else the listed swapped. */
+  /** Markers of the selection (a listed place numbered): all rebuilt when the selection changes, else only the
+   *  listed ones swapped. */
   function drawMarkers(places, chosen, listed, state) {
     const key = `${state.theme}|${state.statuses.join()}|${state.conum}`;
     const listedPositions = new Set(listed.map(([i]) => i));
@@ -620,7 +635,8 @@
     } else {
       const back = [...shownListed].filter((i) => !listedPositions.has(i)).map((i) => plainMarker(places, i));
       cluster.addLayers(back);
-      cluster.removeLayers(listed.map(([i]) => plainMarkers.get(i)).filter((marker) => marker && cluster.hasLayer(marker)));
+      const now = listed.map(([i]) => plainMarkers.get(i));
+      cluster.removeLayers(now.filter((marker) => marker && cluster.hasLayer(marker)));
     }
     shownListed = listedPositions;
     listedMarkers = listed.map(([i, distance], rank) => numberedMarker(places, i, rank + 1, distance));
@@ -676,8 +692,8 @@
     const line = el("li", { tabindex: "0" },
       el("strong", {}, places.structure[i] || "Structure non renseignée"),
       ` — ${places.commune[i]}, à ${km(distance)}`, el("br"),
-      el("span", { className: trained ? "carte-badge" : "carte-badge carte-badge-secondaire" }, statusBadge(places, theme, i)));
-    if (places.conum[i]) line.append(" ", el("span", { className: "carte-badge carte-badge-secondaire" }, "Conseiller·ère numérique"));
+      el("span", { className: trained ? "carte-badge" : SECONDARY_BADGE }, statusBadge(places, theme, i)));
+    if (places.conum[i]) line.append(" ", el("span", { className: SECONDARY_BADGE }, "Conseiller·ère numérique"));
     line.append(el("br"), `Thématiques : ${themesOf(places, i)}`);
     const contact = contactsByPerson && contactsByPerson.get(places.person[i]);
     if (contact) line.append(contactLine(contact));
@@ -689,16 +705,19 @@
     const limit = km(SETTINGS.nearby_km);
     const of = ofPlace(here.label);
     const items = listed.map(([i, distance]) => item(places, theme, i, distance));
-    const toMap = el("a", { className: "carte-vers-carte", href: "#carte-plan" }, "Voir ces animateur·rices sur la carte");
+    const toMap = el("a", { className: "carte-vers-carte", href: "#carte-plan" },
+                     "Voir ces animateur·rices sur la carte");
     if (near === 0) {
       showMessage(`Personne à moins de ${limit} ${of}`, toMap,
-                  el("p", { className: "carte-loin" }, `Voici ${nearestPhrase(items.length)}, à ${km(listed[0][1])} et plus :`),
+                  el("p", { className: "carte-loin" },
+                     `Voici ${nearestPhrase(items.length)}, à ${km(listed[0][1])} et plus :`),
                   el("ol", {}, items));
       return;
     }
     const body = [toMap, el("ol", {}, items.slice(0, near))];
     if (near < items.length) {
-      body.push(el("h3", { className: "carte-loin" }, `À plus de ${limit}`), el("ol", { start: near + 1 }, items.slice(near)));
+      body.push(el("h3", { className: "carte-loin" }, `À plus de ${limit}`),
+                el("ol", { start: near + 1 }, items.slice(near)));
     }
     showMessage(`${capitalize(nearestPhrase(items.length))} ${of}`, ...body);
   }
@@ -728,8 +747,10 @@
     const group = el("fieldset", { className: "choix" },
                      el("legend", {}, `Plusieurs communes correspondent à « ${query} » : laquelle cherchez-vous ?`));
     candidates.forEach((row, position) => {
-      const input = el("input", { type: "radio", name: "choix-commune", id: `choix-${position}`, value: row.insee_code });
-      input.addEventListener("change", () => go({ q: designation(row.nom, row.departement_code), commune: null, position: "" }));
+      const input = el("input", { type: "radio", name: "choix-commune", id: `choix-${position}`,
+                                  value: row.insee_code });
+      const query = designation(row.nom, row.departement_code);
+      input.addEventListener("change", () => go({ q: query, commune: null, position: "" }));
       group.append(el("label", { for: `choix-${position}` }, input, row.label));
     });
     showMessage("Choisissez votre commune", group,
@@ -760,7 +781,8 @@
     const chosen = selection(places, state);
     let here = null, failed = null;
     if (state.q) {
-      const search = await withStatus(communeSearch(splitDepartement(state.q)[1]), "Chargement de la liste des communes…");
+      const search = await withStatus(communeSearch(splitDepartement(state.q)[1]),
+                                      "Chargement de la liste des communes…");
       if (turn !== renderCount) return;
       const found = search.lookup(state.q, state.commune);
       if (found.found === "one") {
@@ -861,7 +883,9 @@
     };
     const highlight = (index) => {
       active = index;
-      [...list.children].forEach((option, position) => option.setAttribute("aria-selected", String(position === index)));
+      [...list.children].forEach((option, position) => {
+        option.setAttribute("aria-selected", String(position === index));
+      });
       if (index >= 0) {
         input.setAttribute("aria-activedescendant", list.children[index].id);
         list.children[index].scrollIntoView({ block: "nearest" });
@@ -937,12 +961,12 @@
       navigator.geolocation.getCurrentPosition(
         (position) => {
           status.textContent = "";
-          // About a kilometre: enough to rank animators, not enough to point at a home in a shared link.
-          const at = `${position.coords.latitude.toFixed(POSITION_DECIMALS)},${position.coords.longitude.toFixed(POSITION_DECIMALS)}`;
           document.getElementById("saisie").value = "";
-          go({ q: "", commune: null, position: at });
+          go({ q: "", commune: null, position: positionText(position.coords.latitude, position.coords.longitude) });
         },
-        () => { status.textContent = "Position indisponible : autorisez la géolocalisation ou cherchez une commune."; },
+        () => {
+          status.textContent = "Position indisponible : autorisez la géolocalisation ou cherchez une commune.";
+        },
         { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 });
     });
   }
@@ -984,7 +1008,7 @@
       }
     });
     chosen.addEventListener("click", () => {
-      if (match) go({ q: "", commune: null, position: `${match.lat.toFixed(POSITION_DECIMALS)},${match.lon.toFixed(POSITION_DECIMALS)}` });
+      if (match) go({ q: "", commune: null, position: positionText(match.lat, match.lon) });
     });
   }
 
@@ -1037,7 +1061,8 @@
     setUpMap();
     placesPromise = load(SETTINGS.files.carte).then(decodePlaces);
     placesPromise.catch(() => showMessage("Carte indisponible",
-      el("p", { className: "erreur", role: "alert" }, "Les données de la carte n'ont pas pu être chargées : rechargez la page.")));
+      el("p", { className: "erreur", role: "alert" },
+         "Les données de la carte n'ont pas pu être chargées : rechargez la page.")));
     if (state.q) communeSearch(splitDepartement(state.q)[1]).catch(() => {});
     window.addEventListener("popstate", render);
     render();

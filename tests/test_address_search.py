@@ -23,7 +23,8 @@ SAINT_MALO_HARBOUR = {
     }],
 }
 HEADER = "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?"
-ROWS = ["rennes@x.fr;Champs Libres;35000;Rennes;Café IA;Oui", "malo@x.fr;Fabrique Malouine;35400;Saint-Malo;Café IA;Oui"]
+ROWS = ["rennes@x.fr;Champs Libres;35000;Rennes;Café IA;Oui",
+        "malo@x.fr;Fabrique Malouine;35400;Saint-Malo;Café IA;Oui"]
 
 
 class _AddressApi(BaseHTTPRequestHandler):
@@ -92,12 +93,14 @@ def test_public_finder_searches_around_an_address_when_configured(address_api, t
         page.get_by_text("Adresse retenue : 1 Quai Saint-Louis 35400 Saint-Malo").wait_for()
         assert server.queries[-1] == {"q": ["1 quai saint-louis"], "limit": ["5"]}
         page.get_by_role("button", name="Chercher autour de cette adresse").click()
-        page.wait_for_function("() => document.querySelector('#titre-resultats').textContent.includes('votre position')")
+        page.wait_for_function("() => document.querySelector('#titre-resultats').textContent"
+                               ".includes('votre position')")
         assert page.locator(".carte-resultats li strong").all_inner_texts() == ["Fabrique Malouine", "Champs Libres"]
         assert "position=48.65%2C-2.02" in page.url
 
 
-@pytest.mark.parametrize(("query", "message"), [("panne", "ne répond pas"), ("illisible", "répondu de façon illisible")])
+@pytest.mark.parametrize(("query", "message"),
+                         [("panne", "ne répond pas"), ("illisible", "répondu de façon illisible")])
 def test_a_failing_service_is_explained_in_french(address_api, tmp_path, gazetteer, monkeypatch, page, query, message):
     with serving(_site(tmp_path, gazetteer, monkeypatch, address_api[1])) as site:
         page.goto(f"{site}/")

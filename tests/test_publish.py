@@ -149,8 +149,8 @@ def test_the_page_is_replaced_last_and_the_previous_publication_stays_readable(h
         if target.name == "index.html":  # every file the new page names exists before the page does
             names = re.findall(r'(?:href|src)="([^"]+)"', content.decode()) + list(
                 json.loads(re.search(rb'application/json">(.*?)</script>', content)[1])["files"].values())
-            missing.extend(name for name in names
-                           if "{" not in name and not name.startswith(("#", "data:")) and not (directory / name).is_file())
+            missing.extend(name for name in names if "{" not in name and not name.startswith(("#", "data:"))
+                           and not (directory / name).is_file())
         keep(target, content)
 
     monkeypatch.setattr(publish, "_write_atomically", recording)

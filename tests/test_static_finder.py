@@ -163,7 +163,8 @@ def test_browser_search_finds_what_python_finds(page, site_url, search):
 def test_browser_folds_every_commune_name_as_python(page, site_url, search):
     names = search.entries()["nom"].tolist()
     page.goto(f"{site_url}/")
-    odd = ["  Adresse e-mail ", "L’Haÿ-les-Roses", "Cœur_de_ville", "ÆØŁĐı", "Straße", "ﬁ", "Ⅸ", "ℌ", "½",
+    odd = ["  Adresse e-mail ", "L’Haÿ-les-Roses", "Cœur_de_ville", "ÆØŁĐı", "Straße", "ﬁ", "Ⅸ", "ℌ",
+           "½",
            "a\u2028b", "x\u0301y", "\u00a0n\u202fo", "ǅ", "İ", "ς", "Ω", "日本", "١٢٣", "e\u0308"]
     folded = page.evaluate("(texts) => texts.map((text) => window.carteRecherche.fold(text))", names + odd)
     differences = [(text, got, fold(text)) for text, got in zip(names + odd, folded) if got != fold(text)]
@@ -247,13 +248,15 @@ def test_nobody_near_is_said_and_the_nearest_are_still_listed(page, site_url, re
     assert _wait_for_title(page, "Ajaccio") == "Personne à moins de 30 km d'Ajaccio (2A)"
     ajaccio, nice = reference.communes.loc["2A004"], reference.communes.loc["06088"]
     nearest = km(float(haversine_km(ajaccio["lon"], ajaccio["lat"], nice["lon"], nice["lat"])))
-    assert f"Voici les 6 animateur·rices les plus proches, à {nearest} et plus" in page.locator(".carte-loin").inner_text()
+    said = page.locator(".carte-loin").inner_text()
+    assert f"Voici les 6 animateur·rices les plus proches, à {nearest} et plus" in said
     assert _listed(page)[0] == "Nice Numérique"
 
 
 @pytest.mark.parametrize(("query", "title"), [
     ("st malo", "Saint-Malo (35)"), ("saint-malô", "Saint-Malo (35)"), ("29200", "Brest (29)"),
-    ("75015", "Paris 15e Arrondissement (75)"), ("Le Mans", "du Mans (72)"), ("Sainte-Colombe (89)", "Sainte-Colombe (89)"),
+    ("75015", "Paris 15e Arrondissement (75)"), ("Le Mans", "du Mans (72)"),
+    ("Sainte-Colombe (89)", "Sainte-Colombe (89)"),
     ("Rennes (35) — 35000, 35200, 35700", "Rennes (35)"),
 ])
 def test_search_reads_accents_abbreviations_postcodes_arrondissements_and_departements(page, site_url, query, title):
@@ -545,7 +548,9 @@ SPIDERFY_A_SHARED_POINT = """
 """
 CLUSTERED = """
 () => { let count = 0;
-  window.carteMap.eachLayer((layer) => { if (layer instanceof L.MarkerClusterGroup) count = layer.getLayers().length; });
+  window.carteMap.eachLayer((layer) => {
+    if (layer instanceof L.MarkerClusterGroup) count = layer.getLayers().length;
+  });
   return count; }
 """
 
