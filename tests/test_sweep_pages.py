@@ -271,8 +271,8 @@ def production_errors():
 
 @pytest.fixture()
 def failing_public_page(demo_home, monkeypatch) -> AppTest:
-    """The public page, whose data read fails with details no visitor should read."""
-    from views import data
+    """The public page, whose check of the publication fails with details no visitor should read."""
+    from views import public_site
 
     def failing(*args, **kwargs):
         raise RuntimeError(SECRET_DETAIL)
@@ -282,7 +282,7 @@ def failing_public_page(demo_home, monkeypatch) -> AppTest:
     monkeypatch.setenv("CARTE_TILES_URL", "")
     st.cache_data.clear()
     st.cache_resource.clear()
-    monkeypatch.setattr(data, "selection", failing)
+    monkeypatch.setattr(public_site, "is_served", failing)
     return AppTest.from_file(APP, default_timeout=120)
 
 
