@@ -36,7 +36,8 @@ ROWS = [
 ]
 
 
-# Where the rows above that count by default (Café IA, trained) stand: Rennes, Cesson-Sévigné, Saint-Malo, Montpellier.
+# The communes of the rows above that count by default (Café IA, trained): Rennes, Cesson-Sévigné, Saint-Malo,
+# Montpellier.
 TRAINED_CAFE_IA = ("35238", "35051", "35288", "34172")
 RADIUS_KM = 15  # the pages' default coverage radius
 
