@@ -232,9 +232,9 @@ def test_migrate_store_command(tmp_path, store_home, postgres_cluster, repo_root
         assert again.returncode == 2 and "pas vide" in again.stderr
 
 
-def test_concurrent_imports_end_as_sequential_ones(store_url, realdata_dir, repo_root, tmp_path):
+def test_concurrent_imports_end_as_sequential_ones(store_url, realdata, repo_root, tmp_path):
     """Four hubs import four files at once while a fifth process re-imports one of them."""
-    files = sorted(realdata_dir.iterdir())
+    files = sorted(realdata.iterdir())
     hub_files = [f for f in files if f.suffix == ".json"][:4]
     assert len(hub_files) == 4
     commands = [[str(path), "--theme", "cafe-ia", "--hub", path.stem] for path in hub_files]
