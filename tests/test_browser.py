@@ -177,7 +177,7 @@ def test_pages_switch_and_render(browser_page, app_url, artifacts):
     assert page.get_by_role("heading", name="Couverture du territoire").count() == 0
     page.goto(f"{app_url}/formations?region=53")
     page.get_by_text("Le vivier à former").wait_for(timeout=60_000)
-    assert page.get_by_text("Liste d'invitation").first.is_visible()
+    page.get_by_role("heading", name="Liste d'invitation").wait_for(timeout=60_000)  # the end of the page
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=artifacts / "formations.png", full_page=True)
 
