@@ -124,6 +124,8 @@ HEADERS = {
     "comments": "Commentaires",
 }
 
+TRUTH = "true_insee_code"  # not a column of the file: see build_messy_export's ``with_truth``
+
 THEME_SHARES = {"cafe-ia": 0.65, "parentalite-numerique": 0.3, "cyber-malveillance": 0.3}
 THEME_SPELLINGS = {
     "cafe-ia": ("Café IA", "Café IA", "Cafés IA", "café ia", "CAFE IA", "Café IA (CNNum)"),
@@ -164,7 +166,9 @@ OFFSHORE_POINT = ("45.000000", "-20.000000")  # in the Atlantic Ocean
 _ARTICLE_FIRST = re.compile(r"^(Le |La |Les |L')(.+)$")
 
 
-def build_messy_export(reference: ReferenceGeography, rows: int, seed: int) -> pd.DataFrame:
+def build_messy_export(
+    reference: ReferenceGeography, rows: int, seed: int, *, with_truth: bool = False
+) -> pd.DataFrame:
     """Build the benchmark export.
 
     Parameters
@@ -175,6 +179,9 @@ def build_messy_export(reference: ReferenceGeography, rows: int, seed: int) -> p
         Number of rows of the export.
     seed
         Seed of the random generator.
+    with_truth
+        Add the column :data:`TRUTH`: the INSEE code of the commune each row was made from (``""``
+        for the rows that cannot be placed), which the tests compare with where the loader puts it.
 
     Returns
     -------
@@ -189,7 +196,7 @@ def build_messy_export(reference: ReferenceGeography, rows: int, seed: int) -> p
     places = draw_places(reference, placed, rng, minimum_rows={"976": mayotte})
     people = draw_people(placed + bad, rng, EMAIL_DOMAIN)
     answers = _answers(people.iloc[:placed].reset_index(drop=True), places["commune"].to_numpy(), rng)
-    answers = with_text(answers, _locations(places, reference, rng))
+    answers = with_text(answers, {**_locations(places, reference, rng), TRUTH: places["insee_code"].to_numpy()})
     table = pd.concat(
         [
             answers,
@@ -200,7 +207,8 @@ def build_messy_export(reference: ReferenceGeography, rows: int, seed: int) -> p
     ).sort_values("moment", kind="stable")
     table["submission_id"] = [f"R{number:07d}" for number in range(1, rows + 1)]
     table["submitted_at"] = french_datetimes(pd.DatetimeIndex(table["moment"]), seconds=False)
-    return table[list(HEADERS)].rename(columns=HEADERS).reset_index(drop=True)
+    columns = [*HEADERS, TRUTH] if with_truth else list(HEADERS)
+    return table[columns].rename(columns=HEADERS).fillna({TRUTH: ""}).reset_index(drop=True)
 
 
 def _pick(choices: Sequence[str], rows: int, rng: np.random.Generator) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -17,6 +18,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+# A few rows of each real hub export of ../shared/realdata, copied as they are (tests/fixtures/README.md).
+REALDATA_EXTRACTS = REPO / "tests" / "fixtures" / "realdata"
+REAL_EXPORTS = ("corse.json", "epernay.json", "etapes-numerique.json", "hub-lo.json", "la-creuse.json")
 # Screenshots and other files worth looking at after a run (CI keeps this folder).
 ARTIFACTS = Path(os.environ.get("CARTE_TEST_ARTIFACTS", REPO / "test-artifacts"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -48,10 +52,26 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def realdata_dir() -> Path:
+    """The whole real exports of ../shared/realdata; skipped when absent, unless ``CARTE_REQUIRE_SHARED=1``
+    (``.ci/run``)."""
     path = SHARED / "realdata"
     if not path.is_dir():
-        pytest.fail(f"shared real data not found at {path}")
+        if os.environ.get("CARTE_REQUIRE_SHARED") == "1":
+            pytest.fail(f"the shared real data is required (CARTE_REQUIRE_SHARED=1) but not found at {path}")
+        pytest.skip(f"shared real data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session", params=["extracts", "whole"])
+def realdata(request: pytest.FixtureRequest) -> Path:
+    """The folder of the real exports: the extracts of tests/fixtures/realdata, then the whole files of
+    ../shared/realdata (an extra check, see :func:`realdata_dir`)."""
+    return REALDATA_EXTRACTS if request.param == "extracts" else request.getfixturevalue("realdata_dir")
+
+
+def json_records(path: Path) -> int:
+    """How many records a JSON export holds, as the ``json`` module counts them (not the loader)."""
+    return len(json.loads(path.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,11 @@ The store holds a small hand-checkable export (one hostile structure name among 
 from __future__ import annotations
 
 import html
+import io
+import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -31,6 +34,31 @@ ROWS = [
     f"01/09/2026 10:05;hostile@x.fr;{HOSTILE};;34000;Montpellier;Non;Café IA;Oui;;Oui",
     "01/09/2026 10:06;paris@x.fr;Maison des parents;;75011;Paris;Non;Parentalité numérique;Oui;;Oui",
 ]
+
+
+# The communes of the rows above that count by default (Café IA, trained): Rennes, Cesson-Sévigné, Saint-Malo,
+# Montpellier.
+TRAINED_CAFE_IA = ("35238", "35051", "35288", "34172")
+RADIUS_KM = 15  # the pages' default coverage radius
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance, written out again here as a reference independent of geo/distances.py."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def naive_uncovered_population(reference, codes) -> dict[str, int]:
+    """Commune → its population if farther than the radius from every trained animator's commune, else 0.
+
+    A plain loop over hand-placed points (the trained animators' commune points), the slow obvious way.
+    """
+    communes = reference.communes
+    trained = [(communes.at[code, "lat"], communes.at[code, "lon"]) for code in TRAINED_CAFE_IA]
+    return {code: 0 if any(great_circle_km(communes.at[code, "lat"], communes.at[code, "lon"], lat, lon) <= RADIUS_KM
+                           for lat, lon in trained) else int(communes.at[code, "population"])
+            for code in codes}
 
 
 @pytest.fixture(scope="module")
@@ -156,11 +184,19 @@ def test_launcher_starts_the_server_even_when_nothing_can_be_prepared(monkeypatc
 
 # « Couverture du territoire »
 
-def test_coverage_page_national_epci_view(app):
+def test_coverage_page_national_epci_view_lists_the_epcis_with_most_uncovered_inhabitants_first(app, reference):
+    """The 15 priorities are the EPCIs with the most inhabitants beyond 15 km of every trained animator,
+    compared with a naive reference: per-commune distances to the four trained communes, summed by EPCI."""
     app.switch_page("views/couverture.py").run()
     assert not app.exception
     priorities = app.dataframe[0].value
-    assert len(priorities) == 15 and priorities["Rang"].tolist() == list(range(1, 16))
+    communes = reference.communes[reference.communes["epci_code"] != ""]
+    uncovered = pd.Series(naive_uncovered_population(reference, communes.index)).groupby(communes["epci_code"]).sum()
+    expected = uncovered.sort_values(ascending=False, kind="stable").head(16)
+    assert expected.iloc[14] > expected.iloc[15]  # no tie at the cut: the order needs no second key
+    assert priorities["Rang"].tolist() == list(range(1, 16))
+    assert priorities["EPCI"].tolist() == reference.epcis.loc[expected.index[:15], "nom"].tolist()
+    assert priorities["Population non couverte"].tolist() == expected.iloc[:15].tolist()
     assert "classes par quantiles" in html_of(app)
 
 
@@ -179,14 +215,36 @@ def test_coverage_page_departement_view_counts_and_details(app):
     assert "Vivier à former** : 0" in text_of(app)
 
 
-def test_coverage_exports_are_french_ranked_and_formula_safe(app):
+def test_coverage_export_ranks_the_communes_with_most_uncovered_inhabitants_first(app, downloads, reference):
+    """The page's CSV of Ille-et-Vilaine follows the priority rule, checked against a naive reference:
+    uncovered inhabitants (per-commune distances to the trained communes) in decreasing order, then, at
+    equal uncovered population, accessibility in increasing order."""
     app.switch_page("views/couverture.py")
     app.query_params["region"] = "53"
     app.query_params["dep"] = "35"
     app.run()
     assert [b.proto.label for b in app.get("download_button")] == [
         "Télécharger (CSV)", "Télécharger (XLSX)", "Télécharger (GeoJSON)"]
-    from geo.aggregates import priority_ranks
+    (csv_name,) = [name for name in downloads if name.endswith(".csv")]
+    exported = pd.read_csv(io.BytesIO(downloads[csv_name]), sep=";", decimal=",", encoding="utf-8-sig",
+                           dtype={"Code": str})
+    communes = reference.communes
+    assert sorted(exported["Code"]) == sorted(communes.index[communes["departement_code"] == "35"])
+    assert exported["Rang de priorité"].tolist() == list(range(1, len(exported) + 1))
+    expected = naive_uncovered_population(reference, exported["Code"])
+    assert exported["Population non couverte"].tolist() == [expected[code] for code in exported["Code"]]
+    uncovered = exported["Population non couverte"].tolist()
+    assert uncovered == sorted(uncovered, reverse=True)
+    access = exported["Accessibilité E2SFCA (pour 10 000 habitants)"]
+    for _, tied in exported.groupby("Population non couverte"):
+        assert access[tied.index].is_monotonic_increasing
+
+
+def test_coverage_export_is_french_and_formula_safe(app):
+    app.switch_page("views/couverture.py")
+    app.query_params["region"] = "53"
+    app.query_params["dep"] = "35"
+    app.run()
     from loaders.read import read_bytes
     from loaders.safe_files import csv_bytes
     from views import data
@@ -197,10 +255,9 @@ def test_coverage_exports_are_french_ranked_and_formula_safe(app):
     assert table.index.str.startswith("35").all()
     table = table.copy()
     table["nom"] = table["nom"].where(table.index != "35238", "=HYPERLINK(1)")
-    table["priority_rank"] = priority_ranks(table)
+    table["priority_rank"] = range(1, len(table) + 1)
     frame = export_table(table)
     assert list(frame.columns[:3]) == ["Code", "Nom", "Population municipale"]
-    assert frame["Rang de priorité"].tolist() == list(range(1, len(frame) + 1))
     written = csv_bytes(frame)
     assert b"\n=HYPERLINK" not in written and b";=HYPERLINK" not in written
     assert "=HYPERLINK(1)" in read_bytes(written, "couverture.csv").frame["Nom"].tolist()
@@ -273,18 +330,26 @@ def test_training_page_coverage_mode_lists_sites_with_added_population(app):
     assert sites["Habitants ajoutés"].iloc[0] > 17_000  # at least Vitré's own population
 
 
-def test_invitation_list_has_names_and_sessions(app):
+def test_invitation_list_has_names_and_sessions(app, reference):
+    """Each person of the pool is invited to the nearest session site, at the distance a plain haversine gives."""
     app.switch_page("views/formations.py")
     app.query_params["region"] = "53"
     app.run()
+    from geo.planning import assign_trainees
     from views import data
-    from views.formations import invitation_list
+    from views.formations import INVITATION_DISTANCE, invitation_list
 
     pool = data.theme_records("cafe-ia", False, ("validated", "pending"), FRANCE).query(
         "training_status == 'referenced'")
-    table = invitation_list(pool, None, FRANCE)
+    sites = ["35288", "35238"]  # Saint-Malo, Rennes: Vitré is nearer to Rennes
+    table = invitation_list(pool, assign_trainees(pool, reference.communes, sites), FRANCE)
     assert table["Courriel"].tolist() == ["vitre@x.fr"]
     assert restore_cell(str(table["Structure"].iloc[0])) == "Tiers-lieu Vitré"
+    assert table["Session proposée"].tolist() == ["Rennes"]
+    (vitre,) = pool.itertuples()
+    rennes = reference.communes.loc["35238"]
+    expected_km = great_circle_km(vitre.lat, vitre.lon, rennes["lat"], rennes["lon"])
+    assert 30 < expected_km < 40 and table[INVITATION_DISTANCE].iloc[0] == pytest.approx(expected_km, abs=0.06)
 
 
 # Whole app

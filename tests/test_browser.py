@@ -155,21 +155,30 @@ def test_plain_streamlit_run_app_py_says_where_the_finder_is(store_home_of_app, 
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{url}/")
-        page.get_by_text("make run", exact=False).first.wait_for(timeout=60_000)
+        notice = page.locator("[data-testid='stAlertContentInfo']", has_text="make run")
+        notice.wait_for(timeout=60_000)
+        assert notice.is_visible() and page.locator(FINDER_FRAME).count() == 0
         browser.close()
 
 
 def test_pages_switch_and_render(browser_page, app_url, artifacts):
+    """The sidebar links open each pilot page at its own address, drawn without error (map, heading, pool)."""
     page = browser_page
     page.goto(f"{app_url}/")
     page.locator("a", has_text="Couverture du territoire").click()
     page.get_by_role("heading", name="Couverture du territoire").wait_for(timeout=60_000)
-    page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    shapes = page.frame_locator(MAP_FRAME).first.locator("path.leaflet-interactive")
+    shapes.first.wait_for(timeout=60_000)
+    assert urlparse(page.url).path == "/couverture" and shapes.count() > 1
     page.screenshot(path=artifacts / "couverture.png", full_page=True)
     page.locator("a", has_text="Préparer les formations").click()
     page.get_by_role("heading", name="Préparer les formations").wait_for(timeout=60_000)
+    assert urlparse(page.url).path == "/formations"
+    assert page.get_by_role("heading", name="Couverture du territoire").count() == 0
     page.goto(f"{app_url}/formations?region=53")
     page.get_by_text("Le vivier à former").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Liste d'invitation").wait_for(timeout=60_000)  # the end of the page
+    assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=artifacts / "formations.png", full_page=True)
 
 

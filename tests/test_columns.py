@@ -25,7 +25,7 @@ from loaders.themes import DATA_DIR_VARIABLE
 
 LOCATION_FIELDS = ("address", "postcode", "city", "insee_code", "coordinates", "lat", "lon", "x", "y")
 REAL_EXPORTS = ("corse", "epernay", "etapes-numerique", "hub-lo", "la-creuse")
-# Profiles for hub exports that are not in ../shared/realdata (headers tested only).
+# Profiles for hub exports that are not among the real exports (headers tested only).
 HUB_EXPORT_PROFILES = ("angers", "fibre-64", "france-services")
 
 
@@ -37,8 +37,8 @@ def mapping_of(headers: Sequence[str], **kwargs: object) -> dict[str, str]:
     return map_columns(frame_of(headers), **kwargs).fields  # type: ignore[arg-type]
 
 
-def read_export(realdata_dir: Path, name: str) -> pd.DataFrame:
-    rows = json.loads((realdata_dir / f"{name}.json").read_text(encoding="utf-8"))
+def read_export(folder: Path, name: str) -> pd.DataFrame:
+    rows = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
     return pd.DataFrame(rows).map(lambda value: "" if value is None else str(value)).astype(object)
 
 
@@ -781,8 +781,8 @@ REAL_MAPPINGS = {
 
 
 @pytest.mark.parametrize("name", REAL_EXPORTS)
-def test_real_export_is_mapped_automatically(realdata_dir: Path, name: str) -> None:
-    frame = read_export(realdata_dir, name)
+def test_real_export_is_mapped_automatically(realdata: Path, name: str) -> None:
+    frame = read_export(realdata, name)
     mapping = map_columns(frame)
     expected = REAL_MAPPINGS[name]
     if name == "hub-lo":
@@ -794,8 +794,8 @@ def test_real_export_is_mapped_automatically(realdata_dir: Path, name: str) -> N
 
 
 @pytest.mark.parametrize("name", REAL_EXPORTS)
-def test_real_export_profile_agrees_with_automatic_detection(realdata_dir: Path, name: str) -> None:
-    frame = read_export(realdata_dir, name)
+def test_real_export_profile_agrees_with_automatic_detection(realdata: Path, name: str) -> None:
+    frame = read_export(realdata, name)
     profile = load_profile(name)
     automatic = map_columns(frame)
     with_profile = map_columns(frame, profile=profile)

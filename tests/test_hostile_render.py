@@ -781,27 +781,35 @@ def test_moderation_page_queue_and_rejected_rows(page, app_url, artifacts):
 
 
 def test_steering_page(page, app_url, artifacts):
+    """Pilotage counts the hostile store's records (half of them trained) and draws its two tables."""
     page.goto(f"{app_url}/pilotage")
     page.get_by_role("heading", name="Imports par hub").wait_for()
     page.get_by_role("heading", name="Évolution mois par mois").wait_for()
     settle(page)
+    headline = f"{2 * len(TEMPLATES)} référencé·es, {len(TEMPLATES)} formé·es"
+    assert page.get_by_role("heading", name=headline).count() == 1
     shot(page, artifacts, "pilotage")
 
 
 def test_every_other_page_of_the_navigation(page, app_url, artifacts):
-    """Pages added later (« Données personnelles »...) are rendered over the hostile store too."""
+    """Pages added later (« Données personnelles »...) are rendered over the hostile store too: each one draws
+    its own title, and nothing injected runs or shows on it (checked page by page)."""
     page.goto(f"{app_url}/pilotage")
     links = page.locator("[data-testid='stSidebarNav'] a")
     links.first.wait_for()
     covered = {"", "trouver", "couverture", "formations", "importer", "pilotage", "controle"}
     others = [href for href in links.evaluate_all("(links) => links.map((link) => link.href)")
               if urlparse(href).path.strip("/") not in covered]
+    assert others, "no page left to check"
+    titles = []
     for href in others:
         page.goto(href)
         page.locator("h1").first.wait_for()
         settle(page)
         shot(page, artifacts, urlparse(href).path.strip("/"))
+        titles.append(page.locator("h1").first.inner_text())
         assert_inert(page, page.recorder)
+    assert len(set(titles)) == len(others) and "Pilotage" not in titles, titles  # each page drew its own
     page.recorder.opened["other pages"] += len(others)
 
 

@@ -15,6 +15,7 @@ import html
 import io
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
@@ -164,10 +165,15 @@ def test_clicking_the_other_tab_in_a_browser_moves_the_list_and_the_url(filled_s
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="fr-FR")
         page.goto(f"{url}/formations?region=53&dep=35&sites=1")
-        page.get_by_text("Sessions de l'onglet « Couvrir le plus d'habitants »").wait_for(timeout=60_000)
+        coverage = page.get_by_text("Sessions de l'onglet « Couvrir le plus d'habitants »")
+        sessions = page.get_by_text("Sessions de l'onglet « Réduire les trajets des stagiaires »")
+        coverage.wait_for(timeout=60_000)
+        assert sessions.count() == 0 and "plan=" not in page.url
         page.get_by_role("tab", name="Réduire les trajets des stagiaires").click()
-        page.get_by_text("Sessions de l'onglet « Réduire les trajets des stagiaires »").wait_for(timeout=60_000)
+        sessions.wait_for(timeout=60_000)
         page.wait_for_url("**plan=trajets**")
+        coverage.wait_for(state="detached", timeout=10_000)  # the list no longer follows the coverage tab
+        assert parse_qs(urlparse(page.url).query)["plan"] == ["trajets"]
         browser.close()
 
 

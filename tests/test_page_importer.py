@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from conftest import json_records
 from loaders import cli, store
 from loaders.access import Scope
 from loaders._errors import LoaderError
@@ -291,17 +292,17 @@ def test_uploads_sharing_a_name_or_a_content_are_refused(page, files, expected):
     assert not page.main.button
 
 
-def test_a_real_export_without_theme_column_loads_with_the_chosen_theme(page, realdata_dir, gazetteer):
-    content = (realdata_dir / "la-creuse.json").read_bytes()
+def test_a_real_export_without_theme_column_loads_with_the_chosen_theme(page, realdata, gazetteer):
+    content = (realdata / "la-creuse.json").read_bytes()
     upload(page, ("la-creuse.json", content))
     assert any("pas de colonne de thématique" in error for error in errors(page))
     page.selectbox[0].set_value("cafe-ia").run()
     page.selectbox[1].set_value("la-creuse").run()
     assert not page.exception and not page.error
-    expected = load_files([realdata_dir / "la-creuse.json"], gazetteer,
+    expected = load_files([realdata / "la-creuse.json"], gazetteer,
                           LoadOptions(theme="cafe-ia", profile="la-creuse"))
     counts = metrics(page)
-    assert counts["Lignes lues"] == expected.files[0].rows == 91
+    assert counts["Lignes lues"] == expected.files[0].rows == json_records(realdata / "la-creuse.json")
     assert counts["Rejetées"] == len(expected.rejects)
     assert counts["Acceptées"] + counts["Doublons fusionnés"] == expected.files[0].accepted_rows
 
@@ -378,8 +379,8 @@ def test_the_approximation_filter_holds_every_row_the_geocoder_read_approximatel
 
 
 @pytest.mark.parametrize("name", ["epernay.json", "la-creuse.json", "hub-lo.json", "corse.json"])
-def test_every_row_of_a_real_export_is_reported_once(importer, realdata_dir, gazetteer, name):
-    table = read_bytes((realdata_dir / name).read_bytes(), name)
+def test_every_row_of_a_real_export_is_reported_once(importer, realdata, gazetteer, name):
+    table = read_bytes((realdata / name).read_bytes(), name)
     result = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia"))
     report = importer.row_report(result, gazetteer)
     assert report["Ligne"].tolist() == sorted([*table.frame.index, *table.blank_rows])
@@ -389,17 +390,18 @@ def test_every_row_of_a_real_export_is_reported_once(importer, realdata_dir, gaz
     assert report["Motif ou remarque"].loc[report["Verdict"] == "Rejetée"].str.len().gt(0).all()
 
 
-def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_record_count(importer, realdata_dir,
+def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_record_count(importer, realdata,
                                                                                           gazetteer):
-    """The 39-row export of the issue: every record « Référencé·e », none on the default public map."""
-    result = load_files([realdata_dir / "epernay.json"], gazetteer, LoadOptions(theme="cafe-ia"))
+    """The 39-row export of the issue (or its extract): every record « Référencé·e », none on the default
+    public map."""
+    result = load_files([realdata / "epernay.json"], gazetteer, LoadOptions(theme="cafe-ia"))
     assert set(result.records["training_status"]) == {REFERENCED} and not result.records["public_consent"].any()
     training, consent = importer.public_map_warnings(result)
     assert f"{len(result.records)} fiches en viennent et seront enregistrées « Référencé·e »" in training
     assert "Accord de publication" in consent
 
 
-def test_rejects_csv_is_the_cli_file_with_french_headers(importer, realdata_dir, gazetteer, tmp_path):
+def test_rejects_csv_is_the_cli_file_with_french_headers(importer, gazetteer, tmp_path):
     path = tmp_path / "export.csv"
     path.write_bytes(EXPORT)
     assert cli.main([str(path), "--out", str(tmp_path / "out")]) == 0

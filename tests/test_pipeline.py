@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from conftest import json_records
 from loaders._errors import ConfigurationError, LoaderError, NoLocationColumnError
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes, read_table
@@ -132,11 +133,11 @@ def test_forced_column_mapping(tmp_path, gazetteer):
     assert load_files([path], gazetteer, options).records.iloc[0]["insee_code"] == "34172"
 
 
-def test_several_files_in_one_call(realdata_dir, gazetteer):
-    result = load_files([realdata_dir / "la-creuse.json", realdata_dir / "etapes-numerique.json"], gazetteer,
-                        LoadOptions(theme="cafe-ia"))
+def test_several_files_in_one_call(realdata, gazetteer):
+    paths = [realdata / "la-creuse.json", realdata / "etapes-numerique.json"]
+    result = load_files(paths, gazetteer, LoadOptions(theme="cafe-ia"))
     assert [f.source_file for f in result.files] == ["la-creuse.json", "etapes-numerique.json"]
-    assert result.report()["lignes"] == 91 + 95
+    assert result.report()["lignes"] == sum(json_records(path) for path in paths)
 
 
 tables = st.lists(

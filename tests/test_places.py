@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from conftest import REAL_EXPORTS, REALDATA_EXTRACTS
 from geo.coverage import commune_indicators
 from geo.nearby import nearest
 from loaders import privacy, store
@@ -30,7 +31,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 THREE_PLACES = FIXTURES / "trois-lieux.csv"
 CLAIRE = "claire.martin@exemple.fr"
 HEADER = "Horodateur;Adresse e-mail;Nom de votre structure;Adresse;Code postal;Commune;Thématiques;Formé(e) ?;Consentement"
-REALDATA = ["corse.json", "epernay.json", "etapes-numerique.json", "hub-lo.json", "la-creuse.json"]
 
 
 def write_export(folder: Path, name: str, rows: list[str]) -> Path:
@@ -334,13 +334,11 @@ def test_migration_0005_moves_every_place_and_keeps_the_verdicts(store_url, gaze
 
 
 # --- Real exports: every line at its own commune ------------------------------------------------------
-# A few real lines of each of the five hub exports of ../shared/realdata are kept in tests/fixtures/realdata-places
-# (two places of one structure name in two communes, two structures of one commune, where a file has them); the
-# whole files are an extra check, run when ../shared is there. Each file is loaded as published (its e-mails were
+# A few real lines of each of the five hub exports of ../shared/realdata are kept in tests/fixtures/realdata
+# (among them two places of one structure name in two communes, two structures of one commune, where a file has
+# them); the whole files are an extra check (`realdata_dir`). Each file is loaded as published (its e-mails were
 # replaced by placeholders, one per line) and as the hubs wrote it: one referent's e-mail repeated on every line.
 
-REALDATA_FIXTURES = FIXTURES / "realdata-places"
-SHARED_REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 REFERENT = "referent.hub@exemple.fr"
 
 
@@ -382,9 +380,9 @@ def assert_every_line_placed_at_its_own_commune(table, gazetteer) -> None:
 
 
 @pytest.mark.parametrize("variant", ["as_published", "one_referent"])
-@pytest.mark.parametrize("name", REALDATA)
+@pytest.mark.parametrize("name", REAL_EXPORTS)
 def test_every_real_line_is_placed_at_its_own_commune(gazetteer, name, variant):
-    table = read_table(REALDATA_FIXTURES / name)
+    table = read_table(REALDATA_EXTRACTS / name)
     if variant == "one_referent":
         table = as_one_referent(table)
         loaded = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia")).records
@@ -392,10 +390,9 @@ def test_every_real_line_is_placed_at_its_own_commune(gazetteer, name, variant):
     assert_every_line_placed_at_its_own_commune(table, gazetteer)
 
 
-@pytest.mark.skipif(not SHARED_REALDATA.is_dir(), reason="../shared/realdata absent")
 @pytest.mark.parametrize("variant", ["as_published", "one_referent"])
-@pytest.mark.parametrize("name", REALDATA)
-def test_every_line_of_the_whole_real_exports_is_placed_at_its_own_commune(gazetteer, name, variant):
-    table = read_table(SHARED_REALDATA / name)
+@pytest.mark.parametrize("name", REAL_EXPORTS)
+def test_every_line_of_the_whole_real_exports_is_placed_at_its_own_commune(gazetteer, realdata_dir, name, variant):
+    table = read_table(realdata_dir / name)
     assert_every_line_placed_at_its_own_commune(as_one_referent(table) if variant == "one_referent" else table,
                                                 gazetteer)

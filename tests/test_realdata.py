@@ -1,4 +1,8 @@
-"""The real hub exports of ../shared/realdata load, each with ≥ 97 % of rows on the right commune."""
+"""The real hub exports load, each with ≥ 97 % of rows on the right commune.
+
+Each test runs on the extracts of tests/fixtures/realdata, then on the whole files of ../shared/realdata
+(``realdata`` in conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REAL_EXPORTS as FILES
+from conftest import REALDATA_EXTRACTS
 from loaders.pipeline import LoadOptions, load_files
 
-FILES = ["corse.json", "epernay.json", "etapes-numerique.json", "hub-lo.json", "la-creuse.json"]
 EXPECTED = Path(__file__).parent / "fixtures" / "realdata_expected.csv"
 
 
 @pytest.fixture(scope="module")
-def loaded(realdata_dir, gazetteer):
-    return {name: load_files([realdata_dir / name], gazetteer, LoadOptions(theme="cafe-ia")) for name in FILES}
+def loaded(realdata, gazetteer):
+    return {name: load_files([realdata / name], gazetteer, LoadOptions(theme="cafe-ia")) for name in FILES}
+
+
+@pytest.fixture(scope="module")
+def row_column(realdata) -> str:
+    """The column of realdata_expected.csv that numbers the rows of the files tested (extract or whole)."""
+    return "extract_row" if realdata == REALDATA_EXTRACTS else "source_row"
 
 
 def placed_rows(result) -> dict[int, str]:
@@ -42,15 +53,13 @@ def test_each_export_places_at_least_97_percent_of_rows(loaded, name, reference)
         assert sum(consistent) / len(consistent) >= 0.90
 
 
-def test_hand_checked_sample(loaded):
+def test_hand_checked_sample(loaded, row_column):
     with EXPECTED.open(encoding="utf-8") as fh:
         sample = list(csv.DictReader(fh, delimiter=";"))
     assert len(sample) >= 25
-    wrong = [
-        (row["file"], row["source_row"], placed_rows(loaded[row["file"]]).get(int(row["source_row"])), row["insee_code"])
-        for row in sample
-        if placed_rows(loaded[row["file"]]).get(int(row["source_row"])) != row["insee_code"]
-    ]
+    placed = {name: placed_rows(result) for name, result in loaded.items()}
+    wrong = [(row["file"], row[row_column], placed[row["file"]].get(int(row[row_column])), row["insee_code"])
+             for row in sample if placed[row["file"]].get(int(row[row_column])) != row["insee_code"]]
     assert wrong == []
 
 

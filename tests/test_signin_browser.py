@@ -203,12 +203,16 @@ def test_a_role_removed_in_the_store_closes_the_pages_at_the_next_run(browser, s
     url, home = signed_app
     sign_in(browser, url, HUB)
     browser.goto(f"{url}/pilotage")
-    sidebar_text(browser)
+    assert HUB in sidebar_text(browser)
+    content = browser.get_by_role("heading", name="Évolution mois par mois")
+    content.wait_for(timeout=60_000)
     engine = store.connect(_store_url(home))
     access.remove_agent(engine, HUB)
     try:
         browser.reload()
-        browser.get_by_text("aucun rôle ne vous est attribué").wait_for(timeout=60_000)
+        refusal = browser.locator("[data-testid='stAlertContentWarning']", has_text="aucun rôle ne vous est attribué")
+        refusal.wait_for(timeout=60_000)
+        assert HUB in refusal.inner_text() and content.count() == 0
     finally:
         access.add_agent(engine, HUB, "hub", Scope("region", "53"), "tests")
 

@@ -174,11 +174,18 @@ def test_consent_history_is_appended_when_the_answer_changes(importer, engine):
     assert not state(engine)["public_consent"].iloc[0]
 
 
-def test_geocoding_fixes_are_kept_and_hide_their_rejected_rows(engine):
-    store.save_fix(engine, "k1", "35238", "35000 Renne", actor="hub")
-    store.save_fix(engine, "k1", "35051", "35000 Renne", actor="hub")  # corrected again
+def test_geocoding_fixes_are_kept_and_hide_their_rejected_rows(importer, engine):
+    """A fix saved twice keeps its last commune, and hides the rejected row it places (and only that one)."""
+    importer(["01/09/2026 10:00;a@x.fr;A;99999;Renne;Café IA;Oui;Oui",
+              "01/09/2026 10:01;b@x.fr;B;99998;Nulle-Part;Café IA;Oui;Oui"])
+    rejected = store.read_rejected_rows(engine).set_index("location_text")["location_key"]
+    assert sorted(rejected.index) == ["99998, Nulle-Part", "99999, Renne"]
+    fixed = rejected["99999, Renne"]
+    store.save_fix(engine, fixed, "35238", "99999, Renne", actor="hub")
+    store.save_fix(engine, fixed, "35051", "99999, Renne", actor="hub")  # corrected again
     fixes = store.read_fixes(engine)
-    assert fixes.loc["k1", "insee_code"] == "35051" and len(fixes) == 1
+    assert fixes.loc[fixed, "insee_code"] == "35051" and len(fixes) == 1
+    assert store.read_rejected_rows(engine)["location_text"].tolist() == ["99998, Nulle-Part"]
 
 
 def test_copy_store_between_engines(store_url, importer, engine, tmp_path, postgres_cluster, gazetteer):
@@ -225,9 +232,9 @@ def test_migrate_store_command(tmp_path, store_home, postgres_cluster, repo_root
         assert again.returncode == 2 and "pas vide" in again.stderr
 
 
-def test_concurrent_imports_end_as_sequential_ones(store_url, realdata_dir, repo_root, tmp_path):
+def test_concurrent_imports_end_as_sequential_ones(store_url, realdata, repo_root, tmp_path):
     """Four hubs import four files at once while a fifth process re-imports one of them."""
-    files = sorted(realdata_dir.iterdir())
+    files = sorted(realdata.iterdir())
     hub_files = [f for f in files if f.suffix == ".json"][:4]
     assert len(hub_files) == 4
     commands = [[str(path), "--theme", "cafe-ia", "--hub", path.stem] for path in hub_files]
