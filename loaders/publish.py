@@ -15,7 +15,11 @@ static files that any web server or CDN serves (the app serves them too, at ``/c
     column: no name, e-mail or phone); ``contacts.<hash>.json``: name, e-mail and phone of the
     persons whose recorded consent allows it, loaded once a list is shown; ``communes.<hash>.json``:
     the offline commune search index (:class:`geo.search.CommuneSearch`), loaded when the person
-    searches.
+    searches; ``communes-<hash>/<département>.json``: each département's part of it, enough for a
+    query naming its département (« Rennes (35) », as the finder writes its links);
+    ``noms-<hash>/<n>.json``: which départements hold a commune of each exact name, in
+    :data:`NAME_BUCKETS` files, so that a link naming a commune alone in France (``?q=rennes``) loads
+    one bucket and one département instead of the whole index.
 
 Every name but ``index.html`` holds a hash of its content: those files never change, and can be
 cached for a year. Text files also get a ``.gz`` copy for servers that send precompressed files.
@@ -58,6 +62,7 @@ from geo.nearby import NEARBY_KM
 from geo.search import CommuneSearch
 from loaders import store
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
+from loaders.text import fold
 from loaders.themes import ThemeRegistry, load_themes
 
 LOGGER = logging.getLogger(__name__)
@@ -93,7 +98,9 @@ PERSONAL_DATA = ("data/carte.", "data/contacts.")
 PUBLIC_COLUMNS: tuple[str, ...] = ("person", "place", "structure", "commune", "departement_code", "lat", "lon",
                                    "is_conum", "theme", "training_status", "training_date")
 # The search index depends on the reference geography only: built once per reference build, then reused.
-SEARCH_INDEX_VERSION = 2
+SEARCH_INDEX_VERSION = 3
+# Files of the exact-name index (see name_buckets): a few kB each, gzipped.
+NAME_BUCKETS = 64
 DEFAULT_TILES_URL = (
     "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"
     "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
@@ -256,6 +263,38 @@ def search_data(search: CommuneSearch, departement: str | None = None) -> dict:
     }
 
 
+def name_bucket(key: str) -> int:
+    """The file of the exact-name index holding ``key``: FNV-1a over UTF-16 code units, as finder.js computes it.
+
+    Examples
+    --------
+    >>> name_bucket("rennes") == name_bucket("rennes"), 0 <= name_bucket("saint malo") < NAME_BUCKETS
+    (True, True)
+    """
+    hashed = 0x811C9DC5
+    for unit in memoryview(key.encode("utf-16-le")).cast("H"):
+        hashed = ((hashed ^ unit) * 0x01000193) & 0xFFFFFFFF
+    return hashed % NAME_BUCKETS
+
+
+def name_buckets(search: CommuneSearch) -> list[dict[str, list[str]]]:
+    """The exact-name index: for each folded name key, the département of each commune (or arrondissement) bearing it.
+
+    A query equal to a key listed with one département names one commune in France: the browser then
+    needs that département's index only. A key of several communes keeps one département per commune.
+    """
+    entries = search.entries()
+    communes_of: dict[str, dict[str, str]] = {}
+    for code, departement, name, bare_name in zip(entries["insee_code"], entries["departement_code"],
+                                                  entries["nom"], entries["bare_name"]):
+        for key in {fold(name), fold(bare_name)}:  # as finder.js keys an entry
+            communes_of.setdefault(key, {})[code] = departement
+    buckets: list[dict[str, list[str]]] = [{} for _ in range(NAME_BUCKETS)]
+    for key in sorted(communes_of):
+        buckets[name_bucket(key)][key] = list(communes_of[key].values())
+    return buckets
+
+
 def _scaled(degrees: pd.Series) -> np.ndarray:
     return np.rint(degrees.to_numpy(dtype=float) * COORDINATE_SCALE).astype(np.int64)
 
@@ -283,7 +322,7 @@ def settings_data(batches: pd.DataFrame, themes: ThemeRegistry, files: Mapping[s
         "tiles_url": tiles_url,
         "tiles_attribution": os.environ.get("CARTE_TILES_ATTRIBUTION", DEFAULT_TILES_ATTRIBUTION) if tiles_url else "",
         "address_search_url": geo_settings.ADDRESS_SEARCH_URL,
-        "results": RESULTS, "nearby_km": NEARBY_KM, "earth_radius_km": geo_settings.EARTH_RADIUS_KM,
+        "name_buckets": NAME_BUCKETS, "results": RESULTS, "nearby_km": NEARBY_KM, "earth_radius_km": geo_settings.EARTH_RADIUS_KM,
         "fit_max_zoom": FIT_MAX_ZOOM,
     }
 
@@ -443,12 +482,15 @@ def _write_search_index(directory: Path) -> dict[str, str]:
     cache = geo_settings.CACHE_DIR / f"recherche-communes-{key}"
     if not (cache / "index.json").is_file():
         _build_search_index(cache)
-    names = {"communes": whole, "communes_departement": pattern}
+    by_name = f"data/noms-{key}/{{part}}.json"
+    names = {"communes": whole, "communes_departement": pattern, "noms": by_name}
     _write_once(directory, whole, (cache / "index.json").read_bytes())
     for path in sorted((cache / "departements").glob("*.json")):
         name = pattern.replace("{departement}", path.stem)
         _write_once(directory, name, path.read_bytes())
         names[f"communes:{path.stem}"] = name
+    for path in sorted((cache / "noms").glob("*.json")):
+        _write_once(directory, by_name.replace("{part}", path.stem), path.read_bytes())
     return names
 
 
@@ -459,6 +501,9 @@ def _build_search_index(cache: Path) -> None:
     (cache / "departements").mkdir(parents=True, exist_ok=True)
     for departement in sorted(set(search.entries()["departement_code"])):
         _write_atomically(cache / "departements" / f"{departement}.json", json_bytes(search_data(search, departement)))
+    (cache / "noms").mkdir(exist_ok=True)
+    for part, bucket in enumerate(name_buckets(search)):
+        _write_atomically(cache / "noms" / f"{part}.json", json_bytes(bucket))
     _write_atomically(cache / "index.json", json_bytes(search_data(search)))  # last: marks the cache complete
 
 

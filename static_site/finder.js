@@ -402,6 +402,36 @@
     return searches.get(key);
   }
 
+  /** The file of the exact-name index holding a key (loaders/publish.py name_bucket: FNV-1a, UTF-16 units). */
+  function nameBucket(key) {
+    let hash = 0x811c9dc5;
+    for (let position = 0; position < key.length; position++) {
+      hash = Math.imul(hash ^ key.charCodeAt(position), 0x01000193) >>> 0;
+    }
+    return hash % SETTINGS.name_buckets;
+  }
+
+  /** The search that a link's query needs, finding what the whole index finds: its département's index when the
+   *  query names it (« Rennes (35) ») or names a commune alone in France (« rennes », by the exact-name index),
+   *  else the whole index. */
+  async function searchFor(query, chosen = null) {
+    const [name, departement] = splitDepartement(query);
+    if (departement !== null || chosen !== null || searches.has(null) || isCode(name)) {
+      return communeSearch(departement);
+    }
+    const words = fold(name.replace(SUR, " sur ")).split(" ");
+    const key = [...words.slice(0, -1).map((word) => ABBREVIATIONS.get(word) || word), words[words.length - 1]]
+      .join(" ");
+    const named = key ? await load(SETTINGS.files.noms.replace("{part}", String(nameBucket(key))))
+      .catch(() => ({})) : {};
+    const departements = named[key] || [];
+    if (departements.length === 1) {
+      const search = await communeSearch(departements[0]);
+      if (search.lookup(query).found === "one") return search;
+    }
+    return communeSearch(null);
+  }
+
   // ---------------------------------------------------------------------------------------------------------
   // The published places
   // ---------------------------------------------------------------------------------------------------------
@@ -781,8 +811,7 @@
     const chosen = selection(places, state);
     let here = null, failed = null;
     if (state.q) {
-      const search = await withStatus(communeSearch(splitDepartement(state.q)[1]),
-                                      "Chargement de la liste des communes…");
+      const search = await withStatus(searchFor(state.q, state.commune), "Chargement de la liste des communes…");
       if (turn !== renderCount) return;
       const found = search.lookup(state.q, state.commune);
       if (found.found === "one") {
@@ -1063,13 +1092,14 @@
     placesPromise.catch(() => showMessage("Carte indisponible",
       el("p", { className: "erreur", role: "alert" },
          "Les données de la carte n'ont pas pu être chargées : rechargez la page.")));
-    if (state.q) communeSearch(splitDepartement(state.q)[1]).catch(() => {});
+    if (state.q) searchFor(state.q, state.commune).catch(() => {});
     window.addEventListener("popstate", render);
     render();
   }
 
   // For the tests: the search and the fold of this page, to compare with Python's.
-  window.carteRecherche = { fold, ratio, splitDepartement, ready: (departement = null) => communeSearch(departement) };
+  window.carteRecherche = { fold, ratio, splitDepartement, searchFor,
+                            ready: (departement = null) => communeSearch(departement) };
 
   start();
 })();

@@ -202,6 +202,58 @@ def test_a_query_naming_its_departement_needs_only_that_departements_index(page,
     assert any("/data/communes-" in url and url.endswith("/89.json") for url in requested)
 
 
+LINK_LOOKUPS = """
+async (queries) => {
+  const found = [];
+  for (const query of queries) {
+    const result = (await window.carteRecherche.searchFor(query)).lookup(query);
+    found.push([result.found, result.candidates.map((row) => [row.insee_code, row.label]),
+                result.commune ? [result.commune.insee_code, result.commune.lat, result.commune.lon] : null]);
+  }
+  return found;
+}
+"""
+
+
+def test_a_link_naming_a_commune_alone_in_france_needs_only_its_departements_index(page, site_url, search):
+    """``?q=rennes`` as a partner site writes it: the exact-name index points to one département's small file,
+    where the link designates the commune the whole index designates; homonyms, typos and beginnings still get
+    the whole index."""
+    queries = ["rennes", "Saint-Malo", "st malo", "le mans", "mans", "Orléans", "Sainte-Colombe", "bordaux",
+               "rene", "35000", "Paris", "Paris 15e Arrondissement", *_sample_queries(search, 100)]
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{site_url}/?q=rennes")
+    _wait_for_title(page, "Rennes (35)")
+    assert not any("/data/communes." in url for url in requested)  # never the whole index
+    assert [url.rsplit("/", 1)[1] for url in requested if "/data/communes-" in url] == ["35.json"]
+    found = page.evaluate(LINK_LOOKUPS, queries)
+    # A link shows the commune it designates; the candidates matter when it designates none (then all of France's).
+    expected = [(outcome, None if outcome == "one" else candidates, commune)
+                for outcome, candidates, commune, _ in (_python_lookup(search, query) for query in queries)]
+    got = [(outcome, None if outcome == "one" else candidates, commune) for outcome, candidates, commune in found]
+    assert [(query, mine) for query, mine, theirs in zip(queries, got, expected) if mine != theirs] == []
+
+
+def test_the_exact_name_index_lists_the_departement_of_every_commune_of_each_name(reference):
+    """Checked against a plain loop over the reference geography (communes and arrondissements)."""
+    expected: dict[str, list[str]] = {}
+    communes = reference.communes
+    for code, name, bare, departement in zip(communes.index, communes["nom"], communes["nom_sans_article"],
+                                             communes["departement_code"]):
+        for key in {fold(name), fold(bare)}:
+            expected.setdefault(key, []).append((code, departement))
+    parents = communes.loc[reference.arrondissements["insee_code"], "departement_code"].tolist()
+    for code, name, departement in zip(reference.arrondissements.index, reference.arrondissements["nom"], parents):
+        expected.setdefault(fold(name), []).append((code, departement))
+    buckets = publish.name_buckets(CommuneSearch(reference))
+    listed = {key: departements for bucket in buckets for key, departements in bucket.items()}
+    assert {key: sorted(departements) for key, departements in listed.items()} == \
+        {key: sorted(departement for _, departement in pairs) for key, pairs in expected.items()}
+    assert all(publish.name_bucket(key) == part for part, bucket in enumerate(buckets) for key in bucket)
+    assert listed["rennes"] == ["35"] and listed["mans"] == ["72"] and len(listed["sainte colombe"]) > 10
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The page, as a visitor meets it
 # ---------------------------------------------------------------------------------------------------------
