@@ -426,13 +426,15 @@ def main(baseline: str) -> None:
         files = sizes(directory)
         view = first_view_files(directory)
         print("Fichiers de la publication (brut / gzip, ko) :")
+        parts = {"/communes-": "index des communes par département", "/noms-": "index des noms exacts"}
         for name, (raw, packed) in files.items():
-            if "/communes-" not in name:
+            if not any(folder in name for folder in parts):
                 first = "  (première vue)" if name in view else ""
                 print(f"  {name:<58} {raw / KB:8.1f} / {packed / KB:7.1f}{first}")
-        departements = [packed for name, (_, packed) in files.items() if "/communes-" in name]
-        print(f"  index des communes par département : {len(departements)} fichiers, "
-              f"{min(departements) / KB:.1f} à {max(departements) / KB:.1f} ko gzip")
+        for folder, label in parts.items():
+            packed_sizes = [packed for name, (_, packed) in files.items() if folder in name]
+            print(f"  {label} : {len(packed_sizes)} fichiers, "
+                  f"{min(packed_sizes) / KB:.1f} à {max(packed_sizes) / KB:.1f} ko gzip")
 
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with running(home, ROOT) as url:
