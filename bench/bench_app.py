@@ -171,9 +171,10 @@ def write_export(path: Path) -> int:
 def public_selection():
     """The animators of the public page's default filters (Café IA, trained), read from the store."""
     from loaders import store
+    from loaders.access import FRANCE
     from loaders.normalize import TRAINED
 
-    table = store.read_animators(store.connect())
+    table = store.read_animators(store.connect(), scope=FRANCE)
     chosen = table[(table["theme"] == "cafe-ia") & (table["training_status"] == TRAINED)]
     return chosen.reset_index(drop=True)
 

@@ -76,10 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _records(args: argparse.Namespace) -> pd.DataFrame:
     from loaders import store
     from loaders._errors import LoaderError
+    from loaders.access import FRANCE
     from loaders.read import read_table
 
     if args.db:
-        table = store.read_animators(store.connect(args.db))
+        table = store.read_animators(store.connect(args.db), scope=FRANCE)
     elif args.animateurs:
         try:
             table = read_table(args.animateurs).frame

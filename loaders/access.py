@@ -22,8 +22,9 @@ from loaders._errors import ConfigurationError
 from loaders.schema import ROLES, SCOPE_LEVELS, access_log, agents, places
 
 ROLE_LABELS: dict[str, str] = {"prefecture": "préfecture", "hub": "hub", "national": "équipe nationale"}
+NATIONAL = "national"
 # Importing files and moderating records change what the public sees: hubs and the national team only.
-EDITING_ROLES: frozenset[str] = frozenset({"hub", "national"})
+EDITING_ROLES: frozenset[str] = frozenset({"hub", NATIONAL})
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class Scope:
             return sa.true()
         return table.c[f"{self.level}_code"] == self.code
 
+    def contains(self, departement_code: str, region_code: str) -> bool:
+        """Whether a commune of that département and région is in scope."""
+        return self.level == "france" or {"region": region_code, "departement": departement_code}[self.level] == self.code
+
     def mask(self, frame: pd.DataFrame) -> pd.Series:
         """Rows of ``frame`` (with ``region_code`` and ``departement_code`` columns) in scope."""
         if self.level == "france":
@@ -91,6 +96,11 @@ class Agent:
     def may_edit(self) -> bool:
         """May import files and moderate records."""
         return self.role in EDITING_ROLES
+
+    @property
+    def sees_every_import(self) -> bool:
+        """Sees the rows of every hub's files (the national team), not only of the files they imported."""
+        return self.role == NATIONAL
 
 
 def check_agent(role: str, scope: Scope, departements: Collection[str], regions: Collection[str]) -> None:

@@ -173,12 +173,12 @@ def manage_privacy(argv: Sequence[str]) -> int:
 
 
 def _withdraw(engine: sqlalchemy.Engine, args: argparse.Namespace) -> str:
-    animator_id = privacy.withdraw_consent(engine, args.who, args.by)
+    animator_id = privacy.withdraw_consent(engine, args.who, args.by, scope=access.FRANCE)
     return f"Consentement retiré ({animator_id}) : nom et coordonnées ne sont plus publiés."
 
 
 def _erase(engine: sqlalchemy.Engine, args: argparse.Namespace) -> str:
-    animator_id = privacy.erase(engine, args.who, args.by, args.reason)
+    animator_id = privacy.erase(engine, args.who, args.by, args.reason, scope=access.FRANCE)
     return (f"Personne effacée ({animator_id}) : retirée de la carte et des pages de pilotage. "
             "« python -m loaders privacy purge » supprime ses données pour de bon.")
 

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from loaders import store
 from loaders._errors import LoaderError
-from loaders.access import append_to_log
+from loaders.access import FRANCE, OutOfScopeError, Scope, append_to_log
 from loaders.geocode import Gazetteer
 from loaders.schema import (
     access_log,
@@ -177,14 +177,23 @@ def animator_id_of(who: str) -> str:
     return text.lower()
 
 
-def _known_animator(conn: Connection, who: str) -> str:
-    """The id of a person of the store not erased; :class:`UnknownPersonError` otherwise."""
+def _known_animator(conn: Connection, who: str, scope: Scope) -> str:
+    """The id of a person of the store not erased, with a place in ``scope``.
+
+    :class:`UnknownPersonError` for someone unknown or erased, :class:`OutOfScopeError` for someone
+    whose places are all outside ``scope``.
+    """
     animator_id = animator_id_of(who)
     erased_on = conn.execute(sa.select(erasures.c.requested_at).where(erasures.c.animator_id == animator_id)).scalar()
     if erased_on is not None:
         raise UnknownPersonError(f"« {who} » a été effacé·e à sa demande le {erased_on:%d/%m/%Y}.")
     if conn.execute(sa.select(animators.c.animator_id).where(animators.c.animator_id == animator_id)).first() is None:
         raise UnknownPersonError(f"Aucune personne « {who} » dans la base (adresse e-mail ou identifiant).")
+    in_scope = (sa.select(animator_places.c.place_id).join(places, places.c.place_id == animator_places.c.place_id)
+                .where(animator_places.c.animator_id == animator_id, scope.clause(places)).limit(1))
+    if scope != FRANCE and conn.execute(in_scope).first() is None:
+        raise OutOfScopeError(f"Cette personne n'a pas de lieu dans votre périmètre ({scope.label}) : "
+                              "demande non enregistrée.")
     return animator_id
 
 
@@ -195,7 +204,7 @@ def _log(conn: Connection, actor: str, action: str, detail: str, at: datetime) -
 # --- Withdrawal, erasure, purge ---------------------------------------------------------------
 
 
-def withdraw_consent(engine: Engine, who: str, recorded_by: str) -> str:
+def withdraw_consent(engine: Engine, who: str, recorded_by: str, *, scope: Scope) -> str:
     """Record that a person withdraws their consent to publish their name and contact.
 
     Parameters
@@ -204,6 +213,8 @@ def withdraw_consent(engine: Engine, who: str, recorded_by: str) -> str:
         Their e-mail address or animator id.
     recorded_by
         Who records the request (kept in the access log).
+    scope
+        The territory of the agent who records it: one of the person's places must be in it.
 
     Returns
     -------
@@ -214,9 +225,11 @@ def withdraw_consent(engine: Engine, who: str, recorded_by: str) -> str:
     ------
     UnknownPersonError
         Nobody in the store has that e-mail or id, or the person was erased.
+    OutOfScopeError
+        None of the person's places is in ``scope``: nothing is recorded.
     """
     with store._writing(engine) as conn:
-        animator_id = _known_animator(conn, who)
+        animator_id = _known_animator(conn, who, scope)
         now = store._now()
         conn.execute(consents.insert(), [{"animator_id": animator_id, "given": False, "answered_at": now,
                                           "recorded_at": now, "form_version": store.WITHDRAWAL, "batch_id": None}])
@@ -225,7 +238,7 @@ def withdraw_consent(engine: Engine, who: str, recorded_by: str) -> str:
     return animator_id
 
 
-def erase(engine: Engine, who: str, recorded_by: str, reason: str = "") -> str:
+def erase(engine: Engine, who: str, recorded_by: str, reason: str = "", *, scope: Scope) -> str:
     """Erase a person at their request: they vanish from every read at once (purge deletes their data).
 
     Parameters
@@ -236,6 +249,9 @@ def erase(engine: Engine, who: str, recorded_by: str, reason: str = "") -> str:
         Who records the request.
     reason
         Why, in a few words without personal data (the tombstone keeps it after the purge).
+    scope
+        The territory of the agent who records it: one of the person's places must be in it (the
+        erasure then removes the person from every place).
 
     Returns
     -------
@@ -246,9 +262,11 @@ def erase(engine: Engine, who: str, recorded_by: str, reason: str = "") -> str:
     ------
     UnknownPersonError
         Nobody in the store has that e-mail or id, or the person was already erased.
+    OutOfScopeError
+        None of the person's places is in ``scope``: nothing is recorded.
     """
     with store._writing(engine) as conn:
-        animator_id = _known_animator(conn, who)
+        animator_id = _known_animator(conn, who, scope)
         now = store._now()
         conn.execute(erasures.insert(), [{"animator_id": animator_id, "requested_at": now,
                                           "recorded_by": recorded_by, "reason": reason.strip()}])

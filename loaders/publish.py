@@ -61,6 +61,7 @@ from geo import settings as geo_settings
 from geo.nearby import NEARBY_KM
 from geo.search import CommuneSearch
 from loaders import store
+from loaders.access import FRANCE
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
 from loaders.text import fold
 from loaders.themes import ThemeRegistry, load_themes
@@ -412,7 +413,7 @@ def _write_publication(engine: Engine, directory: Path, version: str) -> Publica
     for name, (path, content) in _asset_files().items():
         _write_once(directory, path, content)
         files[name] = path
-    page = _index_html(settings_data(store.read_batches(engine), themes, files, data["count"]), files)
+    page = _index_html(settings_data(store.read_batches(engine, scope=FRANCE), themes, files, data["count"]), files)
     names = (*sorted(path for name, path in files.items() if "{" not in path), INDEX)
     _write_atomically(directory / INDEX, page)  # the new publication starts here, all its files written
     _record_generation(directory, names, version, engine)

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loaders import settings
-from loaders.access import FRANCE, OutOfScopeError, Scope
+from loaders.access import FRANCE, Agent, OutOfScopeError, Scope
 from loaders.bulk import dialect_insert, insert_frame
 from loaders.schema import (
     PENDING,
@@ -728,8 +728,8 @@ READ_REFERENCING_COLUMNS: tuple[str, ...] = (
 )
 
 
-def read_animators(engine: Engine, *, personal: bool = False, published_only: bool = False,
-                   scope: Scope = FRANCE, closed_places: bool = False) -> pd.DataFrame:
+def read_animators(engine: Engine, *, scope: Scope, personal: bool = False, published_only: bool = False,
+                   closed_places: bool = False) -> pd.DataFrame:
     """One row per (animator, theme, active place): the person, their training and the place.
 
     Columns: the person's (``animator_id``, names, e-mail, phone, ``is_conum``, ``public_consent``,
@@ -822,16 +822,25 @@ def version(engine: Engine) -> tuple:
     return (*content, retention_cutoff().date())
 
 
-def read_batches(engine: Engine) -> pd.DataFrame:
-    """Import history, newest first."""
+def read_batches(engine: Engine, *, scope: Scope) -> pd.DataFrame:
+    """Import history, newest first: in a territory, the imports that last declared a place of it to someone.
+
+    The whole history (``scope=FRANCE``) says nothing personal beyond file names and counts: it dates the
+    last import and tells demo data on every page.
+    """
+    statement = sa.select(import_batches).order_by(import_batches.c.batch_id.desc())
+    if scope != FRANCE:
+        statement = statement.where(sa.exists(
+            sa.select(animator_places.c.batch_id).join(places, places.c.place_id == animator_places.c.place_id)
+            .where(animator_places.c.batch_id == import_batches.c.batch_id, scope.clause(places))))
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(import_batches).order_by(import_batches.c.batch_id.desc())).mappings().all()
-    return pd.DataFrame(rows)
+        rows = conn.execute(statement).mappings().all()
+    return pd.DataFrame(rows, columns=[column.name for column in import_batches.columns])
 
 
 def read_public(engine: Engine, *, personal: bool = False) -> pd.DataFrame:
-    """The published records (see :func:`published_clause`)."""
-    return read_animators(engine, personal=personal, published_only=True)
+    """The published records of all of France (see :func:`published_clause`)."""
+    return read_animators(engine, scope=FRANCE, personal=personal, published_only=True)
 
 
 @dataclass(frozen=True)
@@ -850,7 +859,7 @@ class Decision:
     place_id: str | None = None
 
 
-def moderate(engine: Engine, decisions: Sequence[Decision], actor: str, *, scope: Scope = FRANCE) -> int:
+def moderate(engine: Engine, decisions: Sequence[Decision], actor: str, *, scope: Scope) -> int:
     """Record verdicts (« validé » or « refusé », the latter with a reason); return how many decisions changed a row.
 
     ``scope`` is the moderator's territory, checked here and not only by the page: a verdict on a
@@ -911,12 +920,33 @@ def _check_in_scope(conn: Connection, decisions: Sequence[Decision], scope: Scop
                                   "décision non enregistrée.")
 
 
-def save_fix(engine: Engine, location_key: str, insee_code: str, description: str, actor: str) -> None:
-    """Remember the commune of a rejected row's place, for every later import of that row."""
+def save_fix(engine: Engine, location_key: str, insee_code: str, description: str, agent: Agent) -> None:
+    """Remember the commune of a rejected row's place, for every later import of that row.
+
+    Checked here, not only by the page: the agent may edit, sees the row (:func:`read_rejected_rows`)
+    and the commune is in their scope.
+
+    Raises
+    ------
+    OutOfScopeError
+        Any of these fails: nothing is recorded.
+    """
+    from geo.reference import load_reference
+
+    communes = load_reference().communes
+    if insee_code not in communes.index:
+        raise ValueError(f"unknown commune {insee_code!r}")
+    commune = communes.loc[insee_code]
+    if not agent.may_edit or not agent.scope.contains(commune["departement_code"], commune["region_code"]):
+        raise OutOfScopeError(f"Cette commune n'est pas dans votre périmètre ({agent.scope.label}) : "
+                              "correction non enregistrée.")
     with _writing(engine) as conn:
+        seen = _rejected_rows_statement(agent).where(row_outcomes.c.location_key == location_key).limit(1)
+        if conn.execute(seen).first() is None:
+            raise OutOfScopeError("Cette ligne rejetée ne fait pas partie de vos imports : correction non enregistrée.")
         statement = dialect_insert(conn, geocoding_fixes)
         values = {"location_key": location_key, "insee_code": insee_code, "description": description,
-                  "actor": actor, "at": _now()}
+                  "actor": agent.email, "at": _now()}
         conn.execute(statement.on_conflict_do_update(
             index_elements=["location_key"], set_={k: statement.excluded[k] for k in values if k != "location_key"}),
             values)
@@ -934,28 +964,34 @@ def fix_map(engine: Engine) -> dict[str, str]:
     return read_fixes(engine)["insee_code"].to_dict()
 
 
-def read_rejected_rows(engine: Engine, imported_by: str | None = None) -> pd.DataFrame:
+def read_rejected_rows(engine: Engine, agent: Agent) -> pd.DataFrame:
     """Rejected rows that a manual fix could place, with their file, not fixed yet.
 
-    A rejected row has no place, hence no territory: an agent sees those of the files they imported
-    (``imported_by``); ``None`` reads every import's.
+    A rejected row has no place, hence no territory: an agent sees those of the files they imported,
+    the national team every import's (:attr:`Agent.sees_every_import`).
     """
+    statement = (_rejected_rows_statement(agent)
+                 .outerjoin(geocoding_fixes, geocoding_fixes.c.location_key == row_outcomes.c.location_key)
+                 .where(geocoding_fixes.c.location_key.is_(None))
+                 .order_by(row_outcomes.c.batch_id, row_outcomes.c.source_row))
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(statement).mappings().all(),
+                            columns=["file_name", "hub", "batch_id", "source_row", "reason", "location_key",
+                                     "location_text"])
+
+
+def _rejected_rows_statement(agent: Agent) -> sa.Select:
+    """The rejected rows with a location that ``agent`` sees, fixed or not."""
     statement = (
         sa.select(import_batches.c.file_name, import_batches.c.hub, row_outcomes.c.batch_id,
                   row_outcomes.c.source_row, row_outcomes.c.reason, row_outcomes.c.location_key,
                   row_outcomes.c.location_text)
         .join_from(row_outcomes, import_batches, row_outcomes.c.batch_id == import_batches.c.batch_id)
-        .outerjoin(geocoding_fixes, geocoding_fixes.c.location_key == row_outcomes.c.location_key)
-        .where(row_outcomes.c.outcome == "rejected", row_outcomes.c.location_key.is_not(None),
-               geocoding_fixes.c.location_key.is_(None))
-        .order_by(row_outcomes.c.batch_id, row_outcomes.c.source_row)
+        .where(row_outcomes.c.outcome == "rejected", row_outcomes.c.location_key.is_not(None))
     )
-    if imported_by is not None:
-        statement = statement.where(import_batches.c.imported_by == imported_by)
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(statement).mappings().all(),
-                            columns=["file_name", "hub", "batch_id", "source_row", "reason", "location_key",
-                                     "location_text"])
+    if not agent.sees_every_import:
+        statement = statement.where(import_batches.c.imported_by == agent.email)
+    return statement
 
 
 COPY_ORDER: tuple[sa.Table, ...] = (import_batches, animators, places, animator_places, referencings, row_outcomes, consents,

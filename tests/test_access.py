@@ -96,7 +96,7 @@ def test_scope_filters_the_store_reads_on_both_engines(store_url, gazetteer, tmp
     export = tmp_path / "export.csv"
     export.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
     store.save_import(engine, load_files([export], gazetteer, LoadOptions()))
-    everything = store.read_animators(engine, personal=True)
+    everything = store.read_animators(engine, personal=True, scope=FRANCE)
     for scope in (FRANCE, Scope("region", "53"), Scope("region", "28"), Scope("departement", "14")):
         naive = everything[[scope == FRANCE or row[f"{scope.level}_code"] == scope.code
                             for _, row in everything.iterrows()]]

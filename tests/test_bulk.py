@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from loaders.access import FRANCE
 from loaders import store
 from loaders.bulk import dialect_insert, insert_frame
 
@@ -137,7 +138,7 @@ def test_save_import_writes_the_same_store_as_row_by_row_inserts(engine, gazette
     assert [len(written[name]) for name in ("places", "animator_places")] == [3, 3]
     outcomes = {row["source_row"]: row["outcome"] for row in values["row_outcomes"]}
     assert outcomes == {2: "accepted", 3: "accepted", 4: "rejected", 5: "accepted", 6: "merged"}
-    assert store.read_batches(engine)["merged_rows"].tolist() == [1]
+    assert store.read_batches(engine, scope=FRANCE)["merged_rows"].tolist() == [1]
 
 
 def raw_rows(conn: sa.Connection, table: sa.Table) -> list[tuple]:

@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from conftest import json_records
+from loaders.access import FRANCE
 from loaders import store
 from loaders.read import read_table
 
@@ -77,7 +78,7 @@ def test_newer_export_updates_the_same_animator(tmp_path, store_home):
     run(str(export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Non;Oui"], "v1.csv")), env_home=store_home)
     run(str(export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"], "v2.csv")), env_home=store_home)
     engine = store.connect(f"sqlite:///{store_home / 'carte.sqlite'}")
-    table = store.read_animators(engine)
+    table = store.read_animators(engine, scope=FRANCE)
     assert len(table) == 1 and table.loc[0, "training_status"] == "trained"
 
 
@@ -133,7 +134,7 @@ def test_identical_files_under_two_names_lose_nothing(tmp_path, store_home, gaze
     engine = store.connect()
     outcome = store.save_import(engine, load_files([first, copy], gazetteer, LoadOptions()))
     assert outcome.imported == ("a.csv",) and outcome.already_imported == ("copie.csv",)
-    animators = store.read_animators(engine)
+    animators = store.read_animators(engine, scope=FRANCE)
     assert animators["structure"].tolist() == ["Médiathèque"]
     with engine.connect() as conn:
         outcomes = conn.execute(store.row_outcomes.select()).mappings().all()

@@ -12,9 +12,11 @@ from streamlit.testing.v1 import AppTest
 from loaders import store
 from loaders.fixes import EMPTY_LOCATION_KEY
 from loaders.pipeline import LoadOptions, load_files
-from loaders.access import Scope
+from loaders.access import FRANCE, Agent, Scope
 from loaders.schema import PENDING, REFUSED, VALIDATED
 from signin import sign_in
+
+NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HUB = "hub@bretagne.fr"
@@ -44,7 +46,7 @@ def page(store_home, tmp_path, gazetteer, monkeypatch):
 
 
 def statuses() -> dict[str, str]:
-    table = store.read_animators(store.connect())
+    table = store.read_animators(store.connect(), scope=FRANCE)
     return dict(zip(table["structure"], table["moderation_status"]))
 
 
@@ -79,7 +81,7 @@ def test_a_new_place_of_a_validated_person_is_listed_with_only_the_place_to_chec
     page.run()
     table = page.dataframe[0].value.copy()
     table["Décision"] = "Valider"
-    store.moderate(store.connect(), decisions_from(table), actor="Hub Bretagne")
+    store.moderate(store.connect(), decisions_from(table), actor="Hub Bretagne", scope=FRANCE)
     later = tmp_path / "plus-tard.csv"
     later.write_text(EXPORT.splitlines()[0] + "\n" + EXPORT.splitlines()[1].replace("01/09", "02/09") + "\n"
                      "02/09/2026 10:00;a@x.fr;EPN de Vitré;35500;Vitré;Café IA;Oui;Oui\n", encoding="utf-8")
@@ -94,7 +96,7 @@ def test_a_new_place_of_a_validated_person_is_listed_with_only_the_place_to_chec
     refused = queue.assign(Décision="Refuser la personne", Motif="n'anime plus")
     [decision] = decisions_from(refused)
     assert (decision.theme, decision.place_id, decision.status) == ("cafe-ia", None, REFUSED)
-    store.moderate(store.connect(), [decision], actor="Hub Bretagne")
+    store.moderate(store.connect(), [decision], actor="Hub Bretagne", scope=FRANCE)
     assert store.read_public(store.connect())["structure"].tolist() == ["Espace B"]
 
 
@@ -116,7 +118,7 @@ def test_rejected_rows_are_offered_for_placing(page):
     assert not page.exception
     fixes = store.read_fixes(store.connect())
     assert fixes["insee_code"].tolist() == ["35238"] and fixes["actor"].tolist() == [HUB]
-    assert store.read_rejected_rows(store.connect()).empty
+    assert store.read_rejected_rows(store.connect(), NATIONAL_TEAM).empty
 
 
 # --- « Lignes rejetées à placer »: what a hub is offered ------------------------------------------
@@ -153,7 +155,7 @@ def row_choice(app: AppTest):
 
 def choose_row(app: AppTest, source_row: int) -> AppTest:
     """Pick the rejected row of that spreadsheet row (of the only import) in « Ligne à placer »."""
-    batch_id = int(store.read_batches(store.connect())["batch_id"].item())
+    batch_id = int(store.read_batches(store.connect(), scope=FRANCE)["batch_id"].item())
     choice = row_choice(app)
     value = f"{batch_id}:{source_row}"
     assert f"ligne {source_row} " in choice.format_func(value)
@@ -246,9 +248,9 @@ def _request(page, email: str, action: str, reason: str = ""):
 def test_a_withdrawal_recorded_by_the_hub_hides_contacts_from_the_public_at_once(page):
     page.run()
     engine = store.connect()
-    rennes = store.read_animators(engine).query("commune == 'Rennes'")["animator_id"].item()
-    place = store.read_animators(engine).query("commune == 'Rennes'")["place_id"].item()
-    store.moderate(engine, [store.Decision(rennes, "cafe-ia", VALIDATED, "", place)], actor="test")
+    rennes = store.read_animators(engine, scope=FRANCE).query("commune == 'Rennes'")["animator_id"].item()
+    place = store.read_animators(engine, scope=FRANCE).query("commune == 'Rennes'")["place_id"].item()
+    store.moderate(engine, [store.Decision(rennes, "cafe-ia", VALIDATED, "", place)], actor="test", scope=FRANCE)
     assert not store.read_public_contacts(engine, [rennes]).empty
     _request(page, "a@x.fr", "withdraw")
     assert any("Demande enregistrée" in s.value for s in page.success)
@@ -262,4 +264,4 @@ def test_an_erasure_needs_a_reason_and_stays_within_the_hubs_territory(page):
     _request(page, "inconnu@x.fr", "erase", "demande écrite")
     assert any("Aucune personne de votre périmètre" in e.value for e in page.error)
     _request(page, "b@x.fr", "erase", "demande écrite")
-    assert "Espace B" not in set(store.read_animators(store.connect())["structure"])
+    assert "Espace B" not in set(store.read_animators(store.connect(), scope=FRANCE)["structure"])

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import json_records
 from loaders import cli, store
-from loaders.access import Scope
+from loaders.access import FRANCE, Scope
 from loaders._errors import LoaderError
 from loaders.normalize import REFERENCED
 from loaders.pipeline import LoadOptions, load_files, load_tables
@@ -120,7 +120,7 @@ def errors(app: AppTest) -> list[str]:
 
 
 def batches(engine: sa.Engine) -> pd.DataFrame:
-    return store.read_batches(engine)
+    return store.read_batches(engine, scope=FRANCE)
 
 
 def outcomes(engine: sa.Engine) -> list[tuple]:
@@ -218,7 +218,7 @@ def test_save_commits_once_and_a_second_import_changes_nothing(page):
     saved = batches(engine)
     assert len(saved) == 1 and not saved["is_demo"].any() and saved["file_name"].item() == EXPORT_NAME
     assert outcomes(engine) == [(2, "accepted"), (3, "accepted"), (5, "rejected"), (6, "rejected")]
-    assert store.read_animators(engine)["commune"].tolist() == ["Montpellier", "Montpellier"]
+    assert store.read_animators(engine, scope=FRANCE)["commune"].tolist() == ["Montpellier", "Montpellier"]
     # A double click reruns the page with the button pressed again: nothing more is written.
     page.run()
     assert not page.main.button and any("Import enregistré" in success.value for success in page.success)
@@ -248,7 +248,7 @@ def test_a_failure_while_saving_leaves_the_store_unchanged(page):
     assert not page.exception and not page.success
     assert errors(page) == [importer_module().DATABASE_ERROR]
     engine = store.connect()
-    assert batches(engine).empty and store.read_animators(engine).empty and outcomes(engine) == []
+    assert batches(engine).empty and store.read_animators(engine, scope=FRANCE).empty and outcomes(engine) == []
 
 
 def test_a_bug_while_analysing_gives_a_french_message(page, monkeypatch):
@@ -476,7 +476,7 @@ def test_a_full_export_that_no_longer_lists_a_place_says_it_closed_it(page, gaze
     assert not page.exception
     said = warnings(page)
     assert any(w.startswith("1 lieu d'une personne encore présente") and "fermé" in w for w in said), said
-    rows = store.read_animators(store.connect(), closed_places=True).set_index("structure")
+    rows = store.read_animators(store.connect(), closed_places=True, scope=FRANCE).set_index("structure")
     assert rows["place_until"].notna().to_dict() == {HOSTILE: False, "Médiathèque": True}
 
 

@@ -30,6 +30,7 @@ from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 from test_app import APP, HEADER, by_label, text_of, url_values
 
+from loaders.access import FRANCE
 from loaders import store
 from loaders.pipeline import LoadOptions, load_files
 from loaders.read import read_bytes
@@ -61,8 +62,8 @@ def pilot_store(tmp_path_factory, gazetteer):
             export = home / name
             export.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
             store.save_import(engine, load_files([export], gazetteer, LoadOptions()), hub=hub)
-        brest = store.read_animators(engine).query("commune == 'Brest'")["animator_id"].item()
-        store.moderate(engine, [store.Decision(brest, "cafe-ia", "refused", "doublon")], actor="test")
+        brest = store.read_animators(engine, scope=FRANCE).query("commune == 'Brest'")["animator_id"].item()
+        store.moderate(engine, [store.Decision(brest, "cafe-ia", "refused", "doublon")], actor="test", scope=FRANCE)
         yield home
 
 

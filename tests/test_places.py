@@ -20,12 +20,15 @@ import sqlalchemy as sa
 from conftest import REAL_EXPORTS, REALDATA_EXTRACTS
 from geo.coverage import commune_indicators
 from geo.nearby import nearest
+from loaders.access import FRANCE, Agent
 from loaders import privacy, store
 from loaders.columns import map_columns
 from loaders.pipeline import RECORD_COLUMNS, LoadOptions, load_files, load_tables
 from loaders.places import place_id
 from loaders.read import read_table
 from loaders.schema import PENDING, REFUSED, VALIDATED
+
+NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 THREE_PLACES = FIXTURES / "trois-lieux.csv"
@@ -120,9 +123,9 @@ def test_animateurs_csv_has_a_place_id_next_to_the_animator_id_and_geo_reads_it(
 
 
 def validate_everything(engine) -> None:
-    rows = store.read_animators(engine)
+    rows = store.read_animators(engine, scope=FRANCE)
     store.moderate(engine, [store.Decision(a, t, VALIDATED, place_id=p) for a, t, p in
-                            zip(rows["animator_id"], rows["theme"], rows["place_id"])], actor="hub")
+                            zip(rows["animator_id"], rows["theme"], rows["place_id"])], actor="hub", scope=FRANCE)
 
 
 def test_rennes_vitre_fougeres_end_to_end(engine, three_places, reference):
@@ -140,8 +143,8 @@ def test_rennes_vitre_fougeres_end_to_end(engine, three_places, reference):
     codes = sorted(set(public["insee_code"]))
     assert len(codes) == 3 and indicators.loc[codes, "covered"].all()
     assert indicators.loc[codes, "animators_within_km"].tolist() == [1, 1, 1]
-    privacy.erase(engine, CLAIRE, recorded_by="dpo")
-    assert store.read_public(engine).empty and store.read_animators(engine).empty
+    privacy.erase(engine, CLAIRE, recorded_by="dpo", scope=FRANCE)
+    assert store.read_public(engine).empty and store.read_animators(engine, scope=FRANCE).empty
     counts = privacy.purge(engine, recorded_by="dpo")
     assert (counts["animator_places"], counts["places"]) == (3, 3)  # no place left without anyone
     with engine.connect() as conn:
@@ -154,7 +157,7 @@ def test_a_referencing_stands_on_the_lines_of_all_her_places_and_a_place_on_its_
     other = ["02/09/2026 10:00;a@x.fr;France services;;35300;Fougères;Café IA;Oui;Oui"]
     store.save_import(engine, load_files([write_export(tmp_path, "a.csv", rows),
                                           write_export(tmp_path, "b.csv", other)], gazetteer))
-    stored = store.read_animators(engine).set_index(["theme", "commune"])
+    stored = store.read_animators(engine, scope=FRANCE).set_index(["theme", "commune"])
     assert set(stored.loc["cafe-ia", "source_rows"]) == {"a.csv:2|a.csv:3|b.csv:2"}
     assert set(stored.loc["cafe-ia", "source_file"]) == {"a.csv|b.csv"}
     assert stored.loc[("parentalite-numerique", "Vitré"), "source_rows"] == "3"
@@ -169,15 +172,15 @@ def test_a_new_place_of_a_validated_person_waits_for_a_moderator(engine, gazette
     later = write_export(tmp_path, "b.csv", [rennes.replace("01/09", "02/09"),
                                              "02/09/2026 10:00;a@x.fr;EPN;;35500;Vitré;Café IA;Oui;Oui"])
     store.save_import(engine, load_files([later], gazetteer))
-    rows = store.read_animators(engine).set_index("commune")
+    rows = store.read_animators(engine, scope=FRANCE).set_index("commune")
     assert rows.loc["Rennes", ["moderation_status", "published"]].tolist() == [VALIDATED, True]
     assert rows.loc["Vitré", ["theme_moderation_status", "place_moderation_status"]].tolist() == [VALIDATED, PENDING]
     assert rows.loc["Vitré", ["moderation_status", "published"]].tolist() == [PENDING, False]
     assert store.read_public(engine)["commune"].tolist() == ["Rennes"]
     # A refusal of the place alone leaves the person and her other place published.
     vitre = rows.loc["Vitré", "place_id"]
-    store.moderate(engine, [store.Decision(rows.loc["Vitré", "animator_id"], "", REFUSED, "lieu fermé", vitre)], "hub")
-    rows = store.read_animators(engine).set_index("commune")
+    store.moderate(engine, [store.Decision(rows.loc["Vitré", "animator_id"], "", REFUSED, "lieu fermé", vitre)], "hub", scope=FRANCE)
+    rows = store.read_animators(engine, scope=FRANCE).set_index("commune")
     assert rows.loc["Vitré", ["moderation_status", "moderation_reason"]].tolist() == [REFUSED, "lieu fermé"]
     assert store.read_public(engine)["commune"].tolist() == ["Rennes"]
     with engine.connect() as conn:
@@ -195,7 +198,7 @@ def test_a_full_export_without_a_place_closes_it_and_keeps_the_person(engine, ga
     outcome = store.save_import(engine, load_files([only_rennes], gazetteer), form="F", full_export=True)
     assert (outcome.marked_absent, outcome.closed_places) == (0, 1)
     assert store.read_public(engine)["commune"].tolist() == ["Rennes"]
-    every = store.read_animators(engine, closed_places=True).set_index("commune")
+    every = store.read_animators(engine, closed_places=True, scope=FRANCE).set_index("commune")
     assert pd.notna(every.loc["Vitré", "place_until"]) and pd.isna(every.loc["Rennes", "place_until"])
     assert not every.loc["Vitré", "published"]
     # Declared again by a later export: open again, with the verdict it had.
@@ -221,7 +224,7 @@ def test_a_hub_cannot_moderate_outside_its_territory_even_through_the_store(engi
             "01/09/2026 11:00;a@x.fr;EPN;;29200;Brest;Café IA;Oui;Oui",
             "01/09/2026 12:00;b@x.fr;EPN;;35500;Vitré;Café IA;Oui;Oui"]
     store.save_import(engine, load_files([write_export(tmp_path, "a.csv", rows)], gazetteer))
-    table = store.read_animators(engine).set_index("commune")
+    table = store.read_animators(engine, scope=FRANCE).set_index("commune")
     a, b = table.loc["Brest", "animator_id"], table.loc["Vitré", "animator_id"]
     finistere = store.Scope("departement", "29")
     # Her referencing, seen through Brest, and her place at Brest: within the Finistère hub's reach.
@@ -232,7 +235,7 @@ def test_a_hub_cannot_moderate_outside_its_territory_even_through_the_store(engi
     for decision in outside:
         with pytest.raises(store.OutOfScopeError):
             store.moderate(engine, [brest, decision], "hub@finistere.fr", scope=finistere)
-    after = store.read_animators(engine).set_index("commune")
+    after = store.read_animators(engine, scope=FRANCE).set_index("commune")
     assert after["place_moderation_status"].to_dict() == {"Brest": VALIDATED, "Rennes": PENDING, "Vitré": PENDING}
     assert after.loc["Vitré", "theme_moderation_status"] == PENDING
     assert store.moderate(engine, outside[1:], "hub@bretagne.fr", scope=store.Scope("region", "53")) == 1
@@ -242,11 +245,11 @@ def test_a_row_placed_by_hand_becomes_one_more_place_of_its_person(engine, gazet
     rows = ["01/09/2026 10:00;a@x.fr;Médiathèque;;35000;Rennes;Café IA;Oui;Oui",
             "01/09/2026 11:00;a@x.fr;Tiers-lieu;;99999;Vitre;Café IA;Oui;Oui"]
     store.save_import(engine, load_files([write_export(tmp_path, "a.csv", rows)], gazetteer))
-    rejected = store.read_rejected_rows(engine)
-    store.save_fix(engine, rejected["location_key"].item(), "35360", "99999, Vitre", actor="hub")
+    rejected = store.read_rejected_rows(engine, NATIONAL_TEAM)
+    store.save_fix(engine, rejected["location_key"].item(), "35360", "99999, Vitre", agent=NATIONAL_TEAM)
     later = write_export(tmp_path, "b.csv", [row.replace("01/09", "02/09") for row in rows])
     store.save_import(engine, load_files([later], gazetteer, LoadOptions(fixes=store.fix_map(engine))))
-    placed = store.read_animators(engine).set_index("commune")
+    placed = store.read_animators(engine, scope=FRANCE).set_index("commune")
     assert sorted(placed.index) == ["Rennes", "Vitré"] and placed["animator_id"].nunique() == 1
     assert placed.loc["Vitré", "place_moderation_status"] == PENDING and "à la main" in placed.loc["Vitré", "geocode_note"]
 
@@ -256,7 +259,7 @@ def test_withdrawal_and_retention_cover_every_place(engine, three_places):
     validate_everything(engine)
     claire = privacy.animator_id_of(CLAIRE)
     assert list(store.read_public_contacts(engine, [claire]).index) == [claire]
-    privacy.withdraw_consent(engine, CLAIRE, recorded_by="dpo")
+    privacy.withdraw_consent(engine, CLAIRE, recorded_by="dpo", scope=FRANCE)
     assert store.read_public_contacts(engine, [claire]).empty
     assert len(store.read_public(engine)) == 6  # the places stay public, without the contact
     overdue = privacy.retention_overdue(engine, months=0)
@@ -311,7 +314,7 @@ def test_migration_0005_moves_every_place_and_keeps_the_verdicts(store_url, gaze
     records = load_files([write_export(tmp_path, "ancien.csv", rows)], gazetteer).records
     store_at_0004(store_url, records)
     engine = store.connect(store_url)
-    moved = store.read_animators(engine, personal=True)
+    moved = store.read_animators(engine, personal=True, scope=FRANCE)
     assert len(moved) == 4 and moved["published"].all()
     keep = ["animator_id", "theme", "place_id", "structure", "address", "postcode", "insee_code", "commune",
             "epci_code", "departement_code", "region_code", "lat", "lon", "geocode_precision", "training_status"]
@@ -323,7 +326,7 @@ def test_migration_0005_moves_every_place_and_keeps_the_verdicts(store_url, gaze
     # The same answers again: no new place, every verdict kept; a change sends only that record back.
     again = write_export(tmp_path, "nouveau.csv", [rows[0], rows[1], rows[2].replace(";Oui;Non", ";Non;Non")])
     store.save_import(engine, load_files([again], gazetteer), form="F")
-    now = store.read_animators(engine, personal=True).set_index(["email", "theme"])
+    now = store.read_animators(engine, personal=True, scope=FRANCE).set_index(["email", "theme"])
     assert now["moderation_status"].to_dict() == {
         ("a@x.fr", "cafe-ia"): VALIDATED, ("a@x.fr", "parentalite-numerique"): VALIDATED,
         ("b@x.fr", "cafe-ia"): VALIDATED, ("c@x.fr", "cafe-ia"): PENDING}

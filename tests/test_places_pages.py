@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders import privacy, publish, store
-from loaders.access import Scope
+from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.schema import VALIDATED
 from signin import sign_in
@@ -41,7 +41,7 @@ def home(tmp_path, gazetteer):
         patch.delenv("DATABASE_URL", raising=False)
         engine = store.connect()
         store.save_import(engine, load_files([THREE_PLACES], gazetteer, LoadOptions()), hub="Bretagne")
-        rows = store.read_animators(engine)
+        rows = store.read_animators(engine, scope=FRANCE)
         assert (len(rows), rows["animator_id"].nunique(), rows["place_id"].nunique()) == (6, 1, 3)
         store.moderate(engine, [store.Decision(a, t, VALIDATED, place_id=p) for a, t, p in
                                 zip(rows["animator_id"], rows["theme"], rows["place_id"])],
@@ -113,7 +113,7 @@ def test_couverture_shows_her_three_communes_covered(app, downloads):
 
 
 def test_her_erasure_takes_her_off_every_place(app, downloads, home, chromium):
-    privacy.erase(store.connect(), CLAIRE, recorded_by="dpo@exemple.fr", reason="demande écrite")
+    privacy.erase(store.connect(), CLAIRE, recorded_by="dpo@exemple.fr", reason="demande écrite", scope=FRANCE)
     shown = public_list(home, chromium)
     assert not any(structure in shown for structure in STRUCTURES) and "Claire Martin" not in shown
     table = couverture_csv(AppTest.from_file(APP, default_timeout=120), downloads)

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from postgres import Cluster, fresh_database, running_cluster
 
+from loaders.access import FRANCE
 from loaders import store
 from loaders.pipeline import LoadOptions, load_files
 
@@ -86,7 +87,7 @@ def test_store_imports_and_reads_back_on_both_engines(store_url: str, tmp_path: 
     try:
         assert store.save_import(engine, result).imported == ("export.csv",)
         assert store.save_import(engine, result).already_imported == ("export.csv",)
-        animators = store.read_animators(engine).sort_values("structure")
+        animators = store.read_animators(engine, scope=FRANCE).sort_values("structure")
         assert sa.make_url(str(engine.url)).get_backend_name() == sa.make_url(store_url).get_backend_name()
     finally:
         engine.dispose()

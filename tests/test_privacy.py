@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from loaders import privacy, store
-from loaders.access import Scope
+from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.schema import VALIDATED, consents, erasures, import_batches, metadata, row_outcomes
 from signin import sign_in
@@ -58,9 +58,9 @@ def importer(engine, gazetteer, tmp_path):
         result = load_files([path], gazetteer, LoadOptions(theme="cafe-ia"))
         outcome = store.save_import(engine, result, **save_options)
         if validate:
-            records = store.read_animators(engine)
+            records = store.read_animators(engine, scope=FRANCE)
             store.moderate(engine, [store.Decision(a, t, VALIDATED, place_id=p) for a, t, p in
-                                    zip(records["animator_id"], records["theme"], records["place_id"])], "hub")
+                                    zip(records["animator_id"], records["theme"], records["place_id"])], "hub", scope=FRANCE)
         return outcome
 
     return run
@@ -98,7 +98,7 @@ def test_public_contacts_show_the_name_only_with_a_recorded_consent(importer, en
 def test_withdrawal_hides_contacts_at_once_and_an_old_answer_does_not_give_consent_again(importer, engine):
     importer([ANA_ROW])
     before = store.version(engine)
-    assert privacy.withdraw_consent(engine, ANA.upper(), "hub@exemple.gouv.fr") == ana_id()
+    assert privacy.withdraw_consent(engine, ANA.upper(), "hub@exemple.gouv.fr", scope=FRANCE) == ana_id()
     assert contacts(engine).empty and store.version(engine) != before
     with engine.connect() as conn:
         latest = conn.execute(sa.select(consents).order_by(consents.c.consent_id.desc())).mappings().first()
@@ -115,7 +115,7 @@ def test_withdrawal_hides_contacts_at_once_and_an_old_answer_does_not_give_conse
 
 def test_withdrawing_for_an_unknown_person_is_refused(engine):
     with pytest.raises(privacy.UnknownPersonError, match="Aucune personne"):
-        privacy.withdraw_consent(engine, "personne@exemple.fr", "hub")
+        privacy.withdraw_consent(engine, "personne@exemple.fr", "hub", scope=FRANCE)
 
 
 # --- Erasure and purge --------------------------------------------------------------------------------
@@ -124,21 +124,21 @@ def test_withdrawing_for_an_unknown_person_is_refused(engine):
 def test_erasure_hides_everywhere_at_once_and_a_reimport_is_rejected_and_counted(importer, engine):
     importer([ANA_ROW, BOB_ROW])
     before = store.version(engine)
-    assert privacy.erase(engine, ANA, "équipe nationale", "demande écrite") == ana_id()
+    assert privacy.erase(engine, ANA, "équipe nationale", "demande écrite", scope=FRANCE) == ana_id()
     assert store.version(engine) != before
-    for read in (store.read_animators(engine), store.read_animators(engine, personal=True), store.read_public(engine)):
+    for read in (store.read_animators(engine, scope=FRANCE), store.read_animators(engine, personal=True, scope=FRANCE), store.read_public(engine)):
         assert ana_id() not in set(read["animator_id"])
     assert ana_id() not in contacts(engine).index
     with pytest.raises(privacy.UnknownPersonError, match="effacé"):
-        privacy.erase(engine, ANA, "équipe nationale")
+        privacy.erase(engine, ANA, "équipe nationale", scope=FRANCE)
     with pytest.raises(privacy.UnknownPersonError, match="effacé"):
-        privacy.withdraw_consent(engine, ANA, "équipe nationale")
+        privacy.withdraw_consent(engine, ANA, "équipe nationale", scope=FRANCE)
 
     # Rows 2 and 3 are Ana's (merged into one record), row 4 Bob's newer answer.
     outcome = importer([ANA_ROW, answered(RECENT + timedelta(days=1)), bob(RECENT + timedelta(hours=1))],
                        validate=False)
     assert outcome.erased_rows == 2
-    assert ana_id() not in set(store.read_animators(engine, personal=True)["animator_id"])
+    assert ana_id() not in set(store.read_animators(engine, personal=True, scope=FRANCE)["animator_id"])
     today = f"{datetime.now():%d/%m/%Y}"
     with engine.connect() as conn:
         batch = conn.execute(sa.select(import_batches).order_by(import_batches.c.batch_id.desc())).mappings().first()
@@ -156,9 +156,9 @@ def test_erasure_hides_everywhere_at_once_and_a_reimport_is_rejected_and_counted
 
 def test_purge_removes_every_personal_value_and_keeps_the_tombstone(importer, engine):
     importer([ANA_ROW, BOB_ROW])
-    store.moderate(engine, [store.Decision(ana_id(), "cafe-ia", "refused", "Ana Dupontel injoignable")], "hub")
-    privacy.withdraw_consent(engine, ANA, "hub")
-    privacy.erase(engine, ANA, "équipe nationale", "demande écrite")
+    store.moderate(engine, [store.Decision(ana_id(), "cafe-ia", "refused", "Ana Dupontel injoignable")], "hub", scope=FRANCE)
+    privacy.withdraw_consent(engine, ANA, "hub", scope=FRANCE)
+    privacy.erase(engine, ANA, "équipe nationale", "demande écrite", scope=FRANCE)
     counts = privacy.purge(engine, "équipe nationale")
     assert counts["erasures"] == 1 and counts["animators"] == 1 and counts["referencings"] == 1
     assert counts["consents"] == 2 and counts["moderation_events"] == 2
@@ -174,7 +174,7 @@ def test_purge_removes_every_personal_value_and_keeps_the_tombstone(importer, en
     assert privacy.purge(engine)["erasures"] == 0
     # After the purge, the tombstone still refuses the person's rows.
     assert importer([ANA_ROW], validate=False).erased_rows == 1
-    assert store.read_animators(engine, personal=True)["animator_id"].tolist() == [
+    assert store.read_animators(engine, personal=True, scope=FRANCE)["animator_id"].tolist() == [
         privacy.animator_id_of("bob@exemple.fr")]
 
 
@@ -199,7 +199,7 @@ def test_retention_unpublishes_old_records_but_not_demo_or_fresh_ones(importer, 
     importer([answered(OLD, email="old@exemple.fr"), ANA_ROW])
     importer([answered(OLD, email="demo@exemple.fr")], is_demo=True)
     ids = {name: privacy.animator_id_of(f"{name}@exemple.fr") for name in ("old", "demo")}
-    published = store.read_animators(engine).set_index("animator_id")["published"]
+    published = store.read_animators(engine, scope=FRANCE).set_index("animator_id")["published"]
     assert published.to_dict() == {ids["old"]: False, ana_id(): True, ids["demo"]: True}
     assert set(store.read_public(engine)["animator_id"]) == {ana_id(), ids["demo"]}
     assert store.read_public_contacts(engine, [ids["old"]]).empty
@@ -208,11 +208,11 @@ def test_retention_unpublishes_old_records_but_not_demo_or_fresh_ones(importer, 
     assert overdue["confirmed_at"].tolist() == [pd.Timestamp(OLD)]
     # Forty-eight months of retention keep it published; a re-confirmation does too.
     monkeypatch.setenv("CARTE_RETENTION_MONTHS", "48")
-    assert store.read_animators(engine).set_index("animator_id").loc[ids["old"], "published"]
+    assert store.read_animators(engine, scope=FRANCE).set_index("animator_id").loc[ids["old"], "published"]
     assert privacy.retention_overdue(engine).empty
     monkeypatch.delenv("CARTE_RETENTION_MONTHS")
     importer([answered(RECENT, email="old@exemple.fr")])
-    assert store.read_animators(engine).set_index("animator_id").loc[ids["old"], "published"]
+    assert store.read_animators(engine, scope=FRANCE).set_index("animator_id").loc[ids["old"], "published"]
 
 
 def test_a_retention_setting_that_is_not_a_number_of_months_is_explained():
@@ -282,7 +282,7 @@ def test_privacy_commands(store_url, importer, engine):
 
     purged = privacy_command(store_url, "purge")
     assert purged.returncode == 0 and "Purge : 1 personne(s)" in purged.stdout
-    assert ana_id() not in set(store.read_animators(engine, personal=True)["animator_id"])
+    assert ana_id() not in set(store.read_animators(engine, personal=True, scope=FRANCE)["animator_id"])
 
 
 # --- Uploads are not kept ----------------------------------------------------------------------------------
@@ -311,5 +311,5 @@ def test_uploaded_bytes_are_dropped_after_the_import(store_home, monkeypatch):
     assert any(holds(state[key], MARKER) for key in state.keys())  # the check sees an upload
     app.main.button[0].click().run()
     assert not app.exception
-    assert len(store.read_batches(store.connect())) == 1
+    assert len(store.read_batches(store.connect(), scope=FRANCE)) == 1
     assert not [key for key in state.keys() if holds(state[key], MARKER)]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from loaders.access import FRANCE
 from loaders import privacy, publish, store
 from loaders.pipeline import LoadOptions, load_files
 from loaders.schema import REFUSED, VALIDATED
@@ -54,7 +55,7 @@ def importer(engine, gazetteer, tmp_path):
         if validate:
             records = result.records
             store.moderate(engine, [store.Decision(a, t, VALIDATED, place_id=p) for a, t, p
-                                    in zip(records["animator_id"], records["theme"], records["place_id"])], "hub")
+                                    in zip(records["animator_id"], records["theme"], records["place_id"])], "hub", scope=FRANCE)
 
     return run
 
@@ -92,12 +93,12 @@ def test_nothing_personal_without_consent_and_nothing_unpublished_in_any_file(ho
     importer([row("shown01"), row("noconsent02", consent="Non")], form="F", full_export=True)
     importer([row("refused03")])
     refused = privacy.animator_id_of("refused03@exemple.fr")
-    store.moderate(engine, [store.Decision(refused, "cafe-ia", REFUSED, "doublon")], "hub")
+    store.moderate(engine, [store.Decision(refused, "cafe-ia", REFUSED, "doublon")], "hub", scope=FRANCE)
     importer([row("pending04")], validate=False)
     importer([row("withdrawn05")])
-    privacy.withdraw_consent(engine, "withdrawn05@exemple.fr", "test")
+    privacy.withdraw_consent(engine, "withdrawn05@exemple.fr", "test", scope=FRANCE)
     importer([row("erased06")])
-    privacy.erase(engine, "erased06@exemple.fr", "test", "demande")
+    privacy.erase(engine, "erased06@exemple.fr", "test", "demande", scope=FRANCE)
     importer([row("absent07")], form="G", full_export=True)
     importer([row("present08")], form="G", full_export=True)  # the full export without absent07
     importer([row("expired09", when=OLD)])
@@ -195,12 +196,12 @@ def test_every_kind_of_write_republishes_the_registered_directory(home, engine, 
     importer([row("c03")])  # import + moderation
     assert shown_structures(directory) == {"Structurea01", "Structureb02", "Structurec03"}
     store.moderate(engine, [store.Decision(privacy.animator_id_of("c03@exemple.fr"), "cafe-ia", REFUSED, "non")],
-                   "hub")
+                   "hub", scope=FRANCE)
     assert shown_structures(directory) == {"Structurea01", "Structureb02"}
     assert "b02@exemple.fr" in published_text(directory)
-    privacy.withdraw_consent(engine, "b02@exemple.fr", "test")
+    privacy.withdraw_consent(engine, "b02@exemple.fr", "test", scope=FRANCE)
     assert "b02@exemple.fr" not in published_text(directory)
-    privacy.erase(engine, "a01@exemple.fr", "test", "demande")
+    privacy.erase(engine, "a01@exemple.fr", "test", "demande", scope=FRANCE)
     assert shown_structures(directory) == {"Structureb02"}
     assert publish.is_current(engine, directory)
 

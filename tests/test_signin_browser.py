@@ -21,7 +21,7 @@ import pytest
 
 from conftest import CHROMIUM_ARGS, free_port, running_app, wait_for
 from loaders import access, store
-from loaders.access import Scope
+from loaders.access import FRANCE, Scope
 from loaders.read import read_bytes
 
 HEADER = "Horodateur;Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement"
@@ -249,6 +249,6 @@ def test_a_hub_uploads_reads_the_report_and_saves_with_a_hostile_file_name(brows
     browser.get_by_text(f"Import enregistré : {FILE_NAME}").wait_for(timeout=60_000)
     assert browser.locator("[data-testid='stAlert'] a").count() == 0
     browser.screenshot(path=artifacts / "importer.png", full_page=True)
-    batches = store.read_batches(store.connect(_store_url(home)))
+    batches = store.read_batches(store.connect(_store_url(home)), scope=FRANCE)
     saved = batches[batches["file_name"] == FILE_NAME]
     assert saved["imported_by"].tolist() == [HUB] and saved["rejected_rows"].tolist() == [1]

@@ -14,9 +14,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from loaders.access import FRANCE, Agent
 from loaders import store
 from loaders.pipeline import LoadOptions, load_files
 from loaders.schema import PENDING, REFUSED, VALIDATED, metadata
+
+NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 
 HEADER = "Horodateur;Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement"
 
@@ -40,7 +43,7 @@ def importer(engine, gazetteer, tmp_path):
 
 
 def state(engine) -> pd.DataFrame:
-    return store.read_animators(engine, personal=True).set_index(["animator_id", "theme", "place_id"]).sort_index()
+    return store.read_animators(engine, personal=True, scope=FRANCE).set_index(["animator_id", "theme", "place_id"]).sort_index()
 
 
 def test_migrations_build_exactly_the_declared_schema(engine):
@@ -56,7 +59,7 @@ def test_migrations_build_exactly_the_declared_schema(engine):
 def test_connecting_again_changes_nothing(store_url, importer, engine):
     importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
     again = store.connect(store_url)
-    assert len(store.read_animators(again)) == 1
+    assert len(store.read_animators(again, scope=FRANCE)) == 1
     again.dispose()
 
 
@@ -106,7 +109,7 @@ def test_validation_publishes_and_a_change_sends_back_to_check(importer, engine)
     (animator_id, theme, place_id), = state(engine).index
     # The person's training and their place: two verdicts in one decision, one row of the queue updated.
     assert store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED, place_id=place_id)],
-                          actor="hub Bretagne") == 1
+                          actor="hub Bretagne", scope=FRANCE) == 1
     assert store.read_public(engine)["structure"].tolist() == ["Médiathèque"]
     # The same answers in a newer export: still validated.
     importer(["02/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Non;Oui"])
@@ -124,8 +127,8 @@ def test_refusal_needs_a_reason_and_is_recorded(importer, engine):
     importer(["01/09/2026 10:00;a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui;Oui"])
     (animator_id, theme, _), = state(engine).index
     with pytest.raises(ValueError, match="reason"):
-        store.moderate(engine, [store.Decision(animator_id, theme, REFUSED, "  ")], actor="hub")
-    store.moderate(engine, [store.Decision(animator_id, theme, REFUSED, "doublon d'une autre fiche")], actor="hub")
+        store.moderate(engine, [store.Decision(animator_id, theme, REFUSED, "  ")], actor="hub", scope=FRANCE)
+    store.moderate(engine, [store.Decision(animator_id, theme, REFUSED, "doublon d'une autre fiche")], actor="hub", scope=FRANCE)
     row = state(engine).iloc[0]
     assert (row["moderation_status"], row["moderation_reason"]) == (REFUSED, "doublon d'une autre fiche")
 
@@ -144,7 +147,7 @@ def test_reimporting_the_same_file_is_a_noop_that_says_so(engine, gazetteer, tmp
     outcome = store.save_import(engine, result)
     assert outcome.imported == () and outcome.already_imported == ("a.csv",)
     pd.testing.assert_frame_equal(state(engine), before)
-    assert len(store.read_batches(engine)) == 1
+    assert len(store.read_batches(engine, scope=FRANCE)) == 1
 
 
 def test_a_full_export_unpublishes_what_it_no_longer_holds(importer, engine):
@@ -157,7 +160,7 @@ def test_a_full_export_unpublishes_what_it_no_longer_holds(importer, engine):
     table = state(engine).set_index("structure")
     assert table.loc["B", "absent_from_last_export"] and not table.loc["A", "absent_from_last_export"]
     assert store.read_public(engine)["structure"].tolist() == ["A"]
-    assert len(store.read_animators(engine)) == 2  # flagged, not deleted
+    assert len(store.read_animators(engine, scope=FRANCE)) == 2  # flagged, not deleted
     # A partial export of another form does not touch them; B's return clears the flag.
     importer(["03/09/2026 10:00;c@x.fr;C;35500;Vitré;Café IA;Oui;Oui"], form="Autre formulaire")
     importer(["04/09/2026 10:00;b@x.fr;B;35400;Saint-Malo;Café IA;Oui;Oui"], form="Café IA Bretagne")
@@ -178,14 +181,14 @@ def test_geocoding_fixes_are_kept_and_hide_their_rejected_rows(importer, engine)
     """A fix saved twice keeps its last commune, and hides the rejected row it places (and only that one)."""
     importer(["01/09/2026 10:00;a@x.fr;A;99999;Renne;Café IA;Oui;Oui",
               "01/09/2026 10:01;b@x.fr;B;99998;Nulle-Part;Café IA;Oui;Oui"])
-    rejected = store.read_rejected_rows(engine).set_index("location_text")["location_key"]
+    rejected = store.read_rejected_rows(engine, NATIONAL_TEAM).set_index("location_text")["location_key"]
     assert sorted(rejected.index) == ["99998, Nulle-Part", "99999, Renne"]
     fixed = rejected["99999, Renne"]
-    store.save_fix(engine, fixed, "35238", "99999, Renne", actor="hub")
-    store.save_fix(engine, fixed, "35051", "99999, Renne", actor="hub")  # corrected again
+    store.save_fix(engine, fixed, "35238", "99999, Renne", agent=NATIONAL_TEAM)
+    store.save_fix(engine, fixed, "35051", "99999, Renne", agent=NATIONAL_TEAM)  # corrected again
     fixes = store.read_fixes(engine)
     assert fixes.loc[fixed, "insee_code"] == "35051" and len(fixes) == 1
-    assert store.read_rejected_rows(engine)["location_text"].tolist() == ["99998, Nulle-Part"]
+    assert store.read_rejected_rows(engine, NATIONAL_TEAM)["location_text"].tolist() == ["99998, Nulle-Part"]
 
 
 def test_copy_store_between_engines(store_url, importer, engine, tmp_path, postgres_cluster, gazetteer):
@@ -196,7 +199,7 @@ def test_copy_store_between_engines(store_url, importer, engine, tmp_path, postg
               "01/09/2026 10:00;b@x.fr;B;00000;Nulle-Part;Café IA;Oui;Oui",
               "01/09/2026 11:00;a@x.fr;A2;35500;Vitré;Café IA;Oui;Oui"], hub="Bretagne")
     (animator_id, theme, place_id), _ = state(engine).index
-    store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED, place_id=place_id)], actor="hub")
+    store.moderate(engine, [store.Decision(animator_id, theme, VALIDATED, place_id=place_id)], actor="hub", scope=FRANCE)
     with fresh_database(postgres_cluster) as postgres_url:
         source_engine = sa.engine.make_url(store_url).get_backend_name()
         target = store.connect(postgres_url if source_engine == "sqlite" else f"sqlite:///{tmp_path / 'copie.sqlite'}")
@@ -208,7 +211,7 @@ def test_copy_store_between_engines(store_url, importer, engine, tmp_path, postg
             store.copy_store(engine, target)
         later = write_export(tmp_path, "apres.csv", ["02/09/2026 10:00;c@x.fr;C;35500;Vitré;Café IA;Oui;Oui"])
         store.save_import(target, load_files([later], gazetteer, LoadOptions()))
-        assert sorted(store.read_batches(target)["batch_id"]) == [1, 2]
+        assert sorted(store.read_batches(target, scope=FRANCE)["batch_id"]) == [1, 2]
         target.dispose()
 
 
@@ -225,7 +228,7 @@ def test_migrate_store_command(tmp_path, store_home, postgres_cluster, repo_root
         assert done.returncode == 0, done.stderr
         assert "animators 1" in done.stdout
         copied = store.connect(target)
-        assert store.read_batches(copied)["hub"].tolist() == ["Bretagne"]
+        assert store.read_batches(copied, scope=FRANCE)["hub"].tolist() == ["Bretagne"]
         copied.dispose()
         again = subprocess.run([sys.executable, "-m", "loaders", "migrate-store", "--from", source, "--to", target],
                                cwd=repo_root, capture_output=True, text=True)
@@ -249,13 +252,13 @@ def test_concurrent_imports_end_as_sequential_ones(store_url, realdata, repo_roo
     concurrent = store.connect(store_url)
     # Imports are serialised: replaying them one after another in the order they committed (batch ids)
     # must give the same state, even where rows of two files compete without submission dates.
-    committed = store.read_batches(concurrent).sort_values("batch_id")["file_name"].tolist()
+    committed = store.read_batches(concurrent, scope=FRANCE).sort_values("batch_id")["file_name"].tolist()
     replay = sorted(commands[:4], key=lambda command: committed.index(Path(command[0]).name)) + commands[4:]
     sequential = store.connect(f"sqlite:///{tmp_path / 'sequentiel.sqlite'}")
     for command in replay:
         subprocess.run([sys.executable, "-m", "loaders", *command, "--db", str(sequential.url)], cwd=repo_root,
                        check=True, capture_output=True)
-    batches = store.read_batches(concurrent)
+    batches = store.read_batches(concurrent, scope=FRANCE)
     assert sorted(batches["file_name"]) == sorted(path.name for path in hub_files)  # every batch, once
     ignored = ["batch_id", "first_imported_at", "trained_seen_at", "place_since"]  # import times
     mine, theirs = state(concurrent).drop(columns=ignored), state(sequential).drop(columns=ignored)
@@ -271,7 +274,7 @@ def test_concurrent_imports_end_as_sequential_ones(store_url, realdata, repo_roo
 def test_the_first_answer_date_stays_when_a_record_is_answered_again(importer, engine):
     importer(["01/02/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Non;Oui"])
     importer(["01/06/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui"])
-    row = store.read_animators(engine).iloc[0]
+    row = store.read_animators(engine, scope=FRANCE).iloc[0]
     assert (row["first_submitted_at"].month, row["training_status"]) == (2, "trained")
 
 
@@ -279,13 +282,13 @@ def test_a_fixed_row_is_placed_on_every_later_import(engine, gazetteer, tmp_path
     """The hub places a rejected row by hand; the next export containing the same row uses the fix."""
     row = "01/09/2026 10:00;c@x.fr;Tiers-lieu C;99999;Renne;Café IA;Oui;Oui"
     store.save_import(engine, load_files([write_export(tmp_path, "a.csv", [row])], gazetteer, LoadOptions()))
-    rejected = store.read_rejected_rows(engine)
+    rejected = store.read_rejected_rows(engine, NATIONAL_TEAM)
     assert rejected["location_text"].tolist() == ["99999, Renne"]
-    store.save_fix(engine, rejected["location_key"].iloc[0], "35238", "99999, Renne", actor="hub")
-    assert store.read_rejected_rows(engine).empty
+    store.save_fix(engine, rejected["location_key"].iloc[0], "35238", "99999, Renne", agent=NATIONAL_TEAM)
+    assert store.read_rejected_rows(engine, NATIONAL_TEAM).empty
     later = write_export(tmp_path, "b.csv", [row.replace("01/09", "02/09")])
     result = load_files([later], gazetteer, LoadOptions(fixes=store.fix_map(engine)))
     store.save_import(engine, result)
-    placed = store.read_animators(engine).iloc[0]
+    placed = store.read_animators(engine, scope=FRANCE).iloc[0]
     assert (placed["insee_code"], placed["commune"]) == ("35238", "Rennes")
     assert "placée à la main" in placed["geocode_note"]

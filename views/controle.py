@@ -115,9 +115,10 @@ def _requests(agent: Agent) -> None:
         st.error("Indiquez un motif pour un effacement.")
         return
     if action == "withdraw":
-        privacy.withdraw_consent(data.engine(), who, recorded_by=agent.email)
+        privacy.withdraw_consent(data.engine(), who, recorded_by=agent.email, scope=agent.scope)
     else:
-        privacy.erase(data.engine(), who, recorded_by=agent.email, reason=reason.strip())
+        privacy.erase(data.engine(), who, recorded_by=agent.email, reason=reason.strip(),
+                      scope=agent.scope)
     data.refresh()
     st.success("Demande enregistrée : la carte publique en tient compte dès maintenant.")
 

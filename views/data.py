@@ -22,7 +22,7 @@ from geo.coverage import commune_indicators
 from geo.reference import ReferenceGeography, load_reference
 from geo.search import CommuneSearch
 from loaders import store
-from loaders.access import FRANCE, Scope
+from loaders.access import FRANCE, Agent, Scope
 from loaders.themes import ThemeRegistry, load_themes
 from views.labels import ALL_STATUSES
 
@@ -70,7 +70,7 @@ def scoped_records(scope: Scope) -> pd.DataFrame:
 
 @st.cache_data(max_entries=2)
 def _records_at(_version: tuple) -> pd.DataFrame:
-    return store.read_animators(engine())
+    return store.read_animators(engine(), scope=FRANCE)
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
@@ -88,7 +88,14 @@ def personal_details(scope: Scope) -> pd.DataFrame:
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def batches() -> pd.DataFrame:
-    return store.read_batches(engine())
+    """Every import (the demo banner and the date of the last import, on every page)."""
+    return store.read_batches(engine(), scope=FRANCE)
+
+
+@st.cache_data(ttl=STORE_TTL_SECONDS)
+def scoped_batches(scope: Scope) -> pd.DataFrame:
+    """The imports that last declared a place in ``scope``."""
+    return store.read_batches(engine(), scope=scope)
 
 
 def demo_only() -> bool:
@@ -124,15 +131,14 @@ def fixes() -> dict[str, str]:
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)
-def rejected_rows(imported_by: str | None) -> pd.DataFrame:
-    """Rejected rows that a manual fix could place and that nobody placed yet (those of the files
-    ``imported_by`` imported; ``None``: every file's)."""
-    return store.read_rejected_rows(engine(), imported_by)
+def rejected_rows(agent: Agent) -> pd.DataFrame:
+    """Rejected rows that a manual fix could place and that nobody placed yet, among those ``agent`` sees."""
+    return store.read_rejected_rows(engine(), agent)
 
 
 def refresh() -> None:
     """Forget cached store reads (after an import), keeping the reference geography."""
-    for function in (store_version, personal_details, batches, selection, theme_records,
+    for function in (store_version, personal_details, batches, scoped_batches, selection, theme_records,
                      commune_coverage, territory_table, rejected_rows, fixes):
         function.clear()
 

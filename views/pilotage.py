@@ -81,7 +81,7 @@ def render() -> None:
     else:
         _headline(Headline.of(series), selection)
         _progress(series, selection, agent)
-    _imports(batches, agent)
+    _imports(data.scoped_batches(agent.scope), agent)
     st.caption(DEFINITIONS)
     chrome.footer(batches)
 

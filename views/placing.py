@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 from geo.nearby import commune_at
 from geo.search import CommuneSearch
 from loaders import store
-from loaders.access import Agent
+from loaders.access import Agent, OutOfScopeError
 from loaders.fixes import Placeability, Placing, placing_of
 from views import data
 from views.basemap import new_map
@@ -38,7 +38,7 @@ NOT_PLACEABLE = {
 def place_rejected_rows(agent: Agent) -> None:
     """Rejected rows of the files the agent imported (every file's for the national team)."""
     st.subheader("Lignes rejetées à placer")
-    rows = data.rejected_rows(None if agent.role == "national" else agent.email)
+    rows = data.rejected_rows(agent)
     if rows.empty:
         st.caption("Aucune ligne rejetée à placer : toutes les lignes des imports ont trouvé leur commune.")
         return
@@ -70,7 +70,11 @@ def _place_one(rows: pd.DataFrame, placings: pd.Series, agent: Agent) -> None:
     commune = data.reference().communes.loc[insee_code]
     if st.button(f"Placer cette ligne à {commune['nom']} ({commune['departement_code']})"):
         said = shown(row["location_text"])
-        store.save_fix(data.engine(), row["location_key"], insee_code, description=said, actor=agent.email)
+        try:
+            store.save_fix(data.engine(), row["location_key"], insee_code, description=said, agent=agent)
+        except OutOfScopeError as error:
+            st.error(str(error))
+            return
         data.refresh()
         st.success(f"Correction enregistrée : « {escape(said)} » → {escape(commune['nom'])}.")
 
