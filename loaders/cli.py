@@ -23,8 +23,10 @@ from geo.reference import load_reference
 from loaders import access, privacy, publish, settings, store
 from loaders._errors import LoaderError
 from loaders.columns import parse_column_options
+from loaders.file_rules import check_files
 from loaders.geocode import Gazetteer
-from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_files
+from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_tables
+from loaders.read import read_table
 from loaders.safe_files import write_csv
 from loaders.schema import ROLES
 
@@ -241,7 +243,9 @@ def import_files(argv: Sequence[str]) -> int:
         engine = store.connect(args.db)
         options = LoadOptions(theme=args.theme, columns=parse_column_options(args.column), profile=args.profile,
                               fixes=store.fix_map(engine))
-        result = load_files(args.inputs, Gazetteer(load_reference()), options)
+        tables = [read_table(path) for path in args.inputs]
+        check_files(tables)
+        result = load_tables(tables, Gazetteer(load_reference()), options)
         saved = store.save_import(engine, result, is_demo=args.demo, hub=args.hub, form=args.form,
                                   full_export=args.full)
     except LoaderError as error:

@@ -137,3 +137,31 @@ def test_identical_files_under_two_names_lose_nothing(tmp_path, store_home, gaze
     with engine.connect() as conn:
         outcomes = conn.execute(store.row_outcomes.select()).mappings().all()
     assert [(o["source_row"], o["outcome"]) for o in outcomes] == [(2, "accepted")]
+
+
+def test_two_files_with_one_name_from_two_folders_are_refused_and_nothing_is_imported(tmp_path, store_home):
+    """Rows are named by their file's base name: ``a/export.csv`` and ``b/export.csv`` cannot be told apart."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = export(tmp_path / "a", ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"])
+    second = export(tmp_path / "b", ["b@x.fr;Médiathèque;51200;Épernay;Café IA;Oui;Oui"])
+    done = run(str(first), str(second), "--out", str(tmp_path / "out"), env_home=store_home)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "Deux fichiers s'appellent « export.csv »" in done.stderr
+    assert not (store_home / "carte.sqlite").exists() or counts(store_home)["import_batches"] == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_identical_files_under_two_names_are_refused_by_the_command_line(tmp_path, store_home):
+    first = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"], "a.csv")
+    copy = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"], "copie.csv")
+    done = run(str(first), str(copy), env_home=store_home)
+    assert done.returncode != 0 and "« a.csv » et « copie.csv » sont identiques" in done.stderr
+    assert not (store_home / "carte.sqlite").exists() or counts(store_home)["import_batches"] == 0
+
+
+def test_a_file_name_holding_the_file_separator_is_refused_by_the_command_line(tmp_path, store_home):
+    path = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"], "a|b.csv")
+    done = run(str(path), env_home=store_home)
+    assert done.returncode != 0 and "contient le caractère « | »" in done.stderr
+    assert not (store_home / "carte.sqlite").exists() or counts(store_home)["import_batches"] == 0

@@ -281,7 +281,7 @@ def test_two_files_are_merged_and_reported_together(page):
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ([("a.csv", EXPORT), ("a.csv", EXPORT + b"\n")], "Deux fichiers déposés s'appellent « a.csv »"),
+        ([("a.csv", EXPORT), ("a.csv", EXPORT + b"\n")], "Deux fichiers s'appellent « a.csv »"),
         ([("a.csv", EXPORT), ("copie.csv", EXPORT)], "« a.csv » et « copie.csv » sont identiques"),
     ],
 )
@@ -289,6 +289,17 @@ def test_uploads_sharing_a_name_or_a_content_are_refused(page, files, expected):
     upload(page, *files)
     assert not page.exception and len(page.error) == 1 and expected in errors(page)[0]
     assert not page.main.button
+
+
+def test_two_exports_named_alike_from_two_folders_are_refused_and_nothing_is_saved(page, realdata_dir):
+    """Two hubs' exports, both saved as « export.json » in their own folder, uploaded together."""
+    upload(page, ("export.json", (realdata_dir / "epernay.json").read_bytes()),
+           ("export.json", (realdata_dir / "la-creuse.json").read_bytes()))
+    assert not page.exception and errors(page) == [
+        "Deux fichiers s'appellent « export.json » (l'import désigne chaque ligne par le nom de son fichier). "
+        "Renommez l'un d'eux, puis importez-les de nouveau."]
+    assert not page.main.button and not page.metric
+    assert batches(store.connect()).empty
 
 
 def test_a_real_export_without_theme_column_loads_with_the_chosen_theme(page, realdata_dir, gazetteer):

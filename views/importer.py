@@ -35,6 +35,7 @@ from loaders._errors import LoaderError
 from loaders.access import Agent
 from loaders.columns import (CANONICAL_FIELDS, FORCED, FROM_CONTENT, FROM_PROFILE, FROM_SYNONYM, Profile,
                              list_profiles, load_profile, map_columns)
+from loaders.file_rules import check_files
 from loaders.geocode import Gazetteer, city_name_key
 from loaders.normalize import REFERENCED
 from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult, LoadOptions, load_tables
@@ -318,25 +319,11 @@ def read_uploads(files: Sequence[tuple[str, bytes]]) -> list[RawTable]:
     Raises
     ------
     LoaderError
-        A file is unusable (see :func:`loaders.read.read_bytes`), or two uploads share a name or
-        a content: the import names rows by their file, and skips a file already imported.
+        A file is unusable (see :func:`loaders.read.read_bytes`), or the files break a rule of
+        :mod:`loaders.file_rules` (two uploads sharing a name or a content, « | » in a name).
     """
     tables = [read_bytes(content, name) for name, content in files]
-    seen_names: set[str] = set()
-    seen_contents: dict[str, str] = {}
-    for table in tables:
-        if table.source_file in seen_names:
-            raise LoaderError(f"Deux fichiers déposés s'appellent « {table.source_file} ». Renommez l'un d'eux, "
-                              "puis déposez-les de nouveau.")
-        if table.sha256 in seen_contents:
-            raise LoaderError(f"Les fichiers « {seen_contents[table.sha256]} » et « {table.source_file} » sont "
-                              "identiques. Retirez l'un des deux.")
-        if "|" in table.source_file:
-            # The store lists the files of a merged record separated by « | ».
-            raise LoaderError(f"Le nom du fichier « {table.source_file} » contient le caractère « | ». "
-                              "Renommez-le, puis déposez-le de nouveau.")
-        seen_names.add(table.source_file)
-        seen_contents[table.sha256] = table.source_file
+    check_files(tables)
     return tables
 
 
