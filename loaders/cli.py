@@ -27,6 +27,7 @@ from loaders.file_rules import check_files
 from loaders.geocode import Gazetteer
 from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_tables
 from loaders.read import read_table
+from loaders.report import REJECTS_FILE, rejects_csv
 from loaders.safe_files import write_csv
 from loaders.schema import ROLES
 
@@ -262,10 +263,10 @@ def import_files(argv: Sequence[str]) -> int:
 
 
 def write_outputs(result: ImportResult, folder: Path) -> None:
-    """Write ``animateurs.csv``, ``rejets.csv`` and ``rapport.json`` into ``folder``."""
+    """Write ``animateurs.csv``, ``rejets.csv`` (:mod:`loaders.report`) and ``rapport.json`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(result.records[list(RECORD_COLUMNS)], folder / "animateurs.csv")
-    write_csv(result.rejects, folder / "rejets.csv")
+    (folder / REJECTS_FILE).write_bytes(rejects_csv(result))
     (folder / "rapport.json").write_text(json.dumps(result.report(), ensure_ascii=False, indent=2), encoding="utf-8")
 
 

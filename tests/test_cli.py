@@ -56,7 +56,7 @@ def test_import_writes_outputs_and_store(tmp_path, store_home):
     assert animators.loc[2, "structure"] == '=HYPERLINK("http://evil")'  # restored on reading back
     assert animators.loc[2, "insee_code"] == "34172"
     rejects = read_table(out / "rejets.csv").frame
-    assert rejects.loc[2, "source_row"] == "3" and "Xyzville" in rejects.loc[2, "reason"]
+    assert rejects.loc[2, "Ligne d'origine"] == "3" and "Xyzville" in rejects.loc[2, "Motif du rejet"]
     report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
     assert (report["lignes"], report["lignes_acceptees"], report["lignes_rejetees"]) == (2, 1, 1)
     assert counts(store_home) == {"import_batches": 1, "animators": 1, "referencings": 1, "row_outcomes": 2}

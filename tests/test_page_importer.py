@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import streamlit as st
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
 
 from loaders import cli, store
 from loaders.access import Scope
@@ -24,6 +26,7 @@ from loaders._errors import LoaderError
 from loaders.normalize import REFERENCED
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes
+from loaders.report import rejects_csv, rejects_table
 from signin import sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -410,23 +413,34 @@ def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_rec
     assert "Accord de publication" in consent
 
 
-def test_rejects_csv_is_the_cli_file_with_french_headers(importer, realdata_dir, gazetteer, tmp_path):
+def test_the_pages_rejets_csv_download_is_byte_for_byte_the_cli_file(page, tmp_path, monkeypatch):
+    """One format, written by loaders.report: French headers, then the rows as written, formula-safe."""
+    storages: list[MemoryMediaFileStorage] = []
+
+    class KeptStorage(MemoryMediaFileStorage):
+        """AppTest's storage of downloads, kept after the run so that the test can read the offered bytes."""
+
+        def __init__(self, media_endpoint: str) -> None:
+            super().__init__(media_endpoint)
+            storages.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", KeptStorage)
+    upload(page, ("export.csv", EXPORT))
+    (button,) = page.get("download_button")
+    offered = storages[-1].get_file(button.proto.url.rsplit("/", 1)[1]).content
     path = tmp_path / "export.csv"
     path.write_bytes(EXPORT)
     assert cli.main([str(path), "--out", str(tmp_path / "out")]) == 0
-    written = (tmp_path / "out" / "rejets.csv").read_bytes().decode("utf-8-sig").splitlines()
-    result = load_tables([read_bytes(EXPORT, "export.csv")], gazetteer)
-    offered = importer.rejects_csv(result).decode("utf-8-sig").splitlines()
-    assert offered[1:] == written[1:]
-    assert offered[0] == written[0].replace("source_file;source_row;reason",
-                                            "Fichier d'origine;Ligne d'origine;Motif du rejet")
+    assert offered == (tmp_path / "out" / "rejets.csv").read_bytes()
+    lines = offered.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Fichier d'origine;Ligne d'origine;Motif du rejet;" + EXPORT.decode().splitlines()[0]
     # Formula-safe: the structure « =1+1 » is written as text.
-    assert ";'=1+1;" in offered[1]
+    assert ";'=1+1;" in lines[1]
 
 
 def test_a_corrected_rejects_file_is_read_back_and_accepted(importer, gazetteer):
     result = load_tables([read_bytes(EXPORT, "export.csv")], gazetteer)
-    rejected = read_bytes(importer.rejects_csv(result), "rejets.csv")
+    rejected = read_bytes(rejects_csv(result), "rejets.csv")
     assert rejected.frame["Nom de votre structure"].tolist() == ["=1+1", "Tiers-lieu"]
     fixed = rejected.frame.copy()
     fixed["CP"] = ["51200", "51200"]
@@ -437,7 +451,7 @@ def test_a_corrected_rejects_file_is_read_back_and_accepted(importer, gazetteer)
     again = load_tables([read_bytes(csv_bytes(fixed), "rejets.csv")], gazetteer)
     assert again.rejects.empty and again.records["commune"].tolist() == ["Épernay", "Épernay"]
     # Rejected again, a re-uploaded rejets.csv keeps one set of loader columns: the new one.
-    still = importer.rejects_table(load_tables([rejected], gazetteer))
+    still = rejects_table(load_tables([rejected], gazetteer))
     assert list(still.columns[:3]) == ["Fichier d'origine", "Ligne d'origine", "Motif du rejet"]
     assert still["Fichier d'origine"].tolist() == ["rejets.csv", "rejets.csv"]
     assert not still.columns.duplicated().any()

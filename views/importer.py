@@ -38,9 +38,10 @@ from loaders.columns import (CANONICAL_FIELDS, FORCED, FROM_CONTENT, FROM_PROFIL
 from loaders.file_rules import check_files
 from loaders.geocode import Gazetteer, city_name_key
 from loaders.normalize import REFERENCED
+from loaders.outcomes import RowOutcome, kept_rows
 from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult, LoadOptions, load_tables
 from loaders.read import RawTable, read_bytes
-from loaders.safe_files import csv_bytes
+from loaders.report import REJECTS_FILE, rejects_csv
 from loaders.settings import MEGABYTE, current_limits
 from loaders.text import fold
 from loaders.themes import ThemeRegistry
@@ -55,7 +56,6 @@ T = TypeVar("T")
 # .xls and .ods are unreadable, but accepted here so that the loader explains in French how to
 # re-save them, instead of the uploader refusing them with an English message.
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "json", "xls", "ods"]
-REJECTS_FILE = "rejets.csv"
 
 FIELD_LABELS: dict[str, str] = {
     "submission_id": "Identifiant de la réponse",
@@ -140,10 +140,6 @@ SHOWN_ROWS: dict[str, str] = {
 # Fields that give a training status (without any, every record is « Référencé·e »), and the consent.
 TRAINING_FIELDS: tuple[str, ...] = ("trained", "training_date")
 CONSENT_FIELD = "consent"
-
-# rejets.csv: the loader's own columns come first (REJECT_COLUMNS), then the row as written.
-REJECT_HEADERS = ("Fichier d'origine", "Ligne d'origine", "Motif du rejet")
-
 
 UNEXPECTED_ERROR = ("Une erreur inattendue a interrompu l'import : rien n'a été enregistré. Signalez le problème "
                     "à l'équipe de la carte en joignant le fichier.")
@@ -448,7 +444,7 @@ def row_report(result: ImportResult, gazetteer: Gazetteer) -> pd.DataFrame:
         « acceptée » when it is the latest submission of any of them, as
         :func:`loaders.store.save_import` records it.
     """
-    kept = _kept_rows(result.records, gazetteer)
+    kept = _kept_lines(result.records, gazetteer)
     same = NameMatch.SAME.value
     rejected = [(file, int(row), REJECTED, reason, "", "", same)
                 for file, row, reason in result.rejects[list(REJECT_COLUMNS)].itertuples(index=False)]
@@ -460,26 +456,26 @@ def row_report(result: ImportResult, gazetteer: Gazetteer) -> pd.DataFrame:
     return frame.sort_values(["_order", ROW_COLUMN], kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
-def _kept_rows(records: pd.DataFrame, gazetteer: Gazetteer) -> list[tuple[str, int, str, str, str, str, str]]:
-    """Report lines of the rows that ended in records, as winners or as merged duplicates.
+def _kept_lines(records: pd.DataFrame, gazetteer: Gazetteer) -> list[tuple[str, int, str, str, str, str, str]]:
+    """Report lines of the rows that ended in records, as winners or as merged duplicates (:func:`kept_rows`).
 
     A record holds the winning row's fields: only that row is compared with the retained commune.
     """
-    lines: dict[tuple[str, int], tuple[str, int, str, str, str, str, str]] = {}
     winners = list(zip(records["winning_file"], records["winning_row"].astype(int)))
     # A missing value shows as an empty cell, never as « nan ».
     notes, communes, written = (records[name].fillna("").tolist() for name in ("geocode_note", "commune", "city"))
     matches = name_matches(records, gazetteer).tolist()
     same = NameMatch.SAME.value
-    for record, source_file, source_row in store.source_rows(records).itertuples(index=False):
-        source, winner = (source_file, int(source_row)), winners[record]
-        if source == winner:
+    lines = []
+    for record, source_file, source_row, outcome in kept_rows(records).itertuples(index=False):
+        source = (source_file, int(source_row))
+        if outcome == RowOutcome.ACCEPTED:
             match = matches[record]
-            lines[source] = (*source, ACCEPTED, notes[record], communes[record],
-                             "" if match is NameMatch.SAME else written[record], match.value)
-        elif source not in lines:
-            lines[source] = (*source, MERGED, _merged_detail(source, winner), communes[record], "", same)
-    return list(lines.values())
+            lines.append((*source, ACCEPTED, notes[record], communes[record],
+                          "" if match is NameMatch.SAME else written[record], match.value))
+        else:
+            lines.append((*source, MERGED, _merged_detail(source, winners[record]), communes[record], "", same))
+    return lines
 
 
 def name_matches(records: pd.DataFrame, gazetteer: Gazetteer) -> pd.Series:
@@ -515,22 +511,6 @@ def _name_match(postcode: str, city: str, insee_code: str, gazetteer: Gazetteer)
 def _merged_detail(source: tuple[str, int], winner: tuple[str, int]) -> str:
     where = f"la ligne {winner[1]}" if winner[0] == source[0] else f"la ligne {winner[1]} de « {winner[0]} »"
     return f"Doublon de {where} : la réponse la plus récente est gardée"
-
-
-def rejects_table(result: ImportResult) -> pd.DataFrame:
-    """The rejected rows as ``python -m loaders`` writes them to ``rejets.csv``, with French headers.
-
-    The loader's columns (file, row, reason) come first, then every column of the row as written,
-    so that the hub can correct the rows and upload the file again.
-    """
-    frame = result.rejects.set_axis([*REJECT_HEADERS, *result.rejects.columns[len(REJECT_COLUMNS):]], axis=1)
-    # A re-uploaded rejets.csv already holds these columns, from the previous attempt: the new ones win.
-    return frame.loc[:, ~frame.columns.duplicated(keep="first")]
-
-
-def rejects_csv(result: ImportResult) -> bytes:
-    """``rejets.csv``, formula-safe (see :func:`loaders.safe_files.csv_bytes`)."""
-    return csv_bytes(rejects_table(result))
 
 
 def _report(result: ImportResult, key: Hashable, agent: Agent) -> None:
