@@ -22,7 +22,7 @@ import sqlalchemy.exc
 from geo.reference import load_reference
 from loaders import access, privacy, publish, settings, store
 from loaders._errors import LoaderError
-from loaders.columns import parse_column_options
+from loaders.column_options import parse_column_options
 from loaders.file_rules import check_files
 from loaders.geocode import Gazetteer
 from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_tables

@@ -23,20 +23,12 @@ import pandas as pd
 import pyarrow as pa
 
 from loaders._errors import ConfigurationError, NoLocationColumnError
-from loaders.columns import CANONICAL_FIELDS, ColumnMapping, Profile, load_profile, map_columns
+from loaders.column_options import CANONICAL_FIELDS, Profile, load_profile
+from loaders.columns import ColumnMapping, map_columns
+from loaders.dates import dates, datetimes
 from loaders.fixes import FIX_NOTE, apply_fixes, location_keys, location_texts
 from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
-from loaders.normalize import (
-    IN_TRAINING,
-    REFERENCED,
-    TRAINED,
-    dates,
-    datetimes,
-    themes,
-    training_statuses,
-    yes_no,
-    yes_or_named,
-)
+from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED, themes, training_statuses, yes_no, yes_or_named
 from loaders.places import mobility, place_ids
 from loaders.privacy import homes_at_commune_point, person_id
 from loaders.read import RawTable, read_table

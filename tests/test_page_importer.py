@@ -28,6 +28,7 @@ from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes
 from loaders.report import rejects_csv, rejects_table
 from signin import sign_in
+from views import import_tables
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HUB = "hub@occitanie.fr"
@@ -346,7 +347,7 @@ def test_how_a_column_was_found_is_worded_for_a_hub_agent(page):
 
 
 def test_rows_placed_by_an_approximate_name_have_their_own_filter(page):
-    kinds = importer_module().NameMatch
+    kinds = import_tables.NameMatch
     upload(page, ("communes.csv", NAMES_EXPORT))
     assert not page.exception and metrics(page)["Acceptées"] == 3
     page.radio(key="importer-verdict").set_value(kinds.APPROXIMATE.value).run()
@@ -375,16 +376,16 @@ def test_the_report_can_be_searched_within_a_verdict(page):
 # --- Pure helpers, on the real exports ------------------------------------------------------
 
 
-def test_the_approximation_filter_holds_every_row_the_geocoder_read_approximately(importer, gazetteer, tmp_path):
+def test_the_approximation_filter_holds_every_row_the_geocoder_read_approximately(gazetteer, tmp_path):
     """On a messy test export, against the geocoder's own notes (« commune « X » rapprochée de « Y » »)."""
     path = tmp_path / "messy.csv"
     subprocess.run([sys.executable, "bench/make_messy_export.py", str(path), "--rows", str(MESSY_ROWS),
                     "--seed", "1"], cwd=Path(APP).parent, check=True, capture_output=True)
     result = load_files([path], gazetteer, LoadOptions())
-    report = importer.row_report(result, gazetteer).set_index("Ligne")
+    report = import_tables.row_report(result, gazetteer).set_index("Ligne")
     accepted = report[report["Verdict"] == "Acceptée"]
     noted = set(accepted.index[accepted["Motif ou remarque"].str.contains("rapprochée de", regex=False)])
-    approximate = importer.filtered_report(report.reset_index(), importer.NameMatch.APPROXIMATE.value, "")
+    approximate = import_tables.filtered_report(report.reset_index(), import_tables.NameMatch.APPROXIMATE.value, "")
     assert len(noted) > 20 and noted <= set(approximate["Ligne"])
     # Each of them wrote another name than the commune retained.
     assert (approximate["Commune écrite (si différente)"] != approximate["Commune retenue"]).all()
@@ -392,10 +393,10 @@ def test_the_approximation_filter_holds_every_row_the_geocoder_read_approximatel
 
 
 @pytest.mark.parametrize("name", ["epernay.json", "la-creuse.json", "hub-lo.json", "corse.json"])
-def test_every_row_of_a_real_export_is_reported_once(importer, realdata_dir, gazetteer, name):
+def test_every_row_of_a_real_export_is_reported_once(realdata_dir, gazetteer, name):
     table = read_bytes((realdata_dir / name).read_bytes(), name)
     result = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia"))
-    report = importer.row_report(result, gazetteer)
+    report = import_tables.row_report(result, gazetteer)
     assert report["Ligne"].tolist() == sorted([*table.frame.index, *table.blank_rows])
     counts = report["Verdict"].value_counts()
     assert counts.get("Rejetée", 0) == len(result.rejects)
@@ -403,12 +404,11 @@ def test_every_row_of_a_real_export_is_reported_once(importer, realdata_dir, gaz
     assert report["Motif ou remarque"].loc[report["Verdict"] == "Rejetée"].str.len().gt(0).all()
 
 
-def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_record_count(importer, realdata_dir,
-                                                                                          gazetteer):
+def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_record_count(realdata_dir, gazetteer):
     """The 39-row export of the issue: every record « Référencé·e », none on the default public map."""
     result = load_files([realdata_dir / "epernay.json"], gazetteer, LoadOptions(theme="cafe-ia"))
     assert set(result.records["training_status"]) == {REFERENCED} and not result.records["public_consent"].any()
-    training, consent = importer.public_map_warnings(result)
+    training, consent = import_tables.public_map_warnings(result)
     assert f"{len(result.records)} fiches en viennent et seront enregistrées « Référencé·e »" in training
     assert "Accord de publication" in consent
 
@@ -438,7 +438,7 @@ def test_the_pages_rejets_csv_download_is_byte_for_byte_the_cli_file(page, tmp_p
     assert ";'=1+1;" in lines[1]
 
 
-def test_a_corrected_rejects_file_is_read_back_and_accepted(importer, gazetteer):
+def test_a_corrected_rejects_file_is_read_back_and_accepted(gazetteer):
     result = load_tables([read_bytes(EXPORT, "export.csv")], gazetteer)
     rejected = read_bytes(rejects_csv(result), "rejets.csv")
     assert rejected.frame["Nom de votre structure"].tolist() == ["=1+1", "Tiers-lieu"]
@@ -459,13 +459,13 @@ def test_a_corrected_rejects_file_is_read_back_and_accepted(importer, gazetteer)
 
 def test_only_the_changed_columns_are_forced(importer):
     tables = importer.read_uploads([("export.csv", EXPORT)])
-    detected = importer.detection_table(tables, None)
+    detected = import_tables.detection_table(tables, None)
     edited = detected.copy()
     edited.loc["postcode", "Colonne à utiliser"] = "(aucune)"
     edited.loc["insee_code", "Colonne à utiliser"] = "Référence commune"
     edited.loc["email", "Colonne à utiliser"] = "(détection automatique)"
-    assert importer.forced_columns(edited, detected) == {"postcode": "", "insee_code": "Référence commune"}
-    assert importer.forced_columns(detected, detected) == {}
+    assert import_tables.forced_columns(edited, detected) == {"postcode": "", "insee_code": "Référence commune"}
+    assert import_tables.forced_columns(detected, detected) == {}
 
 
 def test_read_uploads_refuses_a_bar_in_a_file_name(importer):
