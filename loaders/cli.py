@@ -23,11 +23,9 @@ from geo.reference import load_reference
 from loaders import access, privacy, publish, settings, store
 from loaders._errors import LoaderError
 from loaders.column_options import parse_column_options
-from loaders.file_rules import check_files
 from loaders.geocode import Gazetteer
-from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_tables
-from loaders.read import read_table
-from loaders.report import REJECTS_FILE, rejects_csv
+from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_files
+from loaders.report import REJECTS_FILE, rejects_table
 from loaders.safe_files import write_csv
 from loaders.schema import ROLES
 
@@ -244,9 +242,7 @@ def import_files(argv: Sequence[str]) -> int:
         engine = store.connect(args.db)
         options = LoadOptions(theme=args.theme, columns=parse_column_options(args.column), profile=args.profile,
                               fixes=store.fix_map(engine))
-        tables = [read_table(path) for path in args.inputs]
-        check_files(tables)
-        result = load_tables(tables, Gazetteer(load_reference()), options)
+        result = load_files(args.inputs, Gazetteer(load_reference()), options)
         saved = store.save_import(engine, result, is_demo=args.demo, hub=args.hub, form=args.form,
                                   full_export=args.full)
     except LoaderError as error:
@@ -266,7 +262,7 @@ def write_outputs(result: ImportResult, folder: Path) -> None:
     """Write ``animateurs.csv``, ``rejets.csv`` (:mod:`loaders.report`) and ``rapport.json`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(result.records[list(RECORD_COLUMNS)], folder / "animateurs.csv")
-    (folder / REJECTS_FILE).write_bytes(rejects_csv(result))
+    write_csv(rejects_table(result), folder / REJECTS_FILE)
     (folder / "rapport.json").write_text(json.dumps(result.report(), ensure_ascii=False, indent=2), encoding="utf-8")
 
 

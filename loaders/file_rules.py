@@ -40,7 +40,8 @@ class FileRuleBreach:
             return (f"Deux fichiers s'appellent « {self.files[0]} » (l'import désigne chaque ligne par le nom de "
                     "son fichier). Renommez l'un d'eux, puis importez-les de nouveau.")
         if self.problem is FileProblem.SAME_CONTENT:
-            return f"Les fichiers « {self.files[0]} » et « {self.files[1]} » sont identiques. Retirez l'un des deux."
+            first, second = self.files
+            return f"Les fichiers « {first} » et « {second} » sont identiques. Retirez l'un des deux."
         return (f"Le nom du fichier « {self.files[0]} » contient le caractère « {FILE_SEPARATOR} ». "
                 "Renommez-le, puis importez-le de nouveau.")
 

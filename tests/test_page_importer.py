@@ -295,12 +295,11 @@ def test_uploads_sharing_a_name_or_a_content_are_refused(page, files, expected):
     assert not page.main.button
 
 
-def test_two_exports_named_alike_from_two_folders_are_refused_and_nothing_is_saved(page, realdata_dir):
-    """Two hubs' exports, both saved as « export.json » in their own folder, uploaded together."""
-    upload(page, ("export.json", (realdata_dir / "epernay.json").read_bytes()),
-           ("export.json", (realdata_dir / "la-creuse.json").read_bytes()))
+def test_two_exports_named_alike_from_two_folders_are_refused_and_nothing_is_saved(page):
+    """Two hubs' exports, both saved as « export.csv » in their own folder, uploaded together."""
+    upload(page, ("export.csv", EXPORT), ("export.csv", NAMES_EXPORT))
     assert not page.exception and errors(page) == [
-        "Deux fichiers s'appellent « export.json » (l'import désigne chaque ligne par le nom de son fichier). "
+        "Deux fichiers s'appellent « export.csv » (l'import désigne chaque ligne par le nom de son fichier). "
         "Renommez l'un d'eux, puis importez-les de nouveau."]
     assert not page.main.button and not page.metric
     assert batches(store.connect()).empty
