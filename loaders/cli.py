@@ -22,9 +22,10 @@ import sqlalchemy.exc
 from geo.reference import load_reference
 from loaders import access, privacy, publish, settings, store
 from loaders._errors import LoaderError
-from loaders.columns import parse_column_options
+from loaders.column_options import parse_column_options
 from loaders.geocode import Gazetteer
 from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_files
+from loaders.report import REJECTS_FILE, rejects_table
 from loaders.safe_files import write_csv
 from loaders.schema import ROLES
 
@@ -258,10 +259,10 @@ def import_files(argv: Sequence[str]) -> int:
 
 
 def write_outputs(result: ImportResult, folder: Path) -> None:
-    """Write ``animateurs.csv``, ``rejets.csv`` and ``rapport.json`` into ``folder``."""
+    """Write ``animateurs.csv``, ``rejets.csv`` (:mod:`loaders.report`) and ``rapport.json`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(result.records[list(RECORD_COLUMNS)], folder / "animateurs.csv")
-    write_csv(result.rejects, folder / "rejets.csv")
+    write_csv(rejects_table(result), folder / REJECTS_FILE)
     (folder / "rapport.json").write_text(json.dumps(result.report(), ensure_ascii=False, indent=2), encoding="utf-8")
 
 

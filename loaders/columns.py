@@ -6,7 +6,7 @@ canonical field, the header that holds it, in this order:
 
 1. headers forced on the command line (``--column email=Courriel``), then
    those of a profile (``data/profiles/NAME.toml``);
-2. exact synonyms, compared with :func:`loaders.text.fold` once the filler
+2. exact synonyms (``loaders/columns.toml``), compared with :func:`loaders.text.fold` once the filler
    words that start a question are dropped ("Quelle est votre adresse
    e-mail ?" reads "adresse e mail") and once the container of a flattened
    field is dropped ("adresse.code_postal", "adresse_commune",
@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,114 +43,28 @@ import pandas as pd
 from rapidfuzz import fuzz, process, utils
 
 from loaders._errors import ConfigurationError
+from loaders.column_content import CONTENT_TESTS, FILLED_PROBE_ROWS, has_text, mostly, non_empty_values
+from loaders.column_options import CANONICAL_FIELDS, Profile, check_fields
 from loaders.text import fold
-from loaders.themes import data_dir, load_themes
 
-CANONICAL_FIELDS: tuple[str, ...] = (
-    "submission_id", "submitted_at", "email", "first_name", "last_name", "full_name", "phone",
-    "structure", "structure_type", "address", "postcode", "city", "insee_code", "coordinates",
-    "lat", "lon", "x", "y", "conum", "trained", "training_date", "training_body", "themes", "consent",
-    "mobility",
-)
-
+# How a header was found (ColumnMapping.how).
 FORCED = "forcé"
 FROM_PROFILE = "profil"
 FROM_SYNONYM = "synonyme"
 FROM_CONTENT = "contenu"
 
-# ------------------------------------------------------------------- synonyms
+# Per field, the exact headers that name it (loaders/columns.toml), most telling first.
+_VOCABULARY_FILE = Path(__file__).resolve().parent / "columns.toml"
 
-# Per field, the exact headers that name it, most telling first: when an export
-# has two of them ("GlobalID" and "ObjectID"), the first one is used.
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "submission_id": (
-        "id de la reponse", "identifiant de la reponse", "submission id", "response id", "respondent id",
-        "numero de dossier", "dossier", "sid", "serial", "n de serie", "globalid", "global id", "objectid", "object id", "uuid", "id",
-        "identifiant", "gid", "fid", "numero", "n", "no", "numero de reponse", "reference",
-    ),
-    "submitted_at": (
-        "horodateur", "horodatage", "timestamp", "date de soumission", "submitted at", "submission date",
-        "date de depot", "creationdate", "creation date", "date de creation", "created at", "date de reponse",
-        "date de la reponse", "date d envoi", "date de saisie", "depose le", "submit date", "completion time",
-        "heure de fin", "start date", "start time", "heure de debut", "datetime create", "editdate",
-        "edit date", "edit datemaj", "datemaj", "date maj", "dat maj", "derniere maj", "date de mise a jour",
-        "date de derniere mise a jour", "date de modification", "derniere modification", "derniere mise a jour le",
-        "datetime latest", "updated at", "last modified",
-    ),
-    "email": (
-        "adresse e mail", "adresse email", "adresse mail", "email address", "e mail address", "email", "e mail",
-        "mail", "courriel", "adresse courriel", "adresse electronique", "adresse de messagerie", "mel", "adresse mel",
-    ),
-    "first_name": ("prenom", "first name", "firstname", "given name", "prenom de l animateur"),
-    "last_name": ("nom de famille", "nom d usage", "last name", "lastname", "surname", "family name"),
-    "full_name": (
-        "nom et prenom", "prenom et nom", "nom prenom", "prenom nom", "nom complet", "nom et prenom s",
-        "full name", "name", "contact", "contacts", "nom du contact", "personne de contact", "referent",
-        "nom du referent", "animateur", "animatrice", "identite", "contact nom", "nom contact", "contact name",
-    ),
-    "phone": (
-        "telephone", "tel", "n de telephone", "numero de telephone", "phone", "phone number", "contact telephone",
-        "telephone de contact", "fixe", "portable",
-        "mobile", "telephone portable", "telephone mobile", "telephone fixe",
-    ),
-    "structure": (
-        "structure", "nom de la structure", "nom de votre structure", "nom structure", "structure employeuse",
-        "structure d accueil", "structure de rattachement", "structure d appartenance", "organisme",
-        "nom de l organisme", "etablissement", "nom de l etablissement", "organisation", "organization",
-        "employeur", "association", "entreprise", "company", "nom du lieu", "tiers lieu", "lieu", "nom org",
-        "nom organisation", "nom de l organisation",
-    ),
-    "structure_type": (
-        "type de structure", "type", "typologie", "typologie de la structure", "type d structure",
-        "categorie de structure", "statut juridique", "forme juridique", "type d organisme",
-        "type d etablissement", "nature de la structure",
-    ),
-    "address": (
-        "adresse", "address", "adresse postale", "adresse complete", "adresse de la structure",
-        "adresse postale de la structure", "rue", "voie", "street", "street address", "adresse 1",
-        "adresse ligne 1", "numero et rue",
-    ),
-    "postcode": ("code postal", "cp", "zip", "zip code", "zipcode", "postcode", "postal code", "code postale", "npa"),
-    "city": (
-        "ville", "commune", "localite", "city", "town", "municipalite", "nom de la commune", "nom commune",
-        "libelle commune", "commune de la structure", "ville de la structure", "lib com", "libelle com",
-        "lib commune", "nom com",
-    ),
-    "insee_code": (
-        "code insee", "insee", "code commune", "code insee de la commune", "cog", "code officiel geographique",
-        "code geographique", "codgeo", "depcom", "citycode", "insee code", "insee com", "code insee commune",
-        "code commune insee", "com insee",
-    ),
-    "coordinates": (
-        "coordonnees gps", "coordonnees geographiques", "geolocalisation", "pointgeo", "point geo", "geo point",
-        "geopoint", "geo point 2d", "lat lon", "lat long", "lat lng", "latitude longitude", "gps", "coordinates",
-        "localisation gps", "position gps", "geom", "geometry", "geometrie", "the geom", "wkt",
-    ),
-    "lat": ("latitude", "lat", "y latitude", "lat coor1", "lat wgs84", "latitude wgs84", "geo lat"),
-    "lon": ("longitude", "long", "lng", "lon", "x longitude", "long coor1", "lon wgs84", "longitude wgs84", "geo lon"),
-    "x": ("x", "coord x", "coordonnee x", "x lambert93", "x lambert 93", "x l93", "xl93", "lambert x", "coordx"),
-    "y": ("y", "coord y", "coordonnee y", "y lambert93", "y lambert 93", "y l93", "yl93", "lambert y", "coordy"),
-    "conum": (
-        "conseiller numerique", "conseillere numerique", "conseiller e numerique", "conum", "cnfs",
-        "etes vous conseiller numerique", "etes vous conseiller e numerique",
-    ),
-    "trained": (
-        "forme", "formee", "forme e", "statut de formation", "statut formation",
-        "avez vous suivi la formation", "etes vous forme", "etes vous forme e",
-    ),
-    "training_date": ("date de formation", "date de la formation", "date de la formation suivie", "date formation"),
-    "training_body": ("organisme de formation", "forme par", "formee par", "forme e par", "formateur", "organisme formateur"),
-    "themes": ("thematique", "thematiques", "thematique s", "themes", "theme", "theme s", "formations", "formations suivies"),
-    "consent": (
-        "consentement", "rgpd", "consentement rgpd", "accord de publication", "publication", "autorisation de publication",
-        "accord", "autorisation", "consent",
-    ),
-    # Whether the place is itinerant or fixed (loaders.places.mobility reads the answers).
-    "mobility": (
-        "itinerant", "itinerante", "itinerance", "fixe ou itinerant", "itinerant ou fixe", "lieu fixe ou itinerant",
-        "mobilite", "type de presence", "mode d intervention",
-    ),
-}
+
+def _read_vocabulary() -> dict[str, Any]:
+    """The synonyms and filler words of loaders/columns.toml."""
+    with _VOCABULARY_FILE.open("rb") as file:
+        return tomllib.load(file)
+
+
+_VOCABULARY = _read_vocabulary()
+_SYNONYMS: dict[str, tuple[str, ...]] = {field: tuple(names) for field, names in _VOCABULARY["synonyms"].items()}
 
 # ---------------------------------------------------------------- keyword rules
 
@@ -223,15 +137,9 @@ _PARENT_STRUCTURE = re.compile(rf"^structure {_PARENT}\b")
 # street number. They name the submission only when their values are unique.
 _AMBIGUOUS_IDS = frozenset({"n", "no", "num", "numero"})
 _ID_RULE = re.compile(r"^id\b")
-
 # Words that start a question without telling its subject ("Quelle est votre
-# adresse ?"); "(s)" plural marks fold to a lone "s".
-_FILLER_WORDS = frozenset(
-    {"votre", "vos", "ton", "ta", "tes", "mon", "ma", "mes", "le", "la", "les", "l", "un", "une", "des", "du", "de",
-     "d", "quel", "quelle", "quels", "quelles", "s", "est", "sont", "c", "ce", "qu", "que", "a", "en", "dans",
-     "indiquez", "indiquer", "veuillez", "merci", "precisez", "preciser", "renseignez", "renseigner", "saisissez",
-     "saisir", "entrez", "your", "the", "what", "is"}
-)
+# adresse ?"); "(s)" plural marks fold to a lone "s" (loaders/columns.toml).
+_FILLER_WORDS = frozenset(_VOCABULARY["filler_words"]["words"])
 # "Autre - Typologie de la structure" holds the free text of the "Autre"
 # choice of another column.
 _OTHER_COMPANION = re.compile(r"^(autre|other)( |$)")
@@ -254,16 +162,6 @@ _CONTAINER_PART = re.compile(
 # without spaces; a long synonym may start such a header.
 _SQUASHED_PREFIX_LENGTH = 10
 
-# ------------------------------------------------------------ content sniffing
-
-_CONTENT_SHARE = 0.8
-_CONTENT_SAMPLE = 2000
-_FILLED_PROBE_ROWS = 100  # rows read first to tell whether a column holds values
-_DOT_DECIMAL_PAIR = re.compile(r"[(\[]?\s*([-+]?\d{1,3}\.\d+)\s*[,; ]\s*([-+]?\d{1,3}\.\d+)\s*[)\]]?")
-_COMMA_DECIMAL_PAIR = re.compile(r"[(\[]?\s*([-+]?\d{1,3},\d+)\s*;\s*([-+]?\d{1,3},\d+)\s*[)\]]?")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-_POSTCODE = re.compile(r"(0[1-9]|[1-8]\d|9[0-8])\d{3}")
-
 
 @dataclass(frozen=True)
 class ColumnMapping:
@@ -283,28 +181,6 @@ class ColumnMapping:
     fields: dict[str, str]
     unmapped: tuple[str, ...]
     how: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A named, documented column mapping for one kind of export.
-
-    Attributes
-    ----------
-    name
-        Name given to ``--profile``.
-    description
-        What export the profile is for, in French.
-    columns
-        Canonical field -> header; an empty header keeps the field unmapped.
-    theme
-        Slug of the theme every row of such an export was trained for, if any.
-    """
-
-    name: str
-    description: str
-    columns: dict[str, str]
-    theme: str | None
 
 
 @dataclass(frozen=True)
@@ -392,7 +268,7 @@ def _impose(
     excluded: set[str],
 ) -> None:
     """Record the fields imposed by the user or a profile, unless imposed already."""
-    _check_fields(imposed)
+    check_fields(imposed)
     for field, wanted in imposed.items():
         if field in fields or field in excluded:
             continue
@@ -464,7 +340,7 @@ class _Assignment:
         if header.position not in self._filled:
             column = self.frame.iloc[:, header.position]
             # A filled column nearly always shows it in its first rows: read them before the whole column.
-            self._filled[header.position] = _has_text(column.head(_FILLED_PROBE_ROWS)) or _has_text(column)
+            self._filled[header.position] = has_text(column.head(FILLED_PROBE_ROWS)) or has_text(column)
         return self._filled[header.position]
 
     def fits(self, field: str, header: _Header) -> bool:
@@ -472,7 +348,7 @@ class _Assignment:
         if not (self.allow_empty or self.is_filled(header)):
             return False
         if field == "submission_id" and (header.head in _AMBIGUOUS_IDS or _ID_RULE.search(header.head)):
-            values = _non_empty_values(self.frame.iloc[:, header.position])
+            values = non_empty_values(self.frame.iloc[:, header.position])
             return len(set(values)) == len(values)
         return True
 
@@ -555,17 +431,12 @@ class _Assignment:
             self.assign("structure", header)
 
     def by_content(self, frame: pd.DataFrame) -> None:
-        for field, looks_like in _CONTENT_TESTS:
+        for field, looks_like in CONTENT_TESTS:
             if field not in self.open_fields():
                 continue
-            header = next((header for header in self.free if _mostly(frame.iloc[:, header.position], looks_like)), None)
+            header = next((header for header in self.free if mostly(frame.iloc[:, header.position], looks_like)), None)
             if header:
                 self.assign(field, header, FROM_CONTENT)
-
-
-def _has_text(column: pd.Series) -> bool:
-    """Tell whether a value of the column holds more than spaces."""
-    return bool(column.dropna().astype(str).str.strip().ne("").any())
 
 
 def _fold_headers(originals: Sequence[str]) -> list[_Header]:
@@ -612,164 +483,3 @@ _SQUASHED_SYNONYMS: dict[str, tuple[str, ...]] = {
     field: tuple(dict.fromkeys(fold(synonym).replace(" ", "") for synonym in synonyms if " " in fold(synonym)))
     for field, synonyms in _SYNONYMS.items()
 }
-
-# ------------------------------------------------------------ content sniffing
-
-
-def _looks_like_coordinates(value: str) -> bool:
-    match = _DOT_DECIMAL_PAIR.fullmatch(value) or _COMMA_DECIMAL_PAIR.fullmatch(value)
-    if not match:
-        return False
-    latitude, longitude = (float(number.replace(",", ".")) for number in match.groups())
-    return abs(latitude) <= 90 and abs(longitude) <= 180
-
-
-def _looks_like_email(value: str) -> bool:
-    return bool(_EMAIL.fullmatch(value))
-
-
-def _looks_like_postcode(value: str) -> bool:
-    return bool(_POSTCODE.fullmatch(value))
-
-
-_CONTENT_TESTS = (
-    ("coordinates", _looks_like_coordinates),
-    ("email", _looks_like_email),
-    ("postcode", _looks_like_postcode),
-)
-
-
-def _non_empty_values(column: pd.Series) -> list[str]:
-    values = (str(value).strip() for value in column.dropna().head(_CONTENT_SAMPLE * 2))
-    return [value for value in values if value][:_CONTENT_SAMPLE]
-
-
-def _mostly(column: pd.Series, looks_like: Callable[[str], bool]) -> bool:
-    """Tell whether most non-empty values of a column pass a test."""
-    values = _non_empty_values(column)
-    return bool(values) and sum(map(looks_like, values)) >= _CONTENT_SHARE * len(values)
-
-
-# ------------------------------------------------------------ user's options
-
-
-def _check_fields(mapping: Mapping[str, str]) -> None:
-    for field in mapping:
-        if field not in CANONICAL_FIELDS:
-            raise ConfigurationError(_unknown_field_message(field))
-
-
-def _unknown_field_message(field: str) -> str:
-    close = process.extractOne(field, CANONICAL_FIELDS, scorer=fuzz.ratio, score_cutoff=60)
-    hint = f" Vouliez-vous dire « {close[0]} » ?" if close else ""
-    return f"Champ inconnu : « {field} ».{hint} Champs possibles : {', '.join(CANONICAL_FIELDS)}."
-
-
-def parse_column_options(options: Sequence[str]) -> dict[str, str]:
-    """Read ``--column FIELD=HEADER`` options.
-
-    Parameters
-    ----------
-    options
-        Such as ``["email=Adresse mail", "lat=Y"]``. ``"email="`` keeps the
-        field unmapped even if a column looks like it.
-
-    Returns
-    -------
-    dict
-        Canonical field -> header (stripped of surrounding spaces).
-
-    Raises
-    ------
-    ConfigurationError
-        On an option without ``=``, an unknown field or a field given twice;
-        the message lists the valid fields.
-    """
-    mapping: dict[str, str] = {}
-    for option in options:
-        field, separator, header = option.partition("=")
-        field = field.strip()
-        if not separator or not field:
-            raise ConfigurationError(
-                f"Option --column invalide : « {option} ». Forme attendue : CHAMP=EN-TÊTE "
-                f"(ex. « email=Adresse mail »). Champs possibles : {', '.join(CANONICAL_FIELDS)}."
-            )
-        if field not in CANONICAL_FIELDS:
-            raise ConfigurationError(_unknown_field_message(field))
-        if field in mapping:
-            raise ConfigurationError(f"Le champ « {field} » est donné deux fois dans les options --column.")
-        mapping[field] = header.strip()
-    return mapping
-
-
-# ------------------------------------------------------------------- profiles
-
-_PROFILE_KEYS = frozenset({"name", "description", "theme", "columns"})
-
-
-def profiles_dir() -> Path:
-    """Return the folder of the named profiles."""
-    return data_dir() / "profiles"
-
-
-def load_profile(name_or_path: str) -> Profile:
-    """Read a profile by name (``data/profiles/NAME.toml``) or by path to a ``.toml`` file.
-
-    Raises
-    ------
-    ConfigurationError
-        When the profile does not exist or is invalid; for an unknown name the
-        message lists the available profiles.
-    """
-    if name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path:
-        return _read_profile(Path(name_or_path))
-    path = profiles_dir() / f"{name_or_path}.toml"
-    if not path.is_file():
-        available = ", ".join(path.stem for path in _profile_paths()) or "aucun"
-        raise ConfigurationError(f"Profil inconnu : « {name_or_path} ». Profils disponibles : {available}.")
-    return _read_profile(path)
-
-
-def list_profiles() -> list[Profile]:
-    """Read all named profiles, sorted by file name."""
-    return [_read_profile(path) for path in _profile_paths()]
-
-
-def _profile_paths() -> Iterable[Path]:
-    folder = profiles_dir()
-    return sorted(folder.glob("*.toml")) if folder.is_dir() else []
-
-
-def _read_profile(path: Path) -> Profile:
-    try:
-        with path.open("rb") as file:
-            document = tomllib.load(file)
-    except FileNotFoundError:
-        raise ConfigurationError(f"Profil introuvable : {path}.") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigurationError(f"Le profil {path} n'est pas un fichier TOML valide : {error}.") from None
-    return _parse_profile(document, path)
-
-
-def _parse_profile(document: dict[str, Any], path: Path) -> Profile:
-    unknown = sorted(set(document) - _PROFILE_KEYS)
-    if unknown:
-        raise ConfigurationError(
-            f"Profil {path} : clé(s) inconnue(s) {', '.join(unknown)} ; "
-            f"clés possibles : {', '.join(sorted(_PROFILE_KEYS))}."
-        )
-    name, description, theme = document.get("name"), document.get("description", ""), document.get("theme")
-    columns = document.get("columns", {})
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigurationError(f"Profil {path} : « name » est obligatoire et doit être un texte non vide.")
-    if not isinstance(description, str):
-        raise ConfigurationError(f"Profil {path} : « description » doit être un texte.")
-    if not isinstance(columns, dict) or not all(isinstance(header, str) for header in columns.values()):
-        raise ConfigurationError(f"Profil {path} : [columns] doit associer des champs à des en-têtes (textes).")
-    try:
-        _check_fields(columns)
-        if theme is not None:
-            theme = load_themes().get(str(theme)).slug
-    except ConfigurationError as error:
-        raise ConfigurationError(f"Profil {path} : {error}") from None
-    return Profile(name.strip(), description.strip(), dict(columns), theme)

@@ -23,20 +23,13 @@ import pandas as pd
 import pyarrow as pa
 
 from loaders._errors import ConfigurationError, NoLocationColumnError
-from loaders.columns import CANONICAL_FIELDS, ColumnMapping, Profile, load_profile, map_columns
+from loaders.column_options import CANONICAL_FIELDS, Profile, load_profile
+from loaders.columns import ColumnMapping, map_columns
+from loaders.dates import dates, datetimes
+from loaders.file_rules import check_files
 from loaders.fixes import FIX_NOTE, apply_fixes, location_keys, location_texts
 from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
-from loaders.normalize import (
-    IN_TRAINING,
-    REFERENCED,
-    TRAINED,
-    dates,
-    datetimes,
-    themes,
-    training_statuses,
-    yes_no,
-    yes_or_named,
-)
+from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED, themes, training_statuses, yes_no, yes_or_named
 from loaders.places import mobility, place_ids
 from loaders.privacy import homes_at_commune_point, person_id
 from loaders.read import RawTable, read_table
@@ -144,15 +137,19 @@ def load_files(
     options: LoadOptions = LoadOptions(),
     registry: ThemeRegistry | None = None,
 ) -> ImportResult:
-    """Read, map, normalise, geocode and deduplicate the rows of several files.
+    """Read, map, normalise, geocode and deduplicate the rows of several files (``python -m loaders``).
 
     Raises
     ------
     loaders.LoaderError
-        A file is unusable (unreadable, not a table, no location column) or the
+        A file is unusable (unreadable, not a table, no location column), the
+        files break a rule of :mod:`loaders.file_rules` (two files of one name,
+        even from two folders, or of one content; « | » in a name), or the
         options are invalid; nothing is returned then.
     """
-    return load_tables([read_table(path) for path in paths], gazetteer, options, registry)
+    tables = [read_table(path) for path in paths]
+    check_files(tables)
+    return load_tables(tables, gazetteer, options, registry)
 
 
 def load_tables(
@@ -161,7 +158,7 @@ def load_tables(
     options: LoadOptions = LoadOptions(),
     registry: ThemeRegistry | None = None,
 ) -> ImportResult:
-    """Same as :func:`load_files`, for tables already read (uploads)."""
+    """Same as :func:`load_files`, for tables already read and checked (uploads: `views.importer.read_uploads`)."""
     registry = registry or load_themes()
     profile, theme = _resolve_options(options, registry)
     with _cyclic_gc_paused():

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from loaders import settings
 from loaders.access import FRANCE, Agent, OutOfScopeError, Scope
 from loaders.bulk import dialect_insert, insert_frame
+from loaders.outcomes import RowOutcome, kept_rows, source_rows, stored_outcomes
 from loaders.schema import (
     PENDING,
     REFUSED,
@@ -229,8 +230,8 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
         new_files, twin_of = _files_to_import(result.files, known)
         # A record belongs to the batch of the file whose row won it (or of that file's twin).
         every_record = result.records.assign(winning_file=result.records["winning_file"].replace(twin_of))
-        kept = _kept_rows(every_record)
-        merged = Counter(kept.loc[kept["outcome"] == "merged", "source_file"])
+        kept = kept_rows(every_record)
+        merged = Counter(kept.loc[kept["outcome"] == RowOutcome.MERGED, "source_file"])
         info = _BatchInfo(is_demo=is_demo, hub=hub, form=form, full_export=full_export, at=now, imported_by=imported_by)
         batch_of = {report.source_file: _insert_batch(conn, result.theme, report, merged[report.source_file], info)
                     for report in new_files}
@@ -256,7 +257,7 @@ def save_import(engine: Engine, result: ImportResult, *, is_demo: bool = False, 
             _log_demo_validation(conn, records, now)
         absent = _flag_absences(conn, every_record, form) if full_export and batch_of else 0
         closed = _close_places(conn, every_record, form, now) if full_export and batch_of else 0
-        insert_frame(conn, row_outcomes, _row_outcomes(result.rejects, result.reject_places, kept, batch_of))
+        insert_frame(conn, row_outcomes, stored_outcomes(result.rejects, result.reject_places, kept, batch_of))
     skipped = tuple(report.source_file for report in result.files if report.source_file not in batch_of)
     return SaveOutcome(tuple(batch_of), skipped, absent,
                        erased_rows=sum(source_file in batch_of for source_file, _ in erased_rows), closed_places=closed)
@@ -299,26 +300,6 @@ def _without_erased(result: ImportResult,
         rejects=pd.concat([result.rejects, rejects], ignore_index=True).fillna(""),
         reject_places=pd.concat([result.reject_places, places], ignore_index=True),
     ), list(reasons)
-
-
-def source_rows(records: pd.DataFrame) -> pd.DataFrame:
-    """Every source row of each record: ``record`` (its position in ``records``), ``source_file``, ``source_row``.
-
-    Reads the ``source_file`` and ``source_rows`` that :mod:`loaders.pipeline` writes on each record:
-    ``2|7`` within one file, ``a.csv:2|b.csv:7`` across files.
-    """
-    lists = pc.split_pattern(pa.array(records["source_rows"], type=pa.large_string()), "|")
-    record = pc.list_parent_indices(lists).to_numpy()
-    # The file name is everything before the last colon, when there is one (names may hold colons,
-    # even line breaks: hence the s flag).
-    parts = pc.extract_regex(pc.list_flatten(lists), r"(?s)^(?:(?P<file>.*):)?(?P<row>[0-9]+)$")
-    own_file = pa.array(records["source_file"], type=pa.large_string()).take(record)
-    named_file = parts.field("file")
-    return pd.DataFrame({
-        "record": record,
-        "source_file": pc.if_else(pc.equal(named_file, ""), own_file, named_file).to_numpy(zero_copy_only=False),
-        "source_row": parts.field("row").cast(pa.int64()).to_numpy(),
-    })
 
 
 def _without_answers_before_withdrawal(conn: Connection, records: pd.DataFrame) -> pd.DataFrame:
@@ -646,30 +627,6 @@ def _close_places(conn: Connection, every_record: pd.DataFrame, form: str, now: 
                                                     animator_places.c.place_id == sa.bindparam("p"))
                      .values(until=now), closing)
     return len(closing)
-
-
-def _row_outcomes(rejects: pd.DataFrame, places: pd.DataFrame, kept: pd.DataFrame,
-                  batch_of: Mapping[str, int]) -> pd.DataFrame:
-    """One outcome per source row of the imported files: rejected (with its reason), accepted or merged."""
-    rejected = pd.DataFrame({
-        "source_file": rejects["source_file"], "source_row": rejects["source_row"].astype(int),
-        "outcome": "rejected", "reason": rejects["reason"],
-        "location_key": places["location_key"].replace("", None).to_numpy(),
-        "location_text": places["location_text"].replace("", None).to_numpy(),
-    })
-    outcomes = pd.concat([rejected, kept], ignore_index=True)
-    outcomes = outcomes[outcomes["source_file"].isin(list(batch_of))]
-    return outcomes.assign(batch_id=outcomes["source_file"].map(batch_of)).drop(columns="source_file")
-
-
-def _kept_rows(records: pd.DataFrame) -> pd.DataFrame:
-    """Rows kept as a record's latest submission (``accepted``) or merged into one (``merged``)."""
-    sources = source_rows(records).drop_duplicates(["source_file", "source_row"])
-    winners = pd.MultiIndex.from_arrays([records["winning_file"], records["winning_row"].astype(int)])
-    accepted = pd.MultiIndex.from_frame(sources[["source_file", "source_row"]]).isin(winners)
-    return pd.DataFrame({"source_file": sources["source_file"].to_numpy(),
-                         "source_row": sources["source_row"].to_numpy(),
-                         "outcome": np.where(accepted, "accepted", "merged")})
 
 
 def retention_cutoff(months: int | None = None) -> datetime:

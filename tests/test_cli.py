@@ -58,7 +58,7 @@ def test_import_writes_outputs_and_store(tmp_path, store_home):
     assert animators.loc[2, "structure"] == '=HYPERLINK("http://evil")'  # restored on reading back
     assert animators.loc[2, "insee_code"] == "34172"
     rejects = read_table(out / "rejets.csv").frame
-    assert rejects.loc[2, "source_row"] == "3" and "Xyzville" in rejects.loc[2, "reason"]
+    assert rejects.loc[2, "Ligne d'origine"] == "3" and "Xyzville" in rejects.loc[2, "Motif du rejet"]
     report = json.loads((out / "rapport.json").read_text(encoding="utf-8"))
     assert (report["lignes"], report["lignes_acceptees"], report["lignes_rejetees"]) == (2, 1, 1)
     assert counts(store_home) == {"import_batches": 1, "animators": 1, "referencings": 1, "row_outcomes": 2}
@@ -124,7 +124,7 @@ def test_bad_column_option_is_a_clean_error(tmp_path, store_home):
 def test_identical_files_under_two_names_lose_nothing(tmp_path, store_home, gazetteer):
     """The second copy is skipped as already imported; its rows' records stay, under the first batch."""
     from loaders import store
-    from loaders.pipeline import LoadOptions, load_files
+    from loaders.pipeline import LoadOptions, load_tables
 
     content = ("Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?\n"
                "a@x.fr;Médiathèque;35000;Rennes;Café IA;Oui\n")
@@ -132,10 +132,39 @@ def test_identical_files_under_two_names_lose_nothing(tmp_path, store_home, gaze
     first.write_text(content, encoding="utf-8")
     copy.write_text(content, encoding="utf-8")
     engine = store.connect()
-    outcome = store.save_import(engine, load_files([first, copy], gazetteer, LoadOptions()))
+    # The file rules refuse twins before the store (load_files, the page): the store still copes on its own.
+    outcome = store.save_import(engine, load_tables([read_table(first), read_table(copy)], gazetteer, LoadOptions()))
     assert outcome.imported == ("a.csv",) and outcome.already_imported == ("copie.csv",)
     animators = store.read_animators(engine, scope=FRANCE)
     assert animators["structure"].tolist() == ["Médiathèque"]
     with engine.connect() as conn:
         outcomes = conn.execute(store.row_outcomes.select()).mappings().all()
     assert [(o["source_row"], o["outcome"]) for o in outcomes] == [(2, "accepted")]
+
+
+def test_two_files_with_one_name_from_two_folders_are_refused_and_nothing_is_imported(tmp_path, store_home):
+    """Rows are named by their file's base name: ``a/export.csv`` and ``b/export.csv`` cannot be told apart."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = export(tmp_path / "a", ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"])
+    second = export(tmp_path / "b", ["b@x.fr;Médiathèque;51200;Épernay;Café IA;Oui;Oui"])
+    done = run(str(first), str(second), "--out", str(tmp_path / "out"), env_home=store_home)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "Deux fichiers s'appellent « export.csv »" in done.stderr
+    assert not (store_home / "carte.sqlite").exists() or counts(store_home)["import_batches"] == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_identical_files_under_two_names_are_refused_by_the_command_line(tmp_path, store_home):
+    first = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"], "a.csv")
+    copy = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"], "copie.csv")
+    done = run(str(first), str(copy), env_home=store_home)
+    assert done.returncode != 0 and "« a.csv » et « copie.csv » sont identiques" in done.stderr
+    assert not (store_home / "carte.sqlite").exists() or counts(store_home)["import_batches"] == 0
+
+
+def test_a_file_name_holding_the_file_separator_is_refused_by_the_command_line(tmp_path, store_home):
+    path = export(tmp_path, ["a@x.fr;EPN;34000;Montpellier;Café IA;Oui;Oui"], "a|b.csv")
+    done = run(str(path), env_home=store_home)
+    assert done.returncode != 0 and "contient le caractère « | »" in done.stderr
+    assert not (store_home / "carte.sqlite").exists() or counts(store_home)["import_batches"] == 0

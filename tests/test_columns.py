@@ -11,15 +11,8 @@ import pytest
 
 from loaders import columns
 from loaders._errors import ConfigurationError
-from loaders.columns import (
-    CANONICAL_FIELDS,
-    ColumnMapping,
-    Profile,
-    list_profiles,
-    load_profile,
-    map_columns,
-    parse_column_options,
-)
+from loaders.column_options import CANONICAL_FIELDS, Profile, list_profiles, load_profile, parse_column_options
+from loaders.columns import ColumnMapping, map_columns
 from loaders.text import fold
 from loaders.themes import DATA_DIR_VARIABLE
 

@@ -19,7 +19,6 @@ a workbook kept to 16 significant digits.
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import re
 import tempfile
@@ -35,6 +34,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loaders.cli import write_outputs
+from loaders.report import rejects_csv, rejects_table
 from loaders.pipeline import RECORD_COLUMNS, LoadOptions, load_tables
 from loaders.read import read_bytes, read_table
 from loaders.safe_files import cell_text, csv_bytes, write_csv, write_xlsx, xlsx_bytes
@@ -207,7 +207,7 @@ def test_import_outputs_are_formula_safe_and_read_back(export: pd.DataFrame, gaz
     with tempfile.TemporaryDirectory() as folder:
         write_outputs(result, Path(folder))
         for name, written in (("animateurs.csv", result.records[list(RECORD_COLUMNS)]),
-                              ("rejets.csv", result.rejects)):
+                              ("rejets.csv", rejects_table(result))):
             data = (Path(folder) / name).read_bytes()
             assert_csv_is_safe(data)
             if written.empty:
@@ -215,12 +215,11 @@ def test_import_outputs_are_formula_safe_and_read_back(export: pd.DataFrame, gaz
             assert_reads_back(data, name, written)
 
 
-def test_importer_rejects_file_is_formula_safe_and_reads_back(store_home, gazetteer) -> None:
-    importer = importlib.import_module("views.importer")
+def test_rejects_file_is_formula_safe_and_reads_back(gazetteer) -> None:
     export = pd.DataFrame({"Nom de votre structure": CORPUS, "CP": "99999", "Ville": CORPUS,
                            "Thématiques": "Café IA"})
     result = load_tables([read_bytes(csv_bytes(export), "export.csv")], gazetteer)
-    data = importer.rejects_csv(result)
+    data = rejects_csv(result)
     assert_csv_is_safe(data)
     back = read_bytes(data, "rejets.csv").frame
     assert back["Nom de votre structure"].tolist() == [as_written(value) for value in CORPUS]

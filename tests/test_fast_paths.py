@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from loaders.geocode import GEOCODE_COLUMNS, Gazetteer, geocode
-from loaders.normalize import _BULK_TIMESTAMP_FORMATS, _bulk_datetimes, _zero_padded_datetimes
+from loaders.dates import _BULK_TIMESTAMP_FORMATS, _bulk_datetimes, _zero_padded_datetimes
 
 SAMPLE: list[dict[str, str]] = [
     # rule 1: INSEE codes

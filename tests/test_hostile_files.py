@@ -323,7 +323,7 @@ def test_xml_entities_in_any_workbook_part_are_refused(member: str, attack: str,
 
 
 def test_workbooks_are_not_read_without_defusedxml(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("loaders.read.DEFUSEDXML", False)
+    monkeypatch.setattr("loaders.read.workbook.DEFUSEDXML", False)
     with pytest.raises(ConfigurationError, match="OPENPYXL_DEFUSEDXML") as caught:
         read_bytes(xlsx_file([["nom"], ["A"]]), "export.xlsx")
     assert_french(caught.value, "export.xlsx")

@@ -132,7 +132,7 @@ HEADERS = (
 )
 # Extra columns whose headers are hostile: no field takes them, the Importer lists them as unused.
 EXTRA_HEADERS = tuple(hostile("header", index) for index in (1, 2, 6, 12))
-# The user fields the export fills with hostile text (canonical names of loaders/columns.py).
+# The user fields the export fills with hostile text (canonical names of loaders/column_options.py).
 CSV_FIELDS = (
     "submitted_at", "submission_id", "email", "first_name", "last_name", "full_name", "phone", "structure",
     "structure_type", "address", "postcode", "city", "conum", "themes", "training_date", "training_body",

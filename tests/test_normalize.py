@@ -10,11 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from loaders.dates import dates, datetimes, parse_date, parse_datetime
 from loaders.normalize import (
-    dates,
-    datetimes,
-    parse_date,
-    parse_datetime,
     parse_training_status,
     parse_yes_no,
     split_multi,

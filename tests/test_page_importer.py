@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import streamlit as st
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
 
 from conftest import json_records
 from loaders import cli, store
@@ -25,7 +27,9 @@ from loaders._errors import LoaderError
 from loaders.normalize import REFERENCED
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes
+from loaders.report import rejects_csv, rejects_table
 from signin import sign_in
+from views import import_tables
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HUB = "hub@occitanie.fr"
@@ -282,7 +286,7 @@ def test_two_files_are_merged_and_reported_together(page):
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ([("a.csv", EXPORT), ("a.csv", EXPORT + b"\n")], "Deux fichiers déposés s'appellent « a.csv »"),
+        ([("a.csv", EXPORT), ("a.csv", EXPORT + b"\n")], "Deux fichiers s'appellent « a.csv »"),
         ([("a.csv", EXPORT), ("copie.csv", EXPORT)], "« a.csv » et « copie.csv » sont identiques"),
     ],
 )
@@ -290,6 +294,16 @@ def test_uploads_sharing_a_name_or_a_content_are_refused(page, files, expected):
     upload(page, *files)
     assert not page.exception and len(page.error) == 1 and expected in errors(page)[0]
     assert not page.main.button
+
+
+def test_two_exports_named_alike_from_two_folders_are_refused_and_nothing_is_saved(page):
+    """Two hubs' exports, both saved as « export.csv » in their own folder, uploaded together."""
+    upload(page, ("export.csv", EXPORT), ("export.csv", NAMES_EXPORT))
+    assert not page.exception and errors(page) == [
+        "Deux fichiers s'appellent « export.csv » (l'import désigne chaque ligne par le nom de son fichier). "
+        "Renommez l'un d'eux, puis importez-les de nouveau."]
+    assert not page.main.button and not page.metric
+    assert batches(store.connect()).empty
 
 
 def test_a_real_export_without_theme_column_loads_with_the_chosen_theme(page, realdata, gazetteer):
@@ -333,7 +347,7 @@ def test_how_a_column_was_found_is_worded_for_a_hub_agent(page):
 
 
 def test_rows_placed_by_an_approximate_name_have_their_own_filter(page):
-    kinds = importer_module().NameMatch
+    kinds = import_tables.NameMatch
     upload(page, ("communes.csv", NAMES_EXPORT))
     assert not page.exception and metrics(page)["Acceptées"] == 3
     page.radio(key="importer-verdict").set_value(kinds.APPROXIMATE.value).run()
@@ -362,16 +376,16 @@ def test_the_report_can_be_searched_within_a_verdict(page):
 # --- Pure helpers, on the real exports ------------------------------------------------------
 
 
-def test_the_approximation_filter_holds_every_row_the_geocoder_read_approximately(importer, gazetteer, tmp_path):
+def test_the_approximation_filter_holds_every_row_the_geocoder_read_approximately(gazetteer, tmp_path):
     """On a messy test export, against the geocoder's own notes (« commune « X » rapprochée de « Y » »)."""
     path = tmp_path / "messy.csv"
     subprocess.run([sys.executable, "bench/make_messy_export.py", str(path), "--rows", str(MESSY_ROWS),
                     "--seed", "1"], cwd=Path(APP).parent, check=True, capture_output=True)
     result = load_files([path], gazetteer, LoadOptions())
-    report = importer.row_report(result, gazetteer).set_index("Ligne")
+    report = import_tables.row_report(result, gazetteer).set_index("Ligne")
     accepted = report[report["Verdict"] == "Acceptée"]
     noted = set(accepted.index[accepted["Motif ou remarque"].str.contains("rapprochée de", regex=False)])
-    approximate = importer.filtered_report(report.reset_index(), importer.NameMatch.APPROXIMATE.value, "")
+    approximate = import_tables.filtered_report(report.reset_index(), import_tables.NameMatch.APPROXIMATE.value, "")
     assert len(noted) > 20 and noted <= set(approximate["Ligne"])
     # Each of them wrote another name than the commune retained.
     assert (approximate["Commune écrite (si différente)"] != approximate["Commune retenue"]).all()
@@ -379,10 +393,10 @@ def test_the_approximation_filter_holds_every_row_the_geocoder_read_approximatel
 
 
 @pytest.mark.parametrize("name", ["epernay.json", "la-creuse.json", "hub-lo.json", "corse.json"])
-def test_every_row_of_a_real_export_is_reported_once(importer, realdata, gazetteer, name):
+def test_every_row_of_a_real_export_is_reported_once(realdata, gazetteer, name):
     table = read_bytes((realdata / name).read_bytes(), name)
     result = load_tables([table], gazetteer, LoadOptions(theme="cafe-ia"))
-    report = importer.row_report(result, gazetteer)
+    report = import_tables.row_report(result, gazetteer)
     assert report["Ligne"].tolist() == sorted([*table.frame.index, *table.blank_rows])
     counts = report["Verdict"].value_counts()
     assert counts.get("Rejetée", 0) == len(result.rejects)
@@ -390,34 +404,44 @@ def test_every_row_of_a_real_export_is_reported_once(importer, realdata, gazette
     assert report["Motif ou remarque"].loc[report["Verdict"] == "Rejetée"].str.len().gt(0).all()
 
 
-def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_record_count(importer, realdata,
-                                                                                          gazetteer):
+def test_the_real_export_without_status_nor_consent_is_warned_about_with_its_record_count(realdata, gazetteer):
     """The 39-row export of the issue (or its extract): every record « Référencé·e », none on the default
     public map."""
     result = load_files([realdata / "epernay.json"], gazetteer, LoadOptions(theme="cafe-ia"))
     assert set(result.records["training_status"]) == {REFERENCED} and not result.records["public_consent"].any()
-    training, consent = importer.public_map_warnings(result)
+    training, consent = import_tables.public_map_warnings(result)
     assert f"{len(result.records)} fiches en viennent et seront enregistrées « Référencé·e »" in training
     assert "Accord de publication" in consent
 
 
-def test_rejects_csv_is_the_cli_file_with_french_headers(importer, gazetteer, tmp_path):
+def test_the_pages_rejets_csv_download_is_byte_for_byte_the_cli_file(page, tmp_path, monkeypatch):
+    """One format, written by loaders.report: French headers, then the rows as written, formula-safe."""
+    storages: list[MemoryMediaFileStorage] = []
+
+    class KeptStorage(MemoryMediaFileStorage):
+        """AppTest's storage of downloads, kept after the run so that the test can read the offered bytes."""
+
+        def __init__(self, media_endpoint: str) -> None:
+            super().__init__(media_endpoint)
+            storages.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", KeptStorage)
+    upload(page, ("export.csv", EXPORT))
+    (button,) = page.get("download_button")
+    offered = storages[-1].get_file(button.proto.url.rsplit("/", 1)[1]).content
     path = tmp_path / "export.csv"
     path.write_bytes(EXPORT)
     assert cli.main([str(path), "--out", str(tmp_path / "out")]) == 0
-    written = (tmp_path / "out" / "rejets.csv").read_bytes().decode("utf-8-sig").splitlines()
-    result = load_tables([read_bytes(EXPORT, "export.csv")], gazetteer)
-    offered = importer.rejects_csv(result).decode("utf-8-sig").splitlines()
-    assert offered[1:] == written[1:]
-    assert offered[0] == written[0].replace("source_file;source_row;reason",
-                                            "Fichier d'origine;Ligne d'origine;Motif du rejet")
+    assert offered == (tmp_path / "out" / "rejets.csv").read_bytes()
+    lines = offered.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Fichier d'origine;Ligne d'origine;Motif du rejet;" + EXPORT.decode().splitlines()[0]
     # Formula-safe: the structure « =1+1 » is written as text.
-    assert ";'=1+1;" in offered[1]
+    assert ";'=1+1;" in lines[1]
 
 
-def test_a_corrected_rejects_file_is_read_back_and_accepted(importer, gazetteer):
+def test_a_corrected_rejects_file_is_read_back_and_accepted(gazetteer):
     result = load_tables([read_bytes(EXPORT, "export.csv")], gazetteer)
-    rejected = read_bytes(importer.rejects_csv(result), "rejets.csv")
+    rejected = read_bytes(rejects_csv(result), "rejets.csv")
     assert rejected.frame["Nom de votre structure"].tolist() == ["=1+1", "Tiers-lieu"]
     fixed = rejected.frame.copy()
     fixed["CP"] = ["51200", "51200"]
@@ -428,7 +452,7 @@ def test_a_corrected_rejects_file_is_read_back_and_accepted(importer, gazetteer)
     again = load_tables([read_bytes(csv_bytes(fixed), "rejets.csv")], gazetteer)
     assert again.rejects.empty and again.records["commune"].tolist() == ["Épernay", "Épernay"]
     # Rejected again, a re-uploaded rejets.csv keeps one set of loader columns: the new one.
-    still = importer.rejects_table(load_tables([rejected], gazetteer))
+    still = rejects_table(load_tables([rejected], gazetteer))
     assert list(still.columns[:3]) == ["Fichier d'origine", "Ligne d'origine", "Motif du rejet"]
     assert still["Fichier d'origine"].tolist() == ["rejets.csv", "rejets.csv"]
     assert not still.columns.duplicated().any()
@@ -436,13 +460,13 @@ def test_a_corrected_rejects_file_is_read_back_and_accepted(importer, gazetteer)
 
 def test_only_the_changed_columns_are_forced(importer):
     tables = importer.read_uploads([("export.csv", EXPORT)])
-    detected = importer.detection_table(tables, None)
+    detected = import_tables.detection_table(tables, None)
     edited = detected.copy()
     edited.loc["postcode", "Colonne à utiliser"] = "(aucune)"
     edited.loc["insee_code", "Colonne à utiliser"] = "Référence commune"
     edited.loc["email", "Colonne à utiliser"] = "(détection automatique)"
-    assert importer.forced_columns(edited, detected) == {"postcode": "", "insee_code": "Référence commune"}
-    assert importer.forced_columns(detected, detected) == {}
+    assert import_tables.forced_columns(edited, detected) == {"postcode": "", "insee_code": "Référence commune"}
+    assert import_tables.forced_columns(detected, detected) == {}
 
 
 def test_read_uploads_refuses_a_bar_in_a_file_name(importer):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loaders import store
+from loaders import outcomes, store
 from loaders.store import CHECKED_FIELDS
 
 TEXTS = ["Médiathèque « Nord »", None, "a\x1fb|c:d", "=1+1"]
@@ -63,7 +63,7 @@ def test_source_rows_reads_every_row_of_every_record(text_dtype):
         "source_rows": pd.Series(["2", "3|9", "a.csv:4|b.csv:7", "x:y.csv:5|6", "12|11|10", "ligne\n1.csv:3|e.csv:8"],
                                  dtype=text_dtype, index=INDEX),
     })
-    rows = store.source_rows(records)
+    rows = outcomes.source_rows(records)
     assert list(rows.itertuples(index=False, name=None)) == naive_source_rows(records)
 
 
@@ -75,6 +75,18 @@ def test_kept_rows_tell_winners_from_merged_duplicates():
         "winning_file": ["a.csv", "a.csv", "b.csv"],
         "winning_row": [2, 2, 7],
     })
-    kept = store._kept_rows(records)
+    kept = outcomes.kept_rows(records)
     assert sorted(kept.itertuples(index=False, name=None)) == [
-        ("a.csv", 2, "accepted"), ("a.csv", 5, "merged"), ("b.csv", 7, "accepted")]
+        (0, "a.csv", 2, "accepted"), (2, "a.csv", 5, "merged"), (2, "b.csv", 7, "accepted")]
+
+
+def test_an_accepted_row_points_to_a_record_it_won_even_when_merged_first_elsewhere():
+    """Row 2 lost theme A to row 3, but won theme B: the report shows it with record B's fields."""
+    records = pd.DataFrame({
+        "source_file": ["a.csv", "a.csv"],
+        "source_rows": ["2|3", "2"],
+        "winning_file": ["a.csv", "a.csv"],
+        "winning_row": [3, 2],
+    })
+    kept = outcomes.kept_rows(records)
+    assert list(kept.itertuples(index=False, name=None)) == [(1, "a.csv", 2, "accepted"), (0, "a.csv", 3, "accepted")]

@@ -224,7 +224,7 @@ def sweep_controle(sweep: Sweep) -> None:
 
 
 def sweep_importer(sweep: Sweep) -> None:
-    from loaders.columns import list_profiles
+    from loaders.column_options import list_profiles
 
     app = sweep.app
     themes = [None, *theme_slugs()]

@@ -4,6 +4,7 @@ The page runs the same pipeline as ``python -m loaders``: the files are read wit
 :func:`loaders.read.read_bytes`, the columns mapped (the hub can correct the mapping), the rows
 geocoded and deduplicated by :func:`loaders.pipeline.load_tables`, and nothing reaches the store
 before the hub clicks « Enregistrer l'import » (:func:`loaders.store.save_import`, one transaction).
+The tables it shows (detected columns, row-level report, warnings) are built by :mod:`views.import_tables`.
 Every row ends in the report as accepted, merged into a duplicate, rejected with its reason, or
 skipped as empty.
 
@@ -14,15 +15,13 @@ them. The store keeps the report and the row outcomes.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import logging
 import math
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-import numpy as np
 import pandas as pd
 import sqlalchemy.exc
 import streamlit as st
@@ -33,18 +32,38 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from loaders import store
 from loaders._errors import LoaderError
 from loaders.access import Agent
-from loaders.columns import (CANONICAL_FIELDS, FORCED, FROM_CONTENT, FROM_PROFILE, FROM_SYNONYM, Profile,
-                             list_profiles, load_profile, map_columns)
-from loaders.geocode import Gazetteer, city_name_key
-from loaders.normalize import REFERENCED
-from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult, LoadOptions, load_tables
+from loaders.column_options import list_profiles, load_profile
+from loaders.file_rules import check_files
+from loaders.geocode import Gazetteer
+from loaders.pipeline import ImportResult, LoadOptions, load_tables
 from loaders.read import RawTable, read_bytes
-from loaders.safe_files import csv_bytes
+from loaders.report import REJECTS_FILE, rejects_csv
 from loaders.settings import MEGABYTE, current_limits
-from loaders.text import fold
 from loaders.themes import ThemeRegistry
 from views import chrome, data, signin
-from views.labels import STATUS_LABELS
+from views.import_tables import (
+    ACCEPTED,
+    AUTOMATIC,
+    BLANK,
+    CHOICE_COLUMN,
+    DETECTED_COLUMN,
+    FIELD_COLUMN,
+    HOW_COLUMN,
+    MERGED,
+    NAME_MATCH_COLUMN,
+    NO_COLUMN,
+    REJECTED,
+    SHOWN_ROWS,
+    VERDICT_COLUMN,
+    detection_table,
+    filtered_report,
+    forced_columns,
+    header_options,
+    mapping_used,
+    public_map_warnings,
+    row_report,
+    searchable_lines,
+)
 from views.safe_html import escape
 from views.wording import counted, plural
 
@@ -54,95 +73,6 @@ T = TypeVar("T")
 # .xls and .ods are unreadable, but accepted here so that the loader explains in French how to
 # re-save them, instead of the uploader refusing them with an English message.
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "json", "xls", "ods"]
-REJECTS_FILE = "rejets.csv"
-
-FIELD_LABELS: dict[str, str] = {
-    "submission_id": "Identifiant de la réponse",
-    "submitted_at": "Date de la réponse",
-    "email": "Courriel",
-    "first_name": "Prénom",
-    "last_name": "Nom de famille",
-    "full_name": "Nom complet",
-    "phone": "Téléphone",
-    "structure": "Structure",
-    "structure_type": "Type de structure",
-    "address": "Adresse",
-    "postcode": "Code postal",
-    "city": "Commune",
-    "insee_code": "Code INSEE de la commune",
-    "coordinates": "Coordonnées GPS (latitude, longitude)",
-    "lat": "Latitude",
-    "lon": "Longitude",
-    "x": "X (Lambert 93)",
-    "y": "Y (Lambert 93)",
-    "conum": "Conseiller·ère numérique",
-    "trained": "Formé·e",
-    "training_date": "Date de formation",
-    "training_body": "Organisme de formation",
-    "themes": "Thématiques",
-    "consent": "Accord de publication",
-    "mobility": "Lieu fixe ou itinérant",
-}
-
-# The column-mapping editor.
-FIELD_COLUMN = "Champ"
-DETECTED_COLUMN = "Colonne détectée"
-HOW_COLUMN = "Reconnue par"
-# How loaders.columns found a column (its named kinds), as a hub agent says it.
-HOW_LABELS: dict[str, str] = {
-    FORCED: "votre choix",
-    FROM_PROFILE: "le profil de colonnes du hub",
-    FROM_SYNONYM: "son intitulé",
-    FROM_CONTENT: "son contenu",
-}
-CHOICE_COLUMN = "Colonne à utiliser"
-NO_COLUMN = "(aucune)"
-AUTOMATIC = "(détection automatique)"
-
-# The row-level report.
-FILE_COLUMN = "Fichier"
-ROW_COLUMN = "Ligne"
-VERDICT_COLUMN = "Verdict"
-DETAIL_COLUMN = "Motif ou remarque"
-COMMUNE_COLUMN = "Commune retenue"
-WRITTEN_COLUMN = "Commune écrite (si différente)"
-REPORT_COLUMNS = (FILE_COLUMN, ROW_COLUMN, VERDICT_COLUMN, DETAIL_COLUMN, COMMUNE_COLUMN, WRITTEN_COLUMN)
-ACCEPTED = "Acceptée"
-MERGED = "Doublon fusionné"
-REJECTED = "Rejetée"
-BLANK = "Ligne vide ignorée"
-VERDICTS = (ACCEPTED, MERGED, REJECTED, BLANK)
-# Not shown: how the written commune compares with the one retained (a NameMatch value), for the filter.
-NAME_MATCH_COLUMN = "name_match"
-
-
-class NameMatch(enum.Enum):
-    """How the commune a row wrote compares with the commune it was placed in."""
-
-    # One of the retained commune's names (or an arrondissement of it), or no commune written.
-    SAME = "same"
-    # Not its name, but close enough that the postcode + commune rule reads it as that commune (« Vandens »).
-    APPROXIMATE = "approximate"
-    # Another commune, or nothing the rule recognises: another field placed the row (INSEE code, coordinates…).
-    OTHER = "other"
-
-
-# The report's filter: every row, a verdict, or the rows whose written commune deserves a look.
-ALL_ROWS = "all"
-SHOWN_ROWS: dict[str, str] = {
-    ALL_ROWS: "Toutes les lignes",
-    **{verdict: verdict for verdict in VERDICTS},
-    NameMatch.APPROXIMATE.value: "Commune écrite approximativement",
-    NameMatch.OTHER.value: "Commune écrite différente de la commune retenue",
-}
-
-# Fields that give a training status (without any, every record is « Référencé·e »), and the consent.
-TRAINING_FIELDS: tuple[str, ...] = ("trained", "training_date")
-CONSENT_FIELD = "consent"
-
-# rejets.csv: the loader's own columns come first (REJECT_COLUMNS), then the row as written.
-REJECT_HEADERS = ("Fichier d'origine", "Ligne d'origine", "Motif du rejet")
-
 
 UNEXPECTED_ERROR = ("Une erreur inattendue a interrompu l'import : rien n'a été enregistré. Signalez le problème "
                     "à l'équipe de la carte en joignant le fichier.")
@@ -318,91 +248,12 @@ def read_uploads(files: Sequence[tuple[str, bytes]]) -> list[RawTable]:
     Raises
     ------
     LoaderError
-        A file is unusable (see :func:`loaders.read.read_bytes`), or two uploads share a name or
-        a content: the import names rows by their file, and skips a file already imported.
+        A file is unusable (see :func:`loaders.read.read_bytes`), or the files break a rule of
+        :mod:`loaders.file_rules` (two uploads sharing a name or a content, « | » in a name).
     """
     tables = [read_bytes(content, name) for name, content in files]
-    seen_names: set[str] = set()
-    seen_contents: dict[str, str] = {}
-    for table in tables:
-        if table.source_file in seen_names:
-            raise LoaderError(f"Deux fichiers déposés s'appellent « {table.source_file} ». Renommez l'un d'eux, "
-                              "puis déposez-les de nouveau.")
-        if table.sha256 in seen_contents:
-            raise LoaderError(f"Les fichiers « {seen_contents[table.sha256]} » et « {table.source_file} » sont "
-                              "identiques. Retirez l'un des deux.")
-        if "|" in table.source_file:
-            # The store lists the files of a merged record separated by « | ».
-            raise LoaderError(f"Le nom du fichier « {table.source_file} » contient le caractère « | ». "
-                              "Renommez-le, puis déposez-le de nouveau.")
-        seen_names.add(table.source_file)
-        seen_contents[table.sha256] = table.source_file
+    check_files(tables)
     return tables
-
-
-# --- Column mapping ---------------------------------------------------------------
-
-
-def header_options(tables: Sequence[RawTable]) -> list[str]:
-    """Headers a field can be given: those of every file (a forced header applies to all files)."""
-    others = [set(table.frame.columns) for table in tables[1:]]
-    return [str(header) for header in tables[0].frame.columns if all(header in headers for headers in others)]
-
-
-def detection_table(tables: Sequence[RawTable], profile: Profile | None) -> pd.DataFrame:
-    """What the automatic detection (and the profile) found for each canonical field.
-
-    Parameters
-    ----------
-    tables
-        The uploaded tables.
-    profile
-        The chosen column profile, if any.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by canonical field; columns `FIELD_COLUMN` (French name), `DETECTED_COLUMN`,
-        `HOW_COLUMN` (per file when the files disagree) and `CHOICE_COLUMN`, the editable choice:
-        the detected header, `NO_COLUMN`, or `AUTOMATIC` when the files disagree.
-
-    Raises
-    ------
-    ConfigurationError
-        A header of the profile is missing from a file.
-    """
-    mappings = {table.source_file: map_columns(table.frame, profile=profile) for table in tables}
-    rows: dict[str, dict[str, str]] = {}
-    for field in CANONICAL_FIELDS:
-        headers = {name: mapping.fields.get(field) for name, mapping in mappings.items()}
-        hows = {name: how_label(mapping.how.get(field)) for name, mapping in mappings.items()}
-        rows[field] = {
-            FIELD_COLUMN: FIELD_LABELS[field],
-            DETECTED_COLUMN: _per_file_text(headers),
-            HOW_COLUMN: _per_file_text(hows),
-            CHOICE_COLUMN: _default_choice(headers),
-        }
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def how_label(kind: str | None) -> str | None:
-    """How a column was found (a kind of :mod:`loaders.columns`), in the words of a hub agent."""
-    return None if kind is None else HOW_LABELS.get(kind, kind)
-
-
-def _per_file_text(values: Mapping[str, str | None]) -> str:
-    """The common value of all files, else ``a.csv : X · b.csv : Y``; « — » for nothing."""
-    distinct = set(values.values())
-    if len(distinct) == 1:
-        return next(iter(distinct)) or "—"
-    return " · ".join(f"{name} : {value or '—'}" for name, value in values.items())
-
-
-def _default_choice(headers: Mapping[str, str | None]) -> str:
-    distinct = set(headers.values())
-    if len(distinct) > 1:
-        return AUTOMATIC
-    return next(iter(distinct)) or NO_COLUMN
 
 
 def _mapping_editor(tables: Sequence[RawTable], profile_name: str | None, detected: pd.DataFrame) -> pd.DataFrame:
@@ -425,125 +276,6 @@ def _mapping_editor(tables: Sequence[RawTable], profile_name: str | None, detect
         column_config={CHOICE_COLUMN: st.column_config.SelectboxColumn(CHOICE_COLUMN, options=options,
                                                                        required=True)},
     )
-
-
-def forced_columns(edited: pd.DataFrame, detected: pd.DataFrame) -> dict[str, str]:
-    """The columns the hub changed, as ``LoadOptions.columns`` (``""`` keeps a field unmapped).
-
-    Only changed fields are forced: the others stay with the detection, file by file.
-    """
-    forced: dict[str, str] = {}
-    for field, choice in edited[CHOICE_COLUMN].items():
-        if choice == detected.at[field, CHOICE_COLUMN] or choice == AUTOMATIC:
-            continue
-        forced[str(field)] = "" if choice in (NO_COLUMN, None) else str(choice)
-    return forced
-
-
-# --- Analysis and report ------------------------------------------------------------
-
-
-def row_report(result: ImportResult, gazetteer: Gazetteer) -> pd.DataFrame:
-    """One line per row of every file: accepted, merged into a duplicate, rejected or skipped as empty.
-
-    Parameters
-    ----------
-    result
-        The analysed import.
-    gazetteer
-        The geocoder that placed the rows: it tells whether a written commune was read approximately.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns `REPORT_COLUMNS` then `NAME_MATCH_COLUMN` (a `NameMatch` value, for the filter),
-        ordered by file (upload order) then row. A row kept in several records (one per theme) is
-        « acceptée » when it is the latest submission of any of them, as
-        :func:`loaders.store.save_import` records it.
-    """
-    kept = _kept_rows(result.records, gazetteer)
-    same = NameMatch.SAME.value
-    rejected = [(file, int(row), REJECTED, reason, "", "", same)
-                for file, row, reason in result.rejects[list(REJECT_COLUMNS)].itertuples(index=False)]
-    blank = [(report.source_file, row, BLANK, "Ligne vide, sans aucune valeur", "", "", same)
-             for report in result.files for row in report.blank_rows]
-    frame = pd.DataFrame([*kept, *rejected, *blank], columns=[*REPORT_COLUMNS, NAME_MATCH_COLUMN])
-    file_order = {report.source_file: position for position, report in enumerate(result.files)}
-    frame = frame.assign(_order=frame[FILE_COLUMN].map(file_order))
-    return frame.sort_values(["_order", ROW_COLUMN], kind="stable").drop(columns="_order").reset_index(drop=True)
-
-
-def _kept_rows(records: pd.DataFrame, gazetteer: Gazetteer) -> list[tuple[str, int, str, str, str, str, str]]:
-    """Report lines of the rows that ended in records, as winners or as merged duplicates.
-
-    A record holds the winning row's fields: only that row is compared with the retained commune.
-    """
-    lines: dict[tuple[str, int], tuple[str, int, str, str, str, str, str]] = {}
-    winners = list(zip(records["winning_file"], records["winning_row"].astype(int)))
-    # A missing value shows as an empty cell, never as « nan ».
-    notes, communes, written = (records[name].fillna("").tolist() for name in ("geocode_note", "commune", "city"))
-    matches = name_matches(records, gazetteer).tolist()
-    same = NameMatch.SAME.value
-    for record, source_file, source_row in store.source_rows(records).itertuples(index=False):
-        source, winner = (source_file, int(source_row)), winners[record]
-        if source == winner:
-            match = matches[record]
-            lines[source] = (*source, ACCEPTED, notes[record], communes[record],
-                             "" if match is NameMatch.SAME else written[record], match.value)
-        elif source not in lines:
-            lines[source] = (*source, MERGED, _merged_detail(source, winner), communes[record], "", same)
-    return list(lines.values())
-
-
-def name_matches(records: pd.DataFrame, gazetteer: Gazetteer) -> pd.Series:
-    """How each record's written commune (``city``) compares with the commune it was placed in.
-
-    Decided from the row's own fields and the geocoder's public rules, once per distinct
-    (postcode, commune written, commune retained): the written name is compared with the retained
-    commune's names by :func:`loaders.geocode.city_name_key`, then read again by the postcode +
-    commune rule (:meth:`loaders.geocode.Gazetteer.match_postcode_city`).
-
-    Returns
-    -------
-    pandas.Series
-        A `NameMatch` per record, same index as ``records``.
-    """
-    rows = list(zip(*(records[name].fillna("").tolist() for name in ("postcode", "city", "insee_code"))))
-    decided = {row: _name_match(*row, gazetteer) for row in dict.fromkeys(rows)}
-    return pd.Series([decided[row] for row in rows], index=records.index, dtype=object)
-
-
-def _name_match(postcode: str, city: str, insee_code: str, gazetteer: Gazetteer) -> NameMatch:
-    key, _ = city_name_key(city)
-    if not key or key in {name for name, _ in gazetteer.keys_by_commune.get(insee_code, ())}:
-        return NameMatch.SAME
-    arrondissement = gazetteer.arrondissement_from_label(key)
-    if arrondissement is not None and arrondissement.insee_code == insee_code:
-        return NameMatch.SAME
-    read = gazetteer.match_postcode_city(postcode, city) if postcode else gazetteer.match_name_alone(city)
-    return NameMatch.APPROXIMATE if read.place is not None and read.place.insee_code == insee_code \
-        else NameMatch.OTHER
-
-
-def _merged_detail(source: tuple[str, int], winner: tuple[str, int]) -> str:
-    where = f"la ligne {winner[1]}" if winner[0] == source[0] else f"la ligne {winner[1]} de « {winner[0]} »"
-    return f"Doublon de {where} : la réponse la plus récente est gardée"
-
-
-def rejects_table(result: ImportResult) -> pd.DataFrame:
-    """The rejected rows as ``python -m loaders`` writes them to ``rejets.csv``, with French headers.
-
-    The loader's columns (file, row, reason) come first, then every column of the row as written,
-    so that the hub can correct the rows and upload the file again.
-    """
-    frame = result.rejects.set_axis([*REJECT_HEADERS, *result.rejects.columns[len(REJECT_COLUMNS):]], axis=1)
-    # A re-uploaded rejets.csv already holds these columns, from the previous attempt: the new ones win.
-    return frame.loc[:, ~frame.columns.duplicated(keep="first")]
-
-
-def rejects_csv(result: ImportResult) -> bytes:
-    """``rejets.csv``, formula-safe (see :func:`loaders.safe_files.csv_bytes`)."""
-    return csv_bytes(rejects_table(result))
 
 
 def _report(result: ImportResult, key: Hashable, agent: Agent) -> None:
@@ -583,99 +315,9 @@ def _report(result: ImportResult, key: Hashable, agent: Agent) -> None:
             st.dataframe(mapping_used(file_report), hide_index=True, width="stretch")
 
 
-def searchable_lines(report: pd.DataFrame) -> pd.Series:
-    """Each report line as one folded text (file, row number, verdict, detail, communes), for the search.
-
-    Folded once per distinct value of each column: a report of 100,000 lines holds few.
-    """
-    lines = pd.Series("", index=report.index, dtype=object)
-    for column in REPORT_COLUMNS:
-        positions, distinct = pd.factorize(report[column].astype(str))
-        lines = lines + " " + np.array([fold(value) for value in distinct], dtype=object)[positions]
-    return lines
-
-
 def _report_and_lines(result: ImportResult) -> tuple[pd.DataFrame, pd.Series]:
     report = row_report(result, gazetteer())
     return report, searchable_lines(report)
-
-
-def filtered_report(report: pd.DataFrame, shown: str, query: str, lines: pd.Series | None = None) -> pd.DataFrame:
-    """The report lines a hub asked for: a key of `SHOWN_ROWS`, and every word of ``query`` in the line.
-
-    Parameters
-    ----------
-    report
-        :func:`row_report`.
-    shown
-        `ALL_ROWS`, a verdict, or a `NameMatch` value (rows whose written commune deserves a look).
-    query
-        Words to find anywhere in a line (file, row number, verdict, detail, communes), compared
-        folded: case, accents and punctuation do not matter.
-    lines
-        :func:`searchable_lines` of the report, when already computed.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The matching lines, in the report's order.
-    """
-    if shown in VERDICTS:
-        mask = report[VERDICT_COLUMN] == shown
-    elif shown == ALL_ROWS:
-        mask = pd.Series(True, index=report.index)
-    else:
-        mask = report[NAME_MATCH_COLUMN] == shown
-    words = fold(query).split()
-    if words:
-        lines = searchable_lines(report) if lines is None else lines
-        for word in words:
-            mask = mask & lines.str.contains(word, regex=False)
-    return report[mask]
-
-
-def public_map_warnings(result: ImportResult) -> list[str]:
-    """What the public map will not show of this import, for want of a column, said before saving.
-
-    The public map shows trained people by default (:data:`loaders.publish.DEFAULT_STATUSES`), and
-    contact details only with a recorded consent.
-    """
-    untrained = [f.source_file for f in result.files if not set(TRAINING_FIELDS) & set(f.mapping.fields)]
-    unconsented = [f.source_file for f in result.files if CONSENT_FIELD not in f.mapping.fields]
-    warnings = []
-    if untrained:
-        records = int(result.records["winning_file"].isin(untrained).sum())
-        warnings.append(
-            f"{_which_files(untrained, result)} aucune colonne qui dise si les personnes sont formées (ni "
-            f"« {FIELD_LABELS['trained']} », ni « {FIELD_LABELS['training_date']} ») : "
-            f"{counted(records, 'fiche en vient et sera enregistrée', 'fiches en viennent et seront enregistrées')} "
-            f"« {STATUS_LABELS[REFERENCED]} ». La carte publique, qui "
-            "n'affiche par défaut que les personnes formées, n'en montrera aucune. Si l'export contient cette "
-            "information, choisissez sa colonne dans « Colonnes détectées » ci-dessus.")
-    if unconsented:
-        warnings.append(
-            f"{_which_files(unconsented, result)} aucune colonne « {FIELD_LABELS[CONSENT_FIELD]} » : sans accord "
-            "enregistré, le nom, le courriel et le téléphone des personnes ne seront jamais affichés sur la "
-            "carte publique (seules leur structure et leur commune le seront). Si l'export contient cette "
-            "question, choisissez sa colonne dans « Colonnes détectées » ci-dessus.")
-    return warnings
-
-
-def _which_files(names: Sequence[str], result: ImportResult) -> str:
-    """The subject of a warning: « Ce fichier n'a », or the files named when several were uploaded."""
-    if len(result.files) == 1:
-        return "Ce fichier n'a"
-    quoted = ", ".join(f"« {name} »" for name in names)
-    return f"Le fichier {quoted} n'a" if len(names) == 1 else f"Les fichiers {quoted} n'ont"
-
-
-def mapping_used(report: FileReport) -> pd.DataFrame:
-    """The mapping the import used for one file, then its unused columns."""
-    mapping = report.mapping
-    used = [(FIELD_LABELS[field], header, how_label(mapping.how[field]))
-            for field, header in mapping.fields.items()]
-    unused = [("(non utilisée)", header, "") for header in mapping.unmapped]
-    return pd.DataFrame([*used, *unused], columns=[FIELD_COLUMN, "Colonne", HOW_COLUMN])
 
 
 # --- Saving ---------------------------------------------------------------------------
