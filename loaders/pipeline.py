@@ -25,7 +25,7 @@ import pyarrow as pa
 from loaders._errors import ConfigurationError, NoLocationColumnError
 from loaders.columns import CANONICAL_FIELDS, ColumnMapping, Profile, load_profile, map_columns
 from loaders.fixes import FIX_NOTE, apply_fixes, location_keys, location_texts
-from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
+from loaders.geocoding import LOCATION_FIELDS, Gazetteer, geocode
 from loaders.normalize import (
     IN_TRAINING,
     REFERENCED,

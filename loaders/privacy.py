@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 from loaders import store
 from loaders._errors import LoaderError
 from loaders.access import append_to_log
-from loaders.geocode import Gazetteer
+from loaders.geocoding import Gazetteer
 from loaders.schema import (
     access_log,
     animator_places,
@@ -115,7 +115,7 @@ def homes_at_commune_point(canonical: pd.DataFrame, located: pd.DataFrame, gazet
     canonical
         The rows' canonical fields (``structure``, ``structure_type``).
     located
-        The geocoder's verdict of the same rows (:func:`loaders.geocode.geocode`).
+        The geocoder's verdict of the same rows (:func:`loaders.geocoding.geocode`).
     gazetteer
         The reference geography.
 

@@ -35,7 +35,7 @@ from loaders._errors import LoaderError
 from loaders.access import Agent
 from loaders.columns import (CANONICAL_FIELDS, FORCED, FROM_CONTENT, FROM_PROFILE, FROM_SYNONYM, Profile,
                              list_profiles, load_profile, map_columns)
-from loaders.geocode import Gazetteer, city_name_key
+from loaders.geocoding import Gazetteer, city_name_key
 from loaders.normalize import REFERENCED
 from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult, LoadOptions, load_tables
 from loaders.read import RawTable, read_bytes
@@ -500,8 +500,8 @@ def name_matches(records: pd.DataFrame, gazetteer: Gazetteer) -> pd.Series:
 
     Decided from the row's own fields and the geocoder's public rules, once per distinct
     (postcode, commune written, commune retained): the written name is compared with the retained
-    commune's names by :func:`loaders.geocode.city_name_key`, then read again by the postcode +
-    commune rule (:meth:`loaders.geocode.Gazetteer.match_postcode_city`).
+    commune's names by :func:`loaders.geocoding.city_name_key`, then read again by the postcode +
+    commune rule (:meth:`loaders.geocoding.Gazetteer.match_postcode_city`).
 
     Returns
     -------
