@@ -25,10 +25,11 @@ winning one, ``geocode_note`` says so.
 
 from loaders.geocoding.decision import GEOCODE_COLUMNS, LOCATION_FIELDS, geocode
 from loaders.geocoding.gazetteer import Gazetteer
+from loaders.geocoding.kinds import POINT_QUOTING_KINDS, OutcomeKind, Rule
 from loaders.geocoding.names import city_name_key, name_key
 from loaders.geocoding.postcodes import UNCOVERED_POSTCODES, UNCOVERED_TERRITORIES
 
 __all__ = [
     "GEOCODE_COLUMNS", "LOCATION_FIELDS", "UNCOVERED_POSTCODES", "UNCOVERED_TERRITORIES",
-    "Gazetteer", "city_name_key", "geocode", "name_key",
+    "POINT_QUOTING_KINDS", "Gazetteer", "OutcomeKind", "Rule", "city_name_key", "geocode", "name_key",
 ]

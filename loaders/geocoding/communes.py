@@ -16,6 +16,7 @@ from rapidfuzz import fuzz, process
 from loaders.geocoding import wording
 from loaders.geocoding.distinct import distinct
 from loaders.geocoding.indexes import Indexes
+from loaders.geocoding.kinds import NameKind, OutcomeKind
 from loaders.geocoding.names import ARRONDISSEMENT_COMMUNES, city_name_key
 from loaders.geocoding.outcomes import NameEntry, Outcome, Place, RuleOutcomes
 from loaders.geocoding.postcodes import POSTCODE_IN_TEXT, clean_postcode, departement_of_postcode, uncovered_territory
@@ -76,7 +77,7 @@ class CommuneNames(Indexes):
     def _match_keys(self, postcode: str, city_key: str) -> Outcome | None:
         arrondissement = self.arrondissement_from_label(city_key)
         if arrondissement:
-            return Outcome(arrondissement)
+            return Outcome(arrondissement, kind=OutcomeKind.ARRONDISSEMENT_LABEL)
         if not postcode or not city_key or uncovered_territory(postcode):
             return None
         hits = self._exact_entries(city_key, postcode)
@@ -96,11 +97,11 @@ class CommuneNames(Indexes):
             return _with_spelling_notes(by_keys, notes)
         if not postcode:
             if raw_postcode.strip():
-                return Outcome(reason=f"code postal « {raw_postcode.strip()} » invalide (5 chiffres attendus)")
+                return Outcome(reason=wording.invalid_postcode(raw_postcode), kind=OutcomeKind.INVALID_POSTCODE)
             return Outcome()
         territory = uncovered_territory(postcode)
         if territory:
-            return Outcome(reason=wording.uncovered_reason(territory))
+            return Outcome(reason=wording.uncovered_territory(territory), kind=OutcomeKind.UNCOVERED_TERRITORY)
         in_postcode = self.places_by_postcode.get(postcode, ())
         if not city_key:
             return self._postcode_alone(raw_postcode, postcode, in_postcode, notes)
@@ -108,23 +109,23 @@ class CommuneNames(Indexes):
         if in_postcode and not self._exact_entries(city_key, postcode):
             found = self._approximate_in_postcode(city_key, postcode, raw_city)
             if found:
-                return Outcome(found.place, notes + found.notes, loose=found.loose)
+                return Outcome(found.place, notes + found.notes, loose=found.loose, kind=found.kind)
         departement = departement_of_postcode(postcode)
         found = self._name_in_departement(city_key, departement, raw_city)
         if found:
-            reason_pc = "inconnu" if not in_postcode else "ne correspond pas à cette commune"
-            return Outcome(found.place, notes + (f"code postal {postcode} {reason_pc}",) + found.notes,
-                           loose=bool(in_postcode) or found.loose, agreed=not in_postcode and not found.loose)
+            return Outcome(found.place, notes + (wording.postcode_not_matching(postcode, bool(in_postcode)),)
+                           + found.notes, loose=bool(in_postcode) or found.loose,
+                           agreed=not in_postcode and not found.loose, kind=OutcomeKind.NAME_IN_DEPARTEMENT)
         unique = self.unique_name(city_key)
         if unique and in_postcode:
-            return Outcome(unique, notes + (f"code postal {postcode} ne correspond pas à {raw_city.strip()}",),
-                           loose=True)
+            return Outcome(unique, notes + (wording.postcode_not_of(postcode, raw_city),), loose=True,
+                           kind=OutcomeKind.NAME_OUTSIDE_POSTCODE)
         if in_postcode:
-            labels = ", ".join(sorted({self.name_of[p.insee_code] for p in in_postcode})[:6])
-            return Outcome(reason=f"commune « {raw_city.strip()} » introuvable pour le code postal {postcode} "
-                                  f"(communes de ce code postal : {labels}) : corrigez la commune ou le code postal")
-        return Outcome(reason=f"code postal {postcode} inconnu et commune « {raw_city.strip()} » introuvable "
-                              "dans ce département : vérifiez le code postal et l'orthographe de la commune")
+            names = sorted({self.name_of[p.insee_code] for p in in_postcode})[:6]
+            return Outcome(reason=wording.commune_not_in_postcode(raw_city, postcode, names),
+                           kind=OutcomeKind.COMMUNE_NOT_IN_POSTCODE)
+        return Outcome(reason=wording.unknown_postcode_and_commune(postcode, raw_city),
+                       kind=OutcomeKind.UNKNOWN_POSTCODE_AND_COMMUNE)
 
     def _postcode_alone(
         self, raw: str, postcode: str, in_postcode: tuple[Place, ...], notes: tuple[str, ...]
@@ -132,11 +133,12 @@ class CommuneNames(Indexes):
         communes = {p.insee_code for p in in_postcode}
         if len(communes) == 1:
             place = in_postcode[0] if len(in_postcode) == 1 else Place(communes.pop())
-            return Outcome(place, notes + (f"commune déduite du code postal {postcode}",))
+            return Outcome(place, notes + (wording.commune_of_postcode(postcode),), kind=OutcomeKind.POSTCODE_ALONE)
         if not in_postcode:
-            return Outcome(reason=f"code postal « {raw.strip()} » inconnu et commune non renseignée")
-        return Outcome(reason=f"le code postal {postcode} couvre {len(communes)} communes : renseignez la commune")
-
+            return Outcome(reason=wording.unknown_postcode_without_commune(raw),
+                           kind=OutcomeKind.UNKNOWN_POSTCODE_WITHOUT_COMMUNE)
+        return Outcome(reason=wording.postcode_of_several_communes(postcode, len(communes)),
+                       kind=OutcomeKind.POSTCODE_OF_SEVERAL_COMMUNES)
 
     def _approximate_in_postcode(self, city_key: str, postcode: str, raw_city: str) -> Outcome | None:
         """A commune of the postcode whose name starts the text, that the text starts, or close to it."""
@@ -189,7 +191,12 @@ class CommuneNames(Indexes):
         self, entries: list[NameEntry], places: tuple[Place, ...], *, approximated: str | None = None,
         exact: bool = False,
     ) -> Outcome | None:
-        """The one commune the entries name (``None`` if several), with a note when former or approximated."""
+        """The one commune the entries name (``None`` if several), with a note when former or approximated.
+
+        Its kind: :attr:`OutcomeKind.FORMER_COMMUNE_NAME` when only former communes bear the name, else
+        :attr:`OutcomeKind.APPROXIMATE_NAME` when ``approximated`` (the text as written), else
+        :attr:`OutcomeKind.EXACT_NAME`.
+        """
         communes = {e.insee_code for e in entries}
         if len(communes) != 1:
             return None
@@ -198,16 +205,15 @@ class CommuneNames(Indexes):
         if insee in ARRONDISSEMENT_COMMUNES:
             arrondissements |= {p.arrondissement_code for p in places if p.insee_code == insee}
         place = Place(insee, arrondissements.pop() if len(arrondissements) == 1 else "")
-        label = self.name_of[insee]
-        notes: list[str] = []
-        former = [e for e in entries if e.kind == "ancienne commune"]
-        loose = False
-        if former and not any(e.kind == "commune" for e in entries):
-            notes.append(f"{former[0].label} est une commune déléguée ou associée de {label}")
-        elif approximated is not None:
-            notes.append(f"commune « {approximated.strip()} » rapprochée de « {label} »")
-            loose = True
-        return Outcome(place, tuple(notes), exact=exact, loose=loose, agreed=exact)
+        name = self.name_of[insee]
+        former = [e for e in entries if e.kind is NameKind.FORMER_COMMUNE]
+        if former and not any(e.kind is NameKind.COMMUNE for e in entries):
+            return Outcome(place, (wording.former_commune_name(former[0].label, name),), exact=exact, agreed=exact,
+                           kind=OutcomeKind.FORMER_COMMUNE_NAME)
+        if approximated is not None:
+            return Outcome(place, (wording.approximated(approximated, name),), exact=exact, loose=True, agreed=exact,
+                           kind=OutcomeKind.APPROXIMATE_NAME)
+        return Outcome(place, exact=exact, agreed=exact, kind=OutcomeKind.EXACT_NAME)
 
     def match_address(self, raw: str) -> Outcome:
         """Rule 3, second reading: a free-text address holding a postcode followed by the city."""
@@ -221,7 +227,7 @@ class CommuneNames(Indexes):
     def _match_address(self, raw: str) -> Outcome:
         found = list(POSTCODE_IN_TEXT.finditer(raw))
         if not found:
-            return Outcome(reason=f"adresse « {raw.strip()} » sans code postal")
+            return Outcome(reason=wording.address_without_postcode(raw), kind=OutcomeKind.ADDRESS_WITHOUT_POSTCODE)
         first_failure: Outcome | None = None
         for match in reversed(found):
             postcode = match.group(1) + match.group(2)
@@ -230,15 +236,16 @@ class CommuneNames(Indexes):
             for candidate in after[:3] + before:
                 outcome = self.match_postcode_city(postcode, candidate)
                 if outcome.place and not outcome.loose:
-                    return Outcome(outcome.place, ("commune lue dans l'adresse",) + outcome.notes)
+                    return _read_in_address(outcome)
                 if outcome.place and first_failure is None:
-                    first_failure = Outcome(outcome.place, ("commune lue dans l'adresse",) + outcome.notes)
+                    first_failure = _read_in_address(outcome)
             if first_failure is None:
                 first_failure = self.match_postcode_city(postcode, after[0] if after else "")
         if first_failure and first_failure.place:
             return first_failure
-        reason = first_failure.reason if first_failure else None
-        return Outcome(reason=f"adresse « {raw.strip()} » : {reason}" if reason else None)
+        if first_failure is None or first_failure.reason is None:
+            return Outcome()
+        return Outcome(reason=wording.address_not_placed(raw, first_failure.reason), kind=first_failure.kind)
 
     def match_name_alone(self, raw_city: str) -> Outcome:
         """Rule 4: a commune name alone, accepted only when unique in France."""
@@ -247,20 +254,23 @@ class CommuneNames(Indexes):
             return Outcome()
         arrondissement = self.arrondissement_from_label(city_key)
         if arrondissement:
-            return Outcome(arrondissement, notes)
+            return Outcome(arrondissement, notes, kind=OutcomeKind.ARRONDISSEMENT_LABEL)
         entries = self.names.get(city_key, ())
         place = self.unique_name(city_key)
         if place:
-            return Outcome(place, notes + ("commune reconnue par son seul nom, unique en France",))
+            return Outcome(place, notes + (wording.UNIQUE_NAME,), kind=OutcomeKind.UNIQUE_NAME)
         if entries:
             count = len({e.insee_code for e in entries})
-            return Outcome(reason=f"{count} communes s'appellent « {raw_city.strip()} » : ajoutez le code postal")
-        return Outcome(reason=f"commune « {raw_city.strip()} » introuvable : vérifiez l'orthographe "
-                              "ou ajoutez le code postal")
-
+            return Outcome(reason=wording.homonyms(raw_city, count), kind=OutcomeKind.HOMONYMS)
+        return Outcome(reason=wording.unknown_commune_name(raw_city), kind=OutcomeKind.UNKNOWN_COMMUNE_NAME)
 
 
 def _with_spelling_notes(outcome: Outcome, notes: tuple[str, ...]) -> Outcome:
     """A rule-3 answer found from the keys, with the notes on how the postcode and city were written."""
     return outcome._replace(notes=notes + outcome.notes) if notes else outcome
+
+
+def _read_in_address(outcome: Outcome) -> Outcome:
+    """A postcode and a city written in an address, read as a commune: its place, notes and kind."""
+    return Outcome(outcome.place, (wording.READ_IN_ADDRESS,) + outcome.notes, kind=outcome.kind)
 

@@ -20,6 +20,7 @@ from geo.distances import haversine_km
 from loaders.geocoding import wording
 from loaders.geocoding.distinct import distinct, distinct_rows, stripped
 from loaders.geocoding.indexes import Indexes
+from loaders.geocoding.kinds import OutcomeKind
 from loaders.geocoding.names import ARRONDISSEMENT_COMMUNES
 from loaders.geocoding.outcomes import Outcome, Place, RuleOutcomes
 from loaders.text import fold
@@ -109,12 +110,12 @@ class Coordinates(Indexes):
         reading = np.ones(rows, dtype=bool)
         readings: list[_Readings] = []
         ways: tuple[tuple[str, tuple[np.ndarray, ...], Callable[[int], str]], ...] = (
-            ("latitude/longitude", _two_columns(text["lat"], text["lon"]),
-             lambda i: f"latitude « {text['lat'][i]} » / longitude « {text['lon'][i]} » illisibles"),
-            ("coordonnées", _combined_field(text["coordinates"]),
-             lambda i: f"coordonnées « {text['coordinates'][i]} » illisibles (attendu « latitude, longitude »)"),
-            ("x/y", _two_columns(text["y"], text["x"]),
-             lambda i: f"coordonnées x « {text['x'][i]} » / y « {text['y'][i]} » illisibles"),
+            (wording.LAT_LON, _two_columns(text["lat"], text["lon"]),
+             lambda i: wording.unreadable_lat_lon(text["lat"][i], text["lon"][i])),
+            (wording.COMBINED, _combined_field(text["coordinates"]),
+             lambda i: wording.unreadable_combined(text["coordinates"][i])),
+            (wording.X_Y, _two_columns(text["y"], text["x"]),
+             lambda i: wording.unreadable_x_y(text["x"][i], text["y"][i])),
         )
         for label, (given, first, second, readable), reason in ways:
             given = given & reading
@@ -139,12 +140,11 @@ class Coordinates(Indexes):
             x, y = np.where(lambert, second, first)[projected], np.where(lambert, first, second)[projected]
             lon[projected], lat[projected] = self._lambert_to_wgs84.transform(x, y)
         note = np.full(len(given), "", dtype=object)
-        note[lambert] = f"{label} en Lambert-93 converties en WGS84"
-        note[lambert_swapped] = f"{label} en Lambert-93 (inversées) converties en WGS84"
+        note[lambert] = wording.lambert_converted(label)
+        note[lambert_swapped] = wording.lambert_swapped_converted(label)
         in_order = projected | (degrees & (np.abs(first) <= 90) & (np.abs(second) <= 180))
         swapped = degrees & (np.abs(second) <= 90) & (np.abs(first) <= 180)
-        swapped_note = np.full(len(given), f"{label} inversées (longitude avant latitude), remises dans l'ordre",
-                               dtype=object)
+        swapped_note = np.full(len(given), wording.swapped(label), dtype=object)
         return [_Readings(lon, lat, note, in_order), _Readings(first, second, swapped_note, swapped)]
 
     def place_coordinates(self, texts: Mapping[str, np.ndarray]) -> tuple[list[Outcome], np.ndarray]:
@@ -164,7 +164,8 @@ class Coordinates(Indexes):
         readings, reasons = self.read_coordinates(texts)
         rows = len(reasons)
         nothing = Outcome()
-        outcomes = [nothing if reason is None else Outcome(reason=reason) for reason in reasons.tolist()]
+        outcomes = [nothing if reason is None else Outcome(reason=reason, kind=OutcomeKind.UNREADABLE_COORDINATES)
+                    for reason in reasons.tolist()]
         points = np.full((rows, 2), np.nan)
         unplaced = np.ones(rows, dtype=bool)
         # Rows placed in one commune by the same reading share one outcome.
@@ -179,7 +180,7 @@ class Coordinates(Indexes):
                                                              reading.note[tried[located]])):
                 if key not in made:
                     code, part, note = key
-                    made[key] = Outcome(Place(code, part), (note,) if note else ())
+                    made[key] = Outcome(Place(code, part), (note,) if note else (), kind=OutcomeKind.COORDINATES)
                 outcomes[row] = made[key]
             placed = tried[located]
             points[placed, 0], points[placed, 1] = reading.lon[placed], reading.lat[placed]
@@ -187,8 +188,9 @@ class Coordinates(Indexes):
         valid = np.column_stack([reading.valid for reading in readings])
         for row in np.flatnonzero(unplaced & valid.any(axis=1)).tolist():
             first = readings[int(valid[row].argmax())]
-            outcomes[row] = Outcome(reason=f"coordonnées ({first.lat[row]:.5f}, {first.lon[row]:.5f}) hors de toute "
-                                           "commune couverte (métropole et DROM)")
+            point = wording.quoted_point(first.lon[row], first.lat[row])
+            outcomes[row] = Outcome(reason=wording.outside_coverage(point), quoted_point=point,
+                                    kind=OutcomeKind.COORDINATES_OUTSIDE_COVERAGE)
         return outcomes, points
 
     def distance_to_commune_km(self, point: tuple[float, float], insee_code: str) -> float:
@@ -287,7 +289,9 @@ def coordinates_against_fields(
     return RuleOutcomes(tuple(outcomes), codes)
 
 
-def against_fields(point: tuple[float, float], coordinates: Outcome, fields: Outcome, gazetteer: Coordinates) -> Outcome:
+def against_fields(
+    point: tuple[float, float], coordinates: Outcome, fields: Outcome, gazetteer: Coordinates,
+) -> Outcome:
     """What coordinates placed in another commune than the one the postcode and the commune agree on say.
 
     Within :data:`CONTOUR_MARGIN_KM` of that commune, they are read in it (contours are simplified)
@@ -296,17 +300,17 @@ def against_fields(point: tuple[float, float], coordinates: Outcome, fields: Out
     Bourges address), nearer they usually point at a neighbour (a geocoder's guess, a postcode's centre).
     """
     named = fields.place.insee_code
-    # The commune is named in brackets: « de » before « Le Coudray » or « Orléans » would need elision.
-    fields_commune = f"la commune indiquée par le code postal et le nom ({gazetteer.name_of[named]})"
+    fields_name = gazetteer.name_of[named]
     distance = gazetteer.distance_to_commune_km(point, named)
     if distance <= CONTOUR_MARGIN_KM:
-        note = (f"coordonnées à {wording.distance_text(distance)} de {fields_commune}, hors de son contour simplifié : "
-                "lues dans cette commune")
-        return Outcome(fields.place, (*coordinates.notes, note))
-    written = f"coordonnées ({point[1]:.5f}, {point[0]:.5f})"
+        return Outcome(fields.place, (*coordinates.notes, wording.near_contour(distance, fields_name)),
+                       kind=OutcomeKind.COORDINATES_NEAR_CONTOUR)
+    quoted = wording.quoted_point(*point)
     if distance > IMPLAUSIBLE_COORDINATES_KM:
-        return Outcome(reason=f"{written} à {distance:.0f} km de {fields_commune} : vérifiez-les")
-    return Outcome(reason=f"{written} dans une autre commune ({gazetteer.name_of[coordinates.place.insee_code]}), à "
-                          f"{wording.distance_text(distance)} de {fields_commune} : vérifiez-les")
+        return Outcome(reason=wording.far_from_fields(quoted, distance, fields_name),
+                       kind=OutcomeKind.COORDINATES_FAR_FROM_FIELDS, quoted_point=quoted)
+    neighbour = gazetteer.name_of[coordinates.place.insee_code]
+    return Outcome(reason=wording.in_neighbour(quoted, neighbour, distance, fields_name),
+                   kind=OutcomeKind.COORDINATES_IN_NEIGHBOUR, quoted_point=quoted)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import getitem
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from loaders.geocoding.coordinates import coordinates_against_fields, coordinate
 from loaders.geocoding.distinct import distinct_rows, positions_in
 from loaders.geocoding.gazetteer import Gazetteer
 from loaders.geocoding.insee import insee_column
-from loaders.geocoding.kinds import Borrowed, InseeField, Rule
+from loaders.geocoding.kinds import Borrowed, InseeField, OutcomeKind, Precision, Relation, Rule
 from loaders.geocoding.outcomes import Blanks, Outcome, RuleOutcomes
 
 GEOCODE_COLUMNS: tuple[str, ...] = (
@@ -29,6 +30,11 @@ GEOCODE_COLUMNS: tuple[str, ...] = (
     "geocode_precision",
     "geocode_note",
     "reject_reason",
+    # Named kinds, for code: never exported (the CSV files take their own columns).
+    "geocode_rule",  # the Rule that placed the row, None if rejected
+    "geocode_kind",  # the OutcomeKind of the winning outcome, or of the rejection (its first reason)
+    "coordinates_kind",  # the OutcomeKind of the coordinates' reading, whichever rule won
+    "quoted_point",  # the point the coordinates' reason quotes (POINT_QUOTING_KINDS), else ""
 )
 LOCATION_FIELDS: tuple[str, ...] = (
     "insee_code", "postcode", "city", "address", "coordinates", "lat", "lon", "x", "y",
@@ -50,7 +56,8 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     -------
     pandas.DataFrame
         :data:`GEOCODE_COLUMNS`, same index as ``frame``. ``reject_reason`` is
-        ``None`` for placed rows, a French sentence otherwise.
+        ``None`` for placed rows, a French sentence otherwise; decisions read
+        the named kinds of the last columns, never the French.
     """
     column = lambda name: frame[name].astype(object) if name in frame else pd.Series("", index=frame.index,  # noqa: E731
                                                                                       dtype=object)
@@ -68,137 +75,163 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     blanks = Blanks(blanks.postcode & (borrowed != Borrowed.POSTCODE), blanks.city & (borrowed != Borrowed.COMMUNE))
     readings = gazetteer.read_evidence_columns(postcode, city, address, blanks=blanks)
     by_coordinates, points = coordinates_column(frame, gazetteer)
-    by_coordinates = coordinates_against_fields(by_insee, by_coordinates, readings[0], points, gazetteer)
+    by_coordinates = coordinates_against_fields(by_insee, by_coordinates, readings.postcode_and_commune, points,
+                                                gazetteer)
     # The evidence is weighed where it decides: rows that neither an INSEE code nor coordinates place.
     undecided = ~(by_insee.placed | by_coordinates.placed)
     by_name, by_address, by_name_alone = gazetteer.weigh_evidence_columns(postcode, city, address, readings, undecided,
                                                                           blanks=blanks)
 
-    rules = (by_insee, by_coordinates, by_name, by_address, by_name_alone)
-    insee, arrondissement, precision, note, reason = _decide_rows(rules, borrowed, gazetteer)
-    commune = positions_in(gazetteer.communes.index, insee)
-    lon, lat = _verdict_points(commune, precision, points, gazetteer)
+    rules = (by_insee, by_coordinates, by_name, by_address, by_name_alone)  # in the order of Rule
+    verdicts = _decide_rows(rules, borrowed, gazetteer)
+    commune = positions_in(gazetteer.communes.index, verdicts.insee_code)
+    lon, lat = _verdict_points(commune, verdicts.precision, points, gazetteer)
     # The commune's columns are taken in Arrow: converting 100,000 Python strings per column costs more.
     no_commune = np.where(commune < 0, len(gazetteer.communes), commune)
     columns = {
-        "insee_code": insee, "arrondissement_code": arrondissement, "lat": lat.tolist(), "lon": lon.tolist(),
-        "geocode_precision": precision, "geocode_note": note, "reject_reason": reason,
+        "insee_code": verdicts.insee_code, "arrondissement_code": verdicts.arrondissement_code, "lat": lat.tolist(),
+        "lon": lon.tolist(), "geocode_precision": verdicts.precision, "geocode_note": verdicts.note,
+        "reject_reason": verdicts.reason, "geocode_rule": verdicts.rule, "geocode_kind": verdicts.kind,
+        "coordinates_kind": by_coordinates.values(lambda o: o.kind),
+        "quoted_point": by_coordinates.values(lambda o: o.quoted_point),
         **{name: pd.array(values.take(no_commune), dtype="str") for name, values in gazetteer.territories.items()},
     }
     # Typed as pandas infers them: str for text (object where every value is None); float64 for lat/lon.
     return pd.DataFrame({name: columns[name] for name in GEOCODE_COLUMNS}, index=frame.index)
 
 
+# Rules 3 and 4, which read the postcode and the commune that the INSEE field may lend (:class:`Borrowed`).
+EVIDENCE_RULES = frozenset({Rule.POSTCODE_AND_COMMUNE, Rule.ADDRESS, Rule.NAME_ALONE})
+NO_WINNER = len(Rule)  # the winner of a row that no rule places
+RULE_OF_WINNER = np.array([*Rule, None], dtype=object)  # the Rule of each winner code, None for NO_WINNER
 
-# How a rule ranked after the winner relates to it (what the note of the row says of that rule).
-AGREES, OTHER_ARRONDISSEMENT, OTHER_COMMUNE = 0, 1, 2
+
+class Verdicts(NamedTuple):
+    """What the decision gives every row (arrays aligned with the rows)."""
+
+    insee_code: np.ndarray
+    arrondissement_code: np.ndarray
+    precision: np.ndarray
+    note: np.ndarray
+    reason: np.ndarray
+    rule: np.ndarray  # the :class:`Rule` that placed the row, None if none did
+    kind: np.ndarray  # the :class:`OutcomeKind` of the winning outcome, or of the rejection
 
 
-def _decide_rows(rules: Sequence[RuleOutcomes], borrowed: np.ndarray, gazetteer: Gazetteer) -> tuple[np.ndarray, ...]:
+class Written(NamedTuple):
+    """The note, reason and kind of one combination of outcomes (see :func:`_written`)."""
+
+    note: str
+    reason: str | None
+    kind: OutcomeKind
+
+
+def _decide_rows(rules: Sequence[RuleOutcomes], borrowed: np.ndarray, gazetteer: Gazetteer) -> Verdicts:
     """The verdict of every row from what the readings of :class:`Rule` said of it (rule 3 weighed).
 
-    ``borrowed`` holds the :class:`Borrowed` code of each row.
+    ``rules`` holds the outcomes of each :class:`Rule`, in its order (``rules[Rule.COORDINATES]``);
+    ``borrowed`` the :class:`Borrowed` code of each row.
 
     The first rule that places a row wins; the place and the precision follow
-    row by row. The note (or the reason of a rejection) is written by
-    :func:`_note_and_reason` once per distinct combination of what it reads.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        insee_code, arrondissement_code, geocode_precision, geocode_note and
-        reject_reason of every row.
+    row by row. The note (or the reason of a rejection) and the kind are written by
+    :func:`_written` once per distinct combination of what it reads.
     """
-    rows, ranks = len(borrowed), len(rules)
-    placed = np.column_stack([rule.placed for rule in rules]).reshape(rows, ranks)
-    winner = np.where(placed.any(axis=1), placed.argmax(axis=1), ranks)
+    rows = len(borrowed)
+    placed = np.column_stack([rule.placed for rule in rules]).reshape(rows, len(Rule))
+    winner = np.where(placed.any(axis=1), placed.argmax(axis=1), NO_WINNER)
     insee = [rule.values(lambda o: o.place.insee_code if o.place else "") for rule in rules]
     arrondissement = [rule.values(lambda o: o.place.arrondissement_code if o.place else "") for rule in rules]
     winner_insee, winner_arrondissement = np.full(rows, "", dtype=object), np.full(rows, "", dtype=object)
-    for rank in range(ranks):
-        won = winner == rank
-        winner_insee[won], winner_arrondissement[won] = insee[rank][won], arrondissement[rank][won]
+    for rule in Rule:
+        won = winner == rule
+        winner_insee[won], winner_arrondissement[won] = insee[rule][won], arrondissement[rule][won]
     relation = np.column_stack([
-        _relation(placed[:, rank], insee[rank], arrondissement[rank], winner_insee, winner_arrondissement)
-        for rank in range(ranks)
-    ]).reshape(rows, ranks)
+        _relation(placed[:, rule], insee[rule], arrondissement[rule], winner_insee, winner_arrondissement)
+        for rule in Rule
+    ]).reshape(rows, len(Rule))
     # Coordinates in the winning commune give the row its point (and their notes, when another rule won).
     coordinates = Rule.COORDINATES
-    coordinates_agree = placed[:, coordinates] & (insee[coordinates] == winner_insee) & (winner < ranks)
+    coordinates_agree = placed[:, coordinates] & (insee[coordinates] == winner_insee) & (winner != NO_WINNER)
 
-    # What _note_and_reason reads: the reason of each rule before the winner, the notes of the winner, how each
-    # rule after it relates to it (and where it points when it disagrees), the notes of agreeing coordinates.
+    # What _written reads: the reason and kind of each rule before the winner, the notes and kind of the winner,
+    # how each rule after it relates to it (and where it points when it disagrees), the notes of agreeing
+    # coordinates.
     read = [winner, borrowed, np.where(coordinates_agree, rules[coordinates].view(lambda o: o.notes), -1)]
-    for rank, rule in enumerate(rules):
-        disagreement = np.where(relation[:, rank] == AGREES, -1,
-                                rule.view(lambda o: o.place) * 3 + relation[:, rank])
-        read.append(np.select([rank < winner, rank == winner],
-                              [rule.view(lambda o: o.reason), rule.view(lambda o: o.notes)], disagreement))
+    for rule in Rule:
+        disagreement = np.where(relation[:, rule] == Relation.AGREES, -1,
+                                rules[rule].view(lambda o: o.place) * len(Relation) + relation[:, rule])
+        read.append(np.select([rule < winner, rule == winner],
+                              [rules[rule].view(lambda o: (o.reason, o.kind)),
+                               rules[rule].view(lambda o: (o.notes, o.kind))], disagreement))
     positions, first_rows = distinct_rows(read)
     outcomes = [rule.outcomes for rule in rules]
     written = [
-        _note_and_reason(tuple(map(getitem, outcomes, codes)), rank, kinds, agree, Borrowed(borrowed_field), gazetteer)
-        for codes, rank, kinds, agree, borrowed_field in zip(
+        _written(tuple(map(getitem, outcomes, codes)), RULE_OF_WINNER[won], tuple(map(Relation, relations)), agree,
+                 Borrowed(borrowed_field), gazetteer)
+        for codes, won, relations, agree, borrowed_field in zip(
             np.column_stack([rule.codes[first_rows] for rule in rules]).tolist(), winner[first_rows].tolist(),
             relation[first_rows].tolist(), coordinates_agree[first_rows].tolist(), borrowed[first_rows].tolist(),
         )
     ]
-    note, reason = (np.array(values, dtype=object)[positions] for values in (zip(*written) if written else [(), ()]))
-    precision = np.where(winner == ranks, "", np.where(coordinates_agree, "coordinates", "commune")).astype(object)
+    note, reason, kind = (np.array(values, dtype=object)[positions]
+                          for values in (zip(*written) if written else [(), (), ()]))
+    precision = np.where(winner == NO_WINNER, "",
+                         np.where(coordinates_agree, Precision.COORDINATES, Precision.COMMUNE)).astype(object)
     # A commune named without its arrondissement gets the one of the coordinates.
     arrondissement_code = np.where(coordinates_agree & (winner_arrondissement == ""), arrondissement[coordinates],
                                    winner_arrondissement)
-    return winner_insee, arrondissement_code, precision, note, reason
+    return Verdicts(winner_insee, arrondissement_code, precision, note, reason, RULE_OF_WINNER[winner], kind)
 
 
 def _relation(
     placed: np.ndarray, insee: np.ndarray, arrondissement: np.ndarray, winner_insee: np.ndarray,
     winner_arrondissement: np.ndarray,
 ) -> np.ndarray:
-    """How the place given by a rule relates to the winning place, row by row."""
+    """How the place given by a rule relates to the winning place, row by row (:class:`Relation` codes)."""
     same_commune = insee == winner_insee
     other_arrondissement = (placed & same_commune & (arrondissement != "") & (winner_arrondissement != "")
                             & (arrondissement != winner_arrondissement))
-    return np.where(other_arrondissement, OTHER_ARRONDISSEMENT,
-                    np.where(placed & ~same_commune, OTHER_COMMUNE, AGREES))
+    return np.where(other_arrondissement, Relation.OTHER_ARRONDISSEMENT,
+                    np.where(placed & ~same_commune, Relation.OTHER_COMMUNE, Relation.AGREES))
 
 
-def _note_and_reason(
-    outcomes: tuple[Outcome, ...], winner_rank: int, relation: Sequence[int], coordinates_agree: bool,
+def _written(
+    outcomes: tuple[Outcome, ...], winner: Rule | None, relation: Sequence[Relation], coordinates_agree: bool,
     borrowed: Borrowed, gazetteer: Gazetteer,
-) -> tuple[str, str | None]:
-    """geocode_note and reject_reason of a row.
+) -> Written:
+    """geocode_note, reject_reason and kind of a row, from the outcome of each :class:`Rule` (in its order).
 
-    Reads only the reasons of the rules ranked before the winner, the notes of
-    the winner, the places of the rules after it that disagree with it, and the
-    notes of coordinates that agree with it.
+    Reads only the reasons and kinds of the rules ranked before the winner, the notes and kind of
+    the winner, the places of the rules after it that disagree with it, and the notes of
+    coordinates that agree with it.
     """
-    if winner_rank == len(outcomes):
-        reasons = list(dict.fromkeys(o.reason for o in outcomes if o.reason))
-        if len(reasons) > 1:  # a street without postcode says nothing more than the other reasons
-            reasons = [r for r in reasons if not r.endswith("sans code postal")]
-        reason = " ; ".join(reasons) if reasons else wording.NO_LOCATION_REASON
-        return "", reason[0].upper() + reason[1:]
-    notes = list(outcomes[winner_rank].notes)
-    if borrowed and winner_rank >= Rule.POSTCODE_AND_COMMUNE:
+    if winner is None:
+        return _rejection(outcomes)
+    notes = list(outcomes[winner].notes)
+    if borrowed and winner in EVIDENCE_RULES:
         notes.insert(0, wording.BORROWED_NOTES[borrowed])
-    for rank, outcome in enumerate(outcomes[:winner_rank]):
+    for rule in Rule:
+        outcome = outcomes[rule]
         # The INSEE field read as a postcode or a commune is not an INSEE code gone wrong.
-        if outcome.reason and not (rank == Rule.INSEE_CODE and borrowed):
-            notes.append(f"ignoré : {outcome.reason}")
-    for rank in range(winner_rank + 1, len(outcomes)):
-        place = outcomes[rank].place
-        plural = rank in (Rule.COORDINATES, Rule.POSTCODE_AND_COMMUNE)
-        if relation[rank] == OTHER_ARRONDISSEMENT:
-            notes.append(f"{wording.RULE_LABELS[rank]} indiqu{'ent' if plural else 'e'} un autre arrondissement "
-                         f"({place.arrondissement_code}) : priorité {wording.RULE_PRIORITY[winner_rank]}")
-        elif relation[rank] == OTHER_COMMUNE:
-            notes.append(f"{wording.RULE_LABELS[rank]} désign{'ent' if plural else 'e'} une autre commune "
-                         f"({gazetteer.name_of[place.insee_code]}, {place.insee_code}) : "
-                         f"priorité {wording.RULE_PRIORITY[winner_rank]}")
-    if coordinates_agree and winner_rank != Rule.COORDINATES:
+        if rule < winner and outcome.reason and not (rule is Rule.INSEE_CODE and borrowed):
+            notes.append(wording.ignored(outcome.reason))
+        elif rule > winner and relation[rule] is Relation.OTHER_ARRONDISSEMENT:
+            notes.append(wording.other_arrondissement(rule, outcome.place.arrondissement_code, winner))
+        elif rule > winner and relation[rule] is Relation.OTHER_COMMUNE:
+            code = outcome.place.insee_code
+            notes.append(wording.other_commune(rule, gazetteer.name_of[code], code, winner))
+    if coordinates_agree and winner is not Rule.COORDINATES:
         notes += outcomes[Rule.COORDINATES].notes
-    return " ; ".join(dict.fromkeys(notes)), None
+    return Written(" ; ".join(dict.fromkeys(notes)), None, outcomes[winner].kind)
+
+
+def _rejection(outcomes: tuple[Outcome, ...]) -> Written:
+    """The reason and kind of a row that no rule places: the reasons of its rules, the first one's kind."""
+    failed = [outcome for outcome in outcomes if outcome.reason]
+    # A street without postcode says nothing more than the other reasons.
+    told = [outcome for outcome in failed if outcome.kind is not OutcomeKind.ADDRESS_WITHOUT_POSTCODE] or failed
+    kind = told[0].kind if told else OutcomeKind.NO_LOCATION
+    return Written("", wording.rejection(list(dict.fromkeys(outcome.reason for outcome in told))), kind)
 
 
 def _verdict_points(
@@ -209,9 +242,9 @@ def _verdict_points(
     ``commune`` is the position of each row's commune in the reference.
     """
     lon, lat = np.full(len(commune), None, dtype=object), np.full(len(commune), None, dtype=object)
-    given = precision == "coordinates"
+    given = precision == Precision.COORDINATES
     lon[given], lat[given] = points[given, 0], points[given, 1]
-    by_commune = precision == "commune"
+    by_commune = precision == Precision.COMMUNE
     lon[by_commune] = gazetteer.communes["lon"].to_numpy(dtype=float)[commune[by_commune]]
     lat[by_commune] = gazetteer.communes["lat"].to_numpy(dtype=float)[commune[by_commune]]
     return lon, lat

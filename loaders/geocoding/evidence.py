@@ -15,9 +15,18 @@ from rapidfuzz import fuzz
 from loaders.geocoding import wording
 from loaders.geocoding.communes import FUZZY_CUTOFF, CommuneNames
 from loaders.geocoding.distinct import distinct_rows
-from loaders.geocoding.kinds import Agreement, Source
+from loaders.geocoding.kinds import Agreement, OutcomeKind, Source
 from loaders.geocoding.names import city_name_key
-from loaders.geocoding.outcomes import UNANIMOUS, Blanks, Evidence, Outcome, RuleOutcomes, Weighing, on_distinct_values
+from loaders.geocoding.outcomes import (
+    UNANIMOUS,
+    Blanks,
+    Evidence,
+    EvidenceReadings,
+    Outcome,
+    RuleOutcomes,
+    Weighing,
+    on_distinct_values,
+)
 from loaders.geocoding.postcodes import POSTCODE_IN_TEXT, clean_postcode, uncovered_territory
 
 
@@ -35,9 +44,11 @@ class EvidenceWeighing(CommuneNames):
             as read when the evidence agrees, else the weighed outcome in the
             first place and nothing in the others (see :meth:`weigh_evidence`).
         """
-        readings = self.read_evidence(raw_postcode, raw_city, raw_address)
-        weighing = self.weigh_evidence(raw_postcode, raw_city, raw_address, readings[0], readings[1])
-        return readings if weighing.agreement is Agreement.UNANIMOUS else (weighing.outcome, Outcome(), Outcome())
+        by_name, by_address, by_name_alone = self.read_evidence(raw_postcode, raw_city, raw_address)
+        weighing = self.weigh_evidence(raw_postcode, raw_city, raw_address, by_name, by_address)
+        if weighing.agreement is Agreement.UNANIMOUS:
+            return by_name, by_address, by_name_alone
+        return weighing.outcome, Outcome(), Outcome()
 
     def read_evidence(self, raw_postcode: str, raw_city: str, raw_address: str) -> tuple[Outcome, Outcome, Outcome]:
         """The readings of a row's postcode and commune, of its address, and of its commune name alone (rule 4)."""
@@ -46,19 +57,20 @@ class EvidenceWeighing(CommuneNames):
 
     def read_evidence_columns(
         self, postcodes: pd.Series, cities: pd.Series, addresses: pd.Series, *, blanks: Blanks | None = None,
-    ) -> tuple[RuleOutcomes, RuleOutcomes, RuleOutcomes]:
+    ) -> EvidenceReadings:
         """:meth:`read_evidence` for every row of a table, once per distinct value (or pair) read.
 
         ``blanks`` says which postcode and city cells are blank, when the caller knows (else read here).
         """
         blank_postcode = (blanks or Blanks.of(postcodes, cities)).postcode
-        return (self.match_postcode_city_columns(postcodes, cities), on_distinct_values(addresses, self.match_address),
-                on_distinct_values(cities.where(blank_postcode, ""), self.match_name_alone))
+        return EvidenceReadings(self.match_postcode_city_columns(postcodes, cities),
+                                on_distinct_values(addresses, self.match_address),
+                                on_distinct_values(cities.where(blank_postcode, ""), self.match_name_alone))
 
     def weigh_evidence_columns(
         self, postcodes: pd.Series, cities: pd.Series, addresses: pd.Series, readings: Sequence[RuleOutcomes],
         rows: np.ndarray, *, blanks: Blanks | None = None,
-    ) -> tuple[RuleOutcomes, ...]:
+    ) -> EvidenceReadings:
         """:meth:`match_evidence` for the ``rows`` of a table, from the readings of every row.
 
         Only rows where a source may contradict the first reading are weighed
@@ -86,11 +98,12 @@ class EvidenceWeighing(CommuneNames):
         ]
         changed = np.array([w.agreement is not Agreement.UNANIMOUS for w in weighed], dtype=bool)[positions]
         if not changed.any():
-            return tuple(readings)
+            return EvidenceReadings(*readings)
         outcome = positions[changed]
-        return (by_name.replaced(tried[changed], [w.outcome for w in weighed], outcome),
-                by_address.replaced(tried[changed], [Outcome()], np.zeros(len(outcome), dtype=np.intp)),
-                by_name_alone.replaced(tried[changed], [Outcome()], np.zeros(len(outcome), dtype=np.intp)))
+        return EvidenceReadings(
+            by_name.replaced(tried[changed], [w.outcome for w in weighed], outcome),
+            by_address.replaced(tried[changed], [Outcome()], np.zeros(len(outcome), dtype=np.intp)),
+            by_name_alone.replaced(tried[changed], [Outcome()], np.zeros(len(outcome), dtype=np.intp)))
 
     def weigh_evidence(
         self, raw_postcode: str, raw_city: str, raw_address: str, by_name: Outcome, by_address: Outcome
@@ -118,13 +131,14 @@ class EvidenceWeighing(CommuneNames):
         best = max(counts.values())
         leaders = [c for c, count in counts.items() if count == best]
         if len(leaders) > 1 or 2 * best <= len(supports):
-            return Weighing(Agreement.SPLIT, Outcome(reason=self._split_reason(evidence)))
+            return Weighing(Agreement.SPLIT, Outcome(reason=self._split_reason(evidence),
+                                                     kind=OutcomeKind.EVIDENCE_SPLIT))
         winner = leaders[0]
         reading = by_address if by_address.place and by_address.place.insee_code == winner else by_name
         # The address may name the arrondissement that the commune column does not, or the other way round.
         place = next((p for p in places if p.insee_code == winner and p.arrondissement_code), reading.place)
         note = self._conflict_note(evidence, winner, candidates[0])
-        return Weighing(Agreement.MAJORITY, Outcome(place, (note, *reading.notes)))
+        return Weighing(Agreement.MAJORITY, Outcome(place, (note, *reading.notes), kind=OutcomeKind.EVIDENCE_MAJORITY))
 
     def _supports(
         self, postcode: str, city_key: str, readings: tuple[Outcome, Outcome], candidates: tuple[str, ...]
@@ -178,28 +192,16 @@ class EvidenceWeighing(CommuneNames):
         address = ""
         if Source.ADDRESS in evidence.supports:
             address = f"{evidence.address_postcode} {self.name_of[evidence.supports[Source.ADDRESS][0]]}"
-        alone = {Source.POSTCODE: f"code postal {evidence.postcode} incohérent",
-                 Source.COMMUNE: f"commune « {evidence.city} » incohérente",
-                 Source.ADDRESS: f"adresse ({address}) incohérente"}
-        together = {**wording.SOURCE_FIELDS, Source.ADDRESS: f"l'adresse ({address})"}
-        name = self.name_of[winner]
-        if not disagree:  # every source supports the winner, the first reading found another commune
-            return (f"{' et '.join(together[source] for source in agree)} désignent {name}, non "
-                    f"{self.name_of[first]} : {name} retenue")
-        return (f"{' et '.join(alone[source] for source in disagree)} avec "
-                f"{' et '.join(together[source] for source in agree)} : {name} retenue")
+        return wording.conflict(evidence.postcode, evidence.city, address, agree, disagree, self.name_of[winner],
+                                self.name_of[first])
 
     def _split_reason(self, evidence: Evidence) -> str:
         """Why a row whose evidence is evenly split is rejected: what each source designates."""
-        label = {**wording.SOURCE_FIELDS, Source.POSTCODE: f"le code postal {evidence.postcode}",
-                 Source.COMMUNE: f"la commune « {evidence.city} »"}
         # What a source that supports no candidate designates instead.
         designated = {Source.POSTCODE: tuple(sorted(self._served(evidence.postcode))),
                       Source.COMMUNE: self.named_communes(evidence.city_key)}
-        parts = []
-        for source, supported in evidence.supports.items():
-            communes = supported or designated[source]
-            names = [f"{self.name_of[code]} ({self.departement_of[code]})" for code in communes[:3]]
-            parts.append(f"{label[source]} désigne {' ou '.join(names)}{' …' if len(communes) > 3 else ''}")
-        return (f"indices contradictoires : {', '.join(parts)} ; sans majorité, la ligne n'est pas placée : "
-                f"corrigez {wording.one_of([wording.SOURCE_FIELDS[source] for source in evidence.supports])}")
+        # Four at most: the reason names three, and marks more.
+        names = {source: [f"{self.name_of[code]} ({self.departement_of[code]})"
+                          for code in (supported or designated[source])[:4]]
+                 for source, supported in evidence.supports.items()}
+        return wording.split(evidence.postcode, evidence.city, names)

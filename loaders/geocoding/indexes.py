@@ -14,8 +14,11 @@ import shapely
 
 from geo import settings as geo_settings
 from geo.reference import ReferenceGeography
+from loaders.geocoding.kinds import NameKind
 from loaders.geocoding.names import ARRONDISSEMENT_CITIES, ARRONDISSEMENT_LABEL, name_key
 from loaders.geocoding.outcomes import NameEntry, Place
+
+ARRONDISSEMENT_TYPE = "ARM"  # the COG's type of an arrondissement among the aliases (the others are former communes)
 
 
 @dataclass
@@ -107,18 +110,19 @@ class Indexes:
 
     @cached_property
     def names(self) -> dict[str, tuple[NameEntry, ...]]:
+        """The names of communes, former communes and arrondissements under each name key."""
         index: dict[str, list[NameEntry]] = defaultdict(list)
         communes = self.communes
         for code, full, short in zip(communes.index.tolist(), communes["nom"].tolist(),
                                      communes["nom_sans_article"].tolist()):
-            entry = NameEntry(code, "", full, "commune")
+            entry = NameEntry(code, "", full, NameKind.COMMUNE)
             for key in {name_key(full), name_key(short)}:
                 index[key].append(entry)
         aliases = self.reference.aliases
         for code, kind, label, parent, arrondissement in zip(
             *(aliases[name].tolist() for name in ("alias_code", "type", "nom", "insee_code", "arrondissement_code"))
         ):
-            entry_kind = "arrondissement" if kind == "ARM" else "ancienne commune"
+            entry_kind = NameKind.ARRONDISSEMENT if kind == ARRONDISSEMENT_TYPE else NameKind.FORMER_COMMUNE
             index[name_key(label)].append(NameEntry(parent, arrondissement, label, entry_kind))
         return {key: tuple(dict.fromkeys(entries)) for key, entries in index.items()}
 

@@ -10,7 +10,7 @@ import pandas as pd
 from loaders.geocoding import wording
 from loaders.geocoding.distinct import distinct
 from loaders.geocoding.indexes import Indexes
-from loaders.geocoding.kinds import InseeField
+from loaders.geocoding.kinds import InseeField, OutcomeKind
 from loaders.geocoding.names import city_name_key
 from loaders.geocoding.outcomes import InseeReading, Outcome, Place, RuleOutcomes
 from loaders.geocoding.postcodes import uncovered_territory
@@ -34,11 +34,11 @@ class InseeCodes(Indexes):
         notes: list[str] = []
         if _FOUR_DIGITS.fullmatch(code):
             code = "0" + code
-            notes.append(f"code INSEE « {raw.strip()} » complété d'un zéro initial")
+            notes.append(wording.zero_restored("code INSEE", raw))
         if _CORSICAN_AS_NUMBER.fullmatch(code) and code not in self.commune_codes:
             corsican = [c for c in ("2A" + code[2:], "2B" + code[2:]) if c in self.commune_codes]
             if len(corsican) == 1:
-                notes.append(f"code INSEE corse « {raw.strip()} » lu comme {corsican[0]}")
+                notes.append(wording.corsican_insee_code(raw, corsican[0]))
                 code = corsican[0]
         if code in self.commune_codes or code in self.alias_of:
             return InseeReading(InseeField.COMMUNE_CODE, code, tuple(notes))
@@ -57,19 +57,18 @@ class InseeCodes(Indexes):
             return Outcome()
         if holds is InseeField.COMMUNE_CODE:
             if code in self.commune_codes:
-                return Outcome(Place(code), notes)
+                return Outcome(Place(code), notes, kind=OutcomeKind.INSEE_CODE)
             place = self.alias_of[code]
             if place.arrondissement_code:
-                return Outcome(place, notes)
-            label = self.name_of[place.insee_code]
-            return Outcome(place, (*notes, f"code INSEE {code} d'une ancienne commune, rattachée à {label} "
-                                           f"({place.insee_code})"))
+                return Outcome(place, notes, kind=OutcomeKind.INSEE_CODE)
+            note = wording.former_commune_code(code, self.name_of[place.insee_code], place.insee_code)
+            return Outcome(place, (*notes, note), kind=OutcomeKind.FORMER_COMMUNE_CODE)
         if holds is InseeField.UNCOVERED:
-            return Outcome(reason=wording.uncovered_reason(uncovered_territory(code)))
+            return Outcome(reason=wording.uncovered_territory(uncovered_territory(code)),
+                           kind=OutcomeKind.UNCOVERED_TERRITORY)
         if holds is InseeField.POSTCODE:
-            return Outcome(reason=f"le champ code INSEE contient « {raw.strip()} », qui est un code postal")
-        return Outcome(reason=f"code INSEE « {raw.strip()} » inconnu : vérifiez-le (5 caractères, ex. 01053 "
-                              "ou 2A004)")
+            return Outcome(reason=wording.postcode_in_insee_field(raw), kind=OutcomeKind.POSTCODE_IN_INSEE_FIELD)
+        return Outcome(reason=wording.unknown_insee_code(raw), kind=OutcomeKind.UNKNOWN_INSEE_CODE)
 
 
 def insee_column(values: pd.Series, gazetteer: InseeCodes) -> tuple[RuleOutcomes, np.ndarray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from loaders.geocoding import wording
 from loaders.geocoding.postcodes import CEDEX
 from loaders.text import fold
 
@@ -35,5 +36,5 @@ def city_name_key(raw: str) -> tuple[str, tuple[str, ...]]:
     notes: tuple[str, ...] = ()
     if CEDEX.search(text):
         text = CEDEX.sub(" ", text)
-        notes = ("mention CEDEX ignorée",)
+        notes = (wording.CEDEX_IGNORED,)
     return name_key(text), notes

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from loaders.geocoding.distinct import blank, distinct
-from loaders.geocoding.kinds import Agreement, InseeField, Source
+from loaders.geocoding.kinds import Agreement, InseeField, NameKind, OutcomeKind, Source
 
 
 # Places and outcomes are named tuples: rows are grouped by them, and tuples hash fast.
@@ -23,7 +23,9 @@ class Place(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What one rule says of one row: a place with notes, or a reason why not.
+    """What one rule says of one row: a place with notes, or a reason why not, and its kind.
+
+    Decisions read :attr:`kind` and the flags, never the French of :attr:`notes` and :attr:`reason`.
 
     The point that placed a row by its coordinates is kept beside the outcomes of
     rule 2 (see :meth:`loaders.geocoding.coordinates.Coordinates.place_coordinates`),
@@ -38,6 +40,8 @@ class Outcome(NamedTuple):
     # The postcode and the commune column both designate this commune: ``exact``, or a postcode the reference
     # does not know (CEDEX) and the exact name of a commune of its département. Coordinates do not outvote them.
     agreed: bool = False
+    kind: OutcomeKind = OutcomeKind.NOTHING
+    quoted_point: str = ""  # the point as the reason quotes it, for a kind of POINT_QUOTING_KINDS
 
 
 class InseeReading(NamedTuple):
@@ -82,10 +86,12 @@ class Evidence(NamedTuple):
 
 @dataclass(frozen=True)
 class NameEntry:
+    """A name of the reference: of a commune, of a former commune, of an arrondissement."""
+
     insee_code: str
     arrondissement_code: str
     label: str
-    kind: str  # "commune" | "ancienne commune" | "arrondissement"
+    kind: NameKind
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,14 @@ class RuleOutcomes:
         """Per row, a code that two rows share exactly when ``read`` gives equal values of their outcomes."""
         read_values = pd.Series([read(outcome) for outcome in self.outcomes], dtype=object)
         return pd.factorize(read_values, use_na_sentinel=False)[0][self.codes]
+
+
+class EvidenceReadings(NamedTuple):
+    """What the readings of rules 3 and 4 say of every row of a table."""
+
+    postcode_and_commune: RuleOutcomes
+    address: RuleOutcomes
+    name_alone: RuleOutcomes
 
 
 def on_distinct_values(values: pd.Series, rule: Callable[[str], Outcome]) -> RuleOutcomes:

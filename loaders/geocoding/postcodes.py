@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from loaders.geocoding import wording
 from loaders.text import fold
 
 UNCOVERED_TERRITORIES = {
@@ -32,9 +33,9 @@ def clean_postcode(raw: str) -> tuple[str, tuple[str, ...]]:
     text = CEDEX.sub("", text).strip()
     digits = _NOT_DIGIT.sub("", text)
     if len(digits) == 4 and _TYPED_AS_NUMBER.fullmatch(raw.strip()):
-        return "0" + digits, (f"code postal « {raw.strip()} » complété d'un zéro initial",)
+        return "0" + digits, (wording.zero_restored("code postal", raw),)
     if len(digits) == 5:
-        notes = ("mention CEDEX ignorée",) if "cedex" in fold(raw) else ()
+        notes = (wording.CEDEX_IGNORED,) if "cedex" in fold(raw) else ()
         return digits, notes
     return "", ()
 
