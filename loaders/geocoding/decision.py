@@ -91,10 +91,13 @@ def geocode(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     columns = {
         "insee_code": verdicts.insee_code, "arrondissement_code": verdicts.arrondissement_code, "lat": lat.tolist(),
         "lon": lon.tolist(), "geocode_precision": verdicts.precision, "geocode_note": verdicts.note,
-        "reject_reason": verdicts.reason, "geocode_rule": verdicts.rule, "geocode_kind": verdicts.kind,
-        "coordinates_kind": by_coordinates.values(lambda o: o.kind),
-        "quoted_point": by_coordinates.values(lambda o: o.quoted_point),
+        "reject_reason": verdicts.reason,
         **{name: pd.array(values.take(no_commune), dtype="str") for name, values in gazetteer.territories.items()},
+        # The kinds stay enum members (object): converting them to text would cost as much as the decision.
+        **{name: pd.array(values, dtype=object) for name, values in (
+            ("geocode_rule", verdicts.rule), ("geocode_kind", verdicts.kind),
+            ("coordinates_kind", by_coordinates.values(lambda o: o.kind)),
+            ("quoted_point", by_coordinates.values(lambda o: o.quoted_point)))},
     }
     # Typed as pandas infers them: str for text (object where every value is None); float64 for lat/lon.
     return pd.DataFrame({name: columns[name] for name in GEOCODE_COLUMNS}, index=frame.index)
