@@ -61,7 +61,7 @@ from geo.distances import haversine_km  # noqa: E402
 from geo.nearby import nearest  # noqa: E402
 from geo.reference import load_reference  # noqa: E402
 from loaders import store  # noqa: E402
-from loaders.geocode import Gazetteer  # noqa: E402
+from loaders.geocoding import Gazetteer  # noqa: E402
 from loaders.normalize import TRAINED  # noqa: E402
 from loaders.pipeline import LoadOptions, load_tables  # noqa: E402
 from loaders.read import read_table  # noqa: E402

@@ -27,7 +27,7 @@ from geo.coverage import commune_indicators  # noqa: E402
 from geo.distances import PointIndex  # noqa: E402
 from geo.planning import greedy_max_covering  # noqa: E402
 from geo.reference import load_reference  # noqa: E402
-from loaders.geocode import Gazetteer  # noqa: E402
+from loaders.geocoding import Gazetteer  # noqa: E402
 from loaders.pipeline import LoadOptions, load_tables  # noqa: E402
 from loaders.read import read_table  # noqa: E402
 from loaders.settings import MEGABYTE, ReadLimits  # noqa: E402

@@ -23,7 +23,7 @@ from geo.reference import load_reference
 from loaders import access, privacy, publish, settings, store
 from loaders._errors import LoaderError
 from loaders.column_options import parse_column_options
-from loaders.geocode import Gazetteer
+from loaders.geocoding import Gazetteer
 from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_files
 from loaders.report import REJECTS_FILE, rejects_table
 from loaders.safe_files import write_csv

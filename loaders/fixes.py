@@ -1,7 +1,7 @@
 """Manual geocoding fixes: a hub places a rejected row, and every later import of that row reuses it.
 
 A row is recognised by its *location key*: a digest of what it says about its place (the
-:data:`loaders.geocode.LOCATION_FIELDS`, folded so that case, accents and spacing do not
+:data:`loaders.geocoding.LOCATION_FIELDS`, folded so that case, accents and spacing do not
 matter). A fix maps a key to a commune; :func:`apply_fixes` writes that commune's INSEE code in
 place of the row's own place fields, so the first geocoding rule (the INSEE code) places it.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from loaders.geocode import LOCATION_FIELDS, UNCOVERED_POSTCODES, UNCOVERED_TERRITORIES
+from loaders.geocoding import LOCATION_FIELDS, UNCOVERED_POSTCODES, UNCOVERED_TERRITORIES
 from loaders.text import fold
 
 FIX_NOTE = "placée à la main par un hub (correction enregistrée)"
@@ -125,7 +125,7 @@ def apply_fixes(canonical: pd.DataFrame, fixes: Mapping[str, str]) -> tuple[pd.D
 def placing_of(location_key: str | None, location_text: object) -> Placing:
     """Read back what a rejected row said about its place (:func:`location_texts`), for placing it by hand.
 
-    The fields of the text are in :data:`loaders.geocode.LOCATION_FIELDS` order, empty ones left
+    The fields of the text are in :data:`loaders.geocoding.LOCATION_FIELDS` order, empty ones left
     out: codes first, then the commune, then the address, then coordinates. A missing text (a
     database ``NULL``, read as ``None`` or NaN) is a row without any place.
 

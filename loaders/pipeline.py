@@ -28,7 +28,7 @@ from loaders.columns import ColumnMapping, map_columns
 from loaders.dates import dates, datetimes
 from loaders.file_rules import check_files
 from loaders.fixes import FIX_NOTE, apply_fixes, location_keys, location_texts
-from loaders.geocode import LOCATION_FIELDS, Gazetteer, geocode
+from loaders.geocoding import LOCATION_FIELDS, Gazetteer, geocode
 from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED, themes, training_statuses, yes_no, yes_or_named
 from loaders.places import mobility, place_ids
 from loaders.privacy import homes_at_commune_point, person_id

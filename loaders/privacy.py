@@ -29,7 +29,6 @@ purged).
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime
 
 import numpy as np
@@ -40,7 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 from loaders import store
 from loaders._errors import LoaderError
 from loaders.access import FRANCE, OutOfScopeError, Scope, append_to_log
-from loaders.geocode import Gazetteer
+from loaders.geocoding import POINT_QUOTING_KINDS, Gazetteer
 from loaders.schema import (
     access_log,
     animator_places,
@@ -64,8 +63,6 @@ PRIVATE_PERSON: frozenset[str] = frozenset({
     "micro entrepreneuse", "benevole independant", "a titre personnel", "a titre individuel",
 })
 HOME_NOTE = "adresse personnelle : placée au point de référence de la commune, pas aux coordonnées données"
-# Coordinates quoted in a geocoding note (« ignoré : coordonnées (48.85660, 2.35220) à 30 km de … »).
-POINT_IN_NOTE = re.compile(r"\(-?\d+\.\d+, -?\d+\.\d+\)")
 HIDDEN_POINT = "(non conservées : adresse personnelle)"
 LOG_PAGE = "privacy"
 
@@ -115,7 +112,7 @@ def homes_at_commune_point(canonical: pd.DataFrame, located: pd.DataFrame, gazet
     canonical
         The rows' canonical fields (``structure``, ``structure_type``).
     located
-        The geocoder's verdict of the same rows (:func:`loaders.geocode.geocode`).
+        The geocoder's verdict of the same rows (:func:`loaders.geocoding.geocode`).
     gazetteer
         The reference geography.
 
@@ -124,18 +121,26 @@ def homes_at_commune_point(canonical: pd.DataFrame, located: pd.DataFrame, gazet
     pandas.DataFrame
         ``located`` where home rows with precision ``coordinates`` get the commune's point,
         precision ``commune`` and :data:`HOME_NOTE` appended to their note; coordinates quoted in
-        the note of a home row (ignored as implausible) are replaced by :data:`HIDDEN_POINT`.
+        the note of a home row (ignored: their kind is one of
+        :data:`loaders.geocoding.POINT_QUOTING_KINDS`) are replaced by :data:`HIDDEN_POINT`.
     """
     home = is_home_address(canonical["structure"], canonical["structure_type"])
     if not home.any():
         return located
     located = located.copy()
-    located.loc[home, "geocode_note"] = located.loc[home, "geocode_note"].fillna("").str.replace(
-        POINT_IN_NOTE, HIDDEN_POINT, regex=True)
+    quoting = home & located["coordinates_kind"].isin(POINT_QUOTING_KINDS).to_numpy()
+    if quoting.any():
+        _hide_quoted_points(located, quoting)
     moved = home & (located["geocode_precision"] == "coordinates").to_numpy()
     if moved.any():
         _at_commune_point(located, moved, gazetteer)
     return located
+
+
+def _hide_quoted_points(located: pd.DataFrame, rows: np.ndarray) -> None:
+    """Replace (in place) the point that the note of each of ``rows`` quotes by :data:`HIDDEN_POINT`."""
+    notes, points = (located.loc[rows, name].tolist() for name in ("geocode_note", "quoted_point"))
+    located.loc[rows, "geocode_note"] = [note.replace(point, HIDDEN_POINT) for note, point in zip(notes, points)]
 
 
 def _at_commune_point(located: pd.DataFrame, rows: np.ndarray, gazetteer: Gazetteer) -> None:

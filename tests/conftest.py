@@ -84,7 +84,7 @@ def reference():
 
 @pytest.fixture(scope="session")
 def gazetteer(reference):
-    from loaders.geocode import Gazetteer
+    from loaders.geocoding import Gazetteer
 
     return Gazetteer(reference)
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loaders.geocode import GEOCODE_COLUMNS, Gazetteer, geocode
+from loaders.geocoding import GEOCODE_COLUMNS, Gazetteer, geocode
 from loaders.dates import _BULK_TIMESTAMP_FORMATS, _bulk_datetimes, _zero_padded_datetimes
 
 SAMPLE: list[dict[str, str]] = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from loaders.geocode import GEOCODE_COLUMNS, geocode
+from loaders.geocoding import GEOCODE_COLUMNS, geocode
 
 
 def place(gazetteer, **fields) -> pd.Series:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.geocode import geocode, name_key
+from loaders.geocoding import geocode, name_key
 from loaders.pipeline import LoadOptions, load_files
 from loaders.text import fold
 

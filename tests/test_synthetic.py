@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from geo.reference import ReferenceGeography
-from loaders.geocode import Gazetteer
+from loaders.geocoding import Gazetteer
 from loaders.pipeline import STATUSES, ImportResult, load_files, load_tables
 from loaders.read import RawTable, read_table
 from loaders.themes import load_themes

@@ -15,7 +15,7 @@ import pandas as pd
 
 from loaders.column_options import CANONICAL_FIELDS, Profile
 from loaders.columns import FORCED, FROM_CONTENT, FROM_PROFILE, FROM_SYNONYM, map_columns
-from loaders.geocode import Gazetteer, city_name_key
+from loaders.geocoding import Gazetteer, city_name_key
 from loaders.normalize import REFERENCED
 from loaders.outcomes import RowOutcome, kept_rows
 from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult
@@ -247,8 +247,8 @@ def name_matches(records: pd.DataFrame, gazetteer: Gazetteer) -> pd.Series:
 
     Decided from the row's own fields and the geocoder's public rules, once per distinct
     (postcode, commune written, commune retained): the written name is compared with the retained
-    commune's names by :func:`loaders.geocode.city_name_key`, then read again by the postcode +
-    commune rule (:meth:`loaders.geocode.Gazetteer.match_postcode_city`).
+    commune's names by :func:`loaders.geocoding.city_name_key`, then read again by the postcode +
+    commune rule (:meth:`loaders.geocoding.Gazetteer.match_postcode_city`).
 
     Returns
     -------

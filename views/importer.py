@@ -34,7 +34,7 @@ from loaders._errors import LoaderError
 from loaders.access import Agent
 from loaders.column_options import list_profiles, load_profile
 from loaders.file_rules import check_files
-from loaders.geocode import Gazetteer
+from loaders.geocoding import Gazetteer
 from loaders.pipeline import ImportResult, LoadOptions, load_tables
 from loaders.read import RawTable, read_bytes
 from loaders.report import REJECTS_FILE, rejects_csv
