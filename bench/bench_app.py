@@ -170,9 +170,9 @@ def write_export(path: Path) -> int:
 
 def public_selection():
     """The animators of the public page's default filters (Café IA, trained), read from the store."""
+    from core.vocabulary import TRAINED
     from loaders import store
     from loaders.access import FRANCE
-    from loaders.normalize import TRAINED
 
     table = store.read_animators(store.connect(), scope=FRANCE)
     chosen = table[(table["theme"] == "cafe-ia") & (table["training_status"] == TRAINED)]
@@ -187,9 +187,9 @@ def naive_child(kind: str, out: Path, selection: Path) -> None:
     import folium
     import pandas as pd
 
+    from core.vocabulary import STATUS_LABELS
     from geo.reference import load_reference
     from views.basemap import new_map
-    from views.labels import STATUS_LABELS
     from views.safe_html import escape
 
     reference = load_reference()
@@ -480,9 +480,8 @@ def verdict(value: float, budget: float) -> str:
 
 
 def main(complete_baseline: bool = False) -> None:
-    from playwright.sync_api import sync_playwright
-
     from conftest import CHROMIUM_ARGS, running_app
+    from playwright.sync_api import sync_playwright
 
     if not (ROOT / "static" / "vendor" / ".installed").exists():
         sys.exit("Fichiers de la carte absents (static/vendor) : lancez `make` d'abord.")

@@ -57,19 +57,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from postgres import PostgresUnavailable, fresh_database, running_cluster  # noqa: E402
+
+from core.vocabulary import TRAINED, VALIDATED
 from geo.distances import haversine_km  # noqa: E402
 from geo.nearby import nearest  # noqa: E402
 from geo.reference import load_reference  # noqa: E402
 from loaders import store  # noqa: E402
 from loaders.geocoding import Gazetteer  # noqa: E402
-from loaders.normalize import TRAINED  # noqa: E402
 from loaders.pipeline import LoadOptions, load_tables  # noqa: E402
 from loaders.read import read_table  # noqa: E402
-from loaders.schema import (  # noqa: E402
-    VALIDATED, animator_places, animators, consents, import_batches, places, referencings, row_outcomes,
-)
+from loaders.schema import animator_places, animators, consents, import_batches, places, referencings, row_outcomes
 from loaders.settings import MEGABYTE, RETENTION_ENV, ReadLimits  # noqa: E402
-from postgres import PostgresUnavailable, fresh_database, running_cluster  # noqa: E402
 
 ROWS = 100_000
 SEED = 1

@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.vocabulary import STATUSES
+
 LEVELS: dict[str, str] = {
     "commune": "insee_code", "epci": "epci_code", "departement": "departement_code", "region": "region_code",
 }
-STATUSES: tuple[str, ...] = ("trained", "in_training", "referenced")
 PRIORITY_RULE = (
     "Classement : d'abord les territoires où le plus d'habitants vivent au-delà du rayon de couverture, "
     "puis, à égalité, ceux dont l'accessibilité est la plus faible."

@@ -9,7 +9,7 @@ arrondissement). Rules, in order:
   most populated first; exactly 5 digits also finds the arrondissement having that
   postcode (before its commune) and the commune having that INSEE code (after the
   postcode matches); a 5-character INSEE code such as ``2A004`` finds its commune;
-* any other query is compared to commune names after :func:`loaders.text.fold`
+* any other query is compared to commune names after :func:`core.text.fold`
   (case, accents and punctuation ignored), with ``st``/``ste``/``sts``/``stes``
   read as ``saint``/``sainte``/``saints``/``saintes`` (the last word is also tried as
   typed, since it may be the beginning of a longer word: "st" → "Strasbourg") and
@@ -40,11 +40,11 @@ import pandas as pd
 import shapely
 from rapidfuzz import fuzz, process
 
+from core.text import fold
+from core.vocabulary import SAINT_ABBREVIATIONS
 from geo.reference import ReferenceGeography
-from loaders.text import fold
 
 SUGGESTION_COLUMNS: tuple[str, ...] = ("insee_code", "label", "nom", "departement_code", "lon", "lat")
-ABBREVIATIONS: dict[str, str] = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 FUZZY_CUTOFF = 80.0  # "bordaux" → "bordeaux" scores 93, "rene" → "rennes" 80
 MAX_QUERY_LENGTH = 100  # the longest commune name has 45 characters
 LABEL_POSTCODES = 3
@@ -244,7 +244,7 @@ class CommuneSearch:
         words = folded.split()
         if not words:
             return _no_match()
-        expanded = [ABBREVIATIONS.get(word, word) for word in words]
+        expanded = [SAINT_ABBREVIATIONS.get(word, word) for word in words]
         as_typed_last = " ".join(expanded[:-1] + words[-1:])
         entries, tiers = self._names.matches(as_typed_last)
         if expanded[-1] != words[-1]:

@@ -6,7 +6,7 @@ canonical field, the header that holds it, in this order:
 
 1. headers forced on the command line (``--column email=Courriel``), then
    those of a profile (``data/profiles/NAME.toml``);
-2. exact synonyms (``loaders/columns.toml``), compared with :func:`loaders.text.fold` once the filler
+2. exact synonyms (``loaders/columns.toml``), compared with :func:`core.text.fold` once the filler
    words that start a question are dropped ("Quelle est votre adresse
    e-mail ?" reads "adresse e mail") and once the container of a flattened
    field is dropped ("adresse.code_postal", "adresse_commune",
@@ -42,10 +42,10 @@ from typing import Any
 import pandas as pd
 from rapidfuzz import fuzz, process, utils
 
+from core.text import fold
 from loaders._errors import ConfigurationError
 from loaders.column_content import CONTENT_TESTS, FILLED_PROBE_ROWS, has_text, mostly, non_empty_values
 from loaders.column_options import CANONICAL_FIELDS, Profile, check_fields
-from loaders.text import fold
 
 # How a header was found (ColumnMapping.how).
 FORCED = "forcé"

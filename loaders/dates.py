@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from core.text import fold
 from loaders.normalize import answer_text, map_distinct
-from loaders.text import fold
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.text import fold
 from loaders.geocoding import LOCATION_FIELDS, UNCOVERED_POSTCODES, UNCOVERED_TERRITORIES
-from loaders.text import fold
 
 FIX_NOTE = "placée à la main par un hub (correction enregistrée)"
 TEXT_SEPARATOR = ", "

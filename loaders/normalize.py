@@ -19,14 +19,11 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from loaders.text import fold
+from core.text import fold
+from core.vocabulary import IN_TRAINING, REFERENCED, TRAINED
 from loaders.themes import ThemeRegistry
 
 Parsed = TypeVar("Parsed")
-
-TRAINED = "trained"
-IN_TRAINING = "in_training"
-REFERENCED = "referenced"
 
 # --------------------------------------------------------------------- columns
 

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from core.text import fold
+from core.vocabulary import IN_TRAINING, REFERENCED, TRAINED
 from loaders._errors import ConfigurationError, NoLocationColumnError
 from loaders.column_options import CANONICAL_FIELDS, Profile, load_profile
 from loaders.columns import ColumnMapping, map_columns
@@ -29,11 +31,10 @@ from loaders.dates import dates, datetimes
 from loaders.file_rules import check_files
 from loaders.fixes import FIX_NOTE, apply_fixes, location_keys, location_texts
 from loaders.geocoding import LOCATION_FIELDS, Gazetteer, geocode
-from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED, themes, training_statuses, yes_no, yes_or_named
+from loaders.normalize import themes, training_statuses, yes_no, yes_or_named
 from loaders.places import mobility, place_ids
 from loaders.privacy import homes_at_commune_point, person_id
 from loaders.read import RawTable, read_table
-from loaders.text import fold
 from loaders.themes import ThemeRegistry, load_themes
 
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -47,7 +48,6 @@ DETAIL_COLUMNS: tuple[str, ...] = (
 )
 REJECT_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "reason")
 PLACE_COLUMNS: tuple[str, ...] = ("source_file", "source_row", "location_key", "location_text")
-STATUSES: tuple[str, ...] = (TRAINED, IN_TRAINING, REFERENCED)
 _EMAIL = re.compile(r"([^\s@<>:;,()]+@[^\s@<>:;,()]+\.[^\s@<>:;,()]+)")
 
 

@@ -10,7 +10,7 @@ Rule
 A place is identified by its commune (code INSEE, and arrondissement code when the geocoder gave
 one), its folded structure name and its folded address, when given:
 
-* folding is :func:`loaders.text.fold` (case, accents, punctuation and spacing aside);
+* folding is :func:`core.text.fold` (case, accents, punctuation and spacing aside);
 * in the folded name and address, a few abbreviations of place names are written out as words
   (:data:`WORD_SYNONYMS`: ``st`` → ``saint``, ``ste`` → ``sainte``, ``bd`` → ``boulevard``,
   ``av`` → ``avenue``); nothing else is expanded, acronyms never (« MVC » is not « Maison de la
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from core.text import fold
 from loaders.normalize import yes_no
-from loaders.text import fold
 
 # Folded abbreviations of place names written out, word by word (whole words only).
 WORD_SYNONYMS: dict[str, str] = {"st": "saint", "ste": "sainte", "bd": "boulevard", "av": "avenue"}

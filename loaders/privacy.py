@@ -36,10 +36,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core.text import fold
 from loaders import store
 from loaders._errors import LoaderError
 from loaders.access import FRANCE, OutOfScopeError, Scope, append_to_log
 from loaders.geocoding import POINT_QUOTING_KINDS, Gazetteer
+from loaders.places import NO_STRUCTURE
 from loaders.schema import (
     access_log,
     animator_places,
@@ -51,10 +53,8 @@ from loaders.schema import (
     places,
     referencings,
 )
-from loaders.places import NO_STRUCTURE
-from loaders.text import fold
 
-# Structure names or types, folded (loaders.text.fold), that designate a private person rather than an
+# Structure names or types, folded (core.text.fold), that designate a private person rather than an
 # organisation. Whole values only: « Association d'aide à domicile » is an organisation.
 PRIVATE_PERSON: frozenset[str] = frozenset({
     "particulier", "particuliere", "a domicile", "domicile", "mon domicile", "personne physique",

@@ -56,8 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loaders.normalize import IN_TRAINING, TRAINED
-from loaders.schema import REFUSED
+from core.vocabulary import IN_TRAINING, REFUSED, TRAINED
 
 MONTH = "M"
 IMPORT_COLUMNS: tuple[str, ...] = ("hub", "month", "batches", "rows", "accepted_rows", "rejected_rows")

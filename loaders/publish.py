@@ -57,13 +57,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from core.text import fold
+from core.vocabulary import DEFAULT_STATUSES, STATUS_LABELS, STATUSES
 from geo import settings as geo_settings
 from geo.nearby import NEARBY_KM
 from geo.search import CommuneSearch
 from loaders import store
 from loaders.access import FRANCE
-from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
-from loaders.text import fold
 from loaders.themes import ThemeRegistry, load_themes
 
 LOGGER = logging.getLogger(__name__)
@@ -79,11 +79,7 @@ INDEX = "index.html"
 FORMAT_VERSION = 1
 # Coordinates are published with 5 decimals (about a metre), as integers.
 COORDINATE_SCALE = 100_000
-# Statuses, in the order of the filters; their codes in the data are their positions.
-STATUSES: tuple[str, ...] = (TRAINED, IN_TRAINING, REFERENCED)
-STATUS_LABELS: dict[str, str] = {TRAINED: "Formé·e", IN_TRAINING: "En formation", REFERENCED: "Référencé·e"}
 DEFAULT_THEME = "cafe-ia"
-DEFAULT_STATUSES: tuple[str, ...] = (TRAINED,)
 RESULTS = 20
 FIT_MAX_ZOOM = 13
 # Leaflet files the page loads, per package of assets/package.json (copied by `make` into static/vendor).
@@ -230,7 +226,7 @@ def search_data(search: CommuneSearch, departement: str | None = None) -> dict:
     """The commune search index, for the browser's copy of :class:`geo.search.CommuneSearch`.
 
     Entries keep their order and their popularity rank; the browser folds the names as
-    :func:`loaders.text.fold` does (``article`` characters start the name without its article).
+    :func:`core.text.fold` does (``article`` characters start the name without its article).
     ``insee`` holds each code's number after its département (as a difference from the previous
     entry's), ``lat``/``lon`` integers (degrees × :data:`COORDINATE_SCALE`) as differences too, and
     ``codes`` the INSEE codes (former communes, arrondissements) that find another entry than the

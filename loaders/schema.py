@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
+from core.vocabulary import PENDING
 
-PENDING = "pending"
-VALIDATED = "validated"
-REFUSED = "refused"
-MODERATION_STATUSES: tuple[str, ...] = (PENDING, VALIDATED, REFUSED)
+metadata = sa.MetaData()
 
 import_batches = sa.Table(
     "import_batches",

@@ -31,14 +31,12 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core.vocabulary import PENDING, REFUSED, VALIDATED
 from loaders import settings
 from loaders.access import FRANCE, Agent, OutOfScopeError, Scope
 from loaders.bulk import dialect_insert, insert_frame
 from loaders.outcomes import RowOutcome, kept_rows, source_rows, stored_outcomes
 from loaders.schema import (
-    PENDING,
-    REFUSED,
-    VALIDATED,
     access_log,
     agents,
     animator_places,

@@ -2,7 +2,7 @@
 
 Adding a theme needs only a new ``[[theme]]`` entry in that file: the loader
 maps every label and synonym of the entry to its slug, compared with
-:func:`loaders.text.fold`.
+:func:`core.text.fold`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.text import fold
 from loaders._errors import ConfigurationError
-from loaders.text import fold
 
 DATA_DIR_VARIABLE = "CARTE_DATA_DIR"
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

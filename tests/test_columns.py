@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.text import fold
 from loaders import columns
 from loaders._errors import ConfigurationError
 from loaders.column_options import CANONICAL_FIELDS, Profile, list_profiles, load_profile, parse_column_options
 from loaders.columns import ColumnMapping, map_columns
-from loaders.text import fold
 from loaders.themes import DATA_DIR_VARIABLE
 
 LOCATION_FIELDS = ("address", "postcode", "city", "insee_code", "coordinates", "lat", "lon", "x", "y")

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.text import fold
 from loaders.geocoding import geocode, name_key
 from loaders.pipeline import LoadOptions, load_files
-from loaders.text import fold
 
 
 def place(gazetteer, **fields: str) -> pd.Series:

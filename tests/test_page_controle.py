@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
+from core.vocabulary import PENDING, REFUSED, VALIDATED
 from loaders import store
+from loaders.access import FRANCE, Agent, Scope
 from loaders.fixes import EMPTY_LOCATION_KEY
 from loaders.pipeline import LoadOptions, load_files
-from loaders.access import FRANCE, Agent, Scope
-from loaders.schema import PENDING, REFUSED, VALIDATED
-from signin import sign_in
 
 NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 

@@ -16,19 +16,19 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import streamlit as st
+from conftest import json_records
+from signin import sign_in
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from conftest import json_records
+from core.vocabulary import REFERENCED
 from loaders import cli, store
-from loaders.access import FRANCE, Scope
 from loaders._errors import LoaderError
-from loaders.normalize import REFERENCED
+from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes
 from loaders.report import rejects_csv, rejects_table
-from signin import sign_in
 from views import import_tables
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

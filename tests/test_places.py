@@ -16,17 +16,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-
 from conftest import REAL_EXPORTS, REALDATA_EXTRACTS
+
+from core.vocabulary import PENDING, REFUSED, VALIDATED
 from geo.coverage import commune_indicators
 from geo.nearby import nearest
-from loaders.access import FRANCE, Agent
 from loaders import privacy, store
+from loaders.access import FRANCE, Agent
 from loaders.columns import map_columns
 from loaders.pipeline import RECORD_COLUMNS, LoadOptions, load_files, load_tables
 from loaders.places import place_id
 from loaders.read import read_table
-from loaders.schema import PENDING, REFUSED, VALIDATED
 
 NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
+from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
+from core.vocabulary import VALIDATED
 from loaders import privacy, publish, store
 from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
-from loaders.schema import VALIDATED
-from signin import sign_in
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 THREE_PLACES = Path(__file__).parent / "fixtures" / "trois-lieux.csv"
@@ -61,9 +61,8 @@ def app(home, monkeypatch):
 
 def public_list(home: Path, chromium: str, query: str = "?q=Vitré (35)") -> str:
     """The public finder (the static publication of the store) searched from Vitré: its list as a browser shows it."""
-    from playwright.sync_api import sync_playwright
-
     from conftest import CHROMIUM_ARGS, serving
+    from playwright.sync_api import sync_playwright
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CARTE_DATA_HOME", str(home))

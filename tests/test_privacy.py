@@ -16,13 +16,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import streamlit as st
+from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
+from core.vocabulary import VALIDATED
 from loaders import privacy, store
 from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
-from loaders.schema import VALIDATED, consents, erasures, import_batches, metadata, row_outcomes
-from signin import sign_in
+from loaders.schema import consents, erasures, import_batches, metadata, row_outcomes
 
 HEADER = ("Horodateur;Adresse e-mail;Prénom;Nom;Téléphone;Nom de votre structure;Code postal;Commune;"
           "Thématiques;Formé(e) ?;Consentement")

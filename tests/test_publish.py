@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from loaders.access import FRANCE
+from core.vocabulary import REFUSED, VALIDATED
 from loaders import privacy, publish, store
+from loaders.access import FRANCE
 from loaders.pipeline import LoadOptions, load_files
-from loaders.schema import REFUSED, VALIDATED
 
 HEADER = ("Horodateur;Adresse e-mail;Prénom;Nom;Téléphone;Nom de votre structure;Code postal;Commune;"
           "Thématiques;Formé(e) ?;Consentement")

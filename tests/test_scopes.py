@@ -13,10 +13,11 @@ import pytest
 import sqlalchemy as sa
 from test_app import HEADER
 
+from core.vocabulary import VALIDATED
 from loaders import privacy, store
 from loaders.access import FRANCE, Agent, OutOfScopeError, Scope
 from loaders.pipeline import LoadOptions, load_files
-from loaders.schema import VALIDATED, consents, erasures, geocoding_fixes, moderation_events
+from loaders.schema import consents, erasures, geocoding_fixes, moderation_events
 
 BRETAGNE = Agent("hub@bretagne.fr", "hub", Scope("region", "53"))
 NORMANDIE = Agent("hub@normandie.fr", "hub", Scope("region", "28"))

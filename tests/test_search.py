@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from core.text import fold
+from core.vocabulary import SAINT_ABBREVIATIONS
 from geo import settings
 from geo.reference import ReferenceGeography
-from geo.search import ABBREVIATIONS, SUGGESTION_COLUMNS, CommuneSearch
-from loaders.text import fold
+from geo.search import SUGGESTION_COLUMNS, CommuneSearch
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +173,7 @@ def tiny() -> ReferenceGeography:
 def naive_name_ranking(query: str) -> list[str]:
     """The documented rules, spelled out with loops over the tiny communes (no fuzzy completion)."""
     words = fold(query).split()
-    expanded = [ABBREVIATIONS.get(word, word) for word in words]
+    expanded = [SAINT_ABBREVIATIONS.get(word, word) for word in words]
     typed_last = " ".join(expanded[:-1] + words[-1:])
     variants = [(typed_last, True), (" ".join(expanded), False)]
     ranked = []

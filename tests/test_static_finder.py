@@ -3,7 +3,7 @@
 The store holds a few hand-placed animators (see ``ROWS``); the publication is served by a plain web
 server (Python's ``http.server``), as it would be behind any web server or CDN. The browser's commune
 search is checked against :class:`geo.search.CommuneSearch` on samples of queries, and its fold against
-:func:`loaders.text.fold` on every commune name.
+:func:`core.text.fold` on every commune name.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import CHROMIUM_ARGS, serving
+
+from core.text import fold
 from geo.search import CommuneSearch
 from loaders import publish, store
 from loaders.pipeline import LoadOptions, load_files
-from loaders.text import fold
 
 HEADER = ("Adresse e-mail;Nom de votre structure;Téléphone;Code postal;Commune;Thématiques;"
           "Avez-vous suivi la formation ?;Êtes-vous conseiller·ère numérique ?;"

@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from loaders.access import FRANCE, Agent
+from core.vocabulary import PENDING, REFUSED, VALIDATED
 from loaders import store
+from loaders.access import FRANCE, Agent
 from loaders.pipeline import LoadOptions, load_files
-from loaders.schema import PENDING, REFUSED, VALIDATED, metadata
+from loaders.schema import metadata
 
 NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 

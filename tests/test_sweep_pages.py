@@ -212,7 +212,7 @@ def sweep_pilotage(sweep: Sweep) -> None:
 
 
 def sweep_controle(sweep: Sweep) -> None:
-    from loaders.schema import PENDING, REFUSED, VALIDATED
+    from core.vocabulary import PENDING, REFUSED, VALIDATED
 
     app = sweep.app
     widget(app.multiselect, "Vérification").set_value([PENDING, VALIDATED, REFUSED])

@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.vocabulary import STATUSES
 from geo.reference import ReferenceGeography
 from loaders.geocoding import Gazetteer
-from loaders.pipeline import STATUSES, ImportResult, load_files, load_tables
+from loaders.pipeline import ImportResult, load_files, load_tables
 from loaders.read import RawTable, read_table
 from loaders.themes import load_themes
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loaders.text import fold
+from core.text import fold
 
 
 @pytest.mark.parametrize(

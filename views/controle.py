@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.vocabulary import MODERATION_LABELS, PENDING, REFUSED, STATUS_LABELS, VALIDATED
 from loaders import privacy, store
-from loaders.schema import PENDING, REFUSED, VALIDATED
 from loaders.access import Agent
 from views import chrome, data, signin, url_state
-from views.labels import MODERATION_LABELS, STATUS_LABELS
-from views.wording import counted
 from views.placing import place_rejected_rows
+from views.wording import counted
 
 # What a moderator may decide on a row (a person, in one theme, at one place). The person (and their
 # training) and each of their places are moderated apart: refusing a place leaves the person's other

@@ -8,32 +8,28 @@ from zoneinfo import ZoneInfo
 
 import folium
 import geopandas as gpd
-from branca.element import MacroElement
-from folium.template import Template
 import numpy as np
 import pandas as pd
 import streamlit as st
+from branca.element import MacroElement
+from folium.template import Template
 from streamlit_folium import st_folium
 
+from core.vocabulary import DEFAULT_MODERATION, MODERATION_LABELS, REFERENCED, STATUS_LABELS, TRAINED
 from geo.aggregates import PRIORITY_RULE, priority_ranks
 from geo.choropleth import class_breaks, classify, geojson_payload, metropolitan_bounds, single_value_classes
 from geo.coverage import DEFAULT_RADIUS_KM
 from geo.nearby import nearest
-from loaders.normalize import REFERENCED, TRAINED
+from loaders.access import Agent, Scope
 from loaders.progress import french_count
 from loaders.safe_files import xlsx_bytes
-from loaders.access import Agent, Scope
 from views import chrome, data, signin, url_state
-from views.territory import territory_choice
 from views.basemap import new_map
 from views.labels import (
-    DEFAULT_MODERATION,
     E2SFCA_EXPLANATION,
     EXPORT_HEADERS,
     INDICATORS,
-    MODERATION_LABELS,
     MODERATION_SLUGS,
-    STATUS_LABELS,
     STATUS_SLUGS,
     Indicator,
     csv_for_french_excel,
@@ -42,6 +38,7 @@ from views.labels import (
     km,
 )
 from views.safe_html import escape
+from views.territory import territory_choice
 from views.wording import plural
 
 MAP_HEIGHT = 560

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from core.vocabulary import STATUSES
 from geo.aggregates import territory_aggregates
 from geo.choropleth import simplified_territories
 from geo.coverage import commune_indicators
@@ -24,7 +25,6 @@ from geo.search import CommuneSearch
 from loaders import store
 from loaders.access import FRANCE, Agent, Scope
 from loaders.themes import ThemeRegistry, load_themes
-from views.labels import ALL_STATUSES
 
 STORE_TTL_SECONDS = 60
 # How often a replica asks the store whether anything changed (one cheap query).
@@ -146,7 +146,7 @@ def refresh() -> None:
 @st.cache_data(ttl=STORE_TTL_SECONDS)
 def theme_records(theme: str, conum_only: bool, moderation: tuple[str, ...], scope: Scope) -> pd.DataFrame:
     """Every record of one theme, whatever its training status (see :func:`selection`)."""
-    return selection(theme, ALL_STATUSES, conum_only, moderation, scope)
+    return selection(theme, STATUSES, conum_only, moderation, scope)
 
 
 @st.cache_data(ttl=STORE_TTL_SECONDS)

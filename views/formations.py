@@ -9,18 +9,26 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from core.vocabulary import DEFAULT_MODERATION, IN_TRAINING, MODERATION_LABELS, REFERENCED, STATUS_LABELS, TRAINED
 from geo.coverage import DEFAULT_RADIUS_KM
-from geo.planning import (SHORTFALL_NOTES, CoveringPlan, Shortfall, TrainingSessions, assign_trainees,
-                          coverage_sites, session_sites, training_pool, within)
-from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
-from loaders.safe_files import xlsx_bytes
+from geo.planning import (
+    SHORTFALL_NOTES,
+    CoveringPlan,
+    Shortfall,
+    TrainingSessions,
+    assign_trainees,
+    coverage_sites,
+    session_sites,
+    training_pool,
+    within,
+)
 from loaders.access import Agent, Scope
+from loaders.safe_files import xlsx_bytes
 from views import chrome, data, signin, url_state
-from views.territory import territory_choice
 from views.basemap import marker_cluster, new_map
-from views.labels import (DEFAULT_MODERATION, MODERATION_LABELS, STATUS_LABELS, csv_for_french_excel, french_number,
-                          french_table)
+from views.labels import csv_for_french_excel, french_number, french_table
 from views.safe_html import escape
+from views.territory import territory_choice
 from views.wording import plural
 
 MAP_HEIGHT = 520

@@ -13,15 +13,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from core.text import fold
+from core.vocabulary import REFERENCED, STATUS_LABELS
 from loaders.column_options import CANONICAL_FIELDS, Profile
 from loaders.columns import FORCED, FROM_CONTENT, FROM_PROFILE, FROM_SYNONYM, map_columns
 from loaders.geocoding import Gazetteer, city_name_key
-from loaders.normalize import REFERENCED
 from loaders.outcomes import RowOutcome, kept_rows
 from loaders.pipeline import REJECT_COLUMNS, FileReport, ImportResult
 from loaders.read import RawTable
-from loaders.text import fold
-from views.labels import STATUS_LABELS
 from views.wording import counted
 
 FIELD_LABELS: dict[str, str] = {
@@ -326,7 +325,7 @@ def filtered_report(report: pd.DataFrame, shown: str, query: str, lines: pd.Seri
 def public_map_warnings(result: ImportResult) -> list[str]:
     """What the public map will not show of this import, for want of a column, said before saving.
 
-    The public map shows trained people by default (:data:`loaders.publish.DEFAULT_STATUSES`), and
+    The public map shows trained people by default (:data:`core.vocabulary.DEFAULT_STATUSES`), and
     contact details only with a recorded consent.
     """
     untrained = [f.source_file for f in result.files if not set(TRAINING_FIELDS) & set(f.mapping.fields)]

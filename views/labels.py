@@ -8,17 +8,11 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from core.vocabulary import IN_TRAINING, PENDING, REFERENCED, REFUSED, STATUS_LABELS, TRAINED, VALIDATED
 from geo.coverage import E2SFCA_STEPS
-from loaders.normalize import IN_TRAINING, REFERENCED, TRAINED
 from loaders.progress import MONTH_ABBREVIATIONS, MONTH_NAMES, THOUSANDS_SEPARATOR, french_month
 from loaders.safe_files import cell_text, csv_bytes
-from loaders.schema import PENDING, REFUSED, VALIDATED
 
-STATUS_LABELS: dict[str, str] = {TRAINED: "Formé·e", IN_TRAINING: "En formation", REFERENCED: "Référencé·e"}
-ALL_STATUSES: tuple[str, ...] = tuple(STATUS_LABELS)
-MODERATION_LABELS: dict[str, str] = {PENDING: "À vérifier", VALIDATED: "Validé", REFUSED: "Refusé"}
-# Pilot pages count what is published or still to check; refused records only when asked.
-DEFAULT_MODERATION: tuple[str, ...] = (VALIDATED, PENDING)
 # The same, as words of an export's file name.
 STATUS_SLUGS: dict[str, str] = {TRAINED: "formes", IN_TRAINING: "en-formation", REFERENCED: "references"}
 MODERATION_SLUGS: dict[str, str] = {PENDING: "a-verifier", VALIDATED: "valide", REFUSED: "refuse"}

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 import shapely.ops
 
+from core.text import fold
 from geo.distances import haversine_km
 from loaders.geocoding import wording
 from loaders.geocoding.distinct import distinct, distinct_rows, stripped
@@ -23,7 +24,6 @@ from loaders.geocoding.indexes import Indexes
 from loaders.geocoding.kinds import OutcomeKind
 from loaders.geocoding.names import ARRONDISSEMENT_COMMUNES
 from loaders.geocoding.outcomes import Outcome, Place, RuleOutcomes
-from loaders.text import fold
 
 COORDINATE_FIELDS: tuple[str, ...] = ("lat", "lon", "coordinates", "x", "y")
 IMPLAUSIBLE_COORDINATES_KM = 20.0  # beyond this, coordinates contradicting postcode + commune are a copy error

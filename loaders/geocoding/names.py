@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from core.text import fold
+from core.vocabulary import SAINT_ABBREVIATIONS
 from loaders.geocoding import wording
 from loaders.geocoding.postcodes import CEDEX
-from loaders.text import fold
 
 ARTICLE_TOKENS = frozenset({"le", "la", "les", "l", "aux", "las", "los"})
-ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 ARRONDISSEMENT_COMMUNES = frozenset({"75056", "69123", "13055"})
 ARRONDISSEMENT_CITIES = {"paris": ("75056", "751", 20), "lyon": ("69123", "6938", 9), "marseille": ("13055", "132", 16)}
 ARRONDISSEMENT_LABEL = re.compile(
@@ -21,7 +21,7 @@ ARRONDISSEMENT_LABEL = re.compile(
 @lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """Comparison key of a commune name: folded, St/Ste expanded, leading and trailing articles dropped."""
-    tokens = [ABBREVIATIONS.get(t, t) for t in fold(name).split()]
+    tokens = [SAINT_ABBREVIATIONS.get(t, t) for t in fold(name).split()]
     while tokens and tokens[0] in ARTICLE_TOKENS and len(tokens) > 1:
         tokens = tokens[1:]
     while tokens and tokens[-1] in ARTICLE_TOKENS and len(tokens) > 1:

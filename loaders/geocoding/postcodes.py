@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from core.text import fold
 from loaders.geocoding import wording
-from loaders.text import fold
 
 UNCOVERED_TERRITORIES = {
     "975": "Saint-Pierre-et-Miquelon",

@@ -1,0 +1,47 @@
+"""The packages stand in layers: each imports only the packages below it, so none imports another both ways.
+
+``core`` (folding, vocabulary) ← ``geo`` (reference geography, coverage, planning: pure) ← ``loaders``
+(files → records, the store) ← ``views`` (the pages) ← ``app.py``/``server.py``. The command-line
+entry points of ``geo`` (``python -m geo``) read the loader's outputs and the store: they sit above
+``loaders`` although they live in ``geo``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ("core", "geo", "loaders", "views")
+COMMAND_LINES = {"geo/cli.py", "geo/__main__.py"}
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The top-level packages of the project that a module imports, at any depth of its code."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found & set(LAYERS)
+
+
+def modules(package: str) -> list[Path]:
+    return sorted(path for path in (ROOT / package).rglob("*.py")
+                  if str(path.relative_to(ROOT)) not in COMMAND_LINES)
+
+
+@pytest.mark.parametrize("package", LAYERS)
+def test_a_package_imports_only_the_packages_below_it(package):
+    above = set(LAYERS[LAYERS.index(package) + 1:])
+    crossing = {str(path.relative_to(ROOT)): sorted(imported_packages(path) & above) for path in modules(package)}
+    assert {module: packages for module, packages in crossing.items() if packages} == {}
+
+
+def test_the_layer_check_sees_an_import_inside_a_function(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text("def read():\n    from loaders import store\n    import views.data\n", encoding="utf-8")
+    assert imported_packages(module) == {"loaders", "views"}
