@@ -1,6 +1,6 @@
 """Settings of the :mod:`geo` package.
 
-Every value can be overridden by an environment variable, read once at import.
+Every value read from an environment variable (through :mod:`core.settings`) is read once, at import.
 
 CACHE_DIR
     Where built reference tables (GeoParquet) are cached. ``CARTE_CACHE_DIR``,
@@ -19,16 +19,13 @@ REFERENCE_BUILD_VERSION
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import platformdirs
+from core import settings
 
-CACHE_DIR: Path = Path(
-    os.environ.get("CARTE_CACHE_DIR") or platformdirs.user_cache_dir("carte-des-animateurs")
-)
+CACHE_DIR: Path = settings.cache_dir()
 EARTH_RADIUS_KM: float = 6371.0088
-ADDRESS_SEARCH_URL: str = os.environ.get("CARTE_ADDRESS_SEARCH_URL", "")
+ADDRESS_SEARCH_URL: str = settings.address_search_url()
 REFERENCE_BUILD_VERSION: int = 2
 WGS84: str = "EPSG:4326"
 LAMBERT93: str = "EPSG:2154"

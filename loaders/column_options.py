@@ -15,8 +15,9 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from core import settings
 from loaders._errors import ConfigurationError
-from loaders.themes import data_dir, load_themes
+from loaders.themes import load_themes
 
 CANONICAL_FIELDS: tuple[str, ...] = (
     "submission_id", "submitted_at", "email", "first_name", "last_name", "full_name", "phone",
@@ -108,7 +109,7 @@ _PROFILE_KEYS = frozenset({"name", "description", "theme", "columns"})
 
 def profiles_dir() -> Path:
     """Return the folder of the named profiles."""
-    return data_dir() / "profiles"
+    return settings.data_dir() / "profiles"
 
 
 def load_profile(name_or_path: str) -> Profile:

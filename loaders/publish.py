@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from core import settings as core_settings
 from core.text import fold
 from core.vocabulary import DEFAULT_STATUSES, STATUS_LABELS, STATUSES
 from geo import settings as geo_settings
@@ -71,7 +72,6 @@ REPO = Path(__file__).resolve().parent.parent
 SITE_SOURCES = REPO / "static_site"
 VENDOR_SOURCE = REPO / "static" / "vendor"
 PACKAGE_LOCK = REPO / "assets" / "package-lock.json"
-PUBLIC_DIR_ENV = "CARTE_PUBLIC_DIR"
 REGISTRY_NAME = "publications.json"
 MANIFEST_NAME = ".publication.json"
 LOCK_NAME = ".publication.lock"
@@ -98,11 +98,6 @@ PUBLIC_COLUMNS: tuple[str, ...] = ("person", "place", "structure", "commune", "d
 SEARCH_INDEX_VERSION = 3
 # Files of the exact-name index (see name_buckets): a few kB each, gzipped.
 NAME_BUCKETS = 64
-DEFAULT_TILES_URL = (
-    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"
-    "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
-)
-DEFAULT_TILES_ATTRIBUTION = "© IGN – Géoplateforme, Plan IGN"
 
 
 class PublicationError(Exception):
@@ -304,7 +299,7 @@ def _differences(values: np.ndarray) -> list[int]:
 def settings_data(batches: pd.DataFrame, themes: ThemeRegistry, files: Mapping[str, str], places: int) -> dict:
     """What ``index.html`` inlines: wording of filters, sources, demo flag and the data files' names."""
     imported = pd.to_datetime(batches["imported_at"]).max() if not batches.empty else None
-    tiles_url = os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL)
+    tiles_url = core_settings.tiles_url()
     return {
         "format": FORMAT_VERSION,
         "files": {name: path for name, path in files.items() if ":" not in name},
@@ -317,7 +312,7 @@ def settings_data(batches: pd.DataFrame, themes: ThemeRegistry, files: Mapping[s
         "statuses": [{"code": code, "label": STATUS_LABELS[code]} for code in STATUSES],
         "default_statuses": list(DEFAULT_STATUSES),
         "tiles_url": tiles_url,
-        "tiles_attribution": os.environ.get("CARTE_TILES_ATTRIBUTION", DEFAULT_TILES_ATTRIBUTION) if tiles_url else "",
+        "tiles_attribution": core_settings.tiles_attribution() if tiles_url else "",
         "address_search_url": geo_settings.ADDRESS_SEARCH_URL,
         "name_buckets": NAME_BUCKETS, "results": RESULTS, "nearby_km": NEARBY_KM, "earth_radius_km": geo_settings.EARTH_RADIUS_KM,
         "fit_max_zoom": FIT_MAX_ZOOM,
@@ -367,7 +362,7 @@ def hashed_name(folder: str, stem: str, suffix: str, content: bytes) -> str:
 
 
 def publish(engine: Engine, directory: Path | None = None, *, register: bool = True) -> Publication:
-    """Write the public site of the store into ``directory`` (default: :func:`public_dir`), atomically.
+    """Write the public site of the store into ``directory`` (default: :func:`core.settings.public_dir`), atomically.
 
     Parameters
     ----------
@@ -383,7 +378,7 @@ def publish(engine: Engine, directory: Path | None = None, *, register: bool = T
     PublicationError
         The map assets are missing (``make`` copies them), or ``directory`` cannot be written.
     """
-    directory = Path(directory or public_dir()).resolve()
+    directory = Path(directory or core_settings.public_dir()).resolve()
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with _locked(directory):
@@ -574,17 +569,6 @@ def read_manifest(directory: Path) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def data_home() -> Path:
-    """Where the embedded store lives: ``$CARTE_DATA_HOME``, else the user data directory."""
-    return store.default_database_path().parent
-
-
-def public_dir() -> Path:
-    """The default ``DIR``, which the app serves at ``/carte/``: ``$CARTE_PUBLIC_DIR``, else ``public`` in the
-    data home."""
-    return Path(os.environ.get(PUBLIC_DIR_ENV) or data_home() / "public")
-
-
 def store_identity(engine: Engine) -> str:
     """The store's URL without its password (a SQLite file by its absolute path)."""
     url = engine.url
@@ -637,11 +621,11 @@ def _version_text(engine: Engine) -> str:
 
 def _read_registry() -> list[dict]:
     try:
-        entries = json.loads((data_home() / REGISTRY_NAME).read_text(encoding="utf-8"))
+        entries = json.loads((core_settings.data_home() / REGISTRY_NAME).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
     except json.JSONDecodeError:
-        LOGGER.warning("Registre des publications illisible : %s", data_home() / REGISTRY_NAME)
+        LOGGER.warning("Registre des publications illisible : %s", core_settings.data_home() / REGISTRY_NAME)
         return []
     return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
 
@@ -651,6 +635,6 @@ def _register(engine: Engine, directory: Path) -> None:
     entries = _read_registry()
     if entry in entries:
         return
-    home = data_home()
+    home = core_settings.data_home()
     home.mkdir(parents=True, exist_ok=True)
     _write_atomically(home / REGISTRY_NAME, json.dumps([*entries, entry], ensure_ascii=False, indent=1).encode())

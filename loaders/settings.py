@@ -32,10 +32,10 @@ variables, so that a hub can adapt them without touching the code:
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core import settings as core_settings
 from loaders._errors import ConfigurationError
 
 MEGABYTE = 1024 * 1024
@@ -145,7 +145,7 @@ def current_limits() -> ReadLimits:
     ConfigurationError
         If ``CARTE_MAX_UPLOAD_MB`` is invalid.
     """
-    return limits_from_env(os.environ)
+    return limits_from_env({MAX_UPLOAD_ENV: core_settings.value(MAX_UPLOAD_ENV)})
 
 
 RETENTION_ENV = "CARTE_RETENTION_MONTHS"
@@ -180,7 +180,7 @@ def retention_months(environ: Mapping[str, str] | None = None) -> int:
     >>> retention_months({})
     24
     """
-    raw = (os.environ if environ is None else environ).get(RETENTION_ENV, "").strip()
+    raw = (core_settings.value(RETENTION_ENV) if environ is None else environ.get(RETENTION_ENV, "")).strip()
     if not raw:
         return DEFAULT_RETENTION_MONTHS
     if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
@@ -244,7 +244,8 @@ def privacy_contact(environ: Mapping[str, str] | None = None) -> PrivacyContact:
     >>> privacy_contact({}).configured
     False
     """
-    environ = os.environ if environ is None else environ
+    if environ is None:
+        environ = {name: core_settings.value(name) for name in (CONTROLLER_ENV, PRIVACY_CONTACT_ENV)}
     controller = environ.get(CONTROLLER_ENV, "").strip()
     contact = environ.get(PRIVACY_CONTACT_ENV, "").strip()
     return PrivacyContact(controller or DEFAULT_CONTROLLER, contact or DEFAULT_PRIVACY_CONTACT,

@@ -1,7 +1,7 @@
 """Persistence of imports, animators, referencings, moderation and fixes (SQLAlchemy Core).
 
 This module is the only one that talks to the database. The embedded default is SQLite
-in WAL mode at :func:`default_database_path`; ``DATABASE_URL`` (or ``--db``) points
+in WAL mode in :func:`core.settings.data_home`; ``DATABASE_URL`` (or ``--db``) points
 elsewhere, e.g. ``postgresql+psycopg://…`` for a store shared by several hubs and app
 replicas. :func:`connect` applies the Alembic migrations of ``loaders/migrations``.
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,12 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import platformdirs
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core import settings as core_settings
 from core.vocabulary import PENDING, REFUSED, VALIDATED
 from loaders import settings
 from loaders.access import FRANCE, Agent, OutOfScopeError, Scope
@@ -101,15 +100,10 @@ class SaveOutcome:
     closed_places: int = 0  # places of persons of a full export that no longer lists them (``until`` set)
 
 
-def default_database_path() -> Path:
-    """The embedded store: ``$CARTE_DATA_HOME/carte.sqlite``, else the user data directory."""
-    root = os.environ.get("CARTE_DATA_HOME") or platformdirs.user_data_dir("carte-des-animateurs")
-    return Path(root) / "carte.sqlite"
-
-
 def database_url(url: str | None = None) -> str:
-    """The URL to use: the one given, else ``DATABASE_URL``, else the embedded SQLite store."""
-    return url or os.environ.get("DATABASE_URL") or f"sqlite:///{default_database_path()}"
+    """The URL to use: the one given, else :func:`core.settings.database_url` (``DATABASE_URL``, else the
+    embedded SQLite store)."""
+    return url or core_settings.database_url()
 
 
 def connect(url: str | None = None) -> Engine:

@@ -7,36 +7,21 @@ maps every label and synonym of the entry to its slug, compared with
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import settings
 from core.text import fold
 from loaders._errors import ConfigurationError
 
-DATA_DIR_VARIABLE = "CARTE_DATA_DIR"
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _THEME_KEYS = frozenset({"slug", "label", "description", "synonyms"})
 # Below this size a synonym is too common to be looked for inside a longer
 # label ("ia" or "ai" would match "j'ai suivi...").
 _MIN_CONTAINED_SYNONYM_LENGTH = 5
-
-
-def data_dir() -> Path:
-    """Return the data directory (themes, profiles).
-
-    Returns
-    -------
-    Path
-        ``$CARTE_DATA_DIR`` when set, else the ``data`` folder of the repository.
-    """
-    configured = os.environ.get(DATA_DIR_VARIABLE)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parent.parent / "data"
 
 
 @dataclass(frozen=True)
@@ -168,7 +153,7 @@ def load_themes(path: Path | None = None) -> ThemeRegistry:
     ConfigurationError
         When the file is missing, is not TOML, or an entry is invalid.
     """
-    path = path or data_dir() / "themes.toml"
+    path = path or settings.data_dir() / "themes.toml"
     document = _read_toml(path)
     entries = document.get("theme")
     if not isinstance(entries, list) or not entries:

@@ -15,6 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from core import settings as core_settings
 from loaders import store
 from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
@@ -154,8 +155,8 @@ def test_launcher_publishes_the_finder_and_fills_the_caches_that_the_first_visit
     st.cache_data.clear()
     st.cache_resource.clear()
     serve.publish_finder()
-    assert (publish.public_dir() / "index.html").is_file()
-    assert publish.registered_dirs(store.connect()) == [publish.public_dir().resolve()]
+    assert (core_settings.public_dir() / "index.html").is_file()
+    assert publish.registered_dirs(store.connect()) == [core_settings.public_dir().resolve()]
     serve.fill_caches()
 
     def computed_again(*args, **kwargs):

@@ -14,7 +14,6 @@ from loaders import columns
 from loaders._errors import ConfigurationError
 from loaders.column_options import CANONICAL_FIELDS, Profile, list_profiles, load_profile, parse_column_options
 from loaders.columns import ColumnMapping, map_columns
-from loaders.themes import DATA_DIR_VARIABLE
 
 LOCATION_FIELDS = ("address", "postcode", "city", "insee_code", "coordinates", "lat", "lon", "x", "y")
 REAL_EXPORTS = ("corse", "epernay", "etapes-numerique", "hub-lo", "la-creuse")
@@ -826,7 +825,7 @@ def data_dir(tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -
     (tmp_path / "profiles").mkdir()
     (tmp_path / "themes.toml").write_text((repo_root / "data" / "themes.toml").read_text(encoding="utf-8"),
                                           encoding="utf-8")
-    monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path))
+    monkeypatch.setenv("CARTE_DATA_DIR", str(tmp_path))
     return tmp_path
 
 

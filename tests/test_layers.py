@@ -45,3 +45,30 @@ def test_the_layer_check_sees_an_import_inside_a_function(tmp_path):
     module = tmp_path / "module.py"
     module.write_text("def read():\n    from loaders import store\n    import views.data\n", encoding="utf-8")
     assert imported_packages(module) == {"loaders", "views"}
+
+
+def reads_the_environment(path: Path) -> bool:
+    """Whether a module reads ``os.environ`` or calls ``os.getenv``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os" \
+                and node.attr in ("environ", "getenv"):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and \
+                any(alias.name in ("environ", "getenv") for alias in node.names):
+            return True
+    return False
+
+
+def test_only_core_settings_reads_the_environment():
+    application = [path for package in LAYERS for path in (ROOT / package).rglob("*.py")]
+    application += [ROOT / "app.py", ROOT / "server.py"]
+    readers = sorted(str(path.relative_to(ROOT)) for path in application if reads_the_environment(path))
+    assert readers == ["core/settings.py"]
+
+
+def test_every_setting_is_documented_where_it_is_read_and_in_the_readme():
+    from core import settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [name for name in settings.VARIABLES if f"``{name}``" not in settings.__doc__] == []
+    assert [name for name in settings.VARIABLES if f"`{name}`" not in readme] == []

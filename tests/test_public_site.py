@@ -10,6 +10,7 @@ import warnings
 import pytest
 from starlette.applications import Starlette
 
+from core import settings as core_settings
 from loaders import publish, store
 from loaders.pipeline import LoadOptions, load_files
 from views import public_site
@@ -37,11 +38,11 @@ def client(tmp_path, gazetteer, monkeypatch):
 
 
 def test_the_first_visit_publishes_and_the_page_is_revalidated(client):
-    assert not (publish.public_dir() / "index.html").exists()
+    assert not (core_settings.public_dir() / "index.html").exists()
     answer = client.get("/carte/?q=Rennes")
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-cache"
     assert answer.headers["content-type"].startswith("text/html") and "Trouver un animateur" in answer.text
-    assert publish.registered_dirs(store.connect()) == [publish.public_dir().resolve()]  # writes keep it current
+    assert publish.registered_dirs(store.connect()) == [core_settings.public_dir().resolve()]  # writes keep it current
 
 
 def test_hashed_files_are_immutable_and_sent_precompressed(client):
@@ -56,7 +57,7 @@ def test_hashed_files_are_immutable_and_sent_precompressed(client):
     script = re.search(r'src="(assets/finder\.[0-9a-f]+\.js)"', page)[1]
     assert client.get(f"/carte/{script}").headers["content-type"] in ("text/javascript; charset=utf-8",
                                                                        "application/javascript")
-    assert gzip.decompress((publish.public_dir() / f"{data}.gz").read_bytes()) == plain.content
+    assert gzip.decompress((core_settings.public_dir() / f"{data}.gz").read_bytes()) == plain.content
 
 
 @pytest.mark.parametrize("path", ["/carte/.publication.json", "/carte/.publication.lock", "/carte/data/",

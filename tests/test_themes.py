@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import data_dir
 from loaders._errors import ConfigurationError
-from loaders.themes import DATA_DIR_VARIABLE, Theme, ThemeRegistry, data_dir, load_themes
+from loaders.themes import Theme, ThemeRegistry, load_themes
 
 FOURTH_THEME = """
 [[theme]]
@@ -100,13 +101,13 @@ def test_a_fourth_theme_needs_only_a_new_entry(tmp_path: Path, repo_root: Path) 
 
 def test_default_file_follows_the_data_directory_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path / "themes.toml", FOURTH_THEME)
-    monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path))
+    monkeypatch.setenv("CARTE_DATA_DIR", str(tmp_path))
     assert data_dir() == tmp_path
     assert load_themes().slugs() == ("demarches-en-ligne",)
 
 
 def test_data_directory_defaults_to_the_repository(repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(DATA_DIR_VARIABLE, raising=False)
+    monkeypatch.delenv("CARTE_DATA_DIR", raising=False)
     assert data_dir() == repo_root / "data"
 
 

@@ -8,30 +8,21 @@ Leaflet's own words are English (« Zoom in », « Close popup », the attributi
 scale): every map gets French controls instead (:class:`_FrenchControls`), a metric scale, and an
 attribution that wraps beside the scale rather than running over it on a phone.
 
-Settings (environment):
-
-CARTE_TILES_URL
-    Tile URL template; default: IGN Géoplateforme « Plan IGN ». Empty: no basemap (tests).
-CARTE_TILES_ATTRIBUTION
-    Attribution shown on the map for those tiles.
+The tile server and its attribution are settings (``CARTE_TILES_URL``, ``CARTE_TILES_ATTRIBUTION``:
+:mod:`core.settings`); an empty URL draws maps without a basemap (tests).
 """
 
 from __future__ import annotations
-
-import os
 
 import folium
 from branca.element import Element, MacroElement
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
 
+from core import settings
+
 VENDOR_URL = "/app/static/vendor"
 MAX_ZOOM = 19
-DEFAULT_TILES_URL = (
-    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2"
-    "&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
-)
-DEFAULT_TILES_ATTRIBUTION = "© IGN – Géoplateforme, Plan IGN"
 LEAFLET_JS = [("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
 CLUSTER_JS = [("markerclusterjs", f"{VENDOR_URL}/leaflet.markercluster/leaflet.markercluster.js")]
@@ -47,7 +38,7 @@ def new_map(location: tuple[float, float], zoom_start: int, *, prefer_canvas: bo
     ``prefer_canvas`` draws vector layers on one canvas instead of one SVG element each: much
     faster for thousands of circle markers, but their shapes are no longer DOM elements.
     """
-    tiles_url = os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL)
+    tiles_url = settings.tiles_url()
     # Leaflet's zoom control and scale are added in French by _FrenchControls.
     fmap = folium.Map(location=location, zoom_start=zoom_start, control_scale=False, zoom_control=False,
                       tiles=None, prefer_canvas=prefer_canvas)
@@ -64,9 +55,9 @@ def new_map(location: tuple[float, float], zoom_start: int, *, prefer_canvas: bo
 
 def tiles_attribution() -> str:
     """Attribution of the configured basemap (``""`` when maps have no basemap)."""
-    if not os.environ.get("CARTE_TILES_URL", DEFAULT_TILES_URL):
+    if not settings.tiles_url():
         return ""
-    return os.environ.get("CARTE_TILES_ATTRIBUTION", DEFAULT_TILES_ATTRIBUTION)
+    return settings.tiles_attribution()
 
 
 def marker_cluster(points: list, callback: str) -> FastMarkerCluster:

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from core import settings as core_settings
 from loaders import publish, store
 
 PREFIX = "/carte"
@@ -59,7 +60,7 @@ async def _to_folder(request: Request) -> Response:
 
 async def _serve(request: Request) -> Response:
     relative = request.path_params["path"] or publish.INDEX
-    directory = publish.public_dir().resolve()
+    directory = core_settings.public_dir().resolve()
     target = resolve(directory, relative)
     if target is None and relative == publish.INDEX:
         # Nothing published yet (``streamlit run server.py`` without the launcher): the first visitor waits.

@@ -56,10 +56,11 @@ def publish_finder() -> None:
 
     A failure is logged and the server starts anyway: the public page then says it is unavailable.
     """
+    from core import settings as core_settings
     from loaders import publish, store
 
     try:
-        done = publish.publish(store.connect(), publish.public_dir())
+        done = publish.publish(store.connect(), core_settings.public_dir())
         print(f"Carte publique publiée dans {done.directory} ({done.places} lieux).", file=sys.stderr, flush=True)
     except Exception:  # noqa: BLE001 — the pilot pages work without it
         LOGGER.exception("Publication de la carte publique impossible : l'application démarre sans.")
