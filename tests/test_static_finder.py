@@ -18,7 +18,7 @@ from conftest import CHROMIUM_ARGS, serving
 
 from core.text import fold
 from geo.search import CommuneSearch
-from loaders import publish, store
+from loaders import public_data, publish, store
 from loaders.pipeline import LoadOptions, load_files
 
 HEADER = ("Adresse e-mail;Nom de votre structure;Téléphone;Code postal;Commune;Thématiques;"
@@ -246,11 +246,11 @@ def test_the_exact_name_index_lists_the_departement_of_every_commune_of_each_nam
     parents = communes.loc[reference.arrondissements["insee_code"], "departement_code"].tolist()
     for code, name, departement in zip(reference.arrondissements.index, reference.arrondissements["nom"], parents):
         expected.setdefault(fold(name), []).append((code, departement))
-    buckets = publish.name_buckets(CommuneSearch(reference))
+    buckets = public_data.name_buckets(CommuneSearch(reference))
     listed = {key: departements for bucket in buckets for key, departements in bucket.items()}
     assert {key: sorted(departements) for key, departements in listed.items()} == \
         {key: sorted(departement for _, departement in pairs) for key, pairs in expected.items()}
-    assert all(publish.name_bucket(key) == part for part, bucket in enumerate(buckets) for key in bucket)
+    assert all(public_data.name_bucket(key) == part for part, bucket in enumerate(buckets) for key in bucket)
     assert listed["rennes"] == ["35"] and listed["mans"] == ["72"] and len(listed["sainte colombe"]) > 10
 
 
