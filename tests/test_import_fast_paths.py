@@ -2,17 +2,22 @@
 
 On PostgreSQL a first import drops the foreign keys of the tables it fills and adds them again at
 its end, so that the server checks every row at once: the keys must come back exactly as they were,
-and a row breaking one must still fail the whole import.
+and a row breaking one must still fail the whole import. Its rows reach PostgreSQL as ``COPY`` text
+built column by column (``loaders.bulk.copy_text``): hostile texts and doubles must be stored as
+SQLAlchemy's row-by-row insert stores them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from loaders import store
+from loaders.bulk import insert_frame
 
 
 @pytest.fixture()
@@ -64,3 +69,46 @@ def test_a_row_breaking_a_foreign_key_fails_the_first_import_and_leaves_the_stor
     with postgres_engine.connect() as conn:
         assert foreign_keys(conn) == before
         assert conn.execute(sa.select(sa.func.count()).select_from(store.animator_places)).scalar_one() == 0
+
+
+metadata = sa.MetaData()
+hostile = sa.Table(
+    "copy_samples", metadata,
+    sa.Column("key", sa.Integer, primary_key=True),
+    sa.Column("text", sa.String),
+    sa.Column("number", sa.Float),
+    sa.Column("flag", sa.Boolean),
+)
+# Texts COPY's format must escape or could misread: its own escapes written literally, its NULL
+# marker as text, separators, line ends of every kind, an empty text, non-Latin letters.
+HOSTILE_TEXTS = ["\\N", "\\t littéral", "a\tb", "ligne\nsuivante", "retour\rchariot", "fin\r\n", "\\", "\\\\.",
+                 "", " ", "« é » 名前 🙂", "=1+1", "\\.", "a\\nb"]
+
+
+def hostile_frame() -> pd.DataFrame:
+    """Every hostile text (in a column of two chunks), random doubles of every magnitude (exact round trip), missing values."""
+    size = 400
+    rng = np.random.default_rng(5)
+    numbers = rng.standard_normal(size) * 10.0 ** rng.integers(-300, 300, size)
+    numbers[::17] = np.nan
+    texts = [HOSTILE_TEXTS[i % len(HOSTILE_TEXTS)] if i % 13 else None for i in range(size)]
+    # Two Arrow chunks, as a column put together by pd.concat.
+    chunked = pd.concat([pd.Series(texts[:150], dtype="str"), pd.Series(texts[150:], dtype="str")], ignore_index=True)
+    return pd.DataFrame({"key": np.arange(size), "text": chunked, "number": numbers,
+                         "flag": pd.array([None if i % 11 == 0 else i % 2 == 0 for i in range(size)],
+                                          dtype="boolean")})
+
+
+@pytest.mark.parametrize("as_objects", [False, True], ids=["typed", "objects"])
+def test_copy_stores_hostile_values_as_sqlalchemy_stores_them_row_by_row(postgres_engine, as_objects):
+    frame = hostile_frame().astype(object) if as_objects else hostile_frame()
+    plain = [{name: (None if pd.isna(value) else value) for name, value in row.items()}
+             for row in hostile_frame().astype(object).to_dict("records")]
+    metadata.create_all(postgres_engine)
+    with postgres_engine.begin() as conn:
+        conn.execute(hostile.insert(), plain)
+        expected = conn.execute(sa.select(hostile).order_by(hostile.c.key)).all()
+        conn.execute(hostile.delete())
+        insert_frame(conn, hostile, frame)
+        assert conn.execute(sa.select(hostile).order_by(hostile.c.key)).all() == expected
+    assert {row.text for row in expected} == {*HOSTILE_TEXTS, None}
