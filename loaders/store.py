@@ -435,10 +435,18 @@ def _content_hashes(records: pd.DataFrame, checked: Sequence[str] = CHECKED_FIEL
 
 
 def _cell_texts(column: pd.Series) -> pa.Array:
-    """``str()`` of every cell; a text column is converted by Arrow (most checked cells are text)."""
+    """``str()`` of every cell; a text column is converted by Arrow (most checked cells are text), a column
+    of numbers, booleans or date-times through its distinct values (records share their place's coordinates).
+    """
     if isinstance(column.dtype, pd.StringDtype):
         return pa.array(column).cast(pa.large_string()).fill_null(str(column.dtype.na_value))
-    return pa.array(list(map(str, column.tolist())), type=pa.large_string())
+    values = np.ascontiguousarray(column.to_numpy())
+    if values.dtype.kind not in "biufmM":
+        return pa.array(list(map(str, column.tolist())), type=pa.large_string())
+    # Distinct bit patterns, not values: 0.0 and -0.0 are equal but print apart.
+    codes, distinct = pd.factorize(values.view(f"i{values.itemsize}"))
+    texts = map(str, pd.Series(distinct.view(values.dtype)).tolist())
+    return pa.array(list(texts), type=pa.large_string()).take(codes)
 
 
 def _newer(table: sa.Table, statement) -> sa.ColumnElement[bool]:
@@ -629,7 +637,8 @@ def _changed_consents(latest: pd.DataFrame, stored: Mapping[str, bool], now: dat
     given = latest["public_consent"].astype(bool)
     before = pd.Series(stored, dtype=bool).reindex(latest["animator_id"].to_numpy(), fill_value=False)
     changed = before.to_numpy() != given.to_numpy()
-    latest = latest[changed]
+    # The columns read below only: filtering every column of the records costs more than the rest.
+    latest = latest[["animator_id", "submitted_at", "form", "winning_file", "batch_id"]][changed]
     return pd.DataFrame({
         "animator_id": latest["animator_id"], "given": given[changed], "answered_at": latest["submitted_at"],
         "recorded_at": now, "form_version": latest["form"].replace("", "formulaire") + " — " + latest["winning_file"],

@@ -9,6 +9,7 @@ SQLAlchemy's row-by-row insert stores them.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -112,3 +113,19 @@ def test_copy_stores_hostile_values_as_sqlalchemy_stores_them_row_by_row(postgre
         insert_frame(conn, hostile, frame)
         assert conn.execute(sa.select(hostile).order_by(hostile.c.key)).all() == expected
     assert {row.text for row in expected} == {*HOSTILE_TEXTS, None}
+
+
+def test_digests_of_numbers_booleans_and_times_are_those_of_their_cells_printed_one_by_one():
+    """Digests are computed once per distinct value of such columns: values equal but printed apart stay apart."""
+    floats = [0.0, -0.0, np.nan, 0.1 + 0.2, 0.3, 1e16, 1e-7, -180.0, 48.1173, 0.0, -0.0, np.nan]
+    records = pd.DataFrame({
+        "lat": floats, "lon": floats[::-1], "is_conum": [i % 3 == 0 for i in range(len(floats))],
+        "training_date": pd.to_datetime(["2026-12-03", None, "2000-02-29 10:00:00.5"] * 4, format="ISO8601"),
+        "structure": pd.array(["Médiathèque", None] * 6, dtype="str"),
+    }, index=range(100, 100 + len(floats)))
+    fields = list(records.columns)
+    digests = store._content_hashes(records, fields)
+    assert digests.index.tolist() == records.index.tolist()
+    assert digests.tolist() == [hashlib.md5("\x1f".join(map(str, cells)).encode()).hexdigest()
+                                for cells in records.itertuples(index=False)]
+    assert digests.iloc[0] != digests.iloc[1]  # 0.0 and -0.0
