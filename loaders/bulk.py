@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,11 +55,11 @@ def insert_frame(conn: Connection, table: sa.Table, frame: pd.DataFrame, *,
     if keys:
         frame = frame.take(_key_order(frame, keys))
     names = list(frame.columns)
-    columns = [stored_values(frame[name], table.c[name].type) for name in names]
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, names, columns, on_conflict)
+        _copy(conn, table, names, copy_text(frame, table), on_conflict)
     else:
-        _executemany(conn, table, names, columns, on_conflict)
+        _executemany(conn, table, names, [stored_values(frame[name], table.c[name].type) for name in names],
+                     on_conflict)
 
 
 def stored_values(series: pd.Series, column_type: sa.types.TypeEngine) -> list:
@@ -67,12 +69,56 @@ def stored_values(series: pd.Series, column_type: sa.types.TypeEngine) -> list:
     ``2026-12-03 09:15:00.000000``), which PostgreSQL also reads as input.
     """
     if isinstance(column_type, sa.DateTime):
-        stamps = pd.to_datetime(series).to_numpy(dtype="datetime64[us]")
-        texts = np.datetime_as_string(stamps, unit="us").tolist()
-        return [None if text == "NaT" else text.replace("T", " ") for text in texts]
+        return _datetime_texts(series).to_numpy(zero_copy_only=False).tolist()
     if isinstance(column_type, sa.Date):
         return [value.isoformat() if isinstance(value, dt.date) else None for value in series.tolist()]
     return series.to_numpy(dtype=object, na_value=None).tolist()
+
+
+def _datetime_texts(series: pd.Series) -> pa.Array:
+    """Date-times as text to the microsecond (``2026-12-03 09:15:00.000000``), null where missing."""
+    stamps = pd.to_datetime(series).to_numpy(dtype="datetime64[us]")
+    return pa.array(stamps, from_pandas=True).cast(pa.large_string())
+
+
+def copy_text(frame: pd.DataFrame, table: sa.Table) -> str:
+    """The rows of ``frame`` in the text format of PostgreSQL's ``COPY``, built column by column by Arrow.
+
+    One line per row, its values separated by tabs, each value as PostgreSQL reads it (the text of
+    :func:`stored_values`; booleans ``true``/``false``; numbers in their shortest exact form), with
+    backslash, tab, line feed and carriage return escaped and ``\\N`` for ``NULL``.
+    """
+    texts = [_copy_values(frame[name], table.c[name].type) for name in frame.columns]
+    lines = pc.binary_join_element_wise(*texts, _large("\t"))
+    data = pc.binary_join_element_wise(lines, _large(""), _large("\n"))  # each line followed by a line feed
+    if isinstance(data, pa.ChunkedArray):  # from a pandas column made of several Arrow chunks
+        data = data.combine_chunks()
+    offsets = np.frombuffer(data.buffers()[1], dtype=np.int64)[data.offset:data.offset + len(data) + 1]
+    # Text, not bytes: the driver encodes it in the connection's encoding.
+    return memoryview(data.buffers()[2])[offsets[0]:offsets[-1]].tobytes().decode()
+
+
+# COPY's escapes, the backslash first so that the others' backslashes stay single.
+_COPY_ESCAPES: tuple[tuple[str, str], ...] = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+
+
+def _copy_values(series: pd.Series, column_type: sa.types.TypeEngine) -> pa.Array:
+    """One column's values as COPY's text (``large_string``), escaped, ``\\N`` for a missing value."""
+    if isinstance(column_type, sa.DateTime):
+        values = _datetime_texts(series)
+    elif isinstance(column_type, sa.Date) or series.dtype == object:
+        # Python objects (and dates) are converted as the SQLite path stores them, then typed by Arrow.
+        values = pa.array(stored_values(series, column_type), from_pandas=True)
+    else:
+        values = pa.array(series, from_pandas=True)
+    texts = values.cast(pa.large_string())
+    for character, escaped in _COPY_ESCAPES:
+        texts = pc.replace_substring(texts, character, escaped)
+    return texts.fill_null(_large("\\N"))
+
+
+def _large(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
 
 
 def _key_order(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -97,7 +143,7 @@ def _executemany(conn: Connection, table: sa.Table, names: Sequence[str], column
     conn.exec_driver_sql(compiled.string, list(zip(*(columns[i] for i in order))))
 
 
-def _copy(conn: Connection, table: sa.Table, names: Sequence[str], columns: Sequence[list],
+def _copy(conn: Connection, table: sa.Table, names: Sequence[str], text: str,
           on_conflict: OnConflict | None) -> None:
     target = table.name if on_conflict is None else f"staging_{table.name}"
     if on_conflict is not None:
@@ -109,8 +155,7 @@ def _copy(conn: Connection, table: sa.Table, names: Sequence[str], columns: Sequ
     driver = conn.connection.driver_connection
     try:
         with driver.cursor() as cursor, cursor.copy(command) as copy:
-            for row in zip(*columns):
-                copy.write_row(row)
+            copy.write(text)
     except psycopg.Error as error:
         # Raised as SQLAlchemy raises the driver's errors everywhere else (IntegrityError…).
         raise sa.exc.DBAPIError.instance(command.as_string(driver), None, error, psycopg.Error) from error
