@@ -170,9 +170,9 @@ def write_export(path: Path) -> int:
 
 def public_selection():
     """The animators of the public page's default filters (Café IA, trained), read from the store."""
+    import store
     from core.vocabulary import TRAINED
-    from loaders import store
-    from loaders.access import FRANCE
+    from store.access import FRANCE
 
     table = store.read_animators(store.connect(), scope=FRANCE)
     chosen = table[(table["theme"] == "cafe-ia") & (table["training_status"] == TRAINED)]

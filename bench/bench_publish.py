@@ -396,10 +396,9 @@ def _load_average() -> str:
 
 
 def main(baseline: str) -> None:
-    from playwright.sync_api import sync_playwright
-
     from bench_app import write_export
     from conftest import CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
 
     if not (ROOT / "static" / "vendor" / ".installed").exists():
         sys.exit("Fichiers de la carte absents (static/vendor) : lancez `make` d'abord.")

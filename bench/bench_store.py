@@ -4,12 +4,12 @@ Everything is measured in one run, beside its baseline:
 
 1. the bare loader on the messy export of ``bench/make_messy_export.py`` (100,000 rows, seed 1),
    timed as ``bench/run.py`` does (``read_table`` + ``load_tables``): the baseline;
-2. the same loader result saved with :func:`loaders.store.save_import` into a fresh SQLite file, as
+2. the same loader result saved with :func:`store.save_import` into a fresh SQLite file, as
    a hub's import (every record « à vérifier »);
 3. the same into a fresh database of a throw-away PostgreSQL cluster (``tests/postgres.py``).
    Target: end to end (loader + save) at least half of the bare loader's throughput. When the
    import fails, the failure is printed and the PostgreSQL database is filled from the SQLite one
-   with :func:`loaders.store.copy_store`, so that the queries below still run on 100,000 animators;
+   with :func:`store.copy_store`, so that the queries below still run on 100,000 animators;
 4. the floor of each engine: the time it takes to store exactly the rows that import stored, every
    value already as its driver takes it (read beforehand, untimed), by the fastest path of the
    engine (the driver's ``executemany``, ``COPY``), into a fresh store. No import code writing
@@ -23,7 +23,7 @@ Everything is measured in one run, beside its baseline:
       ``views.data.selection`` does, then :func:`geo.nearby.nearest`; and the same when the selection comes out of
       ``st.cache_data`` (which unpickles a copy on every hit);
    b. the cold path, what a cache miss costs (once per replica after each import, verdict or fix):
-      :func:`loaders.store.read_public` on SQLite and on PostgreSQL;
+      :func:`store.read_public` on SQLite and on PostgreSQL;
    c. a pure-SQL alternative: a bounding-box query on ``lat``/``lon`` (no index on them: the
       schema is not changed here), widened until the 20th nearest lies inside the box's
       inscribed circle, then haversine in numpy.
@@ -67,13 +67,13 @@ from loaders import store  # noqa: E402
 from loaders.geocoding import Gazetteer  # noqa: E402
 from loaders.pipeline import LoadOptions, load_tables  # noqa: E402
 from loaders.read import read_table  # noqa: E402
-from loaders.schema import animator_places, animators, consents, import_batches, places, referencings, row_outcomes
 from loaders.settings import MEGABYTE, RETENTION_ENV, ReadLimits  # noqa: E402
+from store.schema import animator_places, animators, consents, import_batches, places, referencings, row_outcomes
 
 ROWS = 100_000
 SEED = 1
 THEME = "cafe-ia"
-RESULTS = 20  # the public finder lists the 20 nearest (loaders/publish.py RESULTS)
+RESULTS = 20  # the public finder lists the 20 nearest (store/publish.py RESULTS)
 POINTS = 1_000
 CACHED_POINTS = 300  # fewer points for the variants, to keep the run under six minutes
 SQL_POINTS = 100

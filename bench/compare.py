@@ -31,9 +31,9 @@ import re
 import resource
 import shutil
 import subprocess
-import time
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field

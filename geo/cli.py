@@ -74,10 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _records(args: argparse.Namespace) -> pd.DataFrame:
-    from loaders import store
+    import store
     from loaders._errors import LoaderError
-    from loaders.access import FRANCE
     from loaders.read import read_table
+    from store.access import FRANCE
 
     if args.db:
         table = store.read_animators(store.connect(args.db), scope=FRANCE)

@@ -10,7 +10,7 @@ import shapely
 from geo.distances import haversine_km
 
 # Beyond 30 km an animator no longer counts in a commune's accessibility (the last E2SFCA step of
-# geo.coverage): the public finder tells a person when nobody is that near (loaders/publish.py, finder.js).
+# geo.coverage): the public finder tells a person when nobody is that near (store/publish.py, finder.js).
 NEARBY_KM = 30.0
 
 

@@ -1,5 +1,5 @@
 import sys
 
-from loaders.cli import main
+from store.cli import main
 
 sys.exit(main())

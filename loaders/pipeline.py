@@ -1,7 +1,7 @@
 """From export files to validated, geocoded animator records and a per-row report.
 
 The pipeline never writes anything: :func:`load_files` returns an
-:class:`ImportResult` that the CLI writes to files and :mod:`loaders.store`
+:class:`ImportResult` that the CLI writes to files and :mod:`store`
 writes to the database. Every input row ends in exactly one place: among the
 ``source_rows`` of one or more records (one per theme), or in ``rejects``. A record is one
 animator, in one theme, at one place (:mod:`loaders.places`): the same person at two places
@@ -32,8 +32,8 @@ from loaders.file_rules import check_files
 from loaders.fixes import FIX_NOTE, apply_fixes, location_keys, location_texts
 from loaders.geocoding import LOCATION_FIELDS, Gazetteer, geocode
 from loaders.normalize import themes, training_statuses, yes_no, yes_or_named
+from loaders.people import homes_at_commune_point, person_id
 from loaders.places import mobility, place_ids
-from loaders.privacy import homes_at_commune_point, person_id
 from loaders.read import RawTable, read_table
 from loaders.themes import ThemeRegistry, load_themes
 

@@ -24,7 +24,7 @@ judged them wrong, so they do not count as referenced.
   goes down (tests/test_progress.py checks both on random tables).
 * For one theme the units are records (animator × theme); for every theme at once they are
   distinct animators, each counted from the earliest month among their records. The store gives one
-  row per place of a record (:func:`loaders.store.read_animators`): a person at three places counts
+  row per place of a record (:func:`store.read_animators`): a person at three places counts
   once, wherever at least one of their places is counted (not refused, in the région asked for).
 * The headline « En N mois : X référencé·es, Y formé·es » is the last month of a series
   (:meth:`Headline.of`) and N its length: from the first referencing month to the last month
@@ -210,7 +210,7 @@ def monthly_progress(records: pd.DataFrame, theme: str | None = None, region: st
     Parameters
     ----------
     records : pandas.DataFrame
-        One row per (animator, theme, place), as :func:`loaders.store.read_animators` returns them.
+        One row per (animator, theme, place), as :func:`store.read_animators` returns them.
     theme : str, optional
         Theme slug; ``None`` counts distinct animators over every theme.
     region : str, optional
@@ -386,7 +386,7 @@ def imports_per_hub(batches: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     batches : pandas.DataFrame
-        Import batches, as :func:`loaders.store.read_batches` returns them (``hub``,
+        Import batches, as :func:`store.read_batches` returns them (``hub``,
         ``imported_at``, ``rows``, ``accepted_rows``, ``rejected_rows``).
 
     Returns

@@ -65,7 +65,7 @@ class Screen:
     shown: str | None = None
 
 
-# The public finder is a static page (loaders/publish.py) that the app serves at /carte/ and frames on « / ».
+# The public finder is a static page (store/publish.py) that the app serves at /carte/ and frames on « / ».
 FINDER = "/carte/"
 SCREENS = (
     Screen("trouver", FINDER),

@@ -249,7 +249,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture()
 def engine(store_url: str):
     """A connected store on ``store_url`` (so, once per engine), disposed after the test."""
-    from loaders import store
+    import store
 
     engine = store.connect(store_url)
     yield engine

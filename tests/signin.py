@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from loaders import access, store
-from loaders.access import FRANCE, Scope
+import store
+from store import access
+from store.access import FRANCE, Scope
 
 AUTH_SECTION = {
     "redirect_uri": "http://localhost:8501/oauth2callback",

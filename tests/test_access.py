@@ -13,15 +13,16 @@ import sys
 import pandas as pd
 import pytest
 import streamlit as st
+from signin import sign_in
 from streamlit.testing.v1 import AppTest
 from test_app import APP, HEADER, text_of
 
-from loaders import access, store
+import store
 from loaders._errors import ConfigurationError
-from loaders.access import FRANCE, Agent, Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.read import read_bytes
-from signin import sign_in
+from store import access
+from store.access import FRANCE, Agent, Scope
 
 ROWS = [
     "01/09/2026 10:00;rennes@x.fr;Médiathèque Rennes;;35000;Rennes;Non;Café IA;Oui;10/09/2026;Oui",

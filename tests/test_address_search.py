@@ -9,10 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from conftest import CHROMIUM_ARGS, serving
-from loaders import publish, store
+
+import store
 from loaders.pipeline import LoadOptions, load_files
+from store import publish
 
 SAINT_MALO_HARBOUR = {
     "type": "FeatureCollection",

@@ -15,11 +15,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import store
 from core import settings as core_settings
-from loaders import store
-from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
 from loaders.safe_files import restore_cell
+from store.access import FRANCE, Scope
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 HOSTILE = "<img src=x onerror=alert(1)>`${alert(2)}`\\"
@@ -147,7 +147,7 @@ def test_public_page_says_how_to_start_the_app_when_the_finder_is_not_served(app
 def test_launcher_publishes_the_finder_and_fills_the_caches_that_the_first_visits_read(filled_store, monkeypatch):
     """views/serve.py publishes the finder where the app serves it, and computes, before Streamlit's runtime
     exists, what the pages read first: their script runs find it in their caches."""
-    from loaders import publish
+    from store import publish
     from views import data, serve
 
     monkeypatch.setenv("CARTE_DATA_HOME", str(filled_store))
@@ -169,7 +169,7 @@ def test_launcher_publishes_the_finder_and_fills_the_caches_that_the_first_visit
 
 
 def test_launcher_starts_the_server_even_when_nothing_can_be_prepared(monkeypatch, caplog):
-    from loaders import publish
+    from store import publish
     from views import data, serve
 
     def unreachable(*args, **kwargs):

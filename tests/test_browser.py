@@ -15,7 +15,6 @@ import sys
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import CHROMIUM_ARGS, running_app
 
 HOSTILE_NAMES = ["<img src=x onerror=alert(1)>", "`${alert(2)}`", "\\`${alert(3)}\\`", "[clic](javascript:alert(4))"]

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 
 import pytest
-
 from conftest import CHROMIUM_ARGS, running_app
 from layout_checks import CHIPS_CLIPPED, TRUNCATED_LABELS
 

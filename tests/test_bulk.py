@@ -1,4 +1,4 @@
-"""Bulk writes (``loaders.bulk``) on both engines, checked against SQLAlchemy's own row-by-row insert.
+"""Bulk writes (``store.bulk``) on both engines, checked against SQLAlchemy's own row-by-row insert.
 
 The reference is the obviously-correct path: one dictionary of plain Python values per row,
 handed to ``conn.execute(table.insert(), rows)``. The bulk path must leave exactly the same
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from loaders.access import FRANCE
-from loaders import store
-from loaders.bulk import dialect_insert, insert_frame
+import store
+from store.access import FRANCE
+from store.bulk import dialect_insert, insert_frame
 
 metadata = sa.MetaData()
 samples = sa.Table(
@@ -123,8 +123,8 @@ def test_save_import_writes_the_same_store_as_row_by_row_inserts(engine, gazette
     )
     result = load_files([path], gazetteer, LoadOptions(theme="cafe-ia"))
     store.save_import(engine, result, is_demo=True, form="Bretagne")
-    tables = (store.animators, store.places, store.animator_places, store.referencings, store.consents,
-              store.moderation_events, store.row_outcomes)
+    tables = (store.schema.animators, store.schema.places, store.schema.animator_places, store.schema.referencings, store.schema.consents,
+              store.schema.moderation_events, store.schema.row_outcomes)
     with engine.begin() as conn:
         written = {table.name: raw_rows(conn, table) for table in tables}
         values = {table.name: [dict(row) for row in conn.execute(sa.select(table)).mappings()] for table in tables}

@@ -8,11 +8,11 @@ import sys
 
 import pandas as pd
 import sqlalchemy as sa
-
 from conftest import json_records
-from loaders.access import FRANCE
-from loaders import store
+
+import store
 from loaders.read import read_table
+from store.access import FRANCE
 
 HEADER = "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement"
 
@@ -123,7 +123,7 @@ def test_bad_column_option_is_a_clean_error(tmp_path, store_home):
 
 def test_identical_files_under_two_names_lose_nothing(tmp_path, store_home, gazetteer):
     """The second copy is skipped as already imported; its rows' records stay, under the first batch."""
-    from loaders import store
+    import store
     from loaders.pipeline import LoadOptions, load_tables
 
     content = ("Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?\n"
@@ -138,7 +138,7 @@ def test_identical_files_under_two_names_lose_nothing(tmp_path, store_home, gaze
     animators = store.read_animators(engine, scope=FRANCE)
     assert animators["structure"].tolist() == ["Médiathèque"]
     with engine.connect() as conn:
-        outcomes = conn.execute(store.row_outcomes.select()).mappings().all()
+        outcomes = conn.execute(store.schema.row_outcomes.select()).mappings().all()
     assert [(o["source_row"], o["outcome"]) for o in outcomes] == [(2, "accepted")]
 
 

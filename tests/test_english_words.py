@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from conftest import CHROMIUM_ARGS, running_app
 
 # English words and phrases of Streamlit's, Leaflet's and the browser's interface, as whole words,

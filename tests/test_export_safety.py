@@ -33,11 +33,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.cli import write_outputs
-from loaders.report import rejects_csv, rejects_table
 from loaders.pipeline import RECORD_COLUMNS, LoadOptions, load_tables
 from loaders.read import read_bytes, read_table
+from loaders.report import rejects_csv, rejects_table
 from loaders.safe_files import cell_text, csv_bytes, write_csv, write_xlsx, xlsx_bytes
+from store.cli import write_outputs
 
 REPO = Path(__file__).resolve().parent.parent
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")

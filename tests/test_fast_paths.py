@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loaders.geocoding import GEOCODE_COLUMNS, Gazetteer, geocode
 from loaders.dates import _BULK_TIMESTAMP_FORMATS, _bulk_datetimes, _zero_padded_datetimes
+from loaders.geocoding import GEOCODE_COLUMNS, Gazetteer, geocode
 
 SAMPLE: list[dict[str, str]] = [
     # rule 1: INSEE codes

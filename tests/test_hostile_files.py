@@ -28,7 +28,7 @@ import pytest
 import sqlalchemy as sa
 from test_read import xlsx_file
 
-from loaders import cli, store
+import store
 from loaders._errors import (
     ConfigurationError,
     FileTooLargeError,
@@ -39,6 +39,7 @@ from loaders._errors import (
 from loaders.pipeline import LoadOptions, load_files
 from loaders.read import read_bytes
 from loaders.settings import DEFAULT_LIMITS, MAX_UPLOAD_ENV, MEGABYTE, ReadLimits
+from store import cli
 
 REPO = Path(__file__).resolve().parent.parent
 # Words of an English (library) message: a hub agent's message has none of them.

@@ -35,9 +35,8 @@ from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
 from conftest import CHROMIUM_ARGS, CLUSTERED_MARKERS, running_app
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 MAP_FRAME = "iframe[title*='streamlit_folium']"
 WAIT_MS = 60_000

@@ -1,9 +1,9 @@
-"""The shortcuts of a large import (``loaders.store.save_import``), checked against the plain way.
+"""The shortcuts of a large import (``store.save_import``), checked against the plain way.
 
 On PostgreSQL a first import drops the foreign keys of the tables it fills and adds them again at
 its end, so that the server checks every row at once: the keys must come back exactly as they were,
 and a row breaking one must still fail the whole import. Its rows reach PostgreSQL as ``COPY`` text
-built column by column (``loaders.bulk.copy_text``): hostile texts and doubles must be stored as
+built column by column (``store.bulk.copy_text``): hostile texts and doubles must be stored as
 SQLAlchemy's row-by-row insert stores them.
 """
 
@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from loaders import store
-from loaders.bulk import insert_frame
+import store
+from store.bulk import insert_frame
 
 
 @pytest.fixture()
@@ -42,10 +42,10 @@ def foreign_keys(conn: sa.Connection) -> set[tuple[str, str, str]]:
 def test_a_first_import_drops_the_foreign_keys_of_its_tables_and_restores_them_as_they_were(postgres_engine):
     with postgres_engine.begin() as conn:
         before = foreign_keys(conn)
-        with store._foreign_keys_checked_at_the_end(conn, first_import=True):
+        with store.imports._foreign_keys_checked_at_the_end(conn, first_import=True):
             during = foreign_keys(conn)
         after = foreign_keys(conn)
-    imported = {table.name for table in store.IMPORTED_TABLES}
+    imported = {table.name for table in store.imports.IMPORTED_TABLES}
     assert {table for table, _, _ in before} >= imported
     assert {table for table, _, _ in during} == {table for table, _, _ in before} - imported
     assert after == before
@@ -54,7 +54,7 @@ def test_a_first_import_drops_the_foreign_keys_of_its_tables_and_restores_them_a
 def test_a_later_import_keeps_the_foreign_keys_in_place(postgres_engine):
     with postgres_engine.begin() as conn:
         before = foreign_keys(conn)
-        with store._foreign_keys_checked_at_the_end(conn, first_import=False):
+        with store.imports._foreign_keys_checked_at_the_end(conn, first_import=False):
             assert foreign_keys(conn) == before
 
 
@@ -62,14 +62,14 @@ def test_a_row_breaking_a_foreign_key_fails_the_first_import_and_leaves_the_stor
     with postgres_engine.connect() as conn:
         before = foreign_keys(conn)
     with pytest.raises(sa.exc.IntegrityError, match="animator_places"), postgres_engine.begin() as conn:
-        with store._foreign_keys_checked_at_the_end(conn, first_import=True):
+        with store.imports._foreign_keys_checked_at_the_end(conn, first_import=True):
             # A link to a person and a place that do not exist, from a batch that does not either.
-            conn.execute(store.animator_places.insert().values(
-                animator_id="absent", place_id="nowhere", since=store._now(), source_file="a.csv",
+            conn.execute(store.schema.animator_places.insert().values(
+                animator_id="absent", place_id="nowhere", since=store.database._now(), source_file="a.csv",
                 source_rows="2", batch_id=42))
     with postgres_engine.connect() as conn:
         assert foreign_keys(conn) == before
-        assert conn.execute(sa.select(sa.func.count()).select_from(store.animator_places)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.schema.animator_places)).scalar_one() == 0
 
 
 metadata = sa.MetaData()
@@ -124,7 +124,7 @@ def test_digests_of_numbers_booleans_and_times_are_those_of_their_cells_printed_
         "structure": pd.array(["Médiathèque", None] * 6, dtype="str"),
     }, index=range(100, 100 + len(floats)))
     fields = list(records.columns)
-    digests = store._content_hashes(records, fields)
+    digests = store.digests._content_hashes(records, fields)
     assert digests.index.tolist() == records.index.tolist()
     assert digests.tolist() == [hashlib.md5("\x1f".join(map(str, cells)).encode()).hexdigest()
                                 for cells in records.itertuples(index=False)]

@@ -1,9 +1,10 @@
 """The packages stand in layers: each imports only the packages below it, so none imports another both ways.
 
-``core`` (folding, vocabulary) ← ``geo`` (reference geography, coverage, planning: pure) ← ``loaders``
-(files → records, the store) ← ``views`` (the pages) ← ``app.py``/``server.py``. The command-line
-entry points of ``geo`` (``python -m geo``) read the loader's outputs and the store: they sit above
-``loaders`` although they live in ``geo``.
+``core`` (folding, vocabulary, settings) ← ``geo`` (reference geography, coverage, planning: pure) ←
+``loaders`` (files → validated, geocoded records and their report) ← ``store`` (persistence, moderation,
+privacy, access, the public publication) ← ``views`` (the pages) ← ``app.py``/``server.py``. The
+command-line entry points ``python -m geo`` and ``python -m loaders`` read files and the store: they sit
+at the top although they live in ``geo`` and ``loaders``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("core", "geo", "loaders", "views")
-COMMAND_LINES = {"geo/cli.py", "geo/__main__.py"}
+LAYERS = ("core", "geo", "loaders", "store", "views")
+COMMAND_LINES = {"geo/cli.py", "geo/__main__.py", "loaders/__main__.py"}
 
 
 def imported_packages(path: Path) -> set[str]:

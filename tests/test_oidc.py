@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlparse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from joserfc import jwt

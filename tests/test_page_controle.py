@@ -10,11 +10,11 @@ import streamlit as st
 from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
+import store
 from core.vocabulary import PENDING, REFUSED, VALIDATED
-from loaders import store
-from loaders.access import FRANCE, Agent, Scope
 from loaders.fixes import EMPTY_LOCATION_KEY
 from loaders.pipeline import LoadOptions, load_files
+from store.access import FRANCE, Agent, Scope
 
 NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 

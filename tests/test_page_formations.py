@@ -20,12 +20,13 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 import streamlit as st
+from conftest import CHROMIUM_ARGS, running_app
 from streamlit.testing.v1 import AppTest
 
-from conftest import CHROMIUM_ARGS, running_app
+import store
 from geo.planning import SHORTFALL_NOTES, Shortfall
-from loaders import access, store
 from loaders.pipeline import LoadOptions, load_files
+from store import access
 from views.wording import plural
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -22,13 +22,14 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
+import store
 from core.vocabulary import REFERENCED
-from loaders import cli, store
 from loaders._errors import LoaderError
-from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes
 from loaders.report import rejects_csv, rejects_table
+from store import cli
+from store.access import FRANCE, Scope
 from views import import_tables
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -129,8 +130,8 @@ def batches(engine: sa.Engine) -> pd.DataFrame:
 
 def outcomes(engine: sa.Engine) -> list[tuple]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(store.row_outcomes.c.source_row, store.row_outcomes.c.outcome)
-                            .order_by(store.row_outcomes.c.source_row))
+        rows = conn.execute(sa.select(store.schema.row_outcomes.c.source_row, store.schema.row_outcomes.c.outcome)
+                            .order_by(store.schema.row_outcomes.c.source_row))
         return [tuple(row) for row in rows]
 
 

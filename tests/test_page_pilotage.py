@@ -27,14 +27,14 @@ import pyarrow as pa
 import pytest
 import streamlit as st
 from openpyxl import load_workbook
+from signin import sign_in
 from streamlit.testing.v1 import AppTest
 from test_app import APP, HEADER, by_label, text_of, url_values
 
-from loaders.access import FRANCE
-from loaders import store
+import store
 from loaders.pipeline import LoadOptions, load_files
 from loaders.read import read_bytes
-from signin import sign_in
+from store.access import FRANCE
 
 FRENCH_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 HOSTILE_HUB = '=HYPERLINK("http://x.example";"Hub Sud")'

@@ -7,9 +7,9 @@ import string
 import hypothesis.strategies as st
 import pandas as pd
 import pytest
+from conftest import json_records
 from hypothesis import HealthCheck, given, settings
 
-from conftest import json_records
 from loaders._errors import ConfigurationError, LoaderError, NoLocationColumnError
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes, read_table

@@ -18,15 +18,17 @@ import pytest
 import sqlalchemy as sa
 from conftest import REAL_EXPORTS, REALDATA_EXTRACTS
 
+import store
 from core.vocabulary import PENDING, REFUSED, VALIDATED
 from geo.coverage import commune_indicators
 from geo.nearby import nearest
-from loaders import privacy, store
-from loaders.access import FRANCE, Agent
+from loaders import people
 from loaders.columns import map_columns
 from loaders.pipeline import RECORD_COLUMNS, LoadOptions, load_files, load_tables
 from loaders.places import place_id
 from loaders.read import read_table
+from store import privacy
+from store.access import FRANCE, Agent
 
 NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 
@@ -148,7 +150,7 @@ def test_rennes_vitre_fougeres_end_to_end(engine, three_places, reference):
     counts = privacy.purge(engine, recorded_by="dpo")
     assert (counts["animator_places"], counts["places"]) == (3, 3)  # no place left without anyone
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(store.places)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.schema.places)).scalar_one() == 0
 
 
 def test_a_referencing_stands_on_the_lines_of_all_her_places_and_a_place_on_its_own(engine, gazetteer, tmp_path):
@@ -184,7 +186,7 @@ def test_a_new_place_of_a_validated_person_waits_for_a_moderator(engine, gazette
     assert rows.loc["Vitré", ["moderation_status", "moderation_reason"]].tolist() == [REFUSED, "lieu fermé"]
     assert store.read_public(engine)["commune"].tolist() == ["Rennes"]
     with engine.connect() as conn:
-        event = conn.execute(sa.select(store.moderation_events).order_by(store.moderation_events.c.event_id.desc())
+        event = conn.execute(sa.select(store.schema.moderation_events).order_by(store.schema.moderation_events.c.event_id.desc())
                              ).mappings().first()
     assert (event["theme"], event["place_id"], event["status"]) == ("", vitre, REFUSED)
 
@@ -212,11 +214,11 @@ def test_a_hub_sees_a_person_through_its_own_places_only(engine, gazetteer, tmp_
             "01/09/2026 11:00;a@x.fr;EPN;;29200;Brest;Café IA;Oui;Oui",
             "01/09/2026 12:00;b@x.fr;EPN;;35500;Vitré;Café IA;Oui;Oui"]
     store.save_import(engine, load_files([write_export(tmp_path, "a.csv", rows)], gazetteer))
-    finistere = store.read_animators(engine, personal=True, scope=store.Scope("departement", "29"))
+    finistere = store.read_animators(engine, personal=True, scope=store.access.Scope("departement", "29"))
     assert finistere[["email", "commune"]].values.tolist() == [["a@x.fr", "Brest"]]
-    bretagne = store.read_animators(engine, scope=store.Scope("region", "53"))
+    bretagne = store.read_animators(engine, scope=store.access.Scope("region", "53"))
     assert len(bretagne) == 3
-    assert store.read_animators(engine, scope=store.Scope("departement", "14")).empty
+    assert store.read_animators(engine, scope=store.access.Scope("departement", "14")).empty
 
 
 def test_a_hub_cannot_moderate_outside_its_territory_even_through_the_store(engine, gazetteer, tmp_path):
@@ -226,19 +228,19 @@ def test_a_hub_cannot_moderate_outside_its_territory_even_through_the_store(engi
     store.save_import(engine, load_files([write_export(tmp_path, "a.csv", rows)], gazetteer))
     table = store.read_animators(engine, scope=FRANCE).set_index("commune")
     a, b = table.loc["Brest", "animator_id"], table.loc["Vitré", "animator_id"]
-    finistere = store.Scope("departement", "29")
+    finistere = store.access.Scope("departement", "29")
     # Her referencing, seen through Brest, and her place at Brest: within the Finistère hub's reach.
     brest = store.Decision(a, "cafe-ia", VALIDATED, place_id=table.loc["Brest", "place_id"])
     assert store.moderate(engine, [brest], "hub@finistere.fr", scope=finistere) == 1
     outside = [store.Decision(a, "", REFUSED, "lieu fermé", table.loc["Rennes", "place_id"]),
                store.Decision(b, "cafe-ia", VALIDATED)]
     for decision in outside:
-        with pytest.raises(store.OutOfScopeError):
+        with pytest.raises(store.access.OutOfScopeError):
             store.moderate(engine, [brest, decision], "hub@finistere.fr", scope=finistere)
     after = store.read_animators(engine, scope=FRANCE).set_index("commune")
     assert after["place_moderation_status"].to_dict() == {"Brest": VALIDATED, "Rennes": PENDING, "Vitré": PENDING}
     assert after.loc["Vitré", "theme_moderation_status"] == PENDING
-    assert store.moderate(engine, outside[1:], "hub@bretagne.fr", scope=store.Scope("region", "53")) == 1
+    assert store.moderate(engine, outside[1:], "hub@bretagne.fr", scope=store.access.Scope("region", "53")) == 1
 
 
 def test_a_row_placed_by_hand_becomes_one_more_place_of_its_person(engine, gazetteer, tmp_path):
@@ -257,7 +259,7 @@ def test_a_row_placed_by_hand_becomes_one_more_place_of_its_person(engine, gazet
 def test_withdrawal_and_retention_cover_every_place(engine, three_places):
     store.save_import(engine, three_places)
     validate_everything(engine)
-    claire = privacy.animator_id_of(CLAIRE)
+    claire = people.animator_id_of(CLAIRE)
     assert list(store.read_public_contacts(engine, [claire]).index) == [claire]
     privacy.withdraw_consent(engine, CLAIRE, recorded_by="dpo", scope=FRANCE)
     assert store.read_public_contacts(engine, [claire]).empty
@@ -277,7 +279,7 @@ def store_at_0004(url: str, records: pd.DataFrame) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         config = Config()
-        config.set_main_option("script_location", str(store.MIGRATIONS))
+        config.set_main_option("script_location", str(store.database.MIGRATIONS))
         config.attributes["connection"] = conn
         command.upgrade(config, "0004")
         tables = sa.MetaData()
@@ -297,7 +299,7 @@ def store_at_0004(url: str, records: pd.DataFrame) -> None:
                                                     "source_rows")},
             "batch_id": batch, "form": "F", "content_hash": digest, "moderation_status": VALIDATED,
             "first_imported_at": pd.Timestamp("2026-09-10").to_pydatetime(),
-        } for row, digest in zip(records.to_dict("records"), store._content_hashes(records))])
+        } for row, digest in zip(records.to_dict("records"), store.digests._content_hashes(records))])
     engine.dispose()
 
 
@@ -322,7 +324,7 @@ def test_migration_0005_moves_every_place_and_keeps_the_verdicts(store_url, gaze
     after = moved[keep].sort_values(["animator_id", "theme"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(after, before, check_dtype=False)  # nothing lost, same place ids as the loader
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(store.places)).scalar_one() == 2
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.schema.places)).scalar_one() == 2
     # The same answers again: no new place, every verdict kept; a change sends only that record back.
     again = write_export(tmp_path, "nouveau.csv", [rows[0], rows[1], rows[2].replace(";Oui;Non", ";Non;Non")])
     store.save_import(engine, load_files([again], gazetteer), form="F")
@@ -331,8 +333,8 @@ def test_migration_0005_moves_every_place_and_keeps_the_verdicts(store_url, gaze
         ("a@x.fr", "cafe-ia"): VALIDATED, ("a@x.fr", "parentalite-numerique"): VALIDATED,
         ("b@x.fr", "cafe-ia"): VALIDATED, ("c@x.fr", "cafe-ia"): PENDING}
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(store.places)).scalar_one() == 2
-        assert conn.execute(sa.select(sa.func.count()).select_from(store.animator_places)).scalar_one() == 3
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.schema.places)).scalar_one() == 2
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.schema.animator_places)).scalar_one() == 3
     engine.dispose()
 
 

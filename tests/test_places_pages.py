@@ -18,10 +18,11 @@ import streamlit as st
 from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
+import store
 from core.vocabulary import VALIDATED
-from loaders import privacy, publish, store
-from loaders.access import FRANCE, Scope
 from loaders.pipeline import LoadOptions, load_files
+from store import privacy, publish
+from store.access import FRANCE, Scope
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 THREE_PLACES = Path(__file__).parent / "fixtures" / "trois-lieux.csv"

@@ -10,8 +10,18 @@ import pandas as pd
 import pytest
 
 from geo.distances import haversine_km
-from geo.planning import (STATED_GAP, Shortfall, _substitution_p_median, assign_trainees, coverage_sites,
-                          greedy_max_covering, p_median, session_sites, total_travel, training_pool)
+from geo.planning import (
+    STATED_GAP,
+    Shortfall,
+    _substitution_p_median,
+    assign_trainees,
+    coverage_sites,
+    greedy_max_covering,
+    p_median,
+    session_sites,
+    total_travel,
+    training_pool,
+)
 
 
 def random_instance(seed: int, communes: int = 30, candidates: int = 9):

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from postgres import Cluster, fresh_database, running_cluster
 
-from loaders.access import FRANCE
-from loaders import store
+import store
 from loaders.pipeline import LoadOptions, load_files
+from store.access import FRANCE
 
 EXPORT = ("Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?\n"
           "a@x.fr;Médiathèque Noël;35000;Rennes;Café IA;Oui\n"

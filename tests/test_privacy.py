@@ -19,11 +19,13 @@ import streamlit as st
 from signin import sign_in
 from streamlit.testing.v1 import AppTest
 
+import store
 from core.vocabulary import VALIDATED
-from loaders import privacy, store
-from loaders.access import FRANCE, Scope
+from loaders import people
 from loaders.pipeline import LoadOptions, load_files
-from loaders.schema import consents, erasures, import_batches, metadata, row_outcomes
+from store import privacy
+from store.access import FRANCE, Scope
+from store.schema import consents, erasures, import_batches, metadata, row_outcomes
 
 HEADER = ("Horodateur;Adresse e-mail;Prénom;Nom;Téléphone;Nom de votre structure;Code postal;Commune;"
           "Thématiques;Formé(e) ?;Consentement")
@@ -68,11 +70,11 @@ def importer(engine, gazetteer, tmp_path):
 
 
 def ana_id() -> str:
-    return privacy.animator_id_of(ANA)
+    return people.animator_id_of(ANA)
 
 
 def contacts(engine) -> pd.DataFrame:
-    return store.read_public_contacts(engine, [ana_id(), privacy.animator_id_of("bob@exemple.fr")])
+    return store.read_public_contacts(engine, [ana_id(), people.animator_id_of("bob@exemple.fr")])
 
 
 # --- Consent ----------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def test_withdrawal_hides_contacts_at_once_and_an_old_answer_does_not_give_conse
     importer([ANA_ROW, BOB_ROW])
     public = store.read_public(engine, personal=True).set_index("animator_id")
     assert not public.loc[ana_id(), "public_consent"] and set(contacts(engine).index) == {
-        privacy.animator_id_of("bob@exemple.fr")}
+        people.animator_id_of("bob@exemple.fr")}
     # A newer answer gives it again.
     importer([answered(datetime.now() + timedelta(days=1))], validate=False)
     assert contacts(engine).loc[ana_id(), "email"] == ANA
@@ -176,12 +178,12 @@ def test_purge_removes_every_personal_value_and_keeps_the_tombstone(importer, en
     # After the purge, the tombstone still refuses the person's rows.
     assert importer([ANA_ROW], validate=False).erased_rows == 1
     assert store.read_animators(engine, personal=True, scope=FRANCE)["animator_id"].tolist() == [
-        privacy.animator_id_of("bob@exemple.fr")]
+        people.animator_id_of("bob@exemple.fr")]
 
 
 def test_purge_drops_access_log_lines_older_than_twelve_months(engine):
-    from loaders import access
-    from loaders.schema import access_log
+    from store import access
+    from store.schema import access_log
 
     agent = access.Agent("hub@bretagne.fr", "hub", access.Scope("region", "53"))
     access.log_access(engine, agent, "export", "pilotage", "récent.csv")
@@ -199,7 +201,7 @@ def test_purge_drops_access_log_lines_older_than_twelve_months(engine):
 def test_retention_unpublishes_old_records_but_not_demo_or_fresh_ones(importer, engine, monkeypatch):
     importer([answered(OLD, email="old@exemple.fr"), ANA_ROW])
     importer([answered(OLD, email="demo@exemple.fr")], is_demo=True)
-    ids = {name: privacy.animator_id_of(f"{name}@exemple.fr") for name in ("old", "demo")}
+    ids = {name: people.animator_id_of(f"{name}@exemple.fr") for name in ("old", "demo")}
     published = store.read_animators(engine, scope=FRANCE).set_index("animator_id")["published"]
     assert published.to_dict() == {ids["old"]: False, ana_id(): True, ids["demo"]: True}
     assert set(store.read_public(engine)["animator_id"]) == {ana_id(), ids["demo"]}
@@ -244,10 +246,10 @@ def test_a_home_address_is_placed_at_its_commune_point(gazetteer, tmp_path):
     homes = records.loc[["a@x.fr", "c@x.fr", "d@x.fr"]]
     assert (homes["insee_code"] == "34172").all() and (homes["geocode_precision"] == "commune").all()
     assert homes["lat"].tolist() == [lat] * 3 and homes["lon"].tolist() == [lon] * 3
-    assert homes["geocode_note"].str.endswith(privacy.HOME_NOTE).all()
+    assert homes["geocode_note"].str.endswith(people.HOME_NOTE).all()
     ignored = records.loc["f@x.fr"]
     assert ignored["insee_code"] == "34172" and ignored["geocode_precision"] == "commune"
-    assert "48.8566" not in ignored["geocode_note"] and privacy.HIDDEN_POINT in ignored["geocode_note"]
+    assert "48.8566" not in ignored["geocode_note"] and people.HIDDEN_POINT in ignored["geocode_note"]
     organisations = records.loc[["b@x.fr", "e@x.fr"]]
     assert (organisations["geocode_precision"] == "coordinates").all()
     assert organisations["lat"].tolist() == [43.6, 43.6] and organisations["lon"].tolist() == [3.89, 3.89]
@@ -273,7 +275,7 @@ def test_privacy_commands(store_url, importer, engine):
 
     retention = privacy_command(store_url, "retention")
     assert retention.returncode == 0, retention.stderr
-    assert privacy.animator_id_of("old@exemple.fr") in retention.stdout
+    assert people.animator_id_of("old@exemple.fr") in retention.stdout
     assert "1 fiche(s) non reconfirmée(s) depuis 24 mois" in retention.stdout
 
     erased = privacy_command(store_url, "erase", ANA, "--reason", "demande écrite")

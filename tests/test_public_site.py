@@ -10,9 +10,10 @@ import warnings
 import pytest
 from starlette.applications import Starlette
 
+import store
 from core import settings as core_settings
-from loaders import publish, store
 from loaders.pipeline import LoadOptions, load_files
+from store import publish
 from views import public_site
 
 HEADER = "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?"

@@ -1,4 +1,4 @@
-"""The public finder's publication (loaders/publish.py): what is public, atomic writes, kept up to date.
+"""The public finder's publication (store/publish.py): what is public, atomic writes, kept up to date.
 
 Store tests take ``store_url`` and run on SQLite and on a real PostgreSQL, each on an empty database.
 """
@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
+import store
 from core.vocabulary import REFUSED, VALIDATED
-from loaders import privacy, publish, store
-from loaders.access import FRANCE
+from loaders import people
 from loaders.pipeline import LoadOptions, load_files
+from store import privacy, publish
+from store.access import FRANCE
 
 HEADER = ("Horodateur;Adresse e-mail;Prénom;Nom;Téléphone;Nom de votre structure;Code postal;Commune;"
           "Thématiques;Formé(e) ?;Consentement")
@@ -92,7 +94,7 @@ def test_nothing_personal_without_consent_and_nothing_unpublished_in_any_file(ho
     or expired record; in any file of the publication, compressed copies included."""
     importer([row("shown01"), row("noconsent02", consent="Non")], form="F", full_export=True)
     importer([row("refused03")])
-    refused = privacy.animator_id_of("refused03@exemple.fr")
+    refused = people.animator_id_of("refused03@exemple.fr")
     store.moderate(engine, [store.Decision(refused, "cafe-ia", REFUSED, "doublon")], "hub", scope=FRANCE)
     importer([row("pending04")], validate=False)
     importer([row("withdrawn05")])
@@ -112,7 +114,7 @@ def test_nothing_personal_without_consent_and_nothing_unpublished_in_any_file(ho
         assert not any(part in text for part in (f"{who}@exemple.fr", f"Prenom{who}", f"Nom{who}", f"06 00 {who[-2:]}"))
     for who in ("refused03", "pending04", "erased06", "absent07", "expired09"):  # nowhere at all
         assert who not in text, who
-    assert privacy.animator_id_of("shown01@exemple.fr") not in text  # stored identifiers are hashes of e-mails
+    assert people.animator_id_of("shown01@exemple.fr") not in text  # stored identifiers are hashes of e-mails
     assert done.contacts == 2
 
 
@@ -195,7 +197,7 @@ def test_every_kind_of_write_republishes_the_registered_directory(home, engine, 
     assert shown_structures(directory) == {"Structurea01", "Structureb02"}
     importer([row("c03")])  # import + moderation
     assert shown_structures(directory) == {"Structurea01", "Structureb02", "Structurec03"}
-    store.moderate(engine, [store.Decision(privacy.animator_id_of("c03@exemple.fr"), "cafe-ia", REFUSED, "non")],
+    store.moderate(engine, [store.Decision(people.animator_id_of("c03@exemple.fr"), "cafe-ia", REFUSED, "non")],
                    "hub", scope=FRANCE)
     assert shown_structures(directory) == {"Structurea01", "Structureb02"}
     assert "b02@exemple.fr" in published_text(directory)

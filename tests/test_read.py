@@ -15,10 +15,10 @@ import numpy as np
 import openpyxl
 import openpyxl.xml
 import pytest
+from conftest import json_records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import json_records
 from loaders._errors import (
     ConfigurationError,
     FileTooLargeError,

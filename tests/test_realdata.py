@@ -10,9 +10,9 @@ import csv
 from pathlib import Path
 
 import pytest
-
 from conftest import REAL_EXPORTS as FILES
 from conftest import REALDATA_EXTRACTS
+
 from loaders.pipeline import LoadOptions, load_files
 
 EXPECTED = Path(__file__).parent / "fixtures" / "realdata_expected.csv"

@@ -2,7 +2,7 @@
 territory, even by calling the store directly (not through a page).
 
 A Bretagne hub (région 53) and a Normandie hub (région 28) each imported their own file; the national team sees
-both. Each test calls ``loaders.store`` / ``loaders.privacy`` as a page would, with another agent's territory.
+both. Each test calls ``store`` / ``store.privacy`` as a page would, with another agent's territory.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import pytest
 import sqlalchemy as sa
 from test_app import HEADER
 
+import store
 from core.vocabulary import VALIDATED
-from loaders import privacy, store
-from loaders.access import FRANCE, Agent, OutOfScopeError, Scope
+from loaders import people
 from loaders.pipeline import LoadOptions, load_files
-from loaders.schema import consents, erasures, geocoding_fixes, moderation_events
+from store import privacy
+from store.access import FRANCE, Agent, OutOfScopeError, Scope
+from store.schema import consents, erasures, geocoding_fixes, moderation_events
 
 BRETAGNE = Agent("hub@bretagne.fr", "hub", Scope("region", "53"))
 NORMANDIE = Agent("hub@normandie.fr", "hub", Scope("region", "28"))
@@ -52,7 +54,7 @@ def _count(engine, table: sa.Table) -> int:
 
 def _place_of(engine, email: str) -> tuple[str, str]:
     records = store.read_animators(engine, scope=FRANCE)
-    row = records[records["animator_id"] == privacy.animator_id_of(email)].iloc[0]
+    row = records[records["animator_id"] == people.animator_id_of(email)].iloc[0]
     return row["animator_id"], row["place_id"]
 
 
@@ -115,5 +117,5 @@ def test_a_hub_cannot_record_a_request_of_a_person_of_another_territory(engine, 
     with pytest.raises(OutOfScopeError):
         record(BRETAGNE)
     assert (_count(engine, consents), _count(engine, erasures)) == before
-    assert record(NORMANDIE) == privacy.animator_id_of("caen@x.fr")
+    assert record(NORMANDIE) == people.animator_id_of("caen@x.fr")
     assert (_count(engine, consents), _count(engine, erasures)) != before

@@ -18,11 +18,12 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-
 from conftest import CHROMIUM_ARGS, free_port, running_app, wait_for
-from loaders import access, store
-from loaders.access import FRANCE, Scope
+
+import store
 from loaders.read import read_bytes
+from store import access
+from store.access import FRANCE, Scope
 
 HEADER = "Horodateur;Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement"
 ROWS = ["01/09/2026 10:00;rennes@x.fr;Médiathèque Rennes;35000;Rennes;Café IA;Oui;Oui",

@@ -16,10 +16,11 @@ from urllib.parse import urlparse
 import pytest
 from conftest import CHROMIUM_ARGS, serving
 
+import store
 from core.text import fold
 from geo.search import CommuneSearch
-from loaders import public_data, publish, store
 from loaders.pipeline import LoadOptions, load_files
+from store import public_data, publish
 
 HEADER = ("Adresse e-mail;Nom de votre structure;Téléphone;Code postal;Commune;Thématiques;"
           "Avez-vous suivi la formation ?;Êtes-vous conseiller·ère numérique ?;"

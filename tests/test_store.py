@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+import store
 from core.vocabulary import PENDING, REFUSED, VALIDATED
-from loaders import store
-from loaders.access import FRANCE, Agent
 from loaders.pipeline import LoadOptions, load_files
-from loaders.schema import metadata
+from store.access import FRANCE, Agent
+from store.schema import metadata
 
 NATIONAL_TEAM = Agent("equipe@anct.gouv.fr", "national", FRANCE)
 
@@ -73,7 +73,7 @@ def test_a_store_made_before_migrations_is_adopted_and_stays_published(tmp_path,
     legacy = sa.create_engine(url)
     with legacy.begin() as conn:
         config = Config()
-        config.set_main_option("script_location", str(store.MIGRATIONS))
+        config.set_main_option("script_location", str(store.database.MIGRATIONS))
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
         conn.execute(sa.text("DROP TABLE alembic_version"))
@@ -93,7 +93,7 @@ def test_a_store_made_before_migrations_is_adopted_and_stays_published(tmp_path,
     public = store.read_public(engine)
     assert public["structure"].tolist() == ["Ancienne"]
     with engine.connect() as conn:
-        consent = conn.execute(sa.select(store.consents)).mappings().one()
+        consent = conn.execute(sa.select(store.schema.consents)).mappings().one()
     assert consent["given"] and consent["form_version"] == "ancien.csv"
     engine.dispose()
 
@@ -120,7 +120,7 @@ def test_validation_publishes_and_a_change_sends_back_to_check(importer, engine)
     assert state(engine)["moderation_status"].tolist() == [PENDING]
     assert store.read_public(engine).empty
     with engine.connect() as conn:
-        events = conn.execute(sa.select(store.moderation_events)).mappings().all()
+        events = conn.execute(sa.select(store.schema.moderation_events)).mappings().all()
     assert [(e["status"], e["actor"]) for e in events] == [(VALIDATED, "hub Bretagne")]
 
 
@@ -173,7 +173,7 @@ def test_consent_history_is_appended_when_the_answer_changes(importer, engine):
     importer(["02/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui"], form="v1")
     importer(["03/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Non"], form="v2")
     with engine.connect() as conn:
-        history = conn.execute(sa.select(store.consents).order_by(store.consents.c.consent_id)).mappings().all()
+        history = conn.execute(sa.select(store.schema.consents).order_by(store.schema.consents.c.consent_id)).mappings().all()
     assert [(c["given"], c["form_version"].split(" — ")[0]) for c in history] == [(True, "v1"), (False, "v2")]
     assert not state(engine)["public_consent"].iloc[0]
 
@@ -266,7 +266,7 @@ def test_concurrent_imports_end_as_sequential_ones(store_url, realdata, repo_roo
     assert mine.index.is_unique and len(mine) == len(theirs)
     pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
     with concurrent.connect() as conn:
-        outcomes = conn.execute(sa.select(sa.func.count()).select_from(store.row_outcomes)).scalar_one()
+        outcomes = conn.execute(sa.select(sa.func.count()).select_from(store.schema.row_outcomes)).scalar_one()
     assert outcomes == int(batches["rows"].sum())  # no lost row
     concurrent.dispose()
     sequential.dispose()

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loaders import outcomes, store
-from loaders.store import CHECKED_FIELDS
+import store
+from loaders import outcomes
+from store import CHECKED_FIELDS
 
 TEXTS = ["Médiathèque « Nord »", None, "a\x1fb|c:d", "=1+1"]
 INDEX = [4, 0, 2, 1, 3, 5]
@@ -45,14 +46,14 @@ def test_content_digest_is_the_md5_of_every_checked_cell(text_dtype):
     )
     records.index = [10, 3, 7, 1]
     assert (records["structure"].dtype == object) == (text_dtype is object)
-    digests = store._content_hashes(records)
+    digests = store.digests._content_hashes(records)
     assert digests.index.tolist() == [10, 3, 7, 1]
     assert digests.tolist() == [naive_digest(cells) for cells in records[list(CHECKED_FIELDS)].itertuples(index=False)]
     assert digests.nunique() == 4
 
 
 def test_content_digest_of_no_record_is_empty():
-    assert store._content_hashes(pd.DataFrame({name: pd.array([], dtype="str") for name in CHECKED_FIELDS})).empty
+    assert store.digests._content_hashes(pd.DataFrame({name: pd.array([], dtype="str") for name in CHECKED_FIELDS})).empty
 
 
 @pytest.mark.parametrize("text_dtype", ["str", object])

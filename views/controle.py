@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import store
 from core.vocabulary import MODERATION_LABELS, PENDING, REFUSED, STATUS_LABELS, VALIDATED
-from loaders import privacy, store
-from loaders.access import Agent
+from loaders import people
+from store import privacy
+from store.access import Agent
 from views import chrome, data, signin, url_state
 from views.placing import place_rejected_rows
 from views.wording import counted
@@ -107,7 +109,7 @@ def _requests(agent: Agent) -> None:
     if not submitted:
         return
     # Only a person of the agent's territory: the same scope as every other read of this page.
-    if privacy.animator_id_of(who) not in set(data.scoped_records(agent.scope)["animator_id"]):
+    if people.animator_id_of(who) not in set(data.scoped_records(agent.scope)["animator_id"]):
         st.error("Aucune personne de votre périmètre n'a cette adresse e-mail.")
         return
     if action == "erase" and not reason.strip():

@@ -20,9 +20,9 @@ from geo.aggregates import PRIORITY_RULE, priority_ranks
 from geo.choropleth import class_breaks, classify, geojson_payload, metropolitan_bounds, single_value_classes
 from geo.coverage import DEFAULT_RADIUS_KM
 from geo.nearby import nearest
-from loaders.access import Agent, Scope
 from loaders.progress import french_count
 from loaders.safe_files import xlsx_bytes
+from store.access import Agent, Scope
 from views import chrome, data, signin, url_state
 from views.basemap import new_map
 from views.labels import (

@@ -1,11 +1,11 @@
 """Cached access to the store and to the reference geography, for every page.
 
-Each function wraps a pure function (``loaders.store``, ``geo``) in Streamlit's caches, so a
+Each function wraps a pure function (``store``, ``geo``) in Streamlit's caches, so a
 rerun that does not change its inputs recomputes nothing. Store reads expire after a minute
 and are cleared at once by :func:`refresh` after an import.
 
 This is the one data-access layer of the pages: what a pilot page reads goes through a
-``scope`` argument (the signed-in agent's territory, :class:`loaders.access.Scope`), applied here
+``scope`` argument (the signed-in agent's territory, :class:`store.access.Scope`), applied here
 to maps, tables and exports alike, never taken from the URL. Public reads use the default,
 France, and only ever see published records without personal columns.
 """
@@ -16,15 +16,15 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+import store
 from core.vocabulary import STATUSES
 from geo.aggregates import territory_aggregates
 from geo.choropleth import simplified_territories
 from geo.coverage import commune_indicators
 from geo.reference import ReferenceGeography, load_reference
 from geo.search import CommuneSearch
-from loaders import store
-from loaders.access import FRANCE, Agent, Scope
 from loaders.themes import ThemeRegistry, load_themes
+from store.access import FRANCE, Agent, Scope
 
 STORE_TTL_SECONDS = 60
 # How often a replica asks the store whether anything changed (one cheap query).

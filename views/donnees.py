@@ -4,7 +4,7 @@ The figures come from the running configuration (the retention period, ``CARTE_R
 so that the page never states a period the store does not apply; so do the data controller and the
 address to write to (``CARTE_CONTROLLER_NAME``, ``CARTE_PRIVACY_CONTACT``), whose placeholders say they
 must be set. The rules themselves live in
-:mod:`loaders.privacy` and docs/data-model.md.
+:mod:`store.privacy` and docs/data-model.md.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import re
 import streamlit as st
 
 from loaders import settings
-from loaders.privacy import ACCESS_LOG_MONTHS
 from loaders._errors import ConfigurationError
+from store.privacy import ACCESS_LOG_MONTHS
 from views import chrome, data
 from views.safe_html import escape
 

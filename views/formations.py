@@ -22,8 +22,8 @@ from geo.planning import (
     training_pool,
     within,
 )
-from loaders.access import Agent, Scope
 from loaders.safe_files import xlsx_bytes
+from store.access import Agent, Scope
 from views import chrome, data, signin, url_state
 from views.basemap import marker_cluster, new_map
 from views.labels import csv_for_french_excel, french_number, french_table

@@ -205,7 +205,7 @@ def row_report(result: ImportResult, gazetteer: Gazetteer) -> pd.DataFrame:
         Columns `REPORT_COLUMNS` then `NAME_MATCH_COLUMN` (a `NameMatch` value, for the filter),
         ordered by file (upload order) then row. A row kept in several records (one per theme) is
         « acceptée » when it is the latest submission of any of them, as
-        :func:`loaders.store.save_import` records it.
+        :func:`store.save_import` records it.
     """
     kept = _kept_lines(result.records, gazetteer)
     same = NameMatch.SAME.value

@@ -3,7 +3,7 @@
 The page runs the same pipeline as ``python -m loaders``: the files are read with
 :func:`loaders.read.read_bytes`, the columns mapped (the hub can correct the mapping), the rows
 geocoded and deduplicated by :func:`loaders.pipeline.load_tables`, and nothing reaches the store
-before the hub clicks « Enregistrer l'import » (:func:`loaders.store.save_import`, one transaction).
+before the hub clicks « Enregistrer l'import » (:func:`store.save_import`, one transaction).
 The tables it shows (detected columns, row-level report, warnings) are built by :mod:`views.import_tables`.
 Every row ends in the report as accepted, merged into a duplicate, rejected with its reason, or
 skipped as empty.
@@ -29,9 +29,8 @@ from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileMan
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from loaders import store
+import store
 from loaders._errors import LoaderError
-from loaders.access import Agent
 from loaders.column_options import list_profiles, load_profile
 from loaders.file_rules import check_files
 from loaders.geocoding import Gazetteer
@@ -40,6 +39,7 @@ from loaders.read import RawTable, read_bytes
 from loaders.report import REJECTS_FILE, rejects_csv
 from loaders.settings import MEGABYTE, current_limits
 from loaders.themes import ThemeRegistry
+from store.access import Agent
 from views import chrome, data, signin
 from views.import_tables import (
     ACCEPTED,

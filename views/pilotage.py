@@ -16,7 +16,7 @@ import streamlit as st
 
 from loaders.progress import Headline, french_count, imports_per_hub, monthly_progress
 from loaders.safe_files import xlsx_bytes
-from loaders.access import Agent, Scope
+from store.access import Agent, Scope
 from views import chrome, data, signin, url_state
 from views.labels import VEGA_FRENCH_LOCALE, csv_for_french_excel, french_table
 

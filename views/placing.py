@@ -12,11 +12,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+import store
 from geo.nearby import commune_at
 from geo.search import CommuneSearch
-from loaders import store
-from loaders.access import Agent, OutOfScopeError
 from loaders.fixes import Placeability, Placing, placing_of
+from store.access import Agent, OutOfScopeError
 from views import data
 from views.basemap import new_map
 from views.safe_html import escape

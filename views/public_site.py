@@ -1,4 +1,4 @@
-"""The app serves the public finder's publication (``loaders/publish.py``) at ``/carte/``.
+"""The app serves the public finder's publication (``store/publish.py``) at ``/carte/``.
 
 Streamlit's own static route (``server.enableStaticServing``, ``/app/static/``) serves only the
 ``static/`` folder beside ``app.py``, with no cache headers of ours, and gzips every response again at
@@ -29,8 +29,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+import store
 from core import settings as core_settings
-from loaders import publish, store
+from store import publish
 
 PREFIX = "/carte"
 CHECK_SECONDS = 10.0

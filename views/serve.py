@@ -2,7 +2,7 @@
 
 Two things happen before the server answers, in the server's own process:
 
-* the public finder is published (``loaders/publish.py``) into the directory that the app serves at
+* the public finder is published (``store/publish.py``) into the directory that the app serves at
   ``/carte/`` (``views/public_site.py``), and registered, so that every later write of the store
   republishes it: the public page is static and costs the server nothing per visit;
 * the caches of the pilot pages are filled: imports (geopandas, scipy, folium), the reference
@@ -56,8 +56,9 @@ def publish_finder() -> None:
 
     A failure is logged and the server starts anyway: the public page then says it is unavailable.
     """
+    import store
     from core import settings as core_settings
-    from loaders import publish, store
+    from store import publish
 
     try:
         done = publish.publish(store.connect(), core_settings.public_dir())

@@ -16,8 +16,8 @@ from typing import Any
 
 import streamlit as st
 
-from loaders import access
-from loaders.access import FRANCE, Agent
+from store import access
+from store.access import FRANCE, Agent
 from views import data, oidc
 from views.safe_html import escape
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from loaders.access import Scope
+from store.access import Scope
 from views import data, url_state
 
 

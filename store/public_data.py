@@ -1,7 +1,7 @@
 """What the public finder publishes, encoded: the public records and consented contacts of the store,
 as compact columnar JSON, the commune search index and its exact-name files, and the page's settings.
 
-Nothing here writes a file (see :mod:`loaders.publish`).
+Nothing here writes a file (see :mod:`store.publish`).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+import store
 from core import settings as core_settings
 from core.text import fold
 from core.vocabulary import DEFAULT_STATUSES, STATUS_LABELS, STATUSES
 from geo import settings as geo_settings
 from geo.nearby import NEARBY_KM
 from geo.search import CommuneSearch
-from loaders import store
 from loaders.themes import ThemeRegistry
 
 FORMAT_VERSION = 1
@@ -40,7 +40,7 @@ NAME_BUCKETS = 64
 def public_records(engine: Engine) -> pd.DataFrame:
     """The one extraction of what the public may see: one row per published animator × place × theme.
 
-    Only published records are read (:func:`loaders.store.published_clause`: validated, in their form's
+    Only published records are read (:func:`store.published_clause`: validated, in their form's
     last export, re-confirmed within the retention period; never an erased person), without any personal
     column. ``person`` numbers the animators and ``place`` the places (stored identifiers, hashes of
     e-mails and names, are not published): an animator at three places is listed at each of them.

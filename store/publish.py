@@ -34,7 +34,7 @@ One publication at a time per ``DIR`` (a lock file).
 **Kept up to date.** Publishing registers ``DIR`` for its store (``publications.json`` in the data
 home, beside the embedded store). Every write of the store (import, moderation, fix, withdrawal,
 erasure) calls :func:`after_write`, which republishes every ``DIR`` registered for that store
-whose publication is older than the store (:func:`loaders.store.version`, which also moves when
+whose publication is older than the store (:func:`store.version`, which also moves when
 the retention period drops a record, once a day).
 """
 
@@ -55,12 +55,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+import store
 from core import settings as core_settings
 from geo import settings as geo_settings
 from geo.search import CommuneSearch
-from loaders import store
-from loaders.access import FRANCE
-from loaders.public_data import (
+from loaders.themes import load_themes
+from store.access import FRANCE
+from store.public_data import (
     SEARCH_INDEX_VERSION,
     contacts_data,
     json_bytes,
@@ -72,7 +73,6 @@ from loaders.public_data import (
     search_data,
     settings_data,
 )
-from loaders.themes import load_themes
 
 LOGGER = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from loaders._errors import ConfigurationError
-from loaders.schema import ROLES, SCOPE_LEVELS, access_log, agents, places
+from store.schema import ROLES, SCOPE_LEVELS, access_log, agents, places
 
 ROLE_LABELS: dict[str, str] = {"prefecture": "préfecture", "hub": "hub", "national": "équipe nationale"}
 NATIONAL = "national"

@@ -5,7 +5,7 @@
 whole store into an empty one (e.g. from the embedded SQLite file to PostgreSQL);
 ``python -m loaders users add|remove|list`` manages who may open the pilot pages;
 ``python -m loaders privacy withdraw|erase|purge|retention`` carries out people's requests about their data;
-``python -m loaders publish [--out DIR]`` writes the public finder as a static site (loaders/publish.py).
+``python -m loaders publish [--out DIR]`` writes the public finder as a static site (store/publish.py).
 """
 
 from __future__ import annotations
@@ -19,15 +19,17 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy.exc
 
+import store
 from geo.reference import load_reference
-from loaders import access, privacy, publish, settings, store
+from loaders import settings
 from loaders._errors import LoaderError
 from loaders.column_options import parse_column_options
 from loaders.geocoding import Gazetteer
 from loaders.pipeline import RECORD_COLUMNS, ImportResult, LoadOptions, load_files
 from loaders.report import REJECTS_FILE, rejects_table
 from loaders.safe_files import write_csv
-from loaders.schema import ROLES
+from store import access, privacy, publish
+from store.schema import ROLES
 
 EXIT_UNUSABLE = 2
 

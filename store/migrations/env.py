@@ -1,10 +1,10 @@
-"""Alembic environment: migrations run on the connection given by :func:`loaders.store.connect`."""
+"""Alembic environment: migrations run on the connection given by :func:`store.connect`."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from loaders.schema import metadata
+from store.schema import metadata
 
 connection = context.config.attributes["connection"]
 # SQLite cannot ALTER most things: batch mode rebuilds the table in one transaction.

@@ -74,7 +74,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("place_id", sa.String(32)))
     _move_places(places, links)
     # Digests of whole records, in capitals: the first import that brings the same record turns them
-    # into today's person and place digests, keeping the verdicts (loaders.store._convert_legacy_digests).
+    # into today's person and place digests, keeping the verdicts (store.digests._convert_legacy_digests).
     op.execute("UPDATE referencings SET content_hash = UPPER(content_hash)")
     op.drop_index("ix_animators_departement_code", table_name="animators")
     op.drop_index("ix_animators_region_code", table_name="animators")

@@ -1,7 +1,7 @@
 """Tables of the store (SQLAlchemy Core), at the latest migration.
 
 The schema itself is created and changed only by the Alembic migrations of
-``loaders/migrations`` (applied by :func:`loaders.store.connect`); these definitions must
+``store/migrations`` (applied by :func:`store.connect`); these definitions must
 describe the result of the last one, which ``tests/test_store_schema.py`` checks.
 
 Design notes (see docs/data-model.md):
