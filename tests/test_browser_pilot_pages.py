@@ -127,6 +127,14 @@ OPEN_WIDEST_TOOLTIP_AT = """
 """
 
 
+# Leaflet places a tooltip for good once a zoom animation (the map's first fit) has ended; during it, the
+# tooltip waits at the pane's origin.
+MAP_SETTLED = """
+() => { const map = Object.values(window).find((value) => value instanceof L.Map);
+        return map !== undefined && !map._animatingZoom; }
+"""
+
+
 def assert_inside(found: dict) -> None:
     (left, top, right, bottom), (map_left, map_top, map_right, map_bottom) = found["tooltip"], found["map"]
     assert map_left <= left and right <= map_right and map_top <= top and bottom <= map_bottom, found
@@ -137,6 +145,7 @@ def test_coverage_tooltips_stay_inside_the_map_at_every_edge(page, where):
     if "couverture" not in page.url:
         open_page(page, "couverture")
     _, frame = map_frame(page)
+    frame.wait_for_function(MAP_SETTLED, timeout=WAIT_MS)
     assert_inside(frame.evaluate(OPEN_WIDEST_TOOLTIP_AT, list(WHERE[where])))
 
 

@@ -193,10 +193,13 @@ class _TooltipsInside(MacroElement):
                     var map = this._map, container = this._container;
                     if (!map || !container) { return; }
                     var size = map.getSize(), at = L.DomUtil.getPosition(container);
-                    var inMap = map.layerPointToContainerPoint(at);
-                    var x = Math.min(Math.max(inMap.x, 0), Math.max(size.x - container.offsetWidth, 0));
-                    var y = Math.min(Math.max(inMap.y, 0), Math.max(size.y - container.offsetHeight, 0));
-                    L.DomUtil.setPosition(container, at.add([x - inMap.x, y - inMap.y]));
+                    // The drawn box: Leaflet's direction classes shift it by a margin (6 px toward the arrow).
+                    var margins = window.getComputedStyle(container);
+                    var drawn = map.layerPointToContainerPoint(at)
+                        .add([parseFloat(margins.marginLeft) || 0, parseFloat(margins.marginTop) || 0]);
+                    var x = Math.min(Math.max(drawn.x, 0), Math.max(size.x - container.offsetWidth, 0));
+                    var y = Math.min(Math.max(drawn.y, 0), Math.max(size.y - container.offsetHeight, 0));
+                    L.DomUtil.setPosition(container, at.add([x - drawn.x, y - drawn.y]));
                 };
             })();
         {% endmacro %}""")
