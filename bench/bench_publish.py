@@ -427,11 +427,11 @@ def main(baseline: str) -> None:
         print("Fichiers de la publication (brut / gzip, ko) :")
         parts = {"/communes-": "index des communes par département", "/noms-": "index des noms exacts"}
         for name, (raw, packed) in files.items():
-            if not any(folder in name for folder in parts):
+            if not any(part in name for part in parts):
                 first = "  (première vue)" if name in view else ""
                 print(f"  {name:<58} {raw / KB:8.1f} / {packed / KB:7.1f}{first}")
-        for folder, label in parts.items():
-            packed_sizes = [packed for name, (_, packed) in files.items() if folder in name]
+        for part, label in parts.items():
+            packed_sizes = [packed for name, (_, packed) in files.items() if part in name]
             print(f"  {label} : {len(packed_sizes)} fichiers, "
                   f"{min(packed_sizes) / KB:.1f} à {max(packed_sizes) / KB:.1f} ko gzip")
 
