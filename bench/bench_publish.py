@@ -179,32 +179,45 @@ def first_view(browser, url: str, searched: bool) -> tuple[float, int, int, int]
 
 
 # After an action: the page drew its new view (list, markers around the map's view), and the frame that paints
-# it starts (the markers far from the view are clustered after it).
+# it starts (the markers far from the view are clustered after it). Resolves with the in-page time from the
+# action's input event to the start of the frame after the one showing the new view (the browser's own clock,
+# as the Interaction to Next Paint of web vitals counts it), in milliseconds.
+WATCH_INPUT = """
+() => { window.carteBenchInput = null;
+  for (const type of ["pointerdown", "keydown"]) {
+    addEventListener(type, (event) => { if (window.carteBenchInput === null) window.carteBenchInput = event.timeStamp; },
+                     { capture: true, once: true });
+  } }
+"""
 DRAWN_AFTER = """
 (before) => new Promise((resolve) => {
-  const check = () => Number(document.body.dataset.rendu) > before ? resolve() : requestAnimationFrame(check);
+  const check = () => Number(document.body.dataset.rendu) > before
+    ? requestAnimationFrame((painted) => resolve(painted - window.carteBenchInput)) : requestAnimationFrame(check);
   requestAnimationFrame(check);
 })
 """
 
 
-def _timed_action(page, act) -> tuple[float, float]:
-    """Seconds from an action until its view is painted, and until the map holds the whole new selection."""
+def _timed_action(page, act) -> tuple[float, float, float]:
+    """Seconds from an action until its view is painted, as the test driver sees it (its messages to the page
+    wait behind the clustering that follows the paint) and as the page's clock sees it (input event to next
+    frame), and until the map holds the whole new selection."""
     before = int(page.evaluate("() => Number(document.body.dataset.rendu)"))
+    page.evaluate(WATCH_INPUT)
     start = time.perf_counter()
     act()
-    page.evaluate(DRAWN_AFTER, before)
+    in_page = page.evaluate(DRAWN_AFTER, before) / 1000
     drawn = time.perf_counter() - start
     page.wait_for_function(f"() => ({CLUSTERED})() === Number(document.body.dataset.selection)", timeout=TIMEOUT_MS,
                            polling="raf")
-    return drawn, time.perf_counter() - start
+    return drawn, in_page, time.perf_counter() - start
 
 
-def interactions(browser, url: str) -> dict[str, list[tuple[float, float]]]:
+def interactions(browser, url: str) -> dict[str, list[tuple[float, float, float]]]:
     """A filter change and a new search: from the click or the Enter key until the list and the markers in view
     are painted, and until the map holds the whole new selection. The search index is loaded first (it is
     fetched when the search box gets the focus: a person types for longer than it takes)."""
-    figures = {"filter": [], "search": []}
+    figures: dict[str, list[tuple[float, float, float]]] = {"filter": [], "search": []}
     for _ in range(REPEATS):
         context = new_context(browser)
         page = context.new_page()
@@ -470,12 +483,14 @@ def main(baseline: str) -> None:
     print(f"  page Streamlit d'avant ({baseline}) {BASELINE_PATH} : {statistics.median(baseline_seconds):.3f} s "
           f"(médiane de 3)")
     for kind, label in (("filter", "changement de filtre (CoNum)"), ("search", "nouvelle recherche (Brest)")):
-        drawn = [first for first, _ in timed[kind]]
-        complete = statistics.median(whole for _, whole in timed[kind])
-        value = statistics.median(drawn)
-        print(f"{label} : affiché (liste et marqueurs visibles) en {value * 1000:.0f} ms, de {min(drawn) * 1000:.0f} "
-              f"à {max(drawn) * 1000:.0f} ms (budget {BUDGET_INTERACTION_S * 1000:.0f} ms : "
-              f"{verdict(value, BUDGET_INTERACTION_S)}) ; carte complète (tous les marqueurs regroupés) en "
+        drawn = [first for first, _, _ in timed[kind]]
+        in_page = [seconds for _, seconds, _ in timed[kind]]
+        complete = statistics.median(whole for _, _, whole in timed[kind])
+        value = statistics.median(in_page)
+        print(f"{label} : de l'entrée à l'image qui l'affiche (liste et marqueurs visibles, horloge de la page) "
+              f"{value * 1000:.0f} ms, de {min(in_page) * 1000:.0f} à {max(in_page) * 1000:.0f} ms (budget "
+              f"{BUDGET_INTERACTION_S * 1000:.0f} ms : {verdict(value, BUDGET_INTERACTION_S)}) ; vu par le pilote de "
+              f"test {statistics.median(drawn) * 1000:.0f} ms ; carte complète (tous les marqueurs regroupés) en "
               f"{complete * 1000:.0f} ms")
     print()
     print(f"Visites par seconde (première vue : {len(view)} fichiers, gzip accepté ; {CLIENTS} visiteurs "
