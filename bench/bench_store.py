@@ -63,11 +63,11 @@ from core.vocabulary import TRAINED, VALIDATED
 from geo.distances import haversine_km  # noqa: E402
 from geo.nearby import nearest  # noqa: E402
 from geo.reference import load_reference  # noqa: E402
-from loaders import store  # noqa: E402
 from loaders.geocoding import Gazetteer  # noqa: E402
 from loaders.pipeline import LoadOptions, load_tables  # noqa: E402
 from loaders.read import read_table  # noqa: E402
 from loaders.settings import MEGABYTE, RETENTION_ENV, ReadLimits  # noqa: E402
+import store  # noqa: E402
 from store.schema import animator_places, animators, consents, import_batches, places, referencings, row_outcomes
 
 ROWS = 100_000

@@ -71,7 +71,7 @@ def stored_values(series: pd.Series, column_type: sa.types.TypeEngine) -> list:
     if isinstance(column_type, sa.DateTime):
         return _datetime_texts(series).to_numpy(zero_copy_only=False).tolist()
     if isinstance(column_type, sa.Date):
-        return [value.isoformat() if isinstance(value, dt.date) else None for value in series.tolist()]
+        return _per_distinct_value(series, _date_text)
     return series.to_numpy(dtype=object, na_value=None).tolist()
 
 
@@ -162,3 +162,14 @@ def _copy(conn: Connection, table: sa.Table, names: Sequence[str], text: str,
     if on_conflict is not None:
         staged = sa.table(target, *(sa.column(name) for name in names))
         conn.execute(on_conflict(dialect_insert(conn, table).from_select(names, sa.select(*staged.c))))
+
+
+def _per_distinct_value(series: pd.Series, convert: Callable[[object], object]) -> list:
+    """``convert`` applied once per distinct value of ``series`` (a column repeats its dates), ``None`` where missing."""
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    converted = np.array([*map(convert, distinct.tolist()), None], dtype=object)
+    return converted[codes].tolist()  # a missing value's code is -1: the trailing None
+
+
+def _date_text(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else None

@@ -35,8 +35,13 @@ def _content_hashes(records: pd.DataFrame, checked: Sequence[str] = CHECKED_FIEL
     fields = [name for name in checked if name in records.columns]
     joined = pc.binary_join_element_wise(*map(_cell_texts, (records[name] for name in fields)),
                                          pa.scalar("\x1f", pa.large_string()))
-    return pd.Series([hashlib.md5(text, usedforsecurity=False).hexdigest()
-                      for text in joined.cast(pa.large_binary()).to_pylist()], index=records.index, dtype=object)
+    if isinstance(joined, pa.ChunkedArray):
+        joined = joined.combine_chunks()
+    # Once per distinct text: the records of one person, or of one place, share their checked cells.
+    encoded = pc.dictionary_encode(joined.cast(pa.large_binary()))
+    digests = np.array([hashlib.md5(text, usedforsecurity=False).hexdigest()
+                        for text in encoded.dictionary.to_pylist()], dtype=object)
+    return pd.Series(digests[encoded.indices.to_numpy()], index=records.index, dtype=object)
 
 
 def _cell_texts(column: pd.Series) -> pa.Array:

@@ -76,6 +76,19 @@ def test_bulk_insert_stores_what_sqlalchemy_stores_row_by_row(conn):
     assert read[2][1:] == (dt.datetime(2026, 12, 3, 9, 15, 0, 123456), dt.date(2026, 12, 3))
 
 
+def test_bulk_insert_stores_repeated_and_missing_dates_as_sqlalchemy_does_row_by_row(conn):
+    days = [dt.date(2026, 12, 3), None, dt.date(2026, 12, 3), np.nan, dt.date(2000, 2, 29), dt.date(2026, 12, 3)]
+    frame = pd.DataFrame({"key": [f"k{index}" for index in range(len(days))], "flag": True,
+                          "day": pd.Series(days, dtype=object)})
+    conn.execute(samples.insert(), plain_rows(frame))
+    expected = stored(conn)
+    conn.execute(samples.delete())
+    insert_frame(conn, samples, frame)
+    assert stored(conn) == expected
+    read = conn.execute(sa.select(samples.c.day).order_by(samples.c.key)).scalars().all()
+    assert read == [days[0], None, days[0], None, days[4], days[0]]
+
+
 def test_bulk_upsert_behaves_as_the_same_statement_row_by_row(conn):
     def keep_the_larger_count(statement):
         return statement.on_conflict_do_update(

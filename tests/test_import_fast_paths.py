@@ -129,3 +129,16 @@ def test_digests_of_numbers_booleans_and_times_are_those_of_their_cells_printed_
     assert digests.tolist() == [hashlib.md5("\x1f".join(map(str, cells)).encode()).hexdigest()
                                 for cells in records.itertuples(index=False)]
     assert digests.iloc[0] != digests.iloc[1]  # 0.0 and -0.0
+
+
+def test_records_sharing_their_checked_cells_get_the_digest_of_their_cells_printed_one_by_one():
+    """Digests are computed once per distinct text: repeated records keep their own row, in order."""
+    records = pd.DataFrame({
+        "structure": pd.array(["Médiathèque", None, "Médiathèque", "Mairie", None, "Médiathèque"], dtype="str"),
+        "lat": [48.1, 48.1, 48.1, 45.0, 48.1, 48.1],
+    }, index=[7, 3, 11, 0, 5, 2])
+    digests = store.digests._content_hashes(records, ["structure", "lat"])
+    assert digests.index.tolist() == records.index.tolist()
+    assert digests.tolist() == [hashlib.md5("\x1f".join(map(str, cells)).encode()).hexdigest()
+                                for cells in records.itertuples(index=False)]
+    assert digests.nunique() == 3
