@@ -426,9 +426,9 @@ def _label(nom: str, departement: str, postcodes: tuple[str, ...]) -> str:
     'Lacs (36)'
     """
     if not postcodes:
-        return f"{nom} ({departement})"
+        return designation(nom, departement)
     more = "…" if len(postcodes) > LABEL_POSTCODES else ""
-    return f"{nom} ({departement}) — {', '.join(postcodes[:LABEL_POSTCODES])}{more}"
+    return f"{designation(nom, departement)} — {', '.join(postcodes[:LABEL_POSTCODES])}{more}"
 
 
 def split_departement(query: str) -> tuple[str, str | None]:
