@@ -26,7 +26,7 @@ $(VENDOR): assets/package.json assets/package-lock.json
 # views/serve.py fills the caches (reference geography, commune search, store reads, public map) before the
 # server answers, then starts `streamlit run app.py` in the same process: slower to start, no visitor waits.
 run: $(INSTALLED) $(VENDOR)
-	$(BIN)/python -m loaders $(DEMO) --demo
+	$(BIN)/python -m carte import $(DEMO) --demo
 	$(BIN)/python -m views.serve
 
 test: $(INSTALLED) $(VENDOR)

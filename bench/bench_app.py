@@ -5,7 +5,7 @@ Steps, all in one run on this machine:
 
 1. a synthetic export of 10,204 rows (``scripts/make_demo_export.py``, its shares changed
    so that most animators are trained and all run Café IA) is imported with
-   ``python -m loaders FILE --demo`` into a temporary ``CARTE_DATA_HOME``: 10,000 animators;
+   ``python -m carte import FILE --demo`` into a temporary ``CARTE_DATA_HOME``: 10,000 animators;
 2. the baselines (``bench/naive_maps.py``): naive folium maps of the same data, each built in its own
    Python process (time to build the HTML, its size, the process's peak memory): the EPCI and commune
    contours as they are in the reference (no simplification, no rounding), and with
@@ -52,6 +52,7 @@ from naive_maps import (  # noqa: E402
     build_naive,
     draw_naive,
 )
+from trees import import_command  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ROWS = 10_204  # 1 % rejected and 1 % answering twice: 10,000 animators
@@ -267,7 +268,7 @@ def main(complete_baseline: bool = False) -> None:
         os.environ.update({"CARTE_DATA_HOME": str(home), "CARTE_TILES_URL": ""})
         export = folder / "animateurs-10000.csv"
         made, rows = timed(write_export, export)
-        loaded, done = timed(subprocess.run, [sys.executable, "-m", "loaders", str(export), "--demo"],
+        loaded, done = timed(subprocess.run, [*import_command(ROOT), str(export), "--demo"],
                              cwd=ROOT, check=True, capture_output=True, text=True)
         print(f"Export synthétique : {rows} lignes en {made:.1f} s ; import en {loaded:.1f} s : "
               f"{done.stdout.strip().splitlines()[0]}")

@@ -3,7 +3,7 @@
 Steps, all in one run on this machine:
 
 1. the synthetic export of ``bench/bench_app.py`` (10,204 rows, most people trained, everyone on Café IA)
-   is imported into a temporary ``CARTE_DATA_HOME``, then ``python -m loaders publish`` is timed;
+   is imported into a temporary ``CARTE_DATA_HOME``, then ``python -m carte publish`` is timed;
    the size of every file of the publication is given raw and gzipped;
 2. the app is started as ``make run`` starts it (``views/serve.py``: it publishes, then serves the
    publication at ``/carte/``) and driven by Debian's chromium through Playwright, each visit in a fresh
@@ -55,6 +55,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from trees import import_command  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 KB = 1000
@@ -122,7 +124,7 @@ class Load:
 
 def prepare(home: Path, export: Path, tree: Path) -> str:
     """Import ``export`` into ``home`` with the code of ``tree``; the loader's summary line."""
-    done = subprocess.run([sys.executable, "-m", "loaders", str(export), "--demo"], cwd=tree, check=True,
+    done = subprocess.run([*import_command(tree), str(export), "--demo"], cwd=tree, check=True,
                           capture_output=True, text=True, env=_env(home, tree))
     return done.stdout.strip().splitlines()[0]
 
@@ -426,9 +428,9 @@ def main(baseline: str) -> None:
         home = folder / "home"
         print(f"Export synthétique : {rows} lignes ; {prepare(home, export, ROOT)}")
         start = time.perf_counter()
-        published = subprocess.run([sys.executable, "-m", "loaders", "publish"], cwd=ROOT, env=_env(home, ROOT),
+        published = subprocess.run([sys.executable, "-m", "carte", "publish"], cwd=ROOT, env=_env(home, ROOT),
                                    check=True, capture_output=True, text=True)
-        print(f"Publication (python -m loaders publish) : {time.perf_counter() - start:.2f} s — "
+        print(f"Publication (python -m carte publish) : {time.perf_counter() - start:.2f} s — "
               f"{published.stdout.strip().splitlines()[0]}")
         directory = home / "public"
         data = json.loads(gzip.decompress((directory / (json.loads(re.search(

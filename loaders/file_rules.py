@@ -1,4 +1,4 @@
-"""Rules on the set of files of one import, the same for the « Importer » page and ``python -m loaders``.
+"""Rules on the set of files of one import, the same for the « Importer » page and ``python -m carte import``.
 
 An import names each row by its file's base name (``source_file``) and stores one batch per file
 name: two files of one import must not share a name, even from two folders, nor the same bytes

@@ -137,7 +137,7 @@ def load_files(
     options: LoadOptions = LoadOptions(),
     registry: ThemeRegistry | None = None,
 ) -> ImportResult:
-    """Read, map, normalise, geocode and deduplicate the rows of several files (``python -m loaders``).
+    """Read, map, normalise, geocode and deduplicate the rows of several files (``python -m carte import``).
 
     Raises
     ------

@@ -1,4 +1,5 @@
-"""``rejets.csv``: the rejected rows of an import, one format for the « Importer » page and ``python -m loaders``.
+"""``rejets.csv``: the rejected rows of an import, one format for the « Importer » page and
+``python -m carte import``.
 
 The loader's columns come first, under French headers (`REJECT_HEADERS`: file, row, reason), then
 every column of the row as written, so that a hub can correct the rows and import the file again.

@@ -113,8 +113,8 @@ def running_app(home: Path, **env: str) -> Iterator[str]:
     """Import the demo export into a store in ``home``, start the app as ``make run`` does, yield its URL."""
     environment = {**os.environ, "CARTE_DATA_HOME": str(home), **env}
     environment.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "loaders", str(DEMO), "--demo"], cwd=REPO, env=environment, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "carte", "import", str(DEMO), "--demo"], cwd=REPO, env=environment,
+                   check=True, capture_output=True)
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "views.serve", "--server.port", str(port), "--server.address", "127.0.0.1",

@@ -15,8 +15,8 @@ Modules: :mod:`~store.database` (connecting, the writing transaction), :mod:`~st
 :mod:`~store.reads`, :mod:`~store.moderation`, :mod:`~store.copying`, :mod:`~store.bulk` (fast writes),
 :mod:`~store.access` (agents, scopes, access log), :mod:`~store.privacy` (withdrawal, erasure, purge,
 retention), :mod:`~store.public_data` and :mod:`~store.publish` (the public finder's static
-publication), :mod:`~store.cli` (``python -m loaders``). The names below are the API the pages, the
-command line and the tests use as ``store.<name>``.
+publication). The names below are the API the pages, the command line (:mod:`carte`) and the tests
+use as ``store.<name>``.
 """
 
 from store.copying import copy_store

@@ -1,6 +1,6 @@
 """Privacy by design in the store: withdrawal of consent, erasure, purge and retention.
 
-No Streamlit here: the command line (``python -m loaders privacy …``), the pages and the tests
+No Streamlit here: the command line (``python -m carte privacy …``), the pages and the tests
 call the same functions.
 
 Rules (see docs/data-model.md)

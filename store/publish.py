@@ -1,4 +1,4 @@
-"""The public finder as a static publication: ``python -m loaders publish [--out DIR]``.
+"""The public finder as a static publication: ``python -m carte publish [--out DIR]``.
 
 The public page « Trouver un animateur » shows the same data to everyone, so it is written once as
 static files that any web server or CDN serves (the app serves them too, at ``/carte/``: see

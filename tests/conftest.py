@@ -94,7 +94,7 @@ def demo_home(tmp_path_factory) -> Path:
     """A store holding the demo export, imported by the command line as ``make run`` does (one per module)."""
     home = tmp_path_factory.mktemp("demo-home")
     environment = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "CARTE_DATA_HOME": str(home)}
-    subprocess.run([sys.executable, "-m", "loaders", str(REPO / "data/demo/demo-animateurs.csv"), "--demo"],
+    subprocess.run([sys.executable, "-m", "carte", "import", str(REPO / "data/demo/demo-animateurs.csv"), "--demo"],
                    env=environment, check=True, capture_output=True)
     return home
 

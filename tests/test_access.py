@@ -123,7 +123,7 @@ def test_agents_are_added_changed_found_and_removed_case_insensitively(store_hom
 def run_cli(*args: str, home) -> subprocess.CompletedProcess:
     env = {**os.environ, "CARTE_DATA_HOME": str(home)}
     env.pop("DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "loaders", "users", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "carte", "users", *args], env=env, capture_output=True,
                           text=True, check=False)
 
 
@@ -156,7 +156,7 @@ def test_real_data_without_sign_in_configured_refuses_and_explains(app, page):
     app.switch_page(f"views/{page}.py").run()
     assert not app.exception
     assert "La connexion des agents n'est pas configurée" in text_of(app)
-    assert "python -m loaders users add" in text_of(app)
+    assert "python -m carte users add" in text_of(app)
     assert "caen@x.fr" not in page_text(app) and not app.dataframe
 
 

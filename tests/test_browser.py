@@ -32,7 +32,7 @@ def store_home_of_app(tmp_path_factory, repo_root):
     env = {**os.environ, "CARTE_DATA_HOME": str(home)}
     # Both demo imports: published at once, without a moderator.
     for command in ([str(repo_root / "data/demo/demo-animateurs.csv"), "--demo"], [str(hostile), "--demo"]):
-        subprocess.run([sys.executable, "-m", "loaders", *command], env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "carte", "import", *command], env=env, check=True, capture_output=True)
     return home
 
 
@@ -138,8 +138,8 @@ def test_an_import_republishes_what_the_app_serves(store_home_of_app, app_url, r
     export.write_text("Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?\n"
                       "nouveau@x.fr;Tiers-lieu tout neuf;29200;Brest;Café IA;Oui\n", encoding="utf-8")
     env = {**os.environ, "CARTE_DATA_HOME": str(store_home_of_app)}
-    subprocess.run([sys.executable, "-m", "loaders", str(export), "--demo"], env=env, check=True, capture_output=True,
-                   cwd=repo_root)
+    subprocess.run([sys.executable, "-m", "carte", "import", str(export), "--demo"], env=env, check=True,
+                   capture_output=True, cwd=repo_root)
     with urllib.request.urlopen(f"{app_url}/carte/") as response:
         data = re.search(r'"carte":"([^"]+)"', response.read().decode())[1]
     with urllib.request.urlopen(f"{app_url}/carte/{data}") as response:

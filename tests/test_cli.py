@@ -1,4 +1,4 @@
-"""``python -m loaders``: outputs, exit codes, store transactions and idempotent re-imports."""
+"""``python -m carte import``: outputs, exit codes, store transactions and idempotent re-imports."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ HEADER = "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques
 
 def run(*args: str, env_home) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "loaders", *args],
+        [sys.executable, "-m", "carte", "import", *args],
         capture_output=True, text=True, env={"CARTE_DATA_HOME": str(env_home), "PATH": "/usr/bin:/bin",
                                              **_cache_env()},
     )
@@ -168,3 +168,43 @@ def test_a_file_name_holding_the_file_separator_is_refused_by_the_command_line(t
     done = run(str(path), env_home=store_home)
     assert done.returncode != 0 and "contient le caractère « | »" in done.stderr
     assert not (store_home / "carte.sqlite").exists() or counts(store_home)["import_batches"] == 0
+
+
+# --- python -m carte: one entry point for every command ------------------------------------------
+
+
+def run_carte(*args: str, env_home) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "carte", *args], capture_output=True, text=True,
+                          env={"CARTE_DATA_HOME": str(env_home), "PATH": "/usr/bin:/bin", **_cache_env()})
+
+
+def test_help_lists_every_command_of_the_entry_point(tmp_path):
+    from carte.commands import COMMANDS
+
+    done = run_carte("--help", env_home=tmp_path)
+    assert done.returncode == 0
+    listed = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ")]
+    assert listed == list(COMMANDS) == ["import", "publish", "coverage", "plan", "users", "privacy", "migrate-store"]
+
+
+def test_each_command_answers_its_own_help_under_its_full_name(tmp_path):
+    from carte.commands import COMMANDS
+
+    for name in COMMANDS:
+        done = run_carte(name, "--help", env_home=tmp_path)
+        assert (done.returncode, done.stdout.startswith(f"usage: python -m carte {name} ")) == (0, True), name
+
+
+def test_a_file_given_without_a_command_is_refused_in_french_and_nothing_is_imported(tmp_path, store_home):
+    path = export(tmp_path, ["a@x.fr;Asso;35000;Rennes;Café IA;Oui;Oui"])
+    done = run_carte(str(path), env_home=store_home)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"Erreur : commande « {path} » inconnue.")
+    assert "python -m carte COMMANDE" in done.stderr and "Traceback" not in done.stderr
+    assert not (store_home / "carte.sqlite").exists()
+
+
+def test_no_command_at_all_asks_for_one(tmp_path):
+    done = run_carte(env_home=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("Erreur : indiquez une commande.")

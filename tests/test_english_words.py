@@ -108,7 +108,7 @@ def home_with_demo_data(tmp_path_factory, repo_root) -> Path:
                      encoding="utf-8")
     env = {**os.environ, "CARTE_DATA_HOME": str(home)}
     for path in (repo_root / "data/demo/demo-animateurs.csv", extra):
-        subprocess.run([sys.executable, "-m", "loaders", str(path), "--demo"], env=env, check=True,
+        subprocess.run([sys.executable, "-m", "carte", "import", str(path), "--demo"], env=env, check=True,
                        capture_output=True)
     return home
 

@@ -2,7 +2,7 @@
 
 Every CSV and XLSX file the project writes goes through `loaders.safe_files`:
 `csv_bytes` / `write_csv` and `xlsx_bytes` / `write_xlsx`, called by the command
-line (``animateurs.csv``, ``rejets.csv``; `geo.cli`'s coverage and plan files),
+line (``animateurs.csv``, ``rejets.csv``; `python -m carte coverage` and `plan` files),
 the pages' download buttons (« Couverture », « Préparer les formations »,
 « Pilotage », the importer's ``rejets.csv``) and the demo export script.
 `test_no_writer_bypasses_safe_files` keeps it so.
@@ -33,11 +33,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from carte.importing import write_outputs
 from loaders.pipeline import RECORD_COLUMNS, LoadOptions, load_tables
 from loaders.read import read_bytes, read_table
 from loaders.report import rejects_csv, rejects_table
 from loaders.safe_files import cell_text, csv_bytes, write_csv, write_xlsx, xlsx_bytes
-from store.cli import write_outputs
 
 REPO = Path(__file__).resolve().parent.parent
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
@@ -235,7 +235,7 @@ OTHER_WRITERS = re.compile(
 
 
 def test_no_writer_bypasses_safe_files() -> None:
-    sources = [REPO / "app.py", *(path for folder in ("loaders", "views", "geo", "scripts")
+    sources = [REPO / "app.py", *(path for folder in ("loaders", "store", "views", "geo", "carte", "scripts")
                                   for path in (REPO / folder).rglob("*.py"))]
     offenders = [
         f"{path.relative_to(REPO)}:{number}"

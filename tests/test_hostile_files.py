@@ -29,6 +29,8 @@ import sqlalchemy as sa
 from test_read import xlsx_file
 
 import store
+from carte import importing
+from carte.failures import EXIT_UNUSABLE
 from loaders._errors import (
     ConfigurationError,
     FileTooLargeError,
@@ -39,7 +41,6 @@ from loaders._errors import (
 from loaders.pipeline import LoadOptions, load_files
 from loaders.read import read_bytes
 from loaders.settings import DEFAULT_LIMITS, MAX_UPLOAD_ENV, MEGABYTE, ReadLimits
-from store import cli
 
 REPO = Path(__file__).resolve().parent.parent
 # Words of an English (library) message: a hub agent's message has none of them.
@@ -383,7 +384,7 @@ def test_upload_limit_is_read_from_the_environment_when_reading(monkeypatch: pyt
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "loaders", *args], cwd=REPO, env=environment,
+    return subprocess.run([sys.executable, "-m", "carte", "import", *args], cwd=REPO, env=environment,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -404,13 +405,13 @@ def test_cli_refuses_an_import_with_one_bad_file_and_writes_nothing(tmp_path: Pa
     (tmp_path / "abime.csv").write_bytes(GOOD_EXPORT + b"Ren\xe9;x;34000;Montpellier;Caf\xe9 IA\n")
     done = run_cli(str(tmp_path / "bon.csv"), str(tmp_path / "abime.csv"), "--theme", "cafe-ia", "--db", url,
                    env={"CARTE_DATA_HOME": str(tmp_path / "home")})
-    assert done.returncode == cli.EXIT_UNUSABLE
+    assert done.returncode == EXIT_UNUSABLE
     assert done.stdout == ""
     assert done.stderr.startswith("Erreur : Le fichier « abime.csv » est enregistré en UTF-8")
     assert "Traceback" not in done.stderr
     assert row_counts(url) == empty
     # The same import without the bad file does write: the store was writable all along.
-    assert cli.main([str(tmp_path / "bon.csv"), "--theme", "cafe-ia", "--db", url]) == 0
+    assert importing.main([str(tmp_path / "bon.csv"), "--theme", "cafe-ia", "--db", url]) == 0
     assert row_counts(url)["import_batches"] == empty["import_batches"] + 1
 
 
@@ -418,6 +419,6 @@ def test_cli_reports_an_invalid_upload_limit_in_french(tmp_path: Path) -> None:
     (tmp_path / "bon.csv").write_bytes(GOOD_EXPORT)
     done = run_cli(str(tmp_path / "bon.csv"), "--db", f"sqlite:///{tmp_path / 'store.sqlite'}",
                    env={MAX_UPLOAD_ENV: "beaucoup", "CARTE_DATA_HOME": str(tmp_path / "home")})
-    assert done.returncode == cli.EXIT_UNUSABLE
+    assert done.returncode == EXIT_UNUSABLE
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith(f"Erreur : La variable d'environnement {MAX_UPLOAD_ENV} vaut « beaucoup »")

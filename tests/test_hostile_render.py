@@ -3,7 +3,7 @@
 A corpus of hostile strings (HTML, JavaScript template literals, Markdown, quotes, line
 separators, a very long string...) goes into every field of an export that the loader stores
 and the pages show, into the names of the file, hub and form, into extra column headers, and
-into what a person types or puts in a URL. The export is imported by ``python -m loaders``
+into what a person types or puts in a URL. The export is imported by ``python -m carte import``
 (demo data, so the pilot pages open without sign-in) and through the Importer page; every page
 and every map is then drawn in Chromium, popups and tooltips opened, so that their lazily built
 HTML runs.
@@ -371,7 +371,7 @@ def hostile_home(tmp_path_factory, repo_root) -> Path:
     export.parent.mkdir()
     export.write_bytes(hostile_export())
     env = {**os.environ, "CARTE_DATA_HOME": str(home)}
-    command = [sys.executable, "-m", "loaders", str(export), "--demo", "--hub", hostile_mix("hub"),
+    command = [sys.executable, "-m", "carte", "import", str(export), "--demo", "--hub", hostile_mix("hub"),
                "--form", hostile_mix("form"), "--out", str(home / "out")]
     done = subprocess.run(command, env=env, cwd=repo_root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

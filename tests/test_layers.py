@@ -2,9 +2,8 @@
 
 ``core`` (folding, vocabulary, settings) ← ``geo`` (reference geography, coverage, planning: pure) ←
 ``loaders`` (files → validated, geocoded records and their report) ← ``store`` (persistence, moderation,
-privacy, access, the public publication) ← ``views`` (the pages) ← ``app.py``/``server.py``. The
-command-line entry points ``python -m geo`` and ``python -m loaders`` read files and the store: they sit
-at the top although they live in ``geo`` and ``loaders``.
+privacy, access, the public publication) ← ``views`` (the pages, under ``app.py``/``server.py``) and
+``carte`` (the command line, ``python -m carte``), which import neither each other nor anything above.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("core", "geo", "loaders", "store", "views")
-COMMAND_LINES = {"geo/cli.py", "geo/__main__.py", "loaders/__main__.py"}
+TIERS = (("core",), ("geo",), ("loaders",), ("store",), ("views", "carte"))
+LAYERS = tuple(package for tier in TIERS for package in tier)
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -31,13 +30,16 @@ def imported_packages(path: Path) -> set[str]:
 
 
 def modules(package: str) -> list[Path]:
-    return sorted(path for path in (ROOT / package).rglob("*.py")
-                  if str(path.relative_to(ROOT)) not in COMMAND_LINES)
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def tier_of(package: str) -> int:
+    return next(rank for rank, tier in enumerate(TIERS) if package in tier)
 
 
 @pytest.mark.parametrize("package", LAYERS)
 def test_a_package_imports_only_the_packages_below_it(package):
-    above = set(LAYERS[LAYERS.index(package) + 1:])
+    above = {other for other in LAYERS if tier_of(other) >= tier_of(package) and other != package}
     crossing = {str(path.relative_to(ROOT)): sorted(imported_packages(path) & above) for path in modules(package)}
     assert {module: packages for module, packages in crossing.items() if packages} == {}
 

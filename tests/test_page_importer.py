@@ -23,12 +23,12 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
 import store
+from carte import importing
 from core.vocabulary import REFERENCED
 from loaders._errors import LoaderError
 from loaders.pipeline import LoadOptions, load_files, load_tables
 from loaders.read import read_bytes
 from loaders.report import rejects_csv, rejects_table
-from store import cli
 from store.access import FRANCE, Scope
 from views import import_tables
 
@@ -432,7 +432,7 @@ def test_the_pages_rejets_csv_download_is_byte_for_byte_the_cli_file(page, tmp_p
     offered = storages[-1].get_file(button.proto.url.rsplit("/", 1)[1]).content
     path = tmp_path / "export.csv"
     path.write_bytes(EXPORT)
-    assert cli.main([str(path), "--out", str(tmp_path / "out")]) == 0
+    assert importing.main([str(path), "--out", str(tmp_path / "out")]) == 0
     assert offered == (tmp_path / "out" / "rejets.csv").read_bytes()
     lines = offered.decode("utf-8-sig").splitlines()
     assert lines[0] == "Fichier d'origine;Ligne d'origine;Motif du rejet;" + EXPORT.decode().splitlines()[0]
@@ -533,5 +533,5 @@ def test_demo_mode_checks_a_file_says_what_to_do_in_the_app_and_does_not_save_re
     demo = [info.value for info in app.info if "Mode démonstration" in info.value][-1]
     assert "python" not in demo and "ligne de commande" not in demo
     assert "rejets.csv" in demo and "« Enregistrer l'import »" in demo and "équipe nationale" in demo
-    administrators = [c.value for c in app.caption if "python -m loaders FICHIER" in c.value]
+    administrators = [c.value for c in app.caption if "python -m carte import FICHIER" in c.value]
     assert administrators and administrators[0].startswith("Pour les administrateurs")

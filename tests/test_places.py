@@ -101,7 +101,7 @@ def test_same_person_place_and_theme_twice_is_a_duplicate_and_the_latest_wins(tm
 
 
 def test_animateurs_csv_has_a_place_id_next_to_the_animator_id_and_geo_reads_it(tmp_path, store_home):
-    done = subprocess.run([sys.executable, "-m", "loaders", str(THREE_PLACES), "--out", str(tmp_path / "out")],
+    done = subprocess.run([sys.executable, "-m", "carte", "import", str(THREE_PLACES), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, env={"CARTE_DATA_HOME": str(store_home), "PATH": "/usr/bin:/bin",
                                                                "HOME": str(Path.home())})
     assert done.returncode == 0, done.stderr
@@ -113,7 +113,7 @@ def test_animateurs_csv_has_a_place_id_next_to_the_animator_id_and_geo_reads_it(
     # The ids are those of the store: stable across imports.
     assert set(table["place_id"]) == {place_id(code, None, structure, "") for code, structure in
                                       zip(table["insee_code"], table["structure"])}
-    covered = subprocess.run([sys.executable, "-m", "geo", "coverage", str(tmp_path / "out" / "animateurs.csv"),
+    covered = subprocess.run([sys.executable, "-m", "carte", "coverage", str(tmp_path / "out" / "animateurs.csv"),
                               "--out", str(tmp_path / "couverture")], capture_output=True, text=True)
     assert covered.returncode == 0, covered.stderr
     communes = read_table(tmp_path / "couverture" / "communes.csv").frame.set_index("insee_code")

@@ -259,7 +259,7 @@ def test_a_home_address_is_placed_at_its_commune_point(gazetteer, tmp_path):
 
 
 def privacy_command(url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loaders", "privacy", "--db", url, *args],
+    return subprocess.run([sys.executable, "-m", "carte", "privacy", "--db", url, *args],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
 
 

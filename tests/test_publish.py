@@ -245,7 +245,7 @@ def test_a_failed_republication_does_not_fail_the_write(home, engine, importer, 
 def test_command_line_publishes_and_says_where(tmp_path, repo_root):
     env_home = tmp_path / "home"
     environment = {"CARTE_DATA_HOME": str(env_home), "CARTE_TILES_URL": "", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "loaders", "publish", "--out", str(tmp_path / "site")],
+    done = subprocess.run([sys.executable, "-m", "carte", "publish", "--out", str(tmp_path / "site")],
                           cwd=repo_root, env=environment, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert f"Carte publique écrite dans {tmp_path / 'site'}" in done.stdout

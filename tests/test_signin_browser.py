@@ -55,8 +55,8 @@ def signed_app(tmp_path_factory, provider, chromium) -> Iterator[tuple[str, Path
     export = home / "export.csv"
     export.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
     env = {**os.environ, "CARTE_DATA_HOME": str(home)}
-    subprocess.run([sys.executable, "-m", "loaders", str(export)], env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "loaders", "users", "add", HUB, "--role", "hub", "--scope", "region:53"],
+    subprocess.run([sys.executable, "-m", "carte", "import", str(export)], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "carte", "users", "add", HUB, "--role", "hub", "--scope", "region:53"],
                    env=env, check=True, capture_output=True)
     port = free_port()
     secrets = home / "secrets.toml"

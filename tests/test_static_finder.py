@@ -1,4 +1,4 @@
-"""The public finder as a static page (``python -m loaders publish``), in a real headless Chromium.
+"""The public finder as a static page (``python -m carte publish``), in a real headless Chromium.
 
 The store holds a few hand-placed animators (see ``ROWS``); the publication is served by a plain web
 server (Python's ``http.server``), as it would be behind any web server or CDN. The browser's commune

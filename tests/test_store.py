@@ -221,17 +221,17 @@ def test_migrate_store_command(tmp_path, store_home, postgres_cluster, repo_root
 
     source = f"sqlite:///{tmp_path / 'source.sqlite'}"
     export = write_export(tmp_path, "a.csv", ["01/09/2026 10:00;a@x.fr;A;35000;Rennes;Café IA;Oui;Oui"])
-    subprocess.run([sys.executable, "-m", "loaders", str(export), "--db", source, "--hub", "Bretagne"], check=True,
-                   cwd=repo_root, capture_output=True)
+    subprocess.run([sys.executable, "-m", "carte", "import", str(export), "--db", source, "--hub", "Bretagne"],
+                   check=True, cwd=repo_root, capture_output=True)
     with fresh_database(postgres_cluster) as target:
-        done = subprocess.run([sys.executable, "-m", "loaders", "migrate-store", "--from", source, "--to", target],
+        done = subprocess.run([sys.executable, "-m", "carte", "migrate-store", "--from", source, "--to", target],
                               cwd=repo_root, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert "animators 1" in done.stdout
         copied = store.connect(target)
         assert store.read_batches(copied, scope=FRANCE)["hub"].tolist() == ["Bretagne"]
         copied.dispose()
-        again = subprocess.run([sys.executable, "-m", "loaders", "migrate-store", "--from", source, "--to", target],
+        again = subprocess.run([sys.executable, "-m", "carte", "migrate-store", "--from", source, "--to", target],
                                cwd=repo_root, capture_output=True, text=True)
         assert again.returncode == 2 and "pas vide" in again.stderr
 
@@ -243,7 +243,7 @@ def test_concurrent_imports_end_as_sequential_ones(store_url, realdata, repo_roo
     assert len(hub_files) == 4
     commands = [[str(path), "--theme", "cafe-ia", "--hub", path.stem] for path in hub_files]
     commands.append([str(hub_files[0]), "--theme", "cafe-ia", "--hub", "bis"])
-    processes = [subprocess.Popen([sys.executable, "-m", "loaders", *command, "--db", store_url], cwd=repo_root,
+    processes = [subprocess.Popen([sys.executable, "-m", "carte", "import", *command, "--db", store_url], cwd=repo_root,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for command in commands]
     results = [(process.wait(timeout=600), process.stderr.read()) for process in processes]
     for process in processes:
@@ -257,7 +257,7 @@ def test_concurrent_imports_end_as_sequential_ones(store_url, realdata, repo_roo
     replay = sorted(commands[:4], key=lambda command: committed.index(Path(command[0]).name)) + commands[4:]
     sequential = store.connect(f"sqlite:///{tmp_path / 'sequentiel.sqlite'}")
     for command in replay:
-        subprocess.run([sys.executable, "-m", "loaders", *command, "--db", str(sequential.url)], cwd=repo_root,
+        subprocess.run([sys.executable, "-m", "carte", "import", *command, "--db", str(sequential.url)], cwd=repo_root,
                        check=True, capture_output=True)
     batches = store.read_batches(concurrent, scope=FRANCE)
     assert sorted(batches["file_name"]) == sorted(path.name for path in hub_files)  # every batch, once

@@ -1,6 +1,6 @@
 """« Importer un export » — for hubs: upload a form export, check columns and rows, then save it.
 
-The page runs the same pipeline as ``python -m loaders``: the files are read with
+The page runs the same pipeline as ``python -m carte import``: the files are read with
 :func:`loaders.read.read_bytes`, the columns mapped (the hub can correct the mapping), the rows
 geocoded and deduplicated by :func:`loaders.pipeline.load_tables`, and nothing reaches the store
 before the hub clicks « Enregistrer l'import » (:func:`store.save_import`, one transaction).
@@ -89,7 +89,7 @@ DEMO_NEXT_STEPS = (
 DEMO_ADMINISTRATORS = (
     "Pour les administrateurs de la carte : la connexion des agents se configure comme l'explique le README "
     "(« Connexion des agents ») ; en attendant, un fichier peut être importé en ligne de commande avec "
-    "`python -m loaders FICHIER`."
+    "`python -m carte import FICHIER`."
 )
 # Streamlit draws table rows this high: the mapping editor shows every field without scrolling.
 ROW_HEIGHT_PX = 35

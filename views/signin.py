@@ -31,7 +31,7 @@ elles ne s'ouvrent sans connexion que sur les données de démonstration.
 Pour les ouvrir sur des données réelles :
 1. déclarez l'application auprès de ProConnect (ou d'un autre fournisseur OpenID Connect) et
    renseignez la section `[auth]` de `.streamlit/secrets.toml` (voir le README, « Connexion des agents ») ;
-2. donnez un rôle à chaque agent : `python -m loaders users add prenom.nom@exemple.gouv.fr --role hub --scope region:53`.
+2. donnez un rôle à chaque agent : `python -m carte users add prenom.nom@exemple.gouv.fr --role hub --scope region:53`.
 """
 
 
@@ -119,7 +119,7 @@ def _agent_of(email: str) -> Agent:
     if agent is None:
         _refuse(f"Vous êtes connecté·e en tant que {escape(email)}, mais aucun rôle ne vous est attribué. "
                 "Demandez à l'équipe nationale ou à votre hub de vous ajouter "
-                "(`python -m loaders users add …`).")
+                "(`python -m carte users add …`).")
     return agent
 
 

@@ -1,6 +1,6 @@
 """« Trouver un animateur » — the public page, as the static publication of the public finder.
 
-There is one implementation of the public finder: the static page that ``python -m loaders publish``
+There is one implementation of the public finder: the static page that ``python -m carte publish``
 writes (``store/publish.py``, ``static_site/``) and that the app serves at ``/carte/``
 (``views/public_site.py``). This page shows it in a frame filling the window, handing it the app's URL
 parameters (search, filters, ``embed``); it costs the server nothing per visit beyond this script run,

@@ -1,4 +1,4 @@
-"""``python -m geo coverage`` and ``python -m geo plan`` on a real import of the demo export."""
+"""``python -m carte coverage`` and ``python -m carte plan`` on a real import of the demo export."""
 
 from __future__ import annotations
 
@@ -14,21 +14,21 @@ from loaders.read import read_table
 @pytest.fixture(scope="module")
 def animateurs_csv(tmp_path_factory, repo_root):
     out = tmp_path_factory.mktemp("import")
-    done = subprocess.run([sys.executable, "-m", "loaders", str(repo_root / "data/demo/demo-animateurs.csv"),
+    done = subprocess.run([sys.executable, "-m", "carte", "import", str(repo_root / "data/demo/demo-animateurs.csv"),
                            "--db", f"sqlite:///{out / 'store.sqlite'}", "--out", str(out)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return out / "animateurs.csv"
 
 
-def run_geo(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "geo", *args], capture_output=True, text=True)
+def run_territories(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "carte", *args], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
 def coverage_dir(animateurs_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("coverage")
-    done = run_geo("coverage", str(animateurs_csv), "--out", str(out), "--theme", "cafe-ia")
+    done = run_territories("coverage", str(animateurs_csv), "--out", str(out), "--theme", "cafe-ia")
     assert done.returncode == 0, done.stderr
     return out
 
@@ -63,7 +63,7 @@ def test_coverage_geojson_is_valid(coverage_dir):
 
 
 def test_plan_coverage_mode(animateurs_csv, tmp_path):
-    done = run_geo("plan", str(animateurs_csv), "--out", str(tmp_path), "--sites", "3", "--scope", "reg:84",
+    done = run_territories("plan", str(animateurs_csv), "--out", str(tmp_path), "--sites", "3", "--scope", "reg:84",
                    "--any-commune")
     assert done.returncode == 0, done.stderr
     sites = read_table(tmp_path / "sites.csv").frame
@@ -74,7 +74,7 @@ def test_plan_coverage_mode(animateurs_csv, tmp_path):
 
 
 def test_plan_sessions_mode(animateurs_csv, tmp_path):
-    done = run_geo("plan", str(animateurs_csv), "--out", str(tmp_path), "--sites", "2", "--mode", "sessions",
+    done = run_territories("plan", str(animateurs_csv), "--out", str(tmp_path), "--sites", "2", "--mode", "sessions",
                    "--scope", "dep:69")
     assert done.returncode == 0, done.stderr
     sites = read_table(tmp_path / "sites.csv").frame
@@ -85,13 +85,13 @@ def test_plan_sessions_mode(animateurs_csv, tmp_path):
 
 
 def test_unknown_scope_is_a_clean_error(animateurs_csv, tmp_path):
-    done = run_geo("plan", str(animateurs_csv), "--out", str(tmp_path), "--sites", "2", "--scope", "dep:ZZ")
+    done = run_territories("plan", str(animateurs_csv), "--out", str(tmp_path), "--sites", "2", "--scope", "dep:ZZ")
     assert done.returncode != 0 and "inconnu" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_coverage_from_the_store_matches_the_csv(animateurs_csv, coverage_dir, tmp_path):
     store_url = f"sqlite:///{animateurs_csv.parent / 'store.sqlite'}"
-    done = run_geo("coverage", "--db", store_url, "--out", str(tmp_path), "--theme", "cafe-ia")
+    done = run_territories("coverage", "--db", store_url, "--out", str(tmp_path), "--theme", "cafe-ia")
     assert done.returncode == 0, done.stderr
     from_store = read_table(tmp_path / "communes.csv").frame
     from_csv = read_table(coverage_dir / "communes.csv").frame
@@ -101,10 +101,10 @@ def test_coverage_from_the_store_matches_the_csv(animateurs_csv, coverage_dir, t
 
 
 def test_statuses_change_the_covering_animators(animateurs_csv, tmp_path):
-    done = run_geo("coverage", str(animateurs_csv), "--out", str(tmp_path), "--status", "trained",
+    done = run_territories("coverage", str(animateurs_csv), "--out", str(tmp_path), "--status", "trained",
                    "--status", "in_training", "--status", "referenced")
     assert done.returncode == 0, done.stderr
     everyone = read_table(tmp_path / "communes.csv").frame["animators_within_km"].astype(int).sum()
-    trained = run_geo("coverage", str(animateurs_csv), "--out", str(tmp_path / "t"))
+    trained = run_territories("coverage", str(animateurs_csv), "--out", str(tmp_path / "t"))
     assert trained.returncode == 0
     assert read_table(tmp_path / "t" / "communes.csv").frame["animators_within_km"].astype(int).sum() < everyone

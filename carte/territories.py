@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo coverage …`` and ``python -m geo plan …``.
+"""``python -m carte coverage …`` and ``python -m carte plan …``: coverage indicators and training plans as files.
 
 The records come from the loader's ``animateurs.csv`` or, with ``--db``, from the store.
 """
@@ -6,42 +6,48 @@ The records come from the loader's ``animateurs.csv`` or, with ``--db``, from th
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+import store
+from carte.failures import fail
 from geo.aggregates import LEVELS, STATUSES, territory_aggregates
 from geo.coverage import DEFAULT_RADIUS_KM, commune_indicators
 from geo.planning import SHORTFALL_NOTES, coverage_sites, session_sites
 from geo.reference import ReferenceGeography, load_reference
+from loaders._errors import LoaderError
+from loaders.read import read_table
+from loaders.safe_files import write_csv
+from store.access import FRANCE
 
 COMMUNE_COLUMNS = ("commune", "epci_code", "departement_code", "population", "nearest_km", "animators_within_km",
                    "covered", "accessibility_per_10k")
 GEOJSON_TOLERANCE_DEGREES = 0.002  # about 200 m: enough for a national or regional map
-EXIT_UNUSABLE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m geo", description="Couverture et planification des formations.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def build_coverage_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m carte coverage",
+                                     description="Indicateurs de couverture par commune et territoire.")
+    _add_source(parser)
+    parser.add_argument("--theme", action="append", default=[], metavar="SLUG", help="thématique (répétable)")
+    parser.add_argument("--status", action="append", default=[], choices=STATUSES,
+                        help="statut des animateurs qui couvrent (défaut : trained)")
+    return parser
 
-    coverage = commands.add_parser("coverage", help="indicateurs de couverture par commune et territoire")
-    _add_source(coverage)
-    coverage.add_argument("--theme", action="append", default=[], metavar="SLUG", help="thématique (répétable)")
-    coverage.add_argument("--status", action="append", default=[], choices=STATUSES,
-                          help="statut des animateurs qui couvrent (défaut : trained)")
 
-    plan = commands.add_parser("plan", help="où former ou placer de nouveaux animateurs")
-    _add_source(plan)
-    plan.add_argument("--sites", type=int, required=True, metavar="K", help="nombre de sites à choisir")
-    plan.add_argument("--mode", choices=("coverage", "sessions"), default="coverage")
-    plan.add_argument("--scope", metavar="dep:XX|reg:XX", help="territoire (département ou région)")
-    plan.add_argument("--theme", action="append", default=[], metavar="SLUG", help="thématique (répétable)")
-    plan.add_argument("--any-commune", action="store_true",
-                      help="toute commune est candidate (par défaut : celles qui ont un animateur à former)")
+def build_plan_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m carte plan",
+                                     description="Où former ou placer de nouveaux animateurs.")
+    _add_source(parser)
+    parser.add_argument("--sites", type=int, required=True, metavar="K", help="nombre de sites à choisir")
+    parser.add_argument("--mode", choices=("coverage", "sessions"), default="coverage")
+    parser.add_argument("--scope", metavar="dep:XX|reg:XX", help="territoire (département ou région)")
+    parser.add_argument("--theme", action="append", default=[], metavar="SLUG", help="thématique (répétable)")
+    parser.add_argument("--any-commune", action="store_true",
+                        help="toute commune est candidate (par défaut : celles qui ont un animateur à former)")
     return parser
 
 
@@ -52,33 +58,32 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--radius-km", type=float, default=DEFAULT_RADIUS_KM)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def coverage_main(argv: Sequence[str]) -> int:
+    args = build_coverage_parser().parse_args(argv)
     try:
         records = _records(args)
     except ValueError as error:
-        print(f"Erreur : {error}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    reference = load_reference()
+        return fail(str(error))
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.command == "coverage":
-        write_coverage(reference, records, args.out, args.theme, args.status or ["trained"], args.radius_km)
-    else:
-        try:
-            write_plan(reference, records, args)
-        except ValueError as error:
-            print(f"Erreur : {error}", file=sys.stderr)
-            return EXIT_UNUSABLE
+    write_coverage(load_reference(), records, args.out, args.status or ["trained"], args.radius_km)
+    print(f"Résultats écrits dans {args.out}")
+    return 0
+
+
+def plan_main(argv: Sequence[str]) -> int:
+    args = build_plan_parser().parse_args(argv)
+    try:
+        records = _records(args)
+        reference = load_reference()
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_plan(reference, records, args)
+    except ValueError as error:
+        return fail(str(error))
     print(f"Résultats écrits dans {args.out}")
     return 0
 
 
 def _records(args: argparse.Namespace) -> pd.DataFrame:
-    import store
-    from loaders._errors import LoaderError
-    from loaders.read import read_table
-    from store.access import FRANCE
-
     if args.db:
         table = store.read_animators(store.connect(args.db), scope=FRANCE)
     elif args.animateurs:
@@ -97,11 +102,9 @@ def _records(args: argparse.Namespace) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def write_coverage(reference: ReferenceGeography, records: pd.DataFrame, out: Path, themes: list[str],
-                   statuses: list[str], radius_km: float) -> None:
+def write_coverage(reference: ReferenceGeography, records: pd.DataFrame, out: Path, statuses: list[str],
+                   radius_km: float) -> None:
     """Write communes.csv, epci/departements/regions.csv and the two GeoJSON layers."""
-    from loaders.safe_files import write_csv
-
     communes = reference.communes
     # One row per place of each animator (animateurs.csv of step 6 on: a place_id per row).
     places = ["animator_id", "place_id"] if "place_id" in records.columns else ["animator_id"]
@@ -129,8 +132,6 @@ def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
 
 def write_plan(reference: ReferenceGeography, records: pd.DataFrame, args: argparse.Namespace) -> None:
     """Write sites.csv (and, in sessions mode, the trainees' assignments)."""
-    from loaders.safe_files import write_csv
-
     communes = reference.communes
     in_scope = communes.index[_scope_mask(communes, args.scope)]
     if args.mode == "coverage":

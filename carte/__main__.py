@@ -1,0 +1,5 @@
+import sys
+
+from carte.commands import main
+
+sys.exit(main())

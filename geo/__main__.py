@@ -1,5 +1,0 @@
-import sys
-
-from geo.cli import main
-
-sys.exit(main())

@@ -1,5 +1,0 @@
-import sys
-
-from store.cli import main
-
-sys.exit(main())
