@@ -9,6 +9,7 @@ privacy, access, the public publication) ← ``views`` (the pages, under ``app.p
 from __future__ import annotations
 
 import ast
+import graphlib
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,19 @@ def test_a_package_imports_only_the_packages_below_it(package):
     above = {other for other in LAYERS if tier_of(other) >= tier_of(package) and other != package}
     crossing = {str(path.relative_to(ROOT)): sorted(imported_packages(path) & above) for path in modules(package)}
     assert {module: packages for module, packages in crossing.items() if packages} == {}
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Each package of the project → the other packages its modules import."""
+    return {package: set().union(*map(imported_packages, modules(package))) - {package} for package in LAYERS}
+
+
+def test_no_package_import_cycle():
+    try:
+        order = list(graphlib.TopologicalSorter(package_graph()).static_order())
+    except graphlib.CycleError as cycle:
+        pytest.fail(f"packages importing each other: {' → '.join(cycle.args[1])}")
+    assert sorted(order) == sorted(LAYERS)
 
 
 def test_the_layer_check_sees_an_import_inside_a_function(tmp_path):
