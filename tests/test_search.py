@@ -256,7 +256,8 @@ def test_a_departement_that_has_no_such_commune_finds_nothing_exact(search):
 
 
 def test_lookup_tells_nothing_one_and_several_apart(search, reference):
-    from geo.search import Found, designation
+    from geo.search import Found
+    from geo.search_index import designation
 
     assert search.lookup("zzzqqq").found is Found.NOTHING
     rennes = search.lookup("rennes")
