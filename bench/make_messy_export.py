@@ -52,13 +52,11 @@ if str(REPO) not in sys.path:
 from geo.reference import ReferenceGeography, load_reference  # noqa: E402
 from loaders.settings import DEFAULT_LIMITS, MAX_UPLOAD_ENV, MEGABYTE  # noqa: E402
 from scripts.synthetic import (  # noqa: E402
-    OVERSEAS_DEPARTEMENTS,
     STRUCTURE_KINDS,
     abbreviate_saints,
     apply_where,
     arrondissement_label,
     draw_people,
-    draw_places,
     draw_theme_choices,
     french_dates,
     french_datetimes,
@@ -66,16 +64,20 @@ from scripts.synthetic import (  # noqa: E402
     iso_texts,
     multiple_choice_answers,
     one_letter_typos,
-    points_near,
     random_moments,
     share_mask,
     street_addresses,
     structure_names,
     text_frame,
-    to_lambert93,
     with_text,
     without_accents,
     without_leading_zero,
+)
+from scripts.synthetic_places import (  # noqa: E402
+    OVERSEAS_DEPARTEMENTS,
+    draw_places,
+    points_near,
+    to_lambert93,
 )
 
 ENCODING = "cp1252"
