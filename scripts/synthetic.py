@@ -286,6 +286,16 @@ def share_mask(rows: int, share: float, rng: np.random.Generator) -> np.ndarray:
     return rng.random(rows) < share
 
 
+def pick(choices: Sequence[str], rows: int, rng: np.random.Generator) -> np.ndarray:
+    """One of ``choices`` per row, drawn uniformly (object dtype)."""
+    return np.array(choices, dtype=object)[rng.integers(len(choices), size=rows)]
+
+
+def sometimes(values: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """``values`` where a share of the rows answered, ``""`` elsewhere."""
+    return np.where(share_mask(len(values), share, rng), values, "").astype(object)
+
+
 def apply_where(values: np.ndarray, mask: np.ndarray, change: Callable[[str], str]) -> np.ndarray:
     """Copy of ``values`` with ``change`` applied where ``mask`` is true (once per distinct value)."""
     result = np.array(values, dtype=object)
