@@ -13,10 +13,10 @@ Steps, all in one run on this machine:
    public data's; then a filter change (« Conseillers numériques uniquement ») and a new search (« Brest »):
    from the click or the Enter key until the list shows the new result and the map holds the new
    selection;
-3. visits per second, with a bounded local load test (:data:`CLIENTS` concurrent visitors for
-   :data:`LOAD_SECONDS` s, each visit a new connection fetching what a first view fetches: the page, its
-   scripts and styles, the map data, gzip accepted): served by the app's own route (one process), and
-   by ``python -m http.server`` over the same directory;
+3. visits per second, with a bounded local load test (``bench/load_generator.py``: :data:`CLIENTS`
+   concurrent visitors for :data:`LOAD_SECONDS` s, each visit a new connection fetching what a first view
+   fetches: the page, its scripts and styles, the map data, gzip accepted): served by the app's own route
+   (one process), and by ``python -m http.server`` over the same directory;
 4. the Streamlit public page that the static page replaces (the tree at ``--baseline``, by default the
    commit before the static finder, checked out into a temporary git worktree and run with the same
    Python), over the same export imported by its own code: its first view in Chromium (``/?q=rennes``,
@@ -34,7 +34,6 @@ Usage, from the repository root::
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import gzip
 import json
@@ -56,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from load_generator import CLIENTS, LOAD_SECONDS, SOCKET_CLIENTS, SOCKET_SECONDS, socket_load, static_load  # noqa: E402
 from trees import import_command  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -65,10 +65,6 @@ BUDGET_FIRST_VIEW_KB = 600
 BUDGET_DATA_KB = 300
 BUDGET_INTERACTION_S = 0.150
 REPEATS = 5
-CLIENTS = 16
-LOAD_SECONDS = 10.0
-SOCKET_CLIENTS = 8
-SOCKET_SECONDS = 20.0
 TIMEOUT_MS = 60_000
 FIRST_VIEWS = ("/carte/", "/carte/?q=Rennes+%2835%29", "/carte/?q=rennes")
 BASELINE_PATH = "/?q=rennes"  # what the baseline's bench_app.public_visit opens
@@ -97,26 +93,6 @@ class FirstView:
     bytes: int = 0
     data_bytes: int = 0
     requests: int = 0
-
-
-@dataclass
-class Load:
-    visits: int
-    seconds: float
-    latencies: list[float]
-    errors: int = 0
-
-    @property
-    def rate(self) -> float:
-        return self.visits / self.seconds
-
-    def summary(self) -> str:
-        if not self.latencies:
-            return f"aucune visite réussie ({self.errors} erreurs)"
-        quantiles = statistics.quantiles(self.latencies, n=20) if len(self.latencies) > 1 else self.latencies * 19
-        middle = statistics.median(self.latencies)
-        return (f"{self.rate:,.1f} visites/s ; durée d'une visite : médiane {middle:.3f} s, "
-                f"p95 {quantiles[18]:.3f} s" + (f" ; {self.errors} erreurs" if self.errors else ""))
 
 
 # --------------------------------------------------------------------- the store and the publication
@@ -257,88 +233,7 @@ def baseline_first_views(browser, tree: Path, url: str, markers: int, repeats: i
     return seconds
 
 
-# --------------------------------------------------------------------- load tests
-
-
-async def _fetch_visit(host: str, port: int, paths: list[str], prefix: str) -> None:
-    """One visit: a new connection, the first view's files in turn (reconnecting when the server closes)."""
-    reader, writer = await asyncio.open_connection(host, port)
-    try:
-        for path in paths:
-            writer.write(f"GET {prefix}{path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept-Encoding: gzip\r\n"
-                         "Connection: keep-alive\r\n\r\n".encode())
-            await writer.drain()
-            status = await reader.readline()
-            if b" 200 " not in status:
-                raise OSError(status.decode(errors="replace").strip())
-            length, closing = 0, status.startswith(b"HTTP/1.0")
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-                if name.lower() == "connection" and "close" in value.lower():
-                    closing = True
-            await reader.readexactly(length)
-            if closing:
-                writer.close()
-                reader, writer = await asyncio.open_connection(host, port)
-    finally:
-        writer.close()
-
-
-async def _load(visit, clients: int, seconds: float) -> Load:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def client() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            try:
-                await visit()
-                latencies.append(time.perf_counter() - start)
-            except (OSError, asyncio.IncompleteReadError, ConnectionError):
-                errors += 1
-
-    began = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return Load(len(latencies), time.perf_counter() - began, latencies, errors)
-
-
-def _run(coroutine) -> Load:
-    """Run a load test on an event loop of its own thread (Playwright's synchronous API holds this one's)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-def static_load(url: str, paths: list[str], prefix: str) -> Load:
-    host, port = url.removeprefix("http://").split(":")
-    return _run(_load(lambda: _fetch_visit(host, int(port), paths, prefix), CLIENTS, LOAD_SECONDS))
-
-
-async def _socket_visit(url: str, query: str) -> None:
-    """One visit of a Streamlit page: a session whose script runs once, until the server says it finished."""
-    import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    async with websockets.connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"],
-                                  max_size=None) as socket:
-        message = BackMsg()
-        message.rerun_script.query_string = query
-        await socket.send(message.SerializeToString())
-        while True:
-            received = ForwardMsg()
-            received.ParseFromString(await socket.recv())
-            if received.WhichOneof("type") == "script_finished":
-                return
-
-
-def socket_load(url: str, query: str) -> Load:
-    return _run(_load(lambda: _socket_visit(url, query), SOCKET_CLIENTS, SOCKET_SECONDS))
+# --------------------------------------------------------------------- the plain static server
 
 
 @contextlib.contextmanager

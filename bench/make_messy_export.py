@@ -22,6 +22,8 @@ Places are drawn over all communes weighted by population, so the number of
 distinct (postcode, commune) pairs is realistic (tens of thousands for
 100,000 rows). The same seed gives the same bytes.
 
+The location columns and their messiness are built by ``bench/messy_locations.py``.
+
 100,000 rows weigh about 25 MB, more than the loader's default size limit
 (20 MB, ``CARTE_MAX_UPLOAD_MB``): the script says so, with the value to set.
 
@@ -34,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -44,39 +45,40 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
 if str(REPO) not in sys.path:
     # scripts/ is not an installed package: make it importable when run as a file.
     sys.path.insert(0, str(REPO))
+if str(BENCH) not in sys.path:
+    # messy_locations.py lies beside this file, which tests also load by path. Last on the path, so that
+    # the other bench scripts' names (run, compare) shadow nothing in the process that loads it.
+    sys.path.append(str(BENCH))
 
 from geo.reference import ReferenceGeography, load_reference  # noqa: E402
 from loaders.settings import DEFAULT_LIMITS, MAX_UPLOAD_ENV, MEGABYTE  # noqa: E402
 from scripts.synthetic import (  # noqa: E402
-    OVERSEAS_DEPARTEMENTS,
     STRUCTURE_KINDS,
-    abbreviate_saints,
     apply_where,
-    arrondissement_label,
     draw_people,
-    draw_places,
     draw_theme_choices,
     french_dates,
     french_datetimes,
     french_month_years,
     iso_texts,
     multiple_choice_answers,
-    one_letter_typos,
-    points_near,
+    pick,
     random_moments,
     share_mask,
+    sometimes,
     street_addresses,
     structure_names,
     text_frame,
-    to_lambert93,
     with_text,
-    without_accents,
-    without_leading_zero,
 )
+from scripts.synthetic_places import draw_places  # noqa: E402
+
+from messy_locations import messy_locations  # noqa: E402
 
 ENCODING = "cp1252"
 EMAIL_DOMAIN = "bench.invalid"
@@ -86,12 +88,6 @@ DAY = 86_400  # seconds
 
 BAD_SHARE = 0.01
 DUPLICATE_SHARE = 0.02
-INSEE_SHARE = 0.315  # about 30 % once the address-only rows are emptied
-COORDINATES_SHARE = 0.315  # likewise
-ADDRESS_ONLY_SHARE = 0.05
-TYPO_SHARE = 0.03
-# A one-letter typo in a shorter name is another word, not a typo a reader would fix.
-TYPO_MIN_LETTERS = 8
 MAYOTTE_ROWS_PER_THOUSAND = 1  # Mayotte has no population in the reference
 
 HEADERS = {
@@ -163,7 +159,6 @@ FICTIONAL_COMMUNES = ("Xyzville", "Trifouilly-les-Oies", "Pétaouchnok", "Perpè
 UNCOVERED_PLACES = (("98800", "Nouméa"), ("98714", "Papeete"), ("97500", "Saint-Pierre"), ("98600", "Mata-Utu"))
 MOBILE_STRUCTURE = "Bus numérique itinérant"  # no fixed place: rows without location
 OFFSHORE_POINT = ("45.000000", "-20.000000")  # in the Atlantic Ocean
-_ARTICLE_FIRST = re.compile(r"^(Le |La |Les |L')(.+)$")
 
 
 def build_messy_export(
@@ -196,7 +191,7 @@ def build_messy_export(
     places = draw_places(reference, placed, rng, minimum_rows={"976": mayotte})
     people = draw_people(placed + bad, rng, EMAIL_DOMAIN)
     answers = _answers(people.iloc[:placed].reset_index(drop=True), places["commune"].to_numpy(), rng)
-    answers = with_text(answers, {**_locations(places, reference, rng), TRUTH: places["insee_code"].to_numpy()})
+    answers = with_text(answers, {**messy_locations(places, reference, rng), TRUTH: places["insee_code"].to_numpy()})
     table = pd.concat(
         [
             answers,
@@ -211,15 +206,6 @@ def build_messy_export(
     return table[columns].rename(columns=HEADERS).fillna({TRUTH: ""}).reset_index(drop=True)
 
 
-def _pick(choices: Sequence[str], rows: int, rng: np.random.Generator) -> np.ndarray:
-    return np.array(choices, dtype=object)[rng.integers(len(choices), size=rows)]
-
-
-def _sometimes(values: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
-    """``values`` where a share of the rows answered, ``""`` elsewhere."""
-    return np.where(share_mask(len(values), share, rng), values, "").astype(object)
-
-
 def _answers(people: pd.DataFrame, communes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     """Everything but the location columns, in the many spellings people use."""
     rows = len(people)
@@ -231,21 +217,21 @@ def _answers(people: pd.DataFrame, communes: np.ndarray, rng: np.random.Generato
         {
             "status": status,
             "email": apply_where(email, share_mask(rows, 0.05, rng), str.title),
-            "civility": _pick(("Mme", "M.", "Mme", "M.", ""), rows, rng),
+            "civility": pick(("Mme", "M.", "Mme", "M.", ""), rows, rng),
             "first_name": people["first_name"].to_numpy(dtype=object),
             "last_name": apply_where(last_name, share_mask(rows, 0.6, rng), str.upper),
             "phone": _phones(people["phone"].to_numpy(dtype=object), rng),
             **_structures(communes, rng),
-            "siret": _sometimes(_sirets(rows, rng), 0.2, rng),
-            "conum": _pick(("Oui", "Non", "Non", "oui", "non", "", "Oui (CNFS)"), rows, rng),
+            "siret": sometimes(_sirets(rows, rng), 0.2, rng),
+            "conum": pick(("Oui", "Non", "Non", "oui", "non", "", "Oui (CNFS)"), rows, rng),
             "themes": _themes(rows, rng),
             "trained": _status_answers(status, rng),
             "training_date": _training_dates(status, moment, rng),
             "training_body": _training_bodies(status, rng),
             "consent": _consents(rows, rng),
-            "heard_from": _sometimes(_pick(HEARD_FROM, rows, rng), 0.4, rng),
-            "needs": _sometimes(_pick(NEEDS, rows, rng), 0.15, rng),
-            "comments": _sometimes(_pick(COMMENTS, rows, rng), 0.1, rng),
+            "heard_from": sometimes(pick(HEARD_FROM, rows, rng), 0.4, rng),
+            "needs": sometimes(pick(NEEDS, rows, rng), 0.15, rng),
+            "comments": sometimes(pick(COMMENTS, rows, rng), 0.1, rng),
         }
     )
     return answers.assign(moment=moment)
@@ -258,7 +244,7 @@ def _structures(communes: np.ndarray, rng: np.random.Generator) -> dict[str, np.
     other_type = share_mask(rows, 0.08, rng)
     return {
         "structure": apply_where(np.array(names, dtype=object), share_mask(rows, 0.1, rng), str.upper),
-        "structure_type": np.where(other_type, _pick(STRUCTURE_TYPES_OTHER, rows, rng), types),
+        "structure_type": np.where(other_type, pick(STRUCTURE_TYPES_OTHER, rows, rng), types),
     }
 
 
@@ -269,7 +255,7 @@ def _sirets(rows: int, rng: np.random.Generator) -> np.ndarray:
 
 def _training_bodies(status: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Who trained them, for most of those trained or in training."""
-    return np.where(status == NOT_TRAINED, "", _sometimes(_pick(TRAINING_BODIES, len(status), rng), 0.8, rng))
+    return np.where(status == NOT_TRAINED, "", sometimes(pick(TRAINING_BODIES, len(status), rng), 0.8, rng))
 
 
 def _phones(phones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -325,136 +311,8 @@ def _training_dates(status: np.ndarray, moment: pd.DatetimeIndex, rng: np.random
 def _consents(rows: int, rng: np.random.Generator) -> np.ndarray:
     draw = rng.random(rows)
     return np.select(
-        [draw < 0.6, draw < 0.95], [_pick(YES_SPELLINGS, rows, rng), _pick(NO_SPELLINGS, rows, rng)], default=""
+        [draw < 0.6, draw < 0.95], [pick(YES_SPELLINGS, rows, rng), pick(NO_SPELLINGS, rows, rng)], default=""
     ).astype(object)
-
-
-# ------------------------------------------------------------------ locations
-
-
-def _locations(places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """The location columns of placed rows, with their messiness."""
-    rows = len(places)
-    address_only = share_mask(rows, ADDRESS_ONLY_SHARE, rng)
-    postcode = _messy_postcodes(places["postcode"].to_numpy(dtype=object), rng)
-    city = _messy_cities(places, rng)
-    street = np.array(street_addresses(rows, rng), dtype=object)
-    full_address = [
-        f"{s}, {p} {c}"
-        for s, p, c in zip(street, places["postcode"].to_numpy(dtype=object), places["commune"].to_numpy(dtype=object))
-    ]
-    columns = {
-        "address": np.where(address_only, full_address, street).astype(object),
-        "postcode": np.where(address_only, "", postcode).astype(object),
-        "city": np.where(address_only, "", city).astype(object),
-        "insee_code": np.where(address_only, "", _insee_codes(places, rng)).astype(object),
-    }
-    coordinates = _coordinates(places, reference, rng)
-    for name, values in coordinates.items():
-        columns[name] = np.where(address_only, "", values).astype(object)
-    return columns
-
-
-def _messy_postcodes(postcodes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Postcodes with a space, a CEDEX mention, or (for codes that read as numbers) a lost leading zero."""
-    style = rng.random(len(postcodes))
-    postcodes = apply_where(postcodes, style < 0.01, lambda code: f"{code[:2]} {code[2:]}")
-    postcodes = apply_where(postcodes, (style >= 0.01) & (style < 0.02), lambda code: code + " CEDEX")
-    # A spreadsheet that read the column as numbers dropped the zeros of a whole batch of rows; it kept
-    # the text cells above as typed.
-    return apply_where(postcodes, (style >= 0.02) & (style < 0.42), without_leading_zero)
-
-
-def _messy_cities(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """Commune names as typed, arrondissement labels in Paris, Lyon and Marseille."""
-    rows = len(places)
-    city = _with_typos(places["commune"].to_numpy(dtype=object), rng)
-    city = apply_where(city, share_mask(rows, 0.2, rng), _article_after)
-    city = apply_where(city, share_mask(rows, 0.5, rng), abbreviate_saints)
-    city = apply_where(city, share_mask(rows, 0.15, rng), without_accents)
-    cedex_number = rng.integers(1, 10, size=rows)
-    cedex = share_mask(rows, 0.01, rng)
-    city[cedex] = [f"{name} CEDEX {number}" for name, number in zip(city[cedex], cedex_number[cedex].tolist())]
-    case = rng.random(rows)
-    city = apply_where(city, case < 0.25, str.upper)
-    city = apply_where(city, case > 0.92, str.lower)
-    arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
-    labelled = (arrondissement != "") & share_mask(rows, 0.5, rng)
-    suffixes = _pick(("e", "ème", "eme", "EME", "e arrondissement", "e arr."), rows, rng)
-    city[labelled] = [
-        arrondissement_label(code, suffix) for code, suffix in zip(arrondissement[labelled], suffixes[labelled])
-    ]
-    spaced = share_mask(rows, 0.03, rng)
-    city[spaced] = [f" {name} " for name in city[spaced]]
-    return city
-
-
-def _with_typos(names: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One letter changed in about :data:`TYPO_SHARE` of the names, after their article."""
-    parts = {name: _article_and_rest(name) for name in set(names)}
-    article = np.array([parts[name][0] for name in names], dtype=object)
-    rest = np.array([parts[name][1] for name in names], dtype=object)
-    letters = {text: sum(char.isascii() and char.isalpha() for char in text) for text in set(rest)}
-    long_enough = np.array([letters[text] >= TYPO_MIN_LETTERS for text in rest])
-    typo = long_enough & share_mask(len(names), TYPO_SHARE / max(long_enough.mean(), 1e-9), rng)
-    result = names.copy()
-    result[typo] = article[typo] + one_letter_typos(rest[typo], rng)
-    return result
-
-
-def _article_and_rest(name: str) -> tuple[str, str]:
-    """``Le Havre`` → (``Le ``, ``Havre``); (``""``, name) without article."""
-    match = _ARTICLE_FIRST.match(name)
-    return (match[1], match[2]) if match else ("", name)
-
-
-def _article_after(name: str) -> str:
-    """``Le Havre`` → ``Havre (Le)``, as official lists sorted by name write it."""
-    match = _ARTICLE_FIRST.match(name)
-    return f"{match[2]} ({match[1].strip()})" if match else name
-
-
-def _insee_codes(places: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """INSEE codes for some rows: arrondissement codes, lost zeros, ``20xxx`` in Corsica, a postcode by mistake."""
-    rows = len(places)
-    arrondissement = places["arrondissement_code"].to_numpy(dtype=object)
-    code = np.where(
-        (arrondissement != "") & share_mask(rows, 0.5, rng), arrondissement, places["insee_code"].to_numpy(dtype=object)
-    ).astype(object)
-    code = apply_where(code, share_mask(rows, 0.4, rng), without_leading_zero)
-    code = apply_where(code, share_mask(rows, 0.3, rng), lambda value: re.sub(r"^2[AB]", "20", value))
-    code = np.where(share_mask(rows, 0.02, rng), places["postcode"].to_numpy(dtype=object), code)
-    return _sometimes(code, INSEE_SHARE, rng)
-
-
-def _coordinates(
-    places: pd.DataFrame, reference: ReferenceGeography, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Latitude/longitude or Lambert-93 x/y for some rows, written in several ways."""
-    rows = len(places)
-    lon, lat = points_near(places, reference, rng, 250.0)
-    given = share_mask(rows, COORDINATES_SHARE, rng) & ~np.isnan(lon)
-    metropolitan = ~places["departement_code"].isin(OVERSEAS_DEPARTEMENTS).to_numpy()
-    style = rng.random(rows)
-    comma = given & (style < 0.15)
-    swapped = given & (style >= 0.15) & (style < 0.25)
-    lambert = given & (style >= 0.25) & (style < 0.45) & metropolitan
-    decimals = rng.integers(4, 7, size=rows)
-    lat_text = np.array([f"{value:.{d}f}" for value, d in zip(lat.tolist(), decimals.tolist())], dtype=object)
-    lon_text = np.array([f"{value:.{d}f}" for value, d in zip(lon.tolist(), decimals.tolist())], dtype=object)
-    lat_text, lon_text = np.where(swapped, lon_text, lat_text), np.where(swapped, lat_text, lon_text)
-    lat_text = apply_where(lat_text, comma, lambda text: text.replace(".", ","))
-    lon_text = apply_where(lon_text, comma, lambda text: text.replace(".", ","))
-    in_degrees = given & ~lambert
-    x, y = np.full(rows, "", dtype=object), np.full(rows, "", dtype=object)
-    projected = to_lambert93(lon[lambert], lat[lambert])
-    x[lambert], y[lambert] = ([f"{value:.0f}" for value in axis.tolist()] for axis in projected)
-    return {
-        "lat": np.where(in_degrees, lat_text, "").astype(object),
-        "lon": np.where(in_degrees, lon_text, "").astype(object),
-        "x": x,
-        "y": y,
-    }
 
 
 # ------------------------------------------------------- duplicates, bad rows
@@ -475,11 +333,11 @@ def _unplaceable(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame
     """Rows no rule can place: fictional commune, territory outside the reference, nothing, a point at sea."""
     rows = len(people)
     kind = np.arange(rows) % 4
-    fictional = _pick(FICTIONAL_COMMUNES, rows, rng)
+    fictional = pick(FICTIONAL_COMMUNES, rows, rng)
     uncovered = np.array(UNCOVERED_PLACES, dtype=object)[rng.integers(len(UNCOVERED_PLACES), size=rows)]
     some_postcodes = np.array([f"{number:02d}100" for number in rng.integers(10, 96, size=rows).tolist()], dtype=object)
     city = np.select([kind == 0, kind == 1], [fictional, uncovered[:, 1]], default="").astype(object)
-    postcode = np.select([kind == 0, kind == 1], [_sometimes(some_postcodes, 0.5, rng), uncovered[:, 0]], default="")
+    postcode = np.select([kind == 0, kind == 1], [sometimes(some_postcodes, 0.5, rng), uncovered[:, 0]], default="")
     answers = _answers(people, city, rng)
     nowhere = kind >= 2
     answers.loc[nowhere, "structure"] = MOBILE_STRUCTURE

@@ -37,20 +37,16 @@ from geo.reference import ReferenceGeography, load_reference  # noqa: E402
 from loaders.safe_files import write_csv  # noqa: E402
 from loaders.themes import ThemeRegistry, load_themes  # noqa: E402
 from scripts.synthetic import (  # noqa: E402
-    CORSICA,
-    OVERSEAS_DEPARTEMENTS,
     STRUCTURE_KINDS,
     abbreviate_saints,
     apply_where,
     arrondissement_label,
     draw_people,
-    draw_places,
     draw_theme_choices,
     french_dates,
     french_datetimes,
     french_month_years,
     multiple_choice_answers,
-    points_near,
     random_moments,
     share_mask,
     street_addresses,
@@ -59,6 +55,12 @@ from scripts.synthetic import (  # noqa: E402
     with_text,
     without_accents,
     without_leading_zero,
+)
+from scripts.synthetic_places import (  # noqa: E402
+    CORSICA,
+    OVERSEAS_DEPARTEMENTS,
+    draw_places,
+    points_near,
 )
 
 DEMO_PATH = REPO / "data" / "demo" / "demo-animateurs.csv"
