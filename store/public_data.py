@@ -157,7 +157,7 @@ def search_data(search: CommuneSearch, departement: str | None = None) -> dict:
 
 
 def name_bucket(key: str) -> int:
-    """The file of the exact-name index holding ``key``: FNV-1a over UTF-16 code units, as finder.js computes it.
+    """The file of the exact-name index holding ``key``: FNV-1a over UTF-16 code units, as search.js computes it.
 
     Examples
     --------
@@ -180,7 +180,7 @@ def name_buckets(search: CommuneSearch) -> list[dict[str, list[str]]]:
     communes_of: dict[str, dict[str, str]] = {}
     for code, departement, name, bare_name in zip(entries["insee_code"], entries["departement_code"],
                                                   entries["nom"], entries["bare_name"]):
-        for key in {fold(name), fold(bare_name)}:  # as finder.js keys an entry
+        for key in {fold(name), fold(bare_name)}:  # as search.js keys an entry
             communes_of.setdefault(key, {})[code] = departement
     buckets: list[dict[str, list[str]]] = [{} for _ in range(NAME_BUCKETS)]
     for key in sorted(communes_of):

@@ -8,8 +8,9 @@ static files that any web server or CDN serves (the app serves them too, at ``/c
     The page, with its settings inlined (themes, statuses, sources, demo flag, the names of the
     files below). The only file whose name never changes: serve it with ``Cache-Control: no-cache``.
 ``assets/``
-    ``finder.<hash>.js`` and ``finder.<hash>.css`` (from ``static_site/``), Leaflet and its
-    marker-cluster plugin at their pinned versions (``assets/package-lock.json``, copied by ``make``).
+    The page's scripts, ``<name>.<hash>.js`` for each of :data:`PAGE_SCRIPTS`, and ``finder.<hash>.css``
+    (from ``static_site/``), Leaflet and its marker-cluster plugin at their pinned versions
+    (``assets/package-lock.json``, copied by ``make``).
 ``data/``
     ``carte.<hash>.json``: every published place of an animator, compact and columnar (no personal
     column: no name, e-mail or phone); ``contacts.<hash>.json``: name, e-mail and phone of the
@@ -28,7 +29,7 @@ cached for a year. Text files also get a ``.gz`` copy for servers that send prec
 then replaces ``index.html`` (one rename): a visitor reads either the previous publication or the
 new one, never a mix. The previous publication's page, scripts and styles are kept one more
 publication; its data (places, contacts) is deleted at once, so that nothing withdrawn, erased or
-refused stays reachable: a visitor whose page lost its data meanwhile reloads it once (finder.js).
+refused stays reachable: a visitor whose page lost its data meanwhile reloads it once (common.js).
 One publication at a time per ``DIR`` (a lock file).
 
 **Kept up to date.** Publishing registers ``DIR`` for its store (``publications.json`` in the data
@@ -83,6 +84,9 @@ REGISTRY_NAME = "publications.json"
 MANIFEST_NAME = ".publication.json"
 LOCK_NAME = ".publication.lock"
 INDEX = "index.html"
+# The page's own scripts (static_site/<name>.js), in the order index.html runs them ({{SCRIPT:<name>}}): classic
+# deferred scripts, each using what the ones before it share, since hashed names rule out relative ES imports.
+PAGE_SCRIPTS = ("common", "search", "map", "controls", "finder")
 # Leaflet files the page loads, per package of assets/package.json (copied by `make` into static/vendor).
 VENDOR_FILES: dict[str, tuple[str, ...]] = {
     "leaflet": ("leaflet.js", "leaflet.css", "images/layers.png", "images/layers-2x.png",
@@ -182,11 +186,17 @@ def _write_publication(engine: Engine, directory: Path, version: str) -> Publica
 
 
 def _asset_files() -> dict[str, tuple[str, bytes]]:
-    """The page's script and style (hashed names) and Leaflet's files (under their pinned versions)."""
+    """The page's scripts and style (hashed names) and Leaflet's files (under their pinned versions).
+
+    A script's name is ``script:<name>``: like a search index part's, it stays out of the page's settings
+    (the page names its scripts in its ``<script>`` tags; nothing needs them again).
+    """
     found: dict[str, tuple[str, bytes]] = {}
-    for name, suffix in (("script", "js"), ("style", "css")):
-        content = (SITE_SOURCES / f"finder.{suffix}").read_bytes()
-        found[name] = (hashed_name("assets", "finder", suffix, content), content)
+    for stem in PAGE_SCRIPTS:
+        content = (SITE_SOURCES / f"{stem}.js").read_bytes()
+        found[f"script:{stem}"] = (hashed_name("assets", stem, "js", content), content)
+    style = (SITE_SOURCES / "finder.css").read_bytes()
+    found["style"] = (hashed_name("assets", "finder", "css", style), style)
     versions = _vendor_versions()
     for package, paths in VENDOR_FILES.items():
         for path in paths:
@@ -207,7 +217,8 @@ def _index_html(settings: dict, files: Mapping[str, str]) -> bytes:
     template = (SITE_SOURCES / INDEX).read_text(encoding="utf-8")
     values = {
         "SETTINGS": script_json(settings),
-        "SCRIPT": files["script"], "STYLE": files["style"], "DATA": files["carte"],
+        **{f"SCRIPT:{stem}": files[f"script:{stem}"] for stem in PAGE_SCRIPTS},
+        "STYLE": files["style"], "DATA": files["carte"],
         "LEAFLET_JS": files["leaflet/leaflet.js"], "LEAFLET_CSS": files["leaflet/leaflet.css"],
         "CLUSTER_JS": files["leaflet.markercluster/leaflet.markercluster.js"],
         "CLUSTER_CSS": files["leaflet.markercluster/MarkerCluster.css"],
@@ -310,7 +321,7 @@ def _record_generation(directory: Path, names: tuple[str, ...], version: str, en
 
     The previous publication's page, scripts and styles are kept (a visitor who loaded its page may still
     fetch them); its data (places, contacts) is deleted at once, so that a withdrawn consent, an erasure or
-    a refusal leaves nothing behind. The page reloads itself if its data vanished meanwhile (finder.js).
+    a refusal leaves nothing behind. The page reloads itself if its data vanished meanwhile (common.js).
     """
     manifest = read_manifest(directory)
     kept = [name for name in manifest.get("files", []) if name not in names and not name.startswith(PERSONAL_DATA)]
