@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import os
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,24 @@ def test_every_setting_is_documented_where_it_is_read_and_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [name for name in settings.VARIABLES if f"``{name}``" not in settings.__doc__] == []
     assert [name for name in settings.VARIABLES if f"`{name}`" not in readme] == []
+
+
+MAX_MODULE_LINES = 500
+SOURCE_SUFFIXES = {".py", ".js", ".css", ".html"}
+NOT_OURS = {"tests", "node_modules", "static", "build", "dist", "test-artifacts"}
+
+
+def our_sources() -> list[Path]:
+    """The project's source files outside tests: Python, and the static page's scripts, style and template."""
+    found = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if name not in NOT_OURS and not name.startswith(".")]
+        found += [Path(folder) / name for name in files if Path(name).suffix in SOURCE_SUFFIXES]
+    return found
+
+
+def test_no_module_over_500_lines_outside_tests():
+    sources = our_sources()
+    assert {"app.py", "store/publish.py", "static_site/index.html"} <= {str(path.relative_to(ROOT)) for path in sources}
+    lengths = {str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines()) for path in sources}
+    assert {path: lines for path, lines in lengths.items() if lines > MAX_MODULE_LINES} == {}
