@@ -42,6 +42,7 @@ from pathlib import Path
 from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
+VENDOR = Path("static") / "vendor"
 DEFAULT_RUNS = 2
 
 # Figures as the bench scripts print them: 37,900 or 20 000 or 1.93 or 12 (a decimal point, commas or
@@ -291,9 +292,15 @@ def _describe_working_tree() -> str:
 
 @contextmanager
 def _worktree(commit: str) -> Iterator[Path]:
-    """A temporary detached git worktree at ``commit``, removed afterwards (even after a failure)."""
+    """A temporary detached git worktree at ``commit``, removed afterwards (even after a failure).
+
+    The map assets that ``make`` installed in the working tree (``static/vendor``, never committed) are
+    copied in: the pages and the public finder need them on both sides.
+    """
     folder = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
     subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(folder), commit], cwd=ROOT, check=True)
+    if (ROOT / VENDOR).is_dir():
+        shutil.copytree(ROOT / VENDOR, folder / VENDOR)
     try:
         yield folder
     finally:

@@ -101,6 +101,25 @@ def test_compare_can_run_the_working_trees_script_on_the_baselines_code(reposito
     assert lines[figures + 1].split() == ["base", "100"]
 
 
+def test_the_baseline_worktree_gets_the_map_assets_the_working_tree_installed(repository):
+    # static/vendor is installed by make, never committed: a fresh worktree of the baseline lacks it.
+    vendor = repository / "static" / "vendor" / "leaflet"
+    vendor.mkdir(parents=True)
+    (vendor / "leaflet.js").write_text("/* Leaflet */\n", encoding="utf-8")
+    (repository / "bench" / "assets.py").write_text(
+        "from pathlib import Path\n"
+        "print(f'fichiers de carte : {int(Path(\"static/vendor/leaflet/leaflet.js\").is_file())}')\n",
+        encoding="utf-8")
+    try:
+        completed = _run_compare(repository, "--baseline", "HEAD", "--runs", "1", "--same-script", "bench/assets.py")
+    finally:
+        shutil.rmtree(repository / "static")
+        (repository / "bench" / "assets.py").unlink()
+    assert completed.returncode == 0, completed.stderr
+    # The same figure on both sides is printed once, as it is (a difference would print both sides).
+    assert "fichiers de carte : 1" in completed.stdout.splitlines()
+
+
 def test_compare_refuses_a_script_the_baseline_does_not_hold(repository):
     (repository / "bench" / "new.py").write_text("print('1 s')\n", encoding="utf-8")
     completed = _run_compare(repository, "--baseline", "HEAD", "bench/new.py")
