@@ -2,9 +2,10 @@
  * helpers that its other scripts use.
  *
  * The finder is made of classic scripts, not ES modules: the publication renames each file after its content's
- * hash (store/publish.py), so a relative `import` would name a file that is not there. index.html runs them
- * deferred, so in document order: common.js, search.js, map.js, controls.js, then finder.js, which starts the
- * page. Each adds what it shares to window.carteFinder and takes what it uses from the scripts before it.
+ * hash (store/publish.py), so a relative `import` would name a file that is not there. The publication joins
+ * them, in this order, into the one script the page loads: common.js, search.js, map.js, controls.js, then
+ * finder.js, which starts the page. Each adds what it shares to window.carteFinder and takes what it uses from
+ * the scripts before it.
  *
  * Texts from the data are only ever set with textContent (never innerHTML): el() makes every element of the
  * page, so a structure's name cannot become markup, in the list or in a map popup.

@@ -8,7 +8,7 @@ static files that any web server or CDN serves (the app serves them too, at ``/c
     The page, with its settings inlined (themes, statuses, sources, demo flag, the names of the
     files below). The only file whose name never changes: serve it with ``Cache-Control: no-cache``.
 ``assets/``
-    The page's scripts, ``<name>.<hash>.js`` for each of :data:`PAGE_SCRIPTS`, and ``finder.<hash>.css``
+    The page's script, ``finder.<hash>.js`` (the scripts of :data:`PAGE_SCRIPTS` joined), and ``finder.<hash>.css``
     (from ``static_site/``), Leaflet and its marker-cluster plugin at their pinned versions
     (``assets/package-lock.json``, copied by ``make``).
 ``data/``
@@ -84,8 +84,9 @@ REGISTRY_NAME = "publications.json"
 MANIFEST_NAME = ".publication.json"
 LOCK_NAME = ".publication.lock"
 INDEX = "index.html"
-# The page's own scripts (static_site/<name>.js), in the order index.html runs them ({{SCRIPT:<name>}}): classic
-# deferred scripts, each using what the ones before it share, since hashed names rule out relative ES imports.
+# The page's own scripts (static_site/<name>.js), in the order they run: classic scripts, each using what the
+# ones before it share (hashed names rule out relative ES imports), published joined into one file so that a
+# visit costs the server one request for them, not one per source file.
 PAGE_SCRIPTS = ("common", "search", "map", "controls", "finder")
 # Leaflet files the page loads, per package of assets/package.json (copied by `make` into static/vendor).
 VENDOR_FILES: dict[str, tuple[str, ...]] = {
@@ -186,15 +187,13 @@ def _write_publication(engine: Engine, directory: Path, version: str) -> Publica
 
 
 def _asset_files() -> dict[str, tuple[str, bytes]]:
-    """The page's scripts and style (hashed names) and Leaflet's files (under their pinned versions).
+    """The page's script and style (hashed names) and Leaflet's files (under their pinned versions).
 
-    A script's name is ``script:<name>``: like a search index part's, it stays out of the page's settings
-    (the page names its scripts in its ``<script>`` tags; nothing needs them again).
+    The script's name is ``script:finder``: like a search index part's, it stays out of the page's settings
+    (the page names its script in its ``<script>`` tag; nothing needs it again).
     """
-    found: dict[str, tuple[str, bytes]] = {}
-    for stem in PAGE_SCRIPTS:
-        content = (SITE_SOURCES / f"{stem}.js").read_bytes()
-        found[f"script:{stem}"] = (hashed_name("assets", stem, "js", content), content)
+    script = page_script()
+    found = {"script:finder": (hashed_name("assets", "finder", "js", script), script)}
     style = (SITE_SOURCES / "finder.css").read_bytes()
     found["style"] = (hashed_name("assets", "finder", "css", style), style)
     versions = _vendor_versions()
@@ -207,6 +206,11 @@ def _asset_files() -> dict[str, tuple[str, bytes]]:
     return found
 
 
+def page_script() -> bytes:
+    """The page's scripts, :data:`PAGE_SCRIPTS` joined in their running order: the one script file it loads."""
+    return b"".join((SITE_SOURCES / f"{stem}.js").read_bytes() for stem in PAGE_SCRIPTS)
+
+
 def _vendor_versions() -> dict[str, str]:
     """Versions of the map packages, from assets/package-lock.json."""
     lock = json.loads(PACKAGE_LOCK.read_text(encoding="utf-8"))
@@ -217,7 +221,7 @@ def _index_html(settings: dict, files: Mapping[str, str]) -> bytes:
     template = (SITE_SOURCES / INDEX).read_text(encoding="utf-8")
     values = {
         "SETTINGS": script_json(settings),
-        **{f"SCRIPT:{stem}": files[f"script:{stem}"] for stem in PAGE_SCRIPTS},
+        "SCRIPT": files["script:finder"],
         "STYLE": files["style"], "DATA": files["carte"],
         "LEAFLET_JS": files["leaflet/leaflet.js"], "LEAFLET_CSS": files["leaflet/leaflet.css"],
         "CLUSTER_JS": files["leaflet.markercluster/leaflet.markercluster.js"],

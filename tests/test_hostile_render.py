@@ -561,8 +561,8 @@ def test_detector_catches_a_live_payload(browser, app_url):
 
 
 def test_detector_catches_a_payload_in_a_lazily_built_popup(browser, app_url):
-    """The public finder, had its el() helper (common.js) written texts as HTML (``innerHTML``), would run a
-    structure's name once its popup opened: the detector says so; the real script runs nothing."""
+    """The public finder, had its el() helper (static_site/common.js) written texts as HTML (``innerHTML``),
+    would run a structure's name once its popup opened: the detector says so; the real script runs nothing."""
     _, recorder = browser
     probe = browser[0].context.new_page()
     unescaping = ('element.append(typeof child === "string" ? document.createTextNode(child) : child);',
@@ -570,9 +570,9 @@ def test_detector_catches_a_payload_in_a_lazily_built_popup(browser, app_url):
                   "else element.append(child);")
     try:
         for broken in (True, False):
-            probe.unroute("**/carte/assets/common.*.js")
+            probe.unroute("**/carte/assets/finder.*.js")
             if broken:
-                probe.route("**/carte/assets/common.*.js", lambda route: route.fulfill(
+                probe.route("**/carte/assets/finder.*.js", lambda route: route.fulfill(
                     body=route.fetch().text().replace(*unescaping), content_type="text/javascript"))
             probe.goto(f"{app_url}/carte/")
             probe.wait_for_function(f"({CLUSTERED_MARKERS})() >= {len(TEMPLATES)}")
