@@ -52,7 +52,6 @@ from naive_maps import (  # noqa: E402
     build_naive,
     draw_naive,
 )
-from trees import import_command  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ROWS = 10_204  # 1 % rejected and 1 % answering twice: 10,000 animators
@@ -268,7 +267,7 @@ def main(complete_baseline: bool = False) -> None:
         os.environ.update({"CARTE_DATA_HOME": str(home), "CARTE_TILES_URL": ""})
         export = folder / "animateurs-10000.csv"
         made, rows = timed(write_export, export)
-        loaded, done = timed(subprocess.run, [*import_command(ROOT), str(export), "--demo"],
+        loaded, done = timed(subprocess.run, [sys.executable, "-m", "carte", "import", str(export), "--demo"],
                              cwd=ROOT, check=True, capture_output=True, text=True)
         print(f"Export synthétique : {rows} lignes en {made:.1f} s ; import en {loaded:.1f} s : "
               f"{done.stdout.strip().splitlines()[0]}")

@@ -56,7 +56,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from load_generator import CLIENTS, LOAD_SECONDS, SOCKET_CLIENTS, SOCKET_SECONDS, socket_load, static_load  # noqa: E402
-from trees import import_command  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 KB = 1000
@@ -99,8 +98,12 @@ class FirstView:
 
 
 def prepare(home: Path, export: Path, tree: Path) -> str:
-    """Import ``export`` into ``home`` with the code of ``tree``; the loader's summary line."""
-    done = subprocess.run([*import_command(tree), str(export), "--demo"], cwd=tree, check=True,
+    """Import ``export`` into ``home`` with the code of ``tree``; the loader's summary line.
+
+    The baseline's tree is older than the command line's own package: it imports with ``python -m loaders``.
+    """
+    command = ["carte", "import"] if (tree / "carte").is_dir() else ["loaders"]
+    done = subprocess.run([sys.executable, "-m", *command, str(export), "--demo"], cwd=tree, check=True,
                           capture_output=True, text=True, env=_env(home, tree))
     return done.stdout.strip().splitlines()[0]
 

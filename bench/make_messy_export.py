@@ -22,7 +22,7 @@ Places are drawn over all communes weighted by population, so the number of
 distinct (postcode, commune) pairs is realistic (tens of thousands for
 100,000 rows). The same seed gives the same bytes.
 
-The location columns and their messiness are built by ``bench/messy_locations.py``.
+The location columns and their messiness are built by ``scripts/messy_locations.py``.
 
 100,000 rows weigh about 25 MB, more than the loader's default size limit
 (20 MB, ``CARTE_MAX_UPLOAD_MB``): the script says so, with the value to set.
@@ -45,18 +45,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
+REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     # scripts/ is not an installed package: make it importable when run as a file.
     sys.path.insert(0, str(REPO))
-if str(BENCH) not in sys.path:
-    # messy_locations.py lies beside this file, which tests also load by path. Last on the path, so that
-    # the other bench scripts' names (run, compare) shadow nothing in the process that loads it.
-    sys.path.append(str(BENCH))
 
 from geo.reference import ReferenceGeography, load_reference  # noqa: E402
 from loaders.settings import DEFAULT_LIMITS, MAX_UPLOAD_ENV, MEGABYTE  # noqa: E402
+from scripts.messy_locations import messy_locations  # noqa: E402
 from scripts.synthetic import (  # noqa: E402
     STRUCTURE_KINDS,
     apply_where,
@@ -77,8 +73,6 @@ from scripts.synthetic import (  # noqa: E402
     with_text,
 )
 from scripts.synthetic_places import draw_places  # noqa: E402
-
-from messy_locations import messy_locations  # noqa: E402
 
 ENCODING = "cp1252"
 EMAIL_DOMAIN = "bench.invalid"

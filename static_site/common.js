@@ -68,7 +68,7 @@
     return loaded[path];
   }
 
-  /** A newer publication replaced this page's data (deleted at once, see loaders/publish.py): load the new one,
+  /** A newer publication replaced this page's data (deleted at once, see store/publish.py): load the new one,
    *  once per publication. */
   function reloadOnce() {
     const key = "carte-rechargee";

@@ -17,12 +17,13 @@ from store.access import FRANCE
 HEADER = "Adresse e-mail;Nom de votre structure;Code postal;Commune;Thématiques;Formé(e) ?;Consentement"
 
 
+def run_carte(*args: str, env_home) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "carte", *args], capture_output=True, text=True,
+                          env={"CARTE_DATA_HOME": str(env_home), "PATH": "/usr/bin:/bin", **_cache_env()})
+
+
 def run(*args: str, env_home) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "carte", "import", *args],
-        capture_output=True, text=True, env={"CARTE_DATA_HOME": str(env_home), "PATH": "/usr/bin:/bin",
-                                             **_cache_env()},
-    )
+    return run_carte("import", *args, env_home=env_home)
 
 
 def _cache_env() -> dict[str, str]:
@@ -171,11 +172,6 @@ def test_a_file_name_holding_the_file_separator_is_refused_by_the_command_line(t
 
 
 # --- python -m carte: one entry point for every command ------------------------------------------
-
-
-def run_carte(*args: str, env_home) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "carte", *args], capture_output=True, text=True,
-                          env={"CARTE_DATA_HOME": str(env_home), "PATH": "/usr/bin:/bin", **_cache_env()})
 
 
 def test_help_lists_every_command_of_the_entry_point(tmp_path):
